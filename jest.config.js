@@ -3,6 +3,8 @@
 const swc = [
   '@swc/jest',
   {
+    // .swcrc excludes spec files from the build; jest must not read it.
+    swcrc: false,
     jsc: {
       parser: { syntax: 'typescript', decorators: true },
       target: 'es2022',

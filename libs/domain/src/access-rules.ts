@@ -27,7 +27,11 @@ export function checkRequester(role: RoleDefinition, requester: Principal): Deci
 }
 
 /** The recipient is the requester itself or a non-human principal the requester owns. */
-export function checkRecipient(graph: IdentityGraph, requester: string, recipient: string): Decision {
+export function checkRecipient(
+  graph: IdentityGraph,
+  requester: string,
+  recipient: string,
+): Decision {
   if (recipient === requester || graph.owns(requester, recipient)) return allow('recipient');
   return deny(
     'recipient',
@@ -107,10 +111,20 @@ export function checkMint(
 ): Decision {
   if (!role) return deny('mint.role', 'not_eligible', 'role_removed', 'the role no longer exists');
   if (now.getTime() >= request.approvedAt.getTime() + role.redeemWithin * 1000) {
-    return deny('mint.redeem_within', 'invalid_state', 'redeem_window_passed', 'the request expired before it was redeemed');
+    return deny(
+      'mint.redeem_within',
+      'invalid_state',
+      'redeem_window_passed',
+      'the request expired before it was redeemed',
+    );
   }
   if (request.durationSeconds > role.maxDuration) {
-    return deny('mint.max_duration', 'not_eligible', 'duration_exceeds_max', 'the duration now exceeds the role maximum');
+    return deny(
+      'mint.max_duration',
+      'not_eligible',
+      'duration_exceeds_max',
+      'the duration now exceeds the role maximum',
+    );
   }
   const separation = checkRecipientSeparation(
     context.policy.separation,
@@ -124,7 +138,12 @@ export function checkMint(
     return checkApprover(context, role, request, principal).allowed;
   });
   if (!isFullyApproved(stillEligible, role.approvalsRequired)) {
-    return deny('mint.approvers', 'not_eligible', 'approver_not_eligible', 'the approvals no longer satisfy the role policy');
+    return deny(
+      'mint.approvers',
+      'not_eligible',
+      'approver_not_eligible',
+      'the approvals no longer satisfy the role policy',
+    );
   }
   return allow('mint');
 }

@@ -36,11 +36,9 @@ export class DomainError extends Error {
 }
 
 export const invalidRequest = (fields: FieldError[]): DomainError =>
-  new DomainError(
-    'invalid_request',
-    fields.map((f) => `${f.field}: ${f.message}`).join('; '),
-    { fields },
-  );
+  new DomainError('invalid_request', fields.map((f) => `${f.field}: ${f.message}`).join('; '), {
+    fields,
+  });
 
 export const notFound = (what: string): DomainError =>
   new DomainError('not_found', `${what} not found`);

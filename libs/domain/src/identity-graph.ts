@@ -7,15 +7,20 @@
  * they share an owner (a common class), or they are aliases (the same class).
  */
 export class IdentityGraph {
-  private readonly aliasClass = new Map<string, string>();
+  private readonly aliasClass: ReadonlyMap<string, string>;
+  /** Alias class -> the alias classes of its declared owners (several when its aliases differ). */
+  private readonly ownerClasses = new Map<string, Set<string>>();
 
   private constructor(
-    private readonly owners: ReadonlyMap<string, string>,
+    owners: ReadonlyMap<string, string>,
     aliases: readonly (readonly string[])[],
   ) {
-    for (const group of aliases) {
-      const representative = [...group].sort()[0];
-      for (const id of group) this.aliasClass.set(id, representative);
+    this.aliasClass = IdentityGraph.aliasClasses(aliases);
+    for (const [nhi, owner] of owners) {
+      const cls = this.classOf(nhi);
+      const set = this.ownerClasses.get(cls) ?? new Set<string>();
+      set.add(this.classOf(owner));
+      this.ownerClasses.set(cls, set);
     }
   }
 
@@ -33,25 +38,36 @@ export class IdentityGraph {
     return new IdentityGraph(new Map(), []);
   }
 
+  /** "The same person" is transitive: entries sharing an id merge into one class. */
+  private static aliasClasses(aliases: readonly (readonly string[])[]): Map<string, string> {
+    const classes = new Map<string, string>();
+    for (const group of aliases) {
+      const members = new Set(group);
+      const merged = new Set(group.map((id) => classes.get(id)).filter((c) => c !== undefined));
+      for (const [id, cls] of classes) if (merged.has(cls)) members.add(id);
+      const representative = [...members].sort()[0];
+      for (const id of members) classes.set(id, representative);
+    }
+    return classes;
+  }
+
   private classOf(id: string): string {
     return this.aliasClass.get(id) ?? id;
   }
 
-  private ownerOfClass(cls: string): string | undefined {
-    for (const [nhi, owner] of this.owners) if (this.classOf(nhi) === cls) return owner;
-    return undefined;
-  }
-
-  /** The alias classes of a principal and of every owner up its chain. */
+  /** The alias classes of a principal and of every owner up its chains. */
   reach(id: string): Set<string> {
     const seen = new Set<string>();
-    let current: string | undefined = this.classOf(id);
-    while (current !== undefined) {
-      if (seen.has(current)) throw new OwnershipCycleError(id);
-      seen.add(current);
-      const owner = this.ownerOfClass(current);
-      current = owner === undefined ? undefined : this.classOf(owner);
-    }
+    const path = new Set<string>();
+    const visit = (cls: string): void => {
+      if (path.has(cls)) throw new OwnershipCycleError(id);
+      if (seen.has(cls)) return;
+      seen.add(cls);
+      path.add(cls);
+      for (const owner of this.ownerClasses.get(cls) ?? []) visit(owner);
+      path.delete(cls);
+    };
+    visit(this.classOf(id));
     return seen;
   }
 
@@ -71,7 +87,7 @@ export class IdentityGraph {
   }
 
   hasOwner(id: string): boolean {
-    return this.ownerOfClass(this.classOf(id)) !== undefined;
+    return this.ownerClasses.has(this.classOf(id));
   }
 }
 

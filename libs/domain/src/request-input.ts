@@ -26,5 +26,7 @@ export function resolveRequestInput(
   if (role.requireJustification && !justification) {
     fields.push({ field: 'justification', message: 'is required for this role' });
   }
-  return fields.length > 0 ? { ok: false, fields } : { ok: true, value: { durationSeconds, justification } };
+  return fields.length > 0
+    ? { ok: false, fields }
+    : { ok: true, value: { durationSeconds, justification } };
 }

@@ -1,0 +1,58 @@
+import { z } from 'zod';
+
+// Bounds on every input: ids are UUIDs, names short, free text at most a few KB.
+const principalId = z.string().min(3).max(512).regex(/^[^:\s]+:\S+$/, 'must look like <issuer>:<sub>');
+const duration = z.union([z.string().min(1).max(32), z.number().int().positive().max(10 * 365 * 86400)]);
+const freeText = (max: number) => z.string().min(1).max(max);
+const booleanFlag = z.enum(['true', 'false']).transform((value) => value === 'true');
+const limit = z.coerce.number().int().min(1).max(200).default(50);
+const cursor = z.string().min(1).max(200);
+
+export const createRequestBody = z
+  .object({
+    role: z.string().min(1).max(64),
+    duration: duration.optional(),
+    justification: freeText(2000).optional(),
+    recipient: principalId.optional(),
+  })
+  .strict();
+
+export const approveBody = z.object({ comment: freeText(1000).optional() }).strict();
+export const denyBody = z.object({ reason: freeText(1000) }).strict();
+export const emptyBody = z.object({}).strict();
+export const revokeBody = z.object({ reason: freeText(1000) }).strict();
+export const introspectBody = z.object({ token: z.string().min(1).max(16 * 1024) }).strict();
+
+export const requestListQuery = z
+  .object({
+    status: z.enum(['pending', 'approved', 'denied', 'cancelled', 'expired', 'issued']).optional(),
+    role: z.string().min(1).max(64).optional(),
+    mine: booleanFlag.optional(),
+    toApprove: booleanFlag.optional(),
+    cursor: cursor.optional(),
+    limit,
+  })
+  .strict();
+
+export const grantListQuery = z
+  .object({ status: z.enum(['active', 'revoked', 'expired']).optional(), cursor: cursor.optional(), limit })
+  .strict();
+
+const instant = z.iso.datetime({ offset: true }).transform((value) => new Date(value));
+
+export const auditQuery = z
+  .object({
+    type: z.string().min(1).max(64).optional(),
+    actor: z.string().min(1).max(512).optional(),
+    requestId: z.uuid().optional(),
+    since: instant.optional(),
+    until: instant.optional(),
+    cursor: z.string().regex(/^\d{1,15}$/).transform(Number).optional(),
+    limit,
+  })
+  .strict();
+
+export type CreateRequestBody = z.infer<typeof createRequestBody>;
+export type RequestListQuery = z.infer<typeof requestListQuery>;
+export type GrantListQuery = z.infer<typeof grantListQuery>;
+export type AuditQuery = z.infer<typeof auditQuery>;

@@ -1,0 +1,76 @@
+import type { DynamicModule, Provider } from '@nestjs/common';
+import { Module } from '@nestjs/common';
+import { APP_GUARD } from '@nestjs/core';
+import { ScheduleModule } from '@nestjs/schedule';
+import { TerminusModule } from '@nestjs/terminus';
+import { ThrottlerModule } from '@nestjs/throttler';
+import { LoggerModule } from 'nestjs-pino';
+import type { AppConfig } from '#config';
+import type { Clock } from '#domain';
+import { systemClock } from '#domain';
+import { DemoIssuer } from '#identity';
+import { AuditController } from './api/audit.controller.js';
+import { GrantsController } from './api/grants.controller.js';
+import { IntrospectController } from './api/introspect.controller.js';
+import { RequestsController } from './api/requests.controller.js';
+import { coreProviders } from './core.providers.js';
+import { AuthGuard } from './http/auth.guard.js';
+import { RateLimitGuard } from './http/rate-limit.guard.js';
+import { DemoController } from './ops/demo.controller.js';
+import { OpsController } from './ops/ops.controller.js';
+import { RequestExpiryTask } from './request-expiry.task.js';
+import { StartupService } from './startup.service.js';
+
+export interface BrokerOptions {
+  clock?: Clock;
+  logLevel?: string;
+  /** Periodic sweeps; tests that drive time themselves turn them off. */
+  backgroundJobs?: boolean;
+}
+
+const RATE_WINDOW_MS = 60_000;
+
+@Module({})
+export class AppModule {
+  static forRoot(config: AppConfig, options: BrokerOptions = {}): DynamicModule {
+    const demo = config.demo ? this.demoIssuer(config) : [];
+    const limit = config.rateLimit.perMinute;
+    return {
+      module: AppModule,
+      imports: [
+        LoggerModule.forRoot({
+          pinoHttp: {
+            level: options.logLevel ?? 'info',
+            // Bearer tokens and cookies are credentials: they never reach a log line.
+            redact: ['req.headers.authorization', 'req.headers.cookie', 'res.headers["set-cookie"]'],
+          },
+        }),
+        ScheduleModule.forRoot(),
+        TerminusModule,
+        ThrottlerModule.forRoot({ throttlers: [{ ttl: RATE_WINDOW_MS, limit }], skipIf: () => limit === 0 }),
+      ],
+      controllers: [
+        RequestsController,
+        GrantsController,
+        IntrospectController,
+        AuditController,
+        OpsController,
+        ...(config.demo ? [DemoController] : []),
+      ],
+      providers: [
+        ...coreProviders(config, options.clock ?? systemClock),
+        ...demo,
+        StartupService,
+        ...(options.backgroundJobs === false ? [] : [RequestExpiryTask]),
+        { provide: APP_GUARD, useClass: AuthGuard },
+        { provide: APP_GUARD, useClass: RateLimitGuard },
+      ],
+    };
+  }
+
+  private static demoIssuer(config: AppConfig): Provider[] {
+    const issuer = config.issuers.find((candidate) => candidate.name === 'demo');
+    if (!issuer) throw new Error('the demo config has no demo issuer');
+    return [{ provide: DemoIssuer, useFactory: () => DemoIssuer.create(issuer, config.demoUsers) }];
+  }
+}

@@ -1,0 +1,116 @@
+import type { Provider } from '@nestjs/common';
+import type { DataSource } from 'typeorm';
+import {
+  AccessQueries,
+  CancelRequest,
+  CreateRequest,
+  DecideRequest,
+  ExpireRequests,
+  IntrospectCredential,
+  MintCredential,
+  PolicyState,
+  RequestLoader,
+  RevokeGrant,
+} from '#access';
+import type { AccessObserver } from '#access';
+import { AuditLog } from '#audit';
+import type { AppConfig } from '#config';
+import { CredentialMinter, CredentialVerifier, KeyCipher, SigningKeys } from '#credentials';
+import type { Clock } from '#domain';
+import { TokenVerifier } from '#identity';
+import { GrantRepository, RequestRepository, UnitOfWork, openDatabase } from '#persistence';
+import { MetricsService } from './ops/metrics.service.js';
+
+export const APP_CONFIG = 'countersign:config';
+export const CLOCK = 'countersign:clock';
+export const DATA_SOURCE = 'countersign:data-source';
+export const OBSERVER = 'countersign:observer';
+
+/** A provider built by a plain constructor call: the libs stay free of Nest decorators. */
+function construct<T>(token: abstract new (...args: never[]) => T, inject: unknown[], build: (...deps: never[]) => T): Provider {
+  return { provide: token, useFactory: build, inject: inject as never[] };
+}
+
+/** Everything the broker and the worker share: config, database, policy, keys and use cases. */
+export function coreProviders(config: AppConfig, clock: Clock): Provider[] {
+  return [
+    { provide: APP_CONFIG, useValue: config },
+    { provide: CLOCK, useValue: clock },
+    { provide: DATA_SOURCE, useFactory: () => openDatabase(config.database) },
+    { provide: OBSERVER, useExisting: MetricsService },
+    MetricsService,
+    construct(UnitOfWork, [DATA_SOURCE], (ds: DataSource) => new UnitOfWork(ds)),
+    { provide: RequestRepository, useValue: new RequestRepository() },
+    { provide: GrantRepository, useValue: new GrantRepository() },
+    { provide: AuditLog, useValue: new AuditLog(clock) },
+    { provide: PolicyState, useValue: new PolicyState(config) },
+    { provide: TokenVerifier, useValue: new TokenVerifier(config.issuers, config.directory) },
+    construct(
+      SigningKeys,
+      [DATA_SOURCE],
+      (ds: DataSource) => new SigningKeys(ds, new KeyCipher(config.encryptionKey), config.credentials.algorithm, clock),
+    ),
+    construct(CredentialMinter, [SigningKeys], (keys: SigningKeys) => new CredentialMinter(keys, config.credentials.issuer)),
+    construct(CredentialVerifier, [SigningKeys], (keys: SigningKeys) => new CredentialVerifier(keys, config.credentials.issuer)),
+    construct(
+      RequestLoader,
+      [RequestRepository, AuditLog, PolicyState, OBSERVER],
+      (requests: RequestRepository, audit: AuditLog, policy: PolicyState, observer: AccessObserver) =>
+        new RequestLoader(requests, audit, policy, clock, observer),
+    ),
+    construct(
+      CreateRequest,
+      [UnitOfWork, RequestRepository, AuditLog, PolicyState, OBSERVER],
+      (uow: UnitOfWork, requests: RequestRepository, audit: AuditLog, policy: PolicyState, observer: AccessObserver) =>
+        new CreateRequest(uow, requests, audit, policy, clock, observer),
+    ),
+    construct(
+      DecideRequest,
+      [UnitOfWork, RequestRepository, RequestLoader, AuditLog, PolicyState, OBSERVER],
+      (uow: UnitOfWork, requests: RequestRepository, loader: RequestLoader, audit: AuditLog, policy: PolicyState, observer: AccessObserver) =>
+        new DecideRequest(uow, requests, loader, audit, policy, clock, observer),
+    ),
+    construct(
+      CancelRequest,
+      [UnitOfWork, RequestRepository, RequestLoader, AuditLog, OBSERVER],
+      (uow: UnitOfWork, requests: RequestRepository, loader: RequestLoader, audit: AuditLog, observer: AccessObserver) =>
+        new CancelRequest(uow, requests, loader, audit, clock, observer),
+    ),
+    construct(
+      MintCredential,
+      [UnitOfWork, RequestRepository, GrantRepository, RequestLoader, AuditLog, PolicyState, CredentialMinter, OBSERVER],
+      (
+        uow: UnitOfWork,
+        requests: RequestRepository,
+        grants: GrantRepository,
+        loader: RequestLoader,
+        audit: AuditLog,
+        policy: PolicyState,
+        minter: CredentialMinter,
+        observer: AccessObserver,
+      ) => new MintCredential(uow, requests, grants, loader, audit, policy, minter, clock, observer),
+    ),
+    construct(
+      RevokeGrant,
+      [UnitOfWork, GrantRepository, AuditLog, PolicyState, OBSERVER],
+      (uow: UnitOfWork, grants: GrantRepository, audit: AuditLog, policy: PolicyState, observer: AccessObserver) =>
+        new RevokeGrant(uow, grants, audit, policy, clock, observer),
+    ),
+    construct(
+      AccessQueries,
+      [UnitOfWork, RequestRepository, GrantRepository, AuditLog, PolicyState],
+      (uow: UnitOfWork, requests: RequestRepository, grants: GrantRepository, audit: AuditLog, policy: PolicyState) =>
+        new AccessQueries(uow, requests, grants, audit, policy),
+    ),
+    construct(
+      IntrospectCredential,
+      [UnitOfWork, GrantRepository, CredentialVerifier],
+      (uow: UnitOfWork, grants: GrantRepository, verifier: CredentialVerifier) => new IntrospectCredential(uow, grants, verifier, clock),
+    ),
+    construct(
+      ExpireRequests,
+      [UnitOfWork, RequestRepository, RequestLoader],
+      (uow: UnitOfWork, requests: RequestRepository, loader: RequestLoader) => new ExpireRequests(uow, requests, loader, clock),
+    ),
+  ];
+}

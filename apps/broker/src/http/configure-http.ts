@@ -1,0 +1,32 @@
+import type { INestApplication } from '@nestjs/common';
+import type { NextFunction, Request, Response } from 'express';
+import express from 'express';
+import helmet from 'helmet';
+import { ErrorFilter } from './error.filter.js';
+
+export const BODY_LIMIT = '1mb';
+
+/**
+ * Body parsing errors happen before Nest routes a request, so they are answered here in the
+ * contract's shape: 413 `payload_too_large` over 1 MB, 400 `invalid_request` for malformed JSON.
+ */
+function bodyErrors(error: { type?: string; status?: number }, _req: Request, res: Response, next: NextFunction): void {
+  if (error.type === 'entity.too.large') {
+    res.status(413).json({ error: 'payload_too_large', message: `bodies are limited to ${BODY_LIMIT}` });
+  } else if (error.type === 'entity.parse.failed' || error.status === 400) {
+    res.status(400).json({ error: 'invalid_request', message: 'malformed JSON body' });
+  } else if (error.status === 415 || error.type === 'encoding.unsupported' || error.type === 'charset.unsupported') {
+    res.status(400).json({ error: 'invalid_request', message: 'unsupported body encoding' });
+  } else {
+    next(error);
+  }
+}
+
+/** Everything the HTTP layer needs, shared by main.ts and the tests so both run the same stack. */
+export function configureHttp(app: INestApplication): void {
+  app.use(helmet());
+  app.use(express.json({ limit: BODY_LIMIT, strict: true }));
+  app.use(bodyErrors);
+  app.useGlobalFilters(new ErrorFilter());
+  app.enableShutdownHooks();
+}

@@ -1,0 +1,26 @@
+import 'reflect-metadata';
+import { ConfigError, loadConfig } from '#config';
+import { createBroker } from './bootstrap.js';
+
+async function main(): Promise<void> {
+  let config;
+  try {
+    config = loadConfig();
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      console.error(`countersign: invalid configuration: ${error.message}`);
+      process.exit(1);
+    }
+    throw error;
+  }
+  const app = await createBroker(config);
+  await app.listen(config.port);
+  const mode = config.demo ? 'demo config' : 'configured';
+  console.log(`countersign broker listening on ${config.publicUrl} (${mode}, ${config.database.type})`);
+  if (config.demo) console.log(`demo tokens: curl -s ${config.publicUrl}/demo/token/alice`);
+}
+
+main().catch((error: unknown) => {
+  console.error('countersign: failed to start:', error instanceof Error ? error.message : error);
+  process.exit(1);
+});

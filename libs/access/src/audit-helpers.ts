@@ -1,0 +1,56 @@
+import type { AuditEventInput, AuditEventType, AuditLog } from '#audit';
+import type { Decision } from '#domain';
+import { DomainError, refusalError } from '#domain';
+import type { Tx } from '#persistence';
+import { Refusal } from '#persistence';
+
+/** Records a policy decision, allow or deny, with the rule that decided it (API.md §5). */
+export async function auditDecision(
+  tx: Tx,
+  audit: AuditLog,
+  subject: { actor: string; requestId?: string; action: string },
+  decision: Decision,
+): Promise<void> {
+  await audit.append(tx, {
+    type: 'policy.evaluated',
+    actor: subject.actor,
+    requestId: subject.requestId,
+    data: {
+      action: subject.action,
+      decision: decision.allowed ? 'allow' : 'deny',
+      rule: decision.rule,
+      ...(decision.allowed ? {} : { reason: decision.reason }),
+    },
+  });
+}
+
+/** Audits a refusal and returns it, to be thrown once the audit event has committed. */
+export async function refuse(
+  tx: Tx,
+  audit: AuditLog,
+  type: AuditEventType,
+  event: Omit<AuditEventInput, 'type'>,
+  error: DomainError,
+): Promise<Refusal> {
+  await audit.append(tx, {
+    ...event,
+    type,
+    data: { ...event.data, code: error.code, reason: error.details.reason ?? error.code },
+  });
+  return new Refusal(error);
+}
+
+/** A denied decision: audited as `policy.evaluated` and as the refusal event of the action. */
+export async function refuseDecision(
+  tx: Tx,
+  audit: AuditLog,
+  type: AuditEventType,
+  subject: { actor: string; requestId?: string; action: string },
+  decision: Decision,
+): Promise<Refusal> {
+  await auditDecision(tx, audit, subject, decision);
+  return refuse(tx, audit, type, { actor: subject.actor, requestId: subject.requestId }, refusalError(decision));
+}
+
+export const requestNotFound = () => new DomainError('not_found', 'request not found');
+export const grantNotFound = () => new DomainError('not_found', 'grant not found');

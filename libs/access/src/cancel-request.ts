@@ -1,0 +1,41 @@
+import type { AuditLog } from '#audit';
+import type { Clock, Principal } from '#domain';
+import { DomainError } from '#domain';
+import type { RequestRepository, UnitOfWork } from '#persistence';
+import { Refusal } from '#persistence';
+import { refuse } from './audit-helpers.js';
+import type { AccessObserver } from './observer.js';
+import type { RequestLoader } from './request-loader.js';
+import { invalidStateFor } from './request-loader.js';
+import type { RequestView } from './views.js';
+import { toRequestView } from './views.js';
+
+export class CancelRequest {
+  constructor(
+    private readonly uow: UnitOfWork,
+    private readonly requests: RequestRepository,
+    private readonly loader: RequestLoader,
+    private readonly audit: AuditLog,
+    private readonly clock: Clock,
+    private readonly observer: AccessObserver,
+  ) {}
+
+  async execute(principal: Principal, id: string): Promise<RequestView> {
+    return this.uow.run(async (tx) => {
+      const row = await this.loader.forAction(tx, principal, id, 'request.refused');
+      if (row instanceof Refusal) return row;
+      const event = { actor: principal.id, requestId: row.id, data: { action: 'cancel' } };
+      if (row.requester !== principal.id) {
+        const error = new DomainError('forbidden', 'only the requester can cancel a request', { reason: 'not_requester' });
+        return refuse(tx, this.audit, 'request.refused', event, error);
+      }
+      if (row.status !== 'pending') return refuse(tx, this.audit, 'request.refused', event, invalidStateFor(row, 'cancel'));
+      const now = this.clock.now();
+      await this.requests.transition(tx, row.id, 'pending', { status: 'cancelled', decidedAt: now, deadlineAt: null });
+      Object.assign(row, { status: 'cancelled', decidedAt: now, deadlineAt: null });
+      await this.audit.append(tx, { type: 'request.cancelled', actor: principal.id, requestId: row.id });
+      this.observer.requestDecided(row.role, 'cancelled');
+      return toRequestView(row, await this.requests.approvals(tx, [row.id]));
+    });
+  }
+}

@@ -1,0 +1,89 @@
+import { randomUUID } from 'node:crypto';
+import type { AuditLog } from '#audit';
+import type { Clock } from '#domain';
+import { DomainError, checkRecipient, checkRequester, firstRefusal, invalidRequest, resolveRequestInput } from '#domain';
+import type { AuthenticatedPrincipal } from '#identity';
+import type { RequestRepository, UnitOfWork } from '#persistence';
+import { AccessRequestRow } from '#persistence';
+import type { AccessObserver } from './observer.js';
+import { auditDecision, refuse, refuseDecision } from './audit-helpers.js';
+import type { PolicyState } from './policy-state.js';
+import type { RequestView } from './views.js';
+import { toRequestView } from './views.js';
+
+export interface CreateRequestInput {
+  role: string;
+  durationSeconds?: number;
+  justification?: string;
+  recipient?: string;
+}
+
+export class CreateRequest {
+  constructor(
+    private readonly uow: UnitOfWork,
+    private readonly requests: RequestRepository,
+    private readonly audit: AuditLog,
+    private readonly policy: PolicyState,
+    private readonly clock: Clock,
+    private readonly observer: AccessObserver,
+  ) {}
+
+  async execute(requester: AuthenticatedPrincipal, input: CreateRequestInput): Promise<RequestView> {
+    return this.uow.run(async (tx) => {
+      const actor = requester.id;
+      const subject = { actor, action: 'request' };
+      const role = this.policy.role(input.role);
+      if (!role) {
+        const error = invalidRequest([{ field: 'role', message: 'no such role' }]);
+        return refuse(tx, this.audit, 'request.refused', { actor, data: { role: input.role } }, error);
+      }
+      const recipient = input.recipient ?? requester.id;
+      const decision = firstRefusal([
+        () => checkRequester(role, requester),
+        () => checkRecipient(this.policy.context.graph, requester.id, recipient),
+      ]);
+      if (!decision.allowed) return refuseDecision(tx, this.audit, 'request.refused', subject, decision);
+      const resolved = resolveRequestInput(role, input);
+      if (!resolved.ok) {
+        const error = new DomainError('invalid_request', invalidRequest(resolved.fields).message, {
+          fields: resolved.fields,
+          reason: 'invalid_input',
+        });
+        return refuse(tx, this.audit, 'request.refused', { actor, data: { role: role.name } }, error);
+      }
+      const now = this.clock.now();
+      const row: AccessRequestRow = Object.assign(new AccessRequestRow(), {
+        id: randomUUID(),
+        role: role.name,
+        resource: role.resource,
+        requester: requester.id,
+        recipient,
+        justification: resolved.value.justification ?? null,
+        durationSeconds: resolved.value.durationSeconds,
+        status: 'pending',
+        approvalsRequired: role.approvalsRequired,
+        createdAt: now,
+        deadlineAt: new Date(now.getTime() + role.requestTimeout * 1000),
+        decidedAt: null,
+        grantId: null,
+      });
+      await this.requests.insert(tx, row);
+      await auditDecision(tx, this.audit, { ...subject, requestId: row.id }, decision);
+      await this.audit.append(tx, {
+        type: 'request.created',
+        actor,
+        requestId: row.id,
+        data: {
+          role: row.role,
+          resource: row.resource,
+          recipient: row.recipient,
+          duration: row.durationSeconds,
+          approvalsRequired: row.approvalsRequired,
+          ...(row.justification === null ? {} : { justification: row.justification }),
+        },
+      });
+      this.observer.requestCreated(row.role);
+      return toRequestView(row, []);
+    });
+  }
+}

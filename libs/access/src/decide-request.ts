@@ -1,0 +1,107 @@
+import { randomUUID } from 'node:crypto';
+import type { AuditLog } from '#audit';
+import type { Clock } from '#domain';
+import { checkApprover, isFullyApproved } from '#domain';
+import type { AuthenticatedPrincipal } from '#identity';
+import type { AccessRequestRow, RequestRepository, Tx, UnitOfWork } from '#persistence';
+import { ApprovalRow, Refusal } from '#persistence';
+import { auditDecision, refuse, refuseDecision } from './audit-helpers.js';
+import type { AccessObserver } from './observer.js';
+import type { PolicyState } from './policy-state.js';
+import type { RequestLoader } from './request-loader.js';
+import { invalidStateFor } from './request-loader.js';
+import type { RequestView } from './views.js';
+import { toRequestView } from './views.js';
+
+/** Approve and deny: the same eligibility and separation-of-duties rules guard both. */
+export class DecideRequest {
+  constructor(
+    private readonly uow: UnitOfWork,
+    private readonly requests: RequestRepository,
+    private readonly loader: RequestLoader,
+    private readonly audit: AuditLog,
+    private readonly policy: PolicyState,
+    private readonly clock: Clock,
+    private readonly observer: AccessObserver,
+  ) {}
+
+  async approve(approver: AuthenticatedPrincipal, id: string, comment?: string): Promise<RequestView> {
+    return this.uow.run(async (tx) => {
+      const row = await this.checkedOpenRequest(tx, approver, id, 'approve');
+      if (row instanceof Refusal) return row;
+      const approvals = await this.requests.approvals(tx, [row.id]);
+      // A principal counts once: a repeated approval (a retry, a double click) changes nothing.
+      if (approvals.some((a) => a.approver === approver.id)) return toRequestView(row, approvals);
+      const approval: ApprovalRow = Object.assign(new ApprovalRow(), {
+        id: randomUUID(),
+        requestId: row.id,
+        approver: approver.id,
+        comment: comment ?? null,
+        at: this.clock.now(),
+        adminReach: this.policy.isAdmin(approver),
+        tokenGroups: [...approver.tokenGroups],
+      });
+      await this.requests.insertApproval(tx, approval);
+      await this.audit.append(tx, {
+        type: 'approval.recorded',
+        actor: approver.id,
+        requestId: row.id,
+        data: { adminReach: approval.adminReach, ...(comment ? { comment } : {}) },
+      });
+      const all = [...approvals, approval];
+      if (isFullyApproved(all, row.approvalsRequired)) await this.markApproved(tx, row, all);
+      return toRequestView(row, all);
+    });
+  }
+
+  async deny(approver: AuthenticatedPrincipal, id: string, reason: string): Promise<RequestView> {
+    return this.uow.run(async (tx) => {
+      const row = await this.checkedOpenRequest(tx, approver, id, 'deny');
+      if (row instanceof Refusal) return row;
+      const now = this.clock.now();
+      await this.requests.transition(tx, row.id, 'pending', { status: 'denied', decidedAt: now, deadlineAt: null });
+      Object.assign(row, { status: 'denied', decidedAt: now, deadlineAt: null });
+      await this.audit.append(tx, { type: 'request.denied', actor: approver.id, requestId: row.id, data: { reason } });
+      this.observer.requestDecided(row.role, 'denied');
+      return toRequestView(row, await this.requests.approvals(tx, [row.id]));
+    });
+  }
+
+  private async checkedOpenRequest(
+    tx: Tx,
+    approver: AuthenticatedPrincipal,
+    id: string,
+    action: 'approve' | 'deny',
+  ): Promise<AccessRequestRow | Refusal> {
+    const row = await this.loader.forAction(tx, approver, id, 'approval.refused');
+    if (row instanceof Refusal) return row;
+    const subject = { actor: approver.id, requestId: row.id, action };
+    const role = this.policy.role(row.role);
+    if (!role) {
+      const decision = { allowed: false, rule: 'approvers', code: 'not_eligible', reason: 'role_removed', message: 'the role no longer exists' } as const;
+      return refuseDecision(tx, this.audit, 'approval.refused', subject, decision);
+    }
+    const decision = checkApprover(this.policy.context, role, row, approver);
+    if (!decision.allowed) return refuseDecision(tx, this.audit, 'approval.refused', subject, decision);
+    if (row.status !== 'pending') {
+      return refuse(tx, this.audit, 'approval.refused', { actor: approver.id, requestId: row.id, data: { action } }, invalidStateFor(row, action));
+    }
+    await auditDecision(tx, this.audit, subject, decision);
+    return row;
+  }
+
+  private async markApproved(tx: Tx, row: AccessRequestRow, approvals: readonly ApprovalRow[]): Promise<void> {
+    const role = this.policy.role(row.role);
+    const now = this.clock.now();
+    const deadlineAt = new Date(now.getTime() + (role?.redeemWithin ?? 0) * 1000);
+    await this.requests.transition(tx, row.id, 'pending', { status: 'approved', decidedAt: now, deadlineAt });
+    Object.assign(row, { status: 'approved', decidedAt: now, deadlineAt });
+    await this.audit.append(tx, {
+      type: 'request.approved',
+      actor: approvals[approvals.length - 1].approver,
+      requestId: row.id,
+      data: { approvers: approvals.map((a) => a.approver) },
+    });
+    this.observer.requestDecided(row.role, 'approved');
+  }
+}

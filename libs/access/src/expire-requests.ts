@@ -1,0 +1,38 @@
+import type { Clock } from '#domain';
+import { isPastDeadline } from '#domain';
+import type { RequestRepository, UnitOfWork } from '#persistence';
+import type { RequestLoader } from './request-loader.js';
+
+const BATCH = 200;
+
+/**
+ * Expires open requests past their deadline (`requestTimeout` while pending, `redeemWithin` once
+ * approved). Actions on a request check its deadline themselves; this sweep makes the state and
+ * the audit log catch up for requests nobody touches again.
+ */
+export class ExpireRequests {
+  constructor(
+    private readonly uow: UnitOfWork,
+    private readonly requests: RequestRepository,
+    private readonly loader: RequestLoader,
+    private readonly clock: Clock,
+  ) {}
+
+  /** Returns how many requests this call expired. */
+  async sweep(): Promise<number> {
+    let expired = 0;
+    for (;;) {
+      const due = await this.uow.read((db) => this.requests.overdue(db, this.clock.now(), BATCH));
+      for (const candidate of due) {
+        const moved = await this.uow.run(async (tx) => {
+          const row = await this.requests.lock(tx, candidate.id);
+          // Re-checked under the lock: an approval may have moved the deadline since the scan.
+          if (!row || !isPastDeadline(row.deadlineAt ?? undefined, this.clock.now())) return false;
+          return this.loader.expire(tx, row, 'system');
+        });
+        if (moved) expired += 1;
+      }
+      if (due.length < BATCH) return expired;
+    }
+  }
+}

@@ -1,0 +1,141 @@
+import { randomUUID } from 'node:crypto';
+import type { AuditLog } from '#audit';
+import type { CredentialMinter } from '#credentials';
+import type { Clock } from '#domain';
+import { DomainError, checkMint } from '#domain';
+import type { AuthenticatedPrincipal } from '#identity';
+import type { AccessRequestRow, ApprovalRow, GrantRepository, RequestRepository, Tx, UnitOfWork } from '#persistence';
+import { GrantRow, Refusal } from '#persistence';
+import { auditDecision, refuse, refuseDecision } from './audit-helpers.js';
+import type { AccessObserver } from './observer.js';
+import type { PolicyState } from './policy-state.js';
+import type { RequestLoader } from './request-loader.js';
+import { invalidStateFor } from './request-loader.js';
+
+export interface MintedCredential {
+  grantId: string;
+  expiresAt: string;
+  credential: { type: 'jwt'; token: string };
+}
+
+/**
+ * Redeems an approved request: re-evaluates policy (API.md §2 rule 7), commits the grant, then
+ * hands out the credential. The request lock and the unique grant per request make it mint once.
+ */
+export class MintCredential {
+  constructor(
+    private readonly uow: UnitOfWork,
+    private readonly requests: RequestRepository,
+    private readonly grants: GrantRepository,
+    private readonly loader: RequestLoader,
+    private readonly audit: AuditLog,
+    private readonly policy: PolicyState,
+    private readonly minter: CredentialMinter,
+    private readonly clock: Clock,
+    private readonly observer: AccessObserver,
+  ) {}
+
+  async execute(caller: AuthenticatedPrincipal, requestId: string): Promise<MintedCredential> {
+    return this.uow.run(async (tx) => {
+      const row = await this.loader.forAction(tx, caller, requestId, 'credential.refused');
+      if (row instanceof Refusal) return row;
+      const approvals = await this.requests.approvals(tx, [row.id]);
+      const refusal = await this.callerRefusal(tx, caller, row, approvals);
+      if (refusal) return refusal;
+      const subject = { actor: caller.id, requestId: row.id, action: 'mint' };
+      const decision = checkMint(this.policy.context, this.policy.role(row.role), this.candidate(row, approvals), this.clock.now());
+      if (!decision.allowed) {
+        if (decision.reason === 'redeem_window_passed') await this.loader.expire(tx, row, 'system');
+        return refuseDecision(tx, this.audit, 'credential.refused', subject, decision);
+      }
+      await auditDecision(tx, this.audit, subject, decision);
+      return this.issue(tx, row, approvals);
+    });
+  }
+
+  /** Who may redeem, and whether there is anything left to redeem. */
+  private async callerRefusal(
+    tx: Tx,
+    caller: AuthenticatedPrincipal,
+    row: AccessRequestRow,
+    approvals: readonly ApprovalRow[],
+  ): Promise<Refusal | undefined> {
+    const event = { actor: caller.id, requestId: row.id };
+    if (row.status === 'issued') {
+      const error = new DomainError('already_issued', 'a credential was already issued for this request', { reason: 'already_issued' });
+      return refuse(tx, this.audit, 'credential.refused', event, error);
+    }
+    if (caller.id !== row.recipient) {
+      // An approver asking for the credential is the separation failure this product exists for.
+      const error = approvals.some((a) => a.approver === caller.id)
+        ? new DomainError('separation_of_duties', 'an approver of this request cannot receive its credential', { reason: 'recipient_is_approver' })
+        : new DomainError('forbidden', 'only the recipient can redeem this request', { reason: 'not_recipient' });
+      return refuse(tx, this.audit, 'credential.refused', event, error);
+    }
+    if (row.status !== 'approved') {
+      return refuse(tx, this.audit, 'credential.refused', event, invalidStateFor(row, 'redeem'));
+    }
+    return undefined;
+  }
+
+  private candidate(row: AccessRequestRow, approvals: readonly ApprovalRow[]) {
+    return {
+      requester: row.requester,
+      recipient: row.recipient,
+      approvedAt: row.decidedAt ?? row.createdAt,
+      durationSeconds: row.durationSeconds,
+      approvals: approvals.map((a) => ({
+        approver: a.approver,
+        groups: this.policy.groupsNow(a.approver, a.tokenGroups),
+        adminReach: a.adminReach,
+      })),
+    };
+  }
+
+  private async issue(tx: Tx, row: AccessRequestRow, approvals: readonly ApprovalRow[]): Promise<MintedCredential> {
+    const role = this.policy.role(row.role)!;
+    const issuedAt = this.clock.now();
+    const expiresAt = new Date(issuedAt.getTime() + row.durationSeconds * 1000);
+    const grantId = randomUUID();
+    const approvers = approvals.map((a) => a.approver);
+    const { token, kid } = await this.minter.mint({
+      grantId,
+      requestId: row.id,
+      recipient: row.recipient,
+      resource: role.resource,
+      role: role.name,
+      actions: role.actions,
+      approvers,
+      issuedAt,
+      expiresAt,
+    });
+    const grant: GrantRow = Object.assign(new GrantRow(), {
+      id: grantId,
+      requestId: row.id,
+      role: role.name,
+      resource: role.resource,
+      recipient: row.recipient,
+      actions: [...role.actions],
+      approvers,
+      status: 'active',
+      issuedAt,
+      expiresAt,
+      endedAt: null,
+      revokedReason: null,
+      revokedBy: null,
+      kid,
+    });
+    await this.grants.insert(tx, grant);
+    const moved = await this.requests.transition(tx, row.id, 'approved', { status: 'issued', grantId, deadlineAt: null });
+    if (!moved) throw new Error(`request ${row.id} changed under its lock`);
+    await this.audit.append(tx, {
+      type: 'credential.issued',
+      actor: row.recipient,
+      requestId: row.id,
+      grantId,
+      data: { role: role.name, resource: role.resource, scope: role.actions.join(' '), kid, approvers, expiresAt: expiresAt.toISOString() },
+    });
+    this.observer.credentialIssued(role.name);
+    return { grantId, expiresAt: expiresAt.toISOString(), credential: { type: 'jwt', token } };
+  }
+}

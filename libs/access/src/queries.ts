@@ -1,0 +1,88 @@
+import type { AuditFilter, AuditLog, ChainVerification, AuditEvent } from '#audit';
+import type { Principal, RequestStatus, GrantStatus } from '#domain';
+import { DomainError, canSeeGrant, canSeeRequest } from '#domain';
+import type { GrantRepository, RequestRepository, UnitOfWork } from '#persistence';
+import { grantNotFound, requestNotFound } from './audit-helpers.js';
+import type { PolicyState } from './policy-state.js';
+import type { GrantView, RequestView } from './views.js';
+import { toGrantView, toRequestView } from './views.js';
+
+export interface ListPage<T> {
+  items: T[];
+  nextCursor?: string;
+}
+
+export interface RequestListQuery {
+  status?: RequestStatus;
+  role?: string;
+  mine?: boolean;
+  toApprove?: boolean;
+  cursor?: string;
+  limit: number;
+}
+
+/** Reads, each scoped to what the principal may see: what it may not see does not exist (404). */
+export class AccessQueries {
+  constructor(
+    private readonly uow: UnitOfWork,
+    private readonly requests: RequestRepository,
+    private readonly grants: GrantRepository,
+    private readonly audit: AuditLog,
+    private readonly policy: PolicyState,
+  ) {}
+
+  async request(principal: Principal, id: string): Promise<RequestView> {
+    return this.uow.read(async (db) => {
+      const row = await this.requests.findVisible(db, this.policy.scopeFor(principal), id);
+      if (!row || !canSeeRequest(this.policy.policy, principal, row)) throw requestNotFound();
+      return toRequestView(row, await this.requests.approvals(db, [row.id]));
+    });
+  }
+
+  async requestList(principal: Principal, query: RequestListQuery): Promise<ListPage<RequestView>> {
+    return this.uow.read(async (db) => {
+      const page = await this.requests.list(db, this.policy.scopeFor(principal), query);
+      const approvals = await this.requests.approvals(db, page.items.map((row) => row.id));
+      return { ...page, items: page.items.map((row) => toRequestView(row, approvals)) };
+    });
+  }
+
+  async grant(principal: Principal, id: string): Promise<GrantView> {
+    return this.uow.read(async (db) => {
+      const row = await this.grants.findVisible(db, this.policy.scopeFor(principal), id);
+      if (!row || !canSeeGrant(this.policy.policy, principal, row)) throw grantNotFound();
+      return toGrantView(row);
+    });
+  }
+
+  async grantList(
+    principal: Principal,
+    query: { status?: GrantStatus; cursor?: string; limit: number },
+  ): Promise<ListPage<GrantView>> {
+    return this.uow.read(async (db) => {
+      const page = await this.grants.list(db, this.policy.scopeFor(principal), query);
+      return { ...page, items: page.items.map(toGrantView) };
+    });
+  }
+
+  async auditEvents(principal: Principal, filter: AuditFilter): Promise<ListPage<AuditEvent>> {
+    this.requireAdmin(principal);
+    return this.uow.read(async (db) => {
+      const events = await this.audit.list(db, { ...filter, limit: filter.limit + 1 });
+      const items = events.slice(0, filter.limit);
+      const last = items[items.length - 1];
+      return events.length > filter.limit && last ? { items, nextCursor: String(last.seq) } : { items };
+    });
+  }
+
+  async verifyAudit(principal: Principal): Promise<ChainVerification> {
+    this.requireAdmin(principal);
+    return this.uow.read((db) => this.audit.verify(db));
+  }
+
+  private requireAdmin(principal: Principal): void {
+    if (!this.policy.isAdmin(principal)) {
+      throw new DomainError('forbidden', 'only admins can read the audit log', { reason: 'not_admin' });
+    }
+  }
+}

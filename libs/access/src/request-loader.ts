@@ -1,0 +1,62 @@
+import type { AuditEventType, AuditLog } from '#audit';
+import type { Clock, Principal } from '#domain';
+import { DomainError, canSeeRequest, isPastDeadline } from '#domain';
+import type { AccessRequestRow, RequestRepository, Tx } from '#persistence';
+import type { Refusal } from '#persistence';
+import { refuse, requestNotFound } from './audit-helpers.js';
+import type { AccessObserver } from './observer.js';
+import type { PolicyState } from './policy-state.js';
+
+/**
+ * Loads a request for a state change: locked, visible to the caller (404 otherwise, the same as a
+ * request that does not exist), and expired on the spot if its deadline has passed.
+ */
+export class RequestLoader {
+  constructor(
+    private readonly requests: RequestRepository,
+    private readonly audit: AuditLog,
+    private readonly policy: PolicyState,
+    private readonly clock: Clock,
+    private readonly observer: AccessObserver,
+  ) {}
+
+  async forAction(
+    tx: Tx,
+    principal: Principal,
+    id: string,
+    refusalType: AuditEventType,
+  ): Promise<AccessRequestRow | Refusal> {
+    const row = await this.requests.lock(tx, id);
+    if (!row || !canSeeRequest(this.policy.policy, principal, row)) {
+      return refuse(tx, this.audit, refusalType, { actor: principal.id, data: { requestId: id } }, requestNotFound());
+    }
+    if (isPastDeadline(row.deadlineAt ?? undefined, this.clock.now()) && (row.status === 'pending' || row.status === 'approved')) {
+      await this.expire(tx, row, 'system');
+      const error = new DomainError('invalid_state', 'the request has expired', { reason: 'request_expired' });
+      return refuse(tx, this.audit, refusalType, { actor: principal.id, requestId: id }, error);
+    }
+    return row;
+  }
+
+  /** Moves an open request to `expired`; returns false when another caller already moved it. */
+  async expire(tx: Tx, row: AccessRequestRow, actor: string): Promise<boolean> {
+    const from = row.status;
+    const moved = await this.requests.transition(tx, row.id, from, { status: 'expired', deadlineAt: null });
+    if (!moved) return false;
+    await this.audit.append(tx, {
+      type: 'request.expired',
+      actor,
+      requestId: row.id,
+      data: { from, deadline: row.deadlineAt?.toISOString() ?? null },
+    });
+    row.status = 'expired';
+    this.observer.requestDecided(row.role, 'expired');
+    return true;
+  }
+}
+
+export function invalidStateFor(row: AccessRequestRow, action: string): DomainError {
+  return new DomainError('invalid_state', `cannot ${action} a request that is ${row.status}`, {
+    reason: `request_${row.status}`,
+  });
+}

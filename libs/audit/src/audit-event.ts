@@ -1,0 +1,65 @@
+import { createHash } from 'node:crypto';
+import canonicalize from 'canonicalize';
+
+export type AuditEventType =
+  | 'request.created'
+  | 'policy.evaluated'
+  | 'approval.recorded'
+  | 'approval.refused'
+  | 'request.approved'
+  | 'request.denied'
+  | 'request.cancelled'
+  | 'request.expired'
+  | 'request.refused'
+  | 'credential.issued'
+  | 'credential.refused'
+  | 'grant.revoked'
+  | 'grant.expired'
+  | 'grant.revocation_failed'
+  | 'grant.refused'
+  | 'key.created'
+  | 'key.rotated';
+
+export interface AuditEventInput {
+  type: AuditEventType;
+  actor: string;
+  requestId?: string;
+  grantId?: string;
+  data?: Record<string, unknown>;
+}
+
+/** An event as API.md §5 shows it. */
+export interface AuditEvent {
+  seq: number;
+  id: string;
+  at: string;
+  type: string;
+  actor: string;
+  requestId?: string;
+  grantId?: string;
+  data: Record<string, unknown>;
+  prevHash: string;
+  hash: string;
+}
+
+export const GENESIS_HASH = '0'.repeat(64);
+
+/** `hash = sha256(prevHash + JCS(event without prevHash and hash))`, JCS being RFC 8785. */
+export function hashEvent(event: Omit<AuditEvent, 'hash'>): string {
+  const { prevHash, ...rest } = event;
+  const canonical = canonicalize(rest);
+  if (canonical === undefined) throw new Error('audit event is not serialisable');
+  return createHash('sha256').update(prevHash + canonical).digest('hex');
+}
+
+// Defence in depth: the audit log must never hold a secret, whatever a caller puts in `data`.
+const SECRET_KEYS = /token|credential|secret|password|private/i;
+
+export function assertNoSecrets(data: Record<string, unknown>, path = 'data'): void {
+  for (const [key, value] of Object.entries(data)) {
+    if (SECRET_KEYS.test(key)) throw new Error(`audit ${path}.${key} looks like a secret`);
+    if (value && typeof value === 'object' && !Array.isArray(value)) {
+      assertNoSecrets(value as Record<string, unknown>, `${path}.${key}`);
+    }
+  }
+}

@@ -1,0 +1,116 @@
+import { randomUUID } from 'node:crypto';
+import type { EntityManager } from 'typeorm';
+import type { Clock } from '#domain';
+import { AuditEventRow } from '#persistence';
+import type { AuditEvent, AuditEventInput } from './audit-event.js';
+import { GENESIS_HASH, assertNoSecrets, hashEvent } from './audit-event.js';
+
+// One advisory lock serialises appends on PostgreSQL so that seq and prevHash follow commit order.
+// It is taken last in each transaction (after its row locks) and held only until commit.
+const AUDIT_APPEND_LOCK = 0x636f756e; // "coun"
+
+export interface AuditFilter {
+  type?: string;
+  actor?: string;
+  requestId?: string;
+  since?: Date;
+  until?: Date;
+  afterSeq?: number;
+  limit: number;
+}
+
+export interface ChainVerification {
+  ok: boolean;
+  events: number;
+  head: string;
+  brokenAt?: number;
+}
+
+export function toAuditEvent(row: AuditEventRow): AuditEvent {
+  return {
+    seq: row.seq,
+    id: row.id,
+    at: row.at.toISOString(),
+    type: row.type,
+    actor: row.actor,
+    ...(row.requestId === null ? {} : { requestId: row.requestId }),
+    ...(row.grantId === null ? {} : { grantId: row.grantId }),
+    data: row.data,
+    prevHash: row.prevHash,
+    hash: row.hash,
+  };
+}
+
+export class AuditLog {
+  constructor(private readonly clock: Clock) {}
+
+  /** Appends inside the caller's transaction, so the event commits with the change it records. */
+  async append(tx: EntityManager, input: AuditEventInput): Promise<AuditEvent> {
+    const data = input.data ?? {};
+    assertNoSecrets(data);
+    if (tx.connection.options.type === 'postgres') {
+      await tx.query('SELECT pg_advisory_xact_lock($1)', [AUDIT_APPEND_LOCK]);
+    }
+    const head = await tx
+      .createQueryBuilder(AuditEventRow, 'e')
+      .orderBy('e.seq', 'DESC')
+      .limit(1)
+      .getOne();
+    const unhashed = {
+      seq: (head?.seq ?? 0) + 1,
+      id: randomUUID(),
+      at: this.clock.now().toISOString(),
+      type: input.type,
+      actor: input.actor,
+      ...(input.requestId === undefined ? {} : { requestId: input.requestId }),
+      ...(input.grantId === undefined ? {} : { grantId: input.grantId }),
+      data,
+      prevHash: head?.hash ?? GENESIS_HASH,
+    };
+    const event: AuditEvent = { ...unhashed, hash: hashEvent(unhashed) };
+    const row: AuditEventRow = {
+      ...event,
+      at: new Date(event.at),
+      requestId: event.requestId ?? null,
+      grantId: event.grantId ?? null,
+    };
+    await tx.getRepository(AuditEventRow).insert(row as never);
+    return event;
+  }
+
+  async list(manager: EntityManager, filter: AuditFilter): Promise<AuditEvent[]> {
+    const query = manager.createQueryBuilder(AuditEventRow, 'e');
+    if (filter.type) query.andWhere('e.type = :type', { type: filter.type });
+    if (filter.actor) query.andWhere('e.actor = :actor', { actor: filter.actor });
+    if (filter.requestId) query.andWhere('e.requestId = :requestId', { requestId: filter.requestId });
+    if (filter.since) query.andWhere('e.at >= :since', { since: filter.since.getTime() });
+    if (filter.until) query.andWhere('e.at < :until', { until: filter.until.getTime() });
+    if (filter.afterSeq !== undefined) query.andWhere('e.seq > :after', { after: filter.afterSeq });
+    const rows = await query.orderBy('e.seq', 'ASC').limit(filter.limit).getMany();
+    return rows.map(toAuditEvent);
+  }
+
+  /** Recomputes the whole chain in seq order and reports the first event that does not link. */
+  async verify(manager: EntityManager, batchSize = 1000): Promise<ChainVerification> {
+    let expectedSeq = 1;
+    let head = GENESIS_HASH;
+    for (;;) {
+      const rows = await manager
+        .createQueryBuilder(AuditEventRow, 'e')
+        .where('e.seq >= :from', { from: expectedSeq })
+        .orderBy('e.seq', 'ASC')
+        .limit(batchSize)
+        .getMany();
+      for (const row of rows) {
+        const event = toAuditEvent(row);
+        const { hash, ...unhashed } = event;
+        if (event.seq !== expectedSeq || event.prevHash !== head || hashEvent(unhashed) !== hash) {
+          return { ok: false, events: expectedSeq - 1, head, brokenAt: expectedSeq };
+        }
+        head = hash;
+        expectedSeq += 1;
+      }
+      if (rows.length < batchSize) return { ok: true, events: expectedSeq - 1, head };
+    }
+  }
+}

@@ -1,0 +1,31 @@
+import { readFileSync } from 'node:fs';
+import type { AppConfig } from './types.js';
+import type { Env } from './env.js';
+import { ConfigError } from './config-error.js';
+import { demoConfigYaml } from './demo.js';
+import { envValue } from './env.js';
+import { parseConfig } from './parse-config.js';
+
+const DEFAULT_CONFIG_PATH = './countersign.yaml';
+
+/**
+ * Reads the config file at COUNTERSIGN_CONFIG (default ./countersign.yaml). Only when no path was
+ * given and the default file is absent does the built-in demo config apply: a path that was asked
+ * for and is missing is an error, never a silent fallback to demo.
+ */
+export function loadConfig(env: Env = process.env): AppConfig {
+  const requested = envValue(env, 'COUNTERSIGN_CONFIG');
+  const path = requested ?? DEFAULT_CONFIG_PATH;
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? 'unknown error';
+    if (code === 'ENOENT' && requested === undefined) {
+      return parseConfig(demoConfigYaml(), env, { demo: true });
+    }
+    const problem = code === 'ENOENT' ? 'no such file' : `cannot read it (${code})`;
+    throw new ConfigError('COUNTERSIGN_CONFIG', `${path}: ${problem}`);
+  }
+  return parseConfig(text, env);
+}

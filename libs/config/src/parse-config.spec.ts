@@ -1,0 +1,394 @@
+import { stringify } from 'yaml';
+import { ConfigError, parseConfig } from './index.js';
+import type { AppConfig } from './index.js';
+
+const KEY = Buffer.alloc(32, 7).toString('base64');
+const ENV = { COUNTERSIGN_ENCRYPTION_KEY: KEY };
+
+// API.md §3, plus the `partner` issuer that its alias `partner:alice.smith` needs.
+const FULL_YAML = `
+publicUrl: http://localhost:3000
+separation: strict
+auth:
+  issuers:
+    - name: corp
+      issuer: https://idp.example.com
+      jwksUri: https://idp.example.com/.well-known/jwks.json
+      audience: countersign
+      groupsClaim: groups
+    - name: partner
+      issuer: https://partner.example.net
+      jwksUri: https://partner.example.net/jwks
+      audience: countersign
+owners:
+  "corp:svc-deployer": "corp:alice"
+aliases:
+  - ["corp:alice", "partner:alice.smith"]
+directory:
+  "corp:bob": [sre-leads]
+rateLimit:
+  perMinute: 1200
+credentials:
+  issuer: https://countersign.example.com
+  algorithm: EdDSA
+revocation:
+  sweepInterval: 30s
+policy:
+  admins: { groups: [security] }
+  roles:
+    - name: prod-db-admin
+      resource: postgres://prod/payments
+      actions: [db:read, db:write]
+      maxDuration: 1h
+      defaultDuration: 15m
+      redeemWithin: 15m
+      requestTimeout: 24h
+      requesters: { groups: [engineering] }
+      approvers: { groups: [sre-leads], principals: ["corp:carol"] }
+      approvalsRequired: 1
+      requireJustification: true
+      provider: { type: jwt }
+`;
+
+describe('parseConfig: a valid config', () => {
+  it('parses the API.md §3 example into the typed config', () => {
+    const expected: AppConfig = {
+      demo: false,
+      demoUsers: [],
+      port: 3000,
+      publicUrl: 'http://localhost:3000',
+      database: { type: 'sqlite', path: './data/countersign.sqlite' },
+      encryptionKey: Buffer.alloc(32, 7),
+      separation: 'strict',
+      issuers: [
+        {
+          name: 'corp',
+          issuer: 'https://idp.example.com',
+          jwksUri: 'https://idp.example.com/.well-known/jwks.json',
+          audience: 'countersign',
+          groupsClaim: 'groups',
+        },
+        {
+          name: 'partner',
+          issuer: 'https://partner.example.net',
+          jwksUri: 'https://partner.example.net/jwks',
+          audience: 'countersign',
+        },
+      ],
+      owners: { 'corp:svc-deployer': 'corp:alice' },
+      aliases: [['corp:alice', 'partner:alice.smith']],
+      directory: { 'corp:bob': ['sre-leads'] },
+      rateLimit: { perMinute: 1200 },
+      credentials: { issuer: 'https://countersign.example.com', algorithm: 'EdDSA' },
+      revocation: { sweepInterval: 30 },
+      policy: {
+        separation: 'strict',
+        admins: { groups: ['security'] },
+        roles: [
+          {
+            name: 'prod-db-admin',
+            resource: 'postgres://prod/payments',
+            actions: ['db:read', 'db:write'],
+            maxDuration: 3600,
+            defaultDuration: 900,
+            redeemWithin: 900,
+            requestTimeout: 86400,
+            requesters: { groups: ['engineering'] },
+            approvers: { groups: ['sre-leads'], principals: ['corp:carol'] },
+            approvalsRequired: 1,
+            requireJustification: true,
+            provider: { type: 'jwt' },
+          },
+        ],
+      },
+    };
+    expect(parseConfig(FULL_YAML, ENV)).toStrictEqual(expected);
+  });
+
+  it('applies defaults to a minimal config', () => {
+    const config = parseConfig(stringify(minimal()), ENV);
+    expect(config).toMatchObject({
+      separation: 'strict',
+      owners: {},
+      aliases: [],
+      directory: {},
+      rateLimit: { perMinute: 1200 },
+      credentials: { issuer: 'http://localhost:3000', algorithm: 'EdDSA' },
+      revocation: { sweepInterval: 30 },
+      policy: { separation: 'strict', admins: { groups: [] } },
+    });
+    expect(config.policy.roles[0]).toStrictEqual({
+      name: 'ops',
+      resource: 'https://ops.example.com',
+      actions: ['ops:run'],
+      maxDuration: 3600,
+      defaultDuration: 900,
+      redeemWithin: 900,
+      requestTimeout: 86400,
+      requesters: { groups: ['eng'] },
+      approvers: { principals: ['corp:carol'] },
+      approvalsRequired: 1,
+      requireJustification: false,
+      provider: { type: 'jwt' },
+    });
+  });
+
+  it.each<[string, string | number, number]>([
+    ['30s', '30s', 30],
+    ['ISO 8601', 'PT10M', 600],
+    ['a number of seconds', 120, 120],
+    ['a numeric string', '120', 120],
+  ])('reads a duration written as %s', (_, written, seconds) => {
+    const doc = minimal();
+    doc.policy.roles[0].defaultDuration = written;
+    expect(parseConfig(stringify(doc), ENV).policy.roles[0].defaultDuration).toBe(seconds);
+  });
+
+  it('caps the default defaultDuration at a shorter maxDuration', () => {
+    const doc = minimal();
+    doc.policy.roles[0].maxDuration = '5m';
+    expect(parseConfig(stringify(doc), ENV).policy.roles[0].defaultDuration).toBe(300);
+  });
+
+  it('substitutes ${NAME}, whole or embedded, from the environment', () => {
+    const doc = minimal();
+    doc.auth.issuers[0].audience = '${AUD}';
+    doc.auth.issuers[0].jwksUri = 'https://${IDP_HOST}/jwks.json';
+    const env = { ...ENV, AUD: 'cs-prod', IDP_HOST: 'idp.corp.example' };
+    const [issuer] = parseConfig(stringify(doc), env).issuers;
+    expect(issuer.audience).toBe('cs-prod');
+    expect(issuer.jwksUri).toBe('https://idp.corp.example/jwks.json');
+  });
+
+  it('reads $${ as a literal ${', () => {
+    const doc = minimal();
+    doc.auth.issuers[0].audience = 'a$${B}';
+    expect(parseConfig(stringify(doc), ENV).issuers[0].audience).toBe('a${B}');
+  });
+});
+
+type Doc = ReturnType<typeof minimal>;
+
+describe('parseConfig: errors name the field', () => {
+  it.each<[string, (doc: Doc) => void, string, RegExp]>([
+    [
+      'unknown top-level field',
+      (d) => Object.assign(d, { databse: 'x' }),
+      'databse',
+      /unknown field/,
+    ],
+    [
+      'unknown field in a role',
+      (d) => Object.assign(d.policy.roles[0], { maxDurration: '1h' }),
+      'policy.roles[0].maxDurration',
+      /unknown field/,
+    ],
+    [
+      'missing required field',
+      (d) => delete (d.auth.issuers[0] as Partial<Doc['auth']['issuers'][0]>).audience,
+      'auth.issuers[0].audience',
+      /required/,
+    ],
+    [
+      'bad duration',
+      (d) => (d.policy.roles[0].maxDuration = '1 hour'),
+      'policy.roles[0].maxDuration',
+      /duration/,
+    ],
+    [
+      'bad sweep interval',
+      (d) => Object.assign(d, { revocation: { sweepInterval: '1y' } }),
+      'revocation.sweepInterval',
+      /duration/,
+    ],
+    [
+      'defaultDuration over maxDuration',
+      (d) => (d.policy.roles[0].defaultDuration = '2h'),
+      'policy.roles[0].defaultDuration',
+      /maxDuration \(1h\)/,
+    ],
+    [
+      'approvalsRequired out of range',
+      (d) => (d.policy.roles[0].approvalsRequired = 11),
+      'policy.roles[0].approvalsRequired',
+      /10/,
+    ],
+    [
+      'approvalsRequired not an integer',
+      (d) => (d.policy.roles[0].approvalsRequired = 1.5),
+      'policy.roles[0].approvalsRequired',
+      /int/,
+    ],
+    [
+      'approvers naming nobody',
+      (d) => (d.policy.roles[0].approvers = {}),
+      'policy.roles[0].approvers',
+      /at least one/,
+    ],
+    ['bad role name', (d) => (d.policy.roles[0].name = 'Ops!'), 'policy.roles[0].name', /match/],
+    [
+      'duplicate role name',
+      (d) => d.policy.roles.push({ ...d.policy.roles[0] }),
+      'policy.roles[1].name',
+      /duplicate/,
+    ],
+    ['bad issuer name', (d) => (d.auth.issuers[0].name = 'Corp'), 'auth.issuers[0].name', /match/],
+    [
+      'duplicate issuer name',
+      (d) => d.auth.issuers.push({ ...d.auth.issuers[0] }),
+      'auth.issuers[1].name',
+      /duplicate/,
+    ],
+    [
+      'principal id without an issuer',
+      (d) => (d.policy.roles[0].approvers = { principals: ['carol'] }),
+      'policy.roles[0].approvers.principals[0]',
+      /principal id/,
+    ],
+    [
+      'principal id of an unknown issuer',
+      (d) => (d.policy.roles[0].approvers = { principals: ['okta:carol'] }),
+      'policy.roles[0].approvers.principals[0]',
+      /no configured issuer is named "okta"/,
+    ],
+    [
+      'owner of an unknown issuer',
+      (d) => Object.assign(d, { owners: { 'corp:bot': 'okta:alice' } }),
+      'owners["corp:bot"]',
+      /okta/,
+    ],
+    [
+      'directory key that is no principal id',
+      (d) => Object.assign(d, { directory: { bob: ['x'] } }),
+      'directory.bob',
+      /principal id/,
+    ],
+    [
+      'principal in two alias groups',
+      (d) =>
+        Object.assign(d, {
+          aliases: [
+            ['corp:a', 'corp:b'],
+            ['corp:c', 'corp:a'],
+          ],
+        }),
+      'aliases[1][1]',
+      /aliases\[0\]/,
+    ],
+    [
+      'cycle in owners',
+      (d) => Object.assign(d, { owners: { 'corp:a': 'corp:b', 'corp:b': 'corp:a' } }),
+      'owners',
+      /cycle/,
+    ],
+    [
+      'cycle through an alias',
+      (d) =>
+        Object.assign(d, {
+          owners: { 'corp:bot': 'corp:alice' },
+          aliases: [['corp:alice', 'corp:bot']],
+        }),
+      'owners',
+      /cycle/,
+    ],
+    [
+      'bad enum value',
+      (d) => Object.assign(d, { separation: 'loose' }),
+      'separation',
+      /strict|identity/,
+    ],
+    ['bad publicUrl', (d) => Object.assign(d, { publicUrl: 'ftp://x' }), 'publicUrl', /http/],
+    [
+      'over-long string',
+      (d) => (d.auth.issuers[0].audience = 'a'.repeat(513)),
+      'auth.issuers[0].audience',
+      /512/,
+    ],
+    [
+      'action with a space',
+      (d) => (d.policy.roles[0].actions = ['ops run']),
+      'policy.roles[0].actions[0]',
+      /whitespace/,
+    ],
+    ['demo users outside demo', (d) => Object.assign(d, { demoUsers: [] }), 'demoUsers', /demo/],
+  ])('%s', (_, edit, field, message) => {
+    const doc = minimal();
+    edit(doc);
+    expect(() => parseConfig(stringify(doc), ENV)).toThrow(configError(field, message));
+  });
+
+  it.each<[string, string, RegExp]>([
+    ['audience: ${AUD}', 'auth.issuers[0].audience', /AUD is not set/],
+    ['audience: x-${AUD}-y', 'auth.issuers[0].audience', /AUD is not set/],
+    ['audience: ${not valid}', 'auth.issuers[0].audience', /malformed/],
+  ])('a ${} reference that cannot be filled (%s)', (line, field, message) => {
+    const yaml = stringify(minimal()).replace('audience: countersign', line);
+    expect(() => parseConfig(yaml, ENV)).toThrow(configError(field, message));
+  });
+
+  it('reports every schema problem, named after the first', () => {
+    const doc = minimal();
+    doc.policy.roles[0].maxDuration = 'soon';
+    doc.policy.roles[0].approvalsRequired = 0;
+    expect(() => parseConfig(stringify(doc), ENV)).toThrow(
+      configError('policy.roles[0].maxDuration', /; policy\.roles\[0\]\.approvalsRequired: /),
+    );
+  });
+
+  it('starts its message with the field', () => {
+    const doc = minimal();
+    doc.policy.roles[0].maxDuration = 'soon';
+    expect(() => parseConfig(stringify(doc), ENV)).toThrow(
+      /^policy\.roles\[0\]\.maxDuration: expected a duration/,
+    );
+    expect(() => parseConfig(stringify(doc), ENV)).toThrow(ConfigError);
+  });
+
+  it.each<[string, string]>([
+    ['invalid YAML', 'policy: [unclosed'],
+    ['a YAML list', '- a\n- b'],
+    ['an empty file', ''],
+  ])('refuses %s', (_, yaml) => {
+    expect(() => parseConfig(yaml, ENV)).toThrow(configError('(root)', /YAML/));
+  });
+});
+
+/** A small valid config document, fresh for each test. */
+function minimal() {
+  return {
+    auth: {
+      issuers: [
+        {
+          name: 'corp',
+          issuer: 'https://idp.example.com',
+          jwksUri: 'https://idp.example.com/jwks.json',
+          audience: 'countersign',
+        },
+      ],
+    },
+    policy: {
+      roles: [
+        {
+          name: 'ops',
+          resource: 'https://ops.example.com',
+          actions: ['ops:run'],
+          maxDuration: '1h' as string | number,
+          defaultDuration: undefined as string | number | undefined,
+          requesters: { groups: ['eng'] },
+          approvers: { principals: ['corp:carol'] } as Record<string, string[]>,
+          approvalsRequired: undefined as number | undefined,
+        },
+      ],
+    },
+  };
+}
+
+/** Matches a thrown ConfigError naming `field`, whose message matches `message`. */
+function configError(field: string, message: RegExp): Error {
+  // An asymmetric matcher, typed as what toThrow accepts.
+  return expect.objectContaining({
+    name: 'ConfigError',
+    field,
+    message: expect.stringMatching(message),
+  }) as Error;
+}

@@ -1,0 +1,79 @@
+import { parse, YAMLError } from 'yaml';
+import type { AppConfig } from './types.js';
+import type { Env } from './env.js';
+import type { ConfigFile } from './file-schema.js';
+import { ConfigError } from './config-error.js';
+import {
+  resolveDatabase,
+  resolveEncryptionKey,
+  resolvePort,
+  resolvePublicUrl,
+  resolveRedisUrl,
+} from './env.js';
+import { configFileSchema } from './file-schema.js';
+import { interpolate } from './interpolate.js';
+import { checkReferences } from './references.js';
+import { toConfigError } from './zod-issues.js';
+
+/**
+ * YAML text plus environment -> one validated AppConfig, or a ConfigError naming the bad field.
+ * `demo` marks the built-in demo config: it alone may declare demo users and run without an
+ * encryption key.
+ */
+export function parseConfig(yamlText: string, env: Env, opts: { demo?: boolean } = {}): AppConfig {
+  const demo = opts.demo === true;
+  const port = resolvePort(env);
+  const database = resolveDatabase(env);
+  const redisUrl = resolveRedisUrl(env);
+  const encryptionKey = resolveEncryptionKey(env, !demo);
+  // The demo config is written against the public URL, which is known only from the environment.
+  const vars = demo ? { ...env, PUBLIC_URL: resolvePublicUrl(env, undefined, port) } : env;
+  const file = validate(interpolate(readYaml(yamlText), vars));
+  if (file.demoUsers !== undefined && !demo) {
+    throw new ConfigError('demoUsers', 'allowed only in the built-in demo config');
+  }
+  checkReferences(file);
+  const publicUrl = resolvePublicUrl(env, file.publicUrl, port);
+  return {
+    demo,
+    demoUsers: file.demoUsers ?? [],
+    port,
+    publicUrl,
+    database,
+    ...(redisUrl === undefined ? {} : { redisUrl }),
+    ...(encryptionKey === undefined ? {} : { encryptionKey }),
+    separation: file.separation,
+    issuers: file.auth.issuers,
+    owners: file.owners,
+    aliases: file.aliases,
+    directory: file.directory,
+    rateLimit: file.rateLimit,
+    credentials: {
+      issuer: file.credentials.issuer ?? publicUrl,
+      algorithm: file.credentials.algorithm,
+    },
+    revocation: file.revocation,
+    policy: { separation: file.separation, admins: file.policy.admins, roles: file.policy.roles },
+  };
+}
+
+function readYaml(text: string): unknown {
+  let doc: unknown;
+  try {
+    doc = parse(text);
+  } catch (error) {
+    if (error instanceof YAMLError)
+      throw new ConfigError('(root)', `invalid YAML: ${error.message}`);
+    throw error;
+  }
+  if (doc === null || typeof doc !== 'object' || Array.isArray(doc)) {
+    throw new ConfigError('(root)', 'the config must be a YAML mapping');
+  }
+  return doc;
+}
+
+function validate(doc: unknown): ConfigFile {
+  const result = configFileSchema.safeParse(doc, { reportInput: true });
+  if (!result.success) throw toConfigError(result.error);
+  return result.data;
+}

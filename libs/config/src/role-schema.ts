@@ -1,0 +1,61 @@
+import type { RoleDefinition } from '#domain';
+import { formatDuration } from '#domain';
+import { z } from 'zod';
+import { duration, list, selector, token } from './schema-parts.js';
+
+export const ROLE_NAME = /^[a-z0-9][a-z0-9._-]{0,63}$/;
+
+const FIFTEEN_MINUTES = 15 * 60;
+const ONE_DAY = 24 * 3600;
+
+const approvers = selector.refine(
+  (s) => (s.groups?.length ?? 0) + (s.principals?.length ?? 0) > 0,
+  { message: 'must name at least one group or principal' },
+);
+
+const roleFields = z.strictObject({
+  name: z.string().regex(ROLE_NAME, `must match ${String(ROLE_NAME)}`),
+  resource: token,
+  actions: list(token, 100)
+    .min(1)
+    .refine((actions) => new Set(actions).size === actions.length, {
+      message: 'must not repeat an action',
+    }),
+  maxDuration: duration(1),
+  defaultDuration: duration(1).optional(),
+  redeemWithin: duration(1).default(FIFTEEN_MINUTES),
+  requestTimeout: duration(1).default(ONE_DAY),
+  requesters: selector,
+  approvers,
+  approvalsRequired: z.int().min(1).max(10).default(1),
+  requireJustification: z.boolean().default(false),
+  provider: z.strictObject({ type: z.literal('jwt') }).default({ type: 'jwt' }),
+});
+
+/** A role as written in YAML, turned into the domain's RoleDefinition with defaults applied. */
+export const roleSchema = roleFields.transform((role, ctx): RoleDefinition => {
+  const defaultDuration = role.defaultDuration ?? Math.min(FIFTEEN_MINUTES, role.maxDuration);
+  if (defaultDuration > role.maxDuration) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['defaultDuration'],
+      message: `must not exceed maxDuration (${formatDuration(role.maxDuration)})`,
+      input: role.defaultDuration,
+    });
+    return z.NEVER;
+  }
+  return {
+    name: role.name,
+    resource: role.resource,
+    actions: role.actions,
+    maxDuration: role.maxDuration,
+    defaultDuration,
+    redeemWithin: role.redeemWithin,
+    requestTimeout: role.requestTimeout,
+    requesters: role.requesters,
+    approvers: role.approvers,
+    approvalsRequired: role.approvalsRequired,
+    requireJustification: role.requireJustification,
+    provider: role.provider,
+  };
+});

@@ -1,0 +1,44 @@
+import type { PolicyDefinition, SeparationMode } from '#domain';
+
+export interface IssuerConfig {
+  name: string;
+  issuer: string;
+  jwksUri: string;
+  audience: string;
+  groupsClaim?: string;
+}
+
+export interface DemoUser {
+  name: string;
+  sub: string;
+  groups: string[];
+  description: string;
+}
+
+export type DatabaseConfig = { type: 'sqlite'; path: string } | { type: 'postgres'; url: string };
+
+export interface AppConfig {
+  /** True only when the built-in demo config is used (no config file). */
+  demo: boolean;
+  /** Empty unless demo. */
+  demoUsers: DemoUser[];
+  port: number;
+  /** No trailing slash. */
+  publicUrl: string;
+  database: DatabaseConfig;
+  redisUrl?: string;
+  /** COUNTERSIGN_ENCRYPTION_KEY: 32 bytes; required outside demo mode. */
+  encryptionKey?: Buffer;
+  separation: SeparationMode;
+  issuers: IssuerConfig[];
+  owners: Record<string, string>;
+  aliases: string[][];
+  directory: Record<string, string[]>;
+  /** Requests per principal per minute; 0 turns the limit off. */
+  rateLimit: { perMinute: number };
+  credentials: { issuer: string; algorithm: 'EdDSA' | 'ES256' };
+  /** sweepInterval in seconds. */
+  revocation: { sweepInterval: number };
+  /** Durations in seconds, role defaults applied. */
+  policy: PolicyDefinition;
+}

@@ -1,0 +1,2 @@
+export * from './demo-issuer.js';
+export * from './token-verifier.js';

@@ -1,0 +1,36 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { DataSource } from 'typeorm';
+import type { DatabaseConfig } from '#config';
+import { migrations } from '#migrations';
+import { AccessRequestRow } from './entities/access-request.entity.js';
+import { ApprovalRow } from './entities/approval.entity.js';
+import { AuditEventRow } from './entities/audit-event.entity.js';
+import { GrantRow } from './entities/grant.entity.js';
+import { SigningKeyRow } from './entities/signing-key.entity.js';
+
+export const entities = [AccessRequestRow, ApprovalRow, GrantRow, AuditEventRow, SigningKeyRow];
+
+/** The data source for either database. `synchronize` is off everywhere: migrations own the schema. */
+export function createDataSource(database: DatabaseConfig): DataSource {
+  const common = { entities, migrations, synchronize: false, migrationsRun: false, logging: false } as const;
+  if (database.type === 'postgres') {
+    return new DataSource({ ...common, type: 'postgres', url: database.url, poolSize: 20 });
+  }
+  if (database.path !== ':memory:') mkdirSync(dirname(database.path), { recursive: true });
+  return new DataSource({
+    ...common,
+    type: 'better-sqlite3',
+    database: database.path,
+    enableWAL: database.path !== ':memory:',
+    timeout: 5000,
+  });
+}
+
+/** Opens the connection and applies pending migrations, each in its own transaction. */
+export async function openDatabase(database: DatabaseConfig): Promise<DataSource> {
+  const dataSource = createDataSource(database);
+  await dataSource.initialize();
+  await dataSource.runMigrations({ transaction: 'each' });
+  return dataSource;
+}

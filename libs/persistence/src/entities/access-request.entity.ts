@@ -1,0 +1,46 @@
+import { Column, Entity, PrimaryColumn } from 'typeorm';
+import type { RequestStatus } from '#domain';
+import { epochMs } from '../columns.js';
+
+@Entity('access_requests')
+export class AccessRequestRow {
+  @PrimaryColumn({ type: 'varchar', length: 36 })
+  id!: string;
+
+  @Column({ type: 'varchar', length: 64 })
+  role!: string;
+
+  @Column({ type: 'varchar', length: 512 })
+  resource!: string;
+
+  @Column({ type: 'varchar', length: 512 })
+  requester!: string;
+
+  @Column({ type: 'varchar', length: 512 })
+  recipient!: string;
+
+  @Column({ type: 'text', nullable: true })
+  justification!: string | null;
+
+  @Column({ name: 'duration_seconds', type: 'integer' })
+  durationSeconds!: number;
+
+  @Column({ type: 'varchar', length: 16 })
+  status!: RequestStatus;
+
+  @Column({ name: 'approvals_required', type: 'integer' })
+  approvalsRequired!: number;
+
+  @Column({ name: 'created_at', type: 'bigint', transformer: epochMs })
+  createdAt!: Date;
+
+  /** When the open request stops being actionable: createdAt + requestTimeout, then approval + redeemWithin. */
+  @Column({ name: 'deadline_at', type: 'bigint', transformer: epochMs, nullable: true })
+  deadlineAt!: Date | null;
+
+  @Column({ name: 'decided_at', type: 'bigint', transformer: epochMs, nullable: true })
+  decidedAt!: Date | null;
+
+  @Column({ name: 'grant_id', type: 'varchar', length: 36, nullable: true })
+  grantId!: string | null;
+}

@@ -1,0 +1,29 @@
+import { Column, Entity, PrimaryColumn } from 'typeorm';
+import { epochMs, jsonText } from '../columns.js';
+
+/** One approval per (request, approver): the unique index makes a principal count once. */
+@Entity('approvals')
+export class ApprovalRow {
+  @PrimaryColumn({ type: 'varchar', length: 36 })
+  id!: string;
+
+  @Column({ name: 'request_id', type: 'varchar', length: 36 })
+  requestId!: string;
+
+  @Column({ type: 'varchar', length: 512 })
+  approver!: string;
+
+  @Column({ type: 'text', nullable: true })
+  comment!: string | null;
+
+  @Column({ type: 'bigint', transformer: epochMs })
+  at!: Date;
+
+  /** The approver held admin reach when it approved (API.md §2 rule 6). */
+  @Column({ name: 'admin_reach', type: 'boolean' })
+  adminReach!: boolean;
+
+  /** Groups from the approver's token at approval, so eligibility can be re-evaluated at mint. */
+  @Column({ name: 'token_groups', type: 'text', transformer: jsonText })
+  tokenGroups!: string[];
+}

@@ -1,0 +1,127 @@
+import type { EntityManager, SelectQueryBuilder } from 'typeorm';
+import { Brackets } from 'typeorm';
+import type { RequestStatus } from '#domain';
+import { AccessRequestRow } from './entities/access-request.entity.js';
+import { ApprovalRow } from './entities/approval.entity.js';
+import type { Page, ReadScope } from './scope.js';
+import { decodeCursor, encodeCursor } from './scope.js';
+
+export interface RequestFilter {
+  status?: RequestStatus;
+  role?: string;
+  /** Only requests where the principal is the requester or the recipient. */
+  mine?: boolean;
+  /** Only pending requests the principal could approve and has not yet approved. */
+  toApprove?: boolean;
+  cursor?: string;
+  limit: number;
+}
+
+export class RequestRepository {
+  async insert(tx: EntityManager, row: AccessRequestRow): Promise<void> {
+    await tx.insert(AccessRequestRow, row);
+  }
+
+  /**
+   * Loads a request for a state change. On PostgreSQL the row is locked until commit so that
+   * concurrent approvals and mints of one request run one after the other.
+   */
+  async lock(tx: EntityManager, id: string): Promise<AccessRequestRow | null> {
+    const query = tx.createQueryBuilder(AccessRequestRow, 'r').where('r.id = :id', { id });
+    if (tx.connection.options.type === 'postgres') query.setLock('pessimistic_write');
+    return query.getOne();
+  }
+
+  async findVisible(manager: EntityManager, scope: ReadScope, id: string): Promise<AccessRequestRow | null> {
+    const query = manager.createQueryBuilder(AccessRequestRow, 'r').where('r.id = :id', { id });
+    return this.scoped(query, scope).getOne();
+  }
+
+  /** Moves a request forward only from the state the caller saw: a guarded update, never a blind one. */
+  async transition(
+    tx: EntityManager,
+    id: string,
+    from: RequestStatus,
+    patch: Partial<Pick<AccessRequestRow, 'status' | 'decidedAt' | 'deadlineAt' | 'grantId'>>,
+  ): Promise<boolean> {
+    const result = await tx.update(AccessRequestRow, { id, status: from }, patch);
+    return (result.affected ?? 0) === 1;
+  }
+
+  async approvals(manager: EntityManager, requestIds: readonly string[]): Promise<ApprovalRow[]> {
+    if (requestIds.length === 0) return [];
+    return manager
+      .createQueryBuilder(ApprovalRow, 'a')
+      .where('a.requestId IN (:...ids)', { ids: requestIds })
+      .orderBy('a.at', 'ASC')
+      .addOrderBy('a.id', 'ASC')
+      .getMany();
+  }
+
+  async insertApproval(tx: EntityManager, row: ApprovalRow): Promise<void> {
+    await tx.insert(ApprovalRow, row);
+  }
+
+  /** Open requests whose deadline has passed, oldest first, for the expiry sweep. */
+  async overdue(manager: EntityManager, now: Date, limit: number): Promise<AccessRequestRow[]> {
+    return manager
+      .createQueryBuilder(AccessRequestRow, 'r')
+      .where('r.status IN (:...open)', { open: ['pending', 'approved'] })
+      .andWhere('r.deadlineAt <= :now', { now: now.getTime() })
+      .orderBy('r.deadlineAt', 'ASC')
+      .limit(limit)
+      .getMany();
+  }
+
+  async list(manager: EntityManager, scope: ReadScope, filter: RequestFilter): Promise<Page<AccessRequestRow>> {
+    const query = this.scoped(manager.createQueryBuilder(AccessRequestRow, 'r'), scope);
+    if (filter.status) query.andWhere('r.status = :status', { status: filter.status });
+    if (filter.role) query.andWhere('r.role = :role', { role: filter.role });
+    if (filter.mine) {
+      query.andWhere('(r.requester = :me OR r.recipient = :me)', { me: scope.principalId });
+    }
+    if (filter.toApprove) this.awaitingApprovalBy(query, scope);
+    const cursor = filter.cursor ? decodeCursor(filter.cursor) : undefined;
+    if (cursor) {
+      query.andWhere('(r.createdAt < :at OR (r.createdAt = :at AND r.id < :cursorId))', {
+        at: cursor.at,
+        cursorId: cursor.id,
+      });
+    }
+    const rows = await query
+      .orderBy('r.createdAt', 'DESC')
+      .addOrderBy('r.id', 'DESC')
+      .limit(filter.limit + 1)
+      .getMany();
+    const items = rows.slice(0, filter.limit);
+    const last = items[items.length - 1];
+    return rows.length > filter.limit && last ? { items, nextCursor: encodeCursor(last.createdAt, last.id) } : { items };
+  }
+
+  private awaitingApprovalBy(query: SelectQueryBuilder<AccessRequestRow>, scope: ReadScope): void {
+    query
+      .andWhere("r.status = 'pending'")
+      .andWhere('r.role IN (:...approvable)', { approvable: ['', ...scope.approverRoles] })
+      .andWhere('r.requester <> :me AND r.recipient <> :me', { me: scope.principalId })
+      .andWhere(
+        'NOT EXISTS (SELECT 1 FROM approvals a WHERE a.request_id = r.id AND a.approver = :me)',
+        { me: scope.principalId },
+      );
+  }
+
+  private scoped(
+    query: SelectQueryBuilder<AccessRequestRow>,
+    scope: ReadScope,
+  ): SelectQueryBuilder<AccessRequestRow> {
+    if (scope.admin) return query;
+    return query.andWhere(
+      new Brackets((visible) => {
+        visible
+          .where('r.requester = :viewer', { viewer: scope.principalId })
+          .orWhere('r.recipient = :viewer', { viewer: scope.principalId })
+          // '' keeps the IN list non-empty; no role is named ''.
+          .orWhere('r.role IN (:...viewerRoles)', { viewerRoles: ['', ...scope.approverRoles] });
+      }),
+    );
+  }
+}

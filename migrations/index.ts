@@ -1,0 +1,5 @@
+// Every migration, in order. Listed explicitly rather than globbed so that the ESM build and jest
+// load the same classes.
+import { CreateCoreTables1795911535244 } from './1795911535244-CreateCoreTables.js';
+
+export const migrations = [CreateCoreTables1795911535244];
