@@ -3,8 +3,6 @@ import { Module } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import { ScheduleModule } from '@nestjs/schedule';
 import { TerminusModule } from '@nestjs/terminus';
-import { ThrottlerModule } from '@nestjs/throttler';
-import { LoggerModule } from 'nestjs-pino';
 import type { AppConfig } from '#config';
 import type { Clock } from '#domain';
 import { systemClock } from '#domain';
@@ -28,26 +26,15 @@ export interface BrokerOptions {
   backgroundJobs?: boolean;
 }
 
-const RATE_WINDOW_MS = 60_000;
-
 @Module({})
 export class AppModule {
   static forRoot(config: AppConfig, options: BrokerOptions = {}): DynamicModule {
     const demo = config.demo ? this.demoIssuer(config) : [];
-    const limit = config.rateLimit.perMinute;
     return {
       module: AppModule,
       imports: [
-        LoggerModule.forRoot({
-          pinoHttp: {
-            level: options.logLevel ?? 'info',
-            // Bearer tokens and cookies are credentials: they never reach a log line.
-            redact: ['req.headers.authorization', 'req.headers.cookie', 'res.headers["set-cookie"]'],
-          },
-        }),
         ScheduleModule.forRoot(),
         TerminusModule,
-        ThrottlerModule.forRoot({ throttlers: [{ ttl: RATE_WINDOW_MS, limit }], skipIf: () => limit === 0 }),
       ],
       controllers: [
         RequestsController,

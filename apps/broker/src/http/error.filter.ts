@@ -1,6 +1,5 @@
 import type { ArgumentsHost, ExceptionFilter } from '@nestjs/common';
 import { Catch, HttpException, Logger } from '@nestjs/common';
-import { ThrottlerException } from '@nestjs/throttler';
 import type { Response } from 'express';
 import type { ErrorCode } from '#domain';
 import { DomainError } from '#domain';
@@ -57,9 +56,6 @@ export class ErrorFilter implements ExceptionFilter {
         STATUS[exception.code],
         { error: exception.code, message: exception.message, ...(reason ? { reason } : {}), ...(fields ? { fields } : {}) },
       ];
-    }
-    if (exception instanceof ThrottlerException) {
-      return [429, { error: 'rate_limited', message: 'too many requests' }];
     }
     if (exception instanceof HttpException && HTTP_CODES[exception.getStatus()]) {
       const status = exception.getStatus();

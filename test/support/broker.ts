@@ -1,0 +1,111 @@
+import { randomBytes } from 'node:crypto';
+import type { INestApplication } from '@nestjs/common';
+import request from 'supertest';
+import type TestAgent from 'supertest/lib/agent.js';
+import type { AppConfig } from '#config';
+import { parseConfig } from '#config';
+import type { Clock } from '#domain';
+import { createBroker } from '../../apps/broker/src/bootstrap.js';
+import type { DatabaseKind, FreshDatabase } from './databases.js';
+import { freshDatabase } from './databases.js';
+import type { TestIssuer } from './test-issuer.js';
+
+/** The people of the test config, by role in the story. */
+export const USERS = {
+  alice: { sub: 'alice', groups: ['engineering'] },
+  bob: { sub: 'bob', groups: ['sre-leads'] },
+  carol: { sub: 'carol', groups: [] },
+  dave: { sub: 'dave', groups: ['security', 'sre-leads'] },
+  erin: { sub: 'erin', groups: ['sre-leads'] },
+  mallory: { sub: 'mallory', groups: [] },
+  frank: { sub: 'frank', groups: ['sre-leads'] },
+} as const;
+
+export type UserName = keyof typeof USERS;
+
+export function testConfigYaml(issuer: TestIssuer, extra = ''): string {
+  return `
+publicUrl: http://127.0.0.1:3999
+separation: strict
+auth:
+  issuers:
+    - name: corp
+      issuer: ${issuer.url}
+      jwksUri: ${issuer.jwksUri}
+      audience: countersign
+      groupsClaim: groups
+owners:
+  "corp:alice-bot": "corp:alice"
+  "corp:bob-bot": "corp:bob"
+aliases:
+  - ["corp:frank", "corp:frank.alt"]
+directory:
+  "corp:erin": [sre-leads]
+rateLimit:
+  perMinute: 0
+policy:
+  admins: { groups: [security] }
+  roles:
+    - name: prod-db-admin
+      resource: postgres://prod/payments
+      actions: [db:read, db:write]
+      maxDuration: 1h
+      defaultDuration: 15m
+      redeemWithin: 15m
+      requestTimeout: 24h
+      requesters: { groups: [engineering], principals: ["corp:frank.alt", "corp:bob-bot"] }
+      approvers: { groups: [sre-leads], principals: ["corp:carol"] }
+      approvalsRequired: 1
+      requireJustification: true
+    - name: two-person
+      resource: https://deploy.example.com
+      actions: [deploy:create]
+      maxDuration: 30m
+      requesters: { groups: [engineering] }
+      approvers: { groups: [sre-leads], principals: ["corp:carol"] }
+      approvalsRequired: 2
+${extra}`;
+}
+
+export interface TestBroker {
+  app: INestApplication;
+  config: AppConfig;
+  http: TestAgent;
+  /** A bearer token for a test user, with its groups. */
+  token(user: UserName | string, groups?: string[]): Promise<string>;
+  close(): Promise<void>;
+}
+
+export interface StartOptions {
+  kind: DatabaseKind;
+  issuer: TestIssuer;
+  yaml?: string;
+  clock?: Clock;
+  env?: Record<string, string>;
+  /** Reuse a database across restarts; a fresh one is created (and dropped on close) otherwise. */
+  database?: FreshDatabase;
+}
+
+export const TEST_ENCRYPTION_KEY = randomBytes(32).toString('base64');
+
+export async function startBroker(options: StartOptions): Promise<TestBroker> {
+  const database = options.database ?? (await freshDatabase(options.kind));
+  const env = { DATABASE_URL: database.url, COUNTERSIGN_ENCRYPTION_KEY: TEST_ENCRYPTION_KEY, ...options.env };
+  const config = parseConfig(options.yaml ?? testConfigYaml(options.issuer), env);
+  const app = await createBroker(config, { clock: options.clock, logLevel: 'silent', backgroundJobs: false });
+  await app.init();
+  const http = request(app.getHttpServer());
+  return {
+    app,
+    config,
+    http,
+    token: (user, groups) => {
+      const known = USERS[user as UserName] as { sub: string; groups: readonly string[] } | undefined;
+      return options.issuer.token(known?.sub ?? user, { groups: [...(groups ?? known?.groups ?? [])] });
+    },
+    close: async () => {
+      await app.close();
+      if (!options.database) await database.drop();
+    },
+  };
+}
