@@ -1,0 +1,46 @@
+import 'reflect-metadata';
+import { AuditLog } from '#audit';
+import { ConfigError, loadConfig } from '#config';
+import type { AppConfig } from '#config';
+import { KeyCipher, SigningKeys } from '#credentials';
+import { systemClock } from '#domain';
+import { UnitOfWork, openDatabase } from '#persistence';
+
+/**
+ * `npm run keys:rotate`: adds a signing key that signs from now on. The previous keys stay in
+ * JWKS for the longest role maxDuration, so every credential they signed still verifies until it
+ * expires. Running brokers pick the new key up within their 10 s key cache.
+ */
+export async function rotateKeys(config: AppConfig): Promise<{ kid: string; retired: string[]; publishedFor: number }> {
+  const dataSource = await openDatabase(config.database);
+  try {
+    const keys = new SigningKeys(dataSource, new KeyCipher(config.encryptionKey), config.credentials.algorithm, systemClock);
+    const longest = Math.max(0, ...config.policy.roles.map((role) => role.maxDuration));
+    const result = await keys.rotate(longest);
+    await new UnitOfWork(dataSource).run((tx) =>
+      new AuditLog(systemClock).append(tx, {
+        type: 'key.rotated',
+        actor: 'system',
+        data: { kid: result.kid, retired: result.retired, publishedForSeconds: longest },
+      }),
+    );
+    return { ...result, publishedFor: longest };
+  } finally {
+    await dataSource.destroy();
+  }
+}
+
+async function main(): Promise<void> {
+  const result = await rotateKeys(loadConfig());
+  console.log(`new signing key ${result.kid}`);
+  if (result.retired.length > 0) {
+    console.log(`retired ${result.retired.join(', ')}: kept in JWKS for ${result.publishedFor}s`);
+  }
+}
+
+if (process.argv[1]?.endsWith('keys-rotate.js')) {
+  main().catch((error: unknown) => {
+    console.error(`countersign: key rotation failed: ${error instanceof ConfigError || error instanceof Error ? error.message : String(error)}`);
+    process.exit(1);
+  });
+}
