@@ -2,10 +2,27 @@ import eslint from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 // libs/domain is the auditable core: it may not depend on frameworks, the ORM, queues or crypto libs.
-const FRAMEWORK_IMPORTS = ['@nestjs/*', 'typeorm', 'bullmq', 'ioredis', 'jose', 'pg', 'better-sqlite3'];
+const FRAMEWORK_IMPORTS = [
+  '@nestjs/*',
+  'typeorm',
+  'bullmq',
+  'ioredis',
+  'jose',
+  'pg',
+  'better-sqlite3',
+];
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'data/**', 'node_modules/**', 'coverage/**', 'jest.config.js', 'eslint.config.js'] },
+  {
+    ignores: [
+      'dist/**',
+      'data/**',
+      'node_modules/**',
+      'coverage/**',
+      'jest.config.js',
+      'eslint.config.js',
+    ],
+  },
   eslint.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {
@@ -27,7 +44,10 @@ export default tseslint.config(
         'error',
         {
           patterns: [
-            { group: FRAMEWORK_IMPORTS, message: 'libs/domain stays free of frameworks (STYLE.md).' },
+            {
+              group: FRAMEWORK_IMPORTS,
+              message: 'libs/domain stays free of frameworks (STYLE.md).',
+            },
             { group: ['#*'], message: 'libs/domain imports no other lib.' },
           ],
         },

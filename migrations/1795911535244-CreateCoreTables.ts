@@ -4,7 +4,12 @@ import { Table } from 'typeorm';
 // Portable column types only: this migration runs on PostgreSQL and on SQLite. Instants are epoch
 // milliseconds (bigint) and JSON documents are text, see libs/persistence/src/columns.ts.
 const id = (name = 'id') => ({ name, type: 'varchar', length: '36' });
-const principal = (name: string, isNullable = false) => ({ name, type: 'varchar', length: '512', isNullable });
+const principal = (name: string, isNullable = false) => ({
+  name,
+  type: 'varchar',
+  length: '512',
+  isNullable,
+});
 const instant = (name: string, isNullable = false) => ({ name, type: 'bigint', isNullable });
 
 export class CreateCoreTables1795911535244 implements MigrationInterface {
@@ -49,7 +54,9 @@ export class CreateCoreTables1795911535244 implements MigrationInterface {
           { name: 'admin_reach', type: 'boolean' },
           { name: 'token_groups', type: 'text' },
         ],
-        uniques: [{ name: 'uq_approvals_request_approver', columnNames: ['request_id', 'approver'] }],
+        uniques: [
+          { name: 'uq_approvals_request_approver', columnNames: ['request_id', 'approver'] },
+        ],
       }),
     );
     await queryRunner.createTable(
@@ -120,7 +127,13 @@ export class CreateCoreTables1795911535244 implements MigrationInterface {
   }
 
   async down(queryRunner: QueryRunner): Promise<void> {
-    for (const table of ['signing_keys', 'audit_events', 'grants', 'approvals', 'access_requests']) {
+    for (const table of [
+      'signing_keys',
+      'audit_events',
+      'grants',
+      'approvals',
+      'access_requests',
+    ]) {
       await queryRunner.dropTable(table);
     }
   }

@@ -32,10 +32,7 @@ export class AppModule {
     const demo = config.demo ? this.demoIssuer(config) : [];
     return {
       module: AppModule,
-      imports: [
-        ScheduleModule.forRoot(),
-        TerminusModule,
-      ],
+      imports: [ScheduleModule.forRoot(), TerminusModule],
       controllers: [
         RequestsController,
         GrantsController,

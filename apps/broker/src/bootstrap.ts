@@ -7,7 +7,10 @@ import { configureHttp } from './http/configure-http.js';
 import { PinoLogger, accessLog, createPino } from './http/logging.js';
 
 /** Builds the broker exactly as production runs it; tests call this too. */
-export async function createBroker(config: AppConfig, options: BrokerOptions = {}): Promise<INestApplication> {
+export async function createBroker(
+  config: AppConfig,
+  options: BrokerOptions = {},
+): Promise<INestApplication> {
   const pino = createPino(options.logLevel ?? 'info');
   const app = await NestFactory.create(AppModule.forRoot(config, options), {
     bodyParser: false,

@@ -27,7 +27,11 @@ export const DATA_SOURCE = 'countersign:data-source';
 export const OBSERVER = 'countersign:observer';
 
 /** A provider built by a plain constructor call: the libs stay free of Nest decorators. */
-function construct<T>(token: abstract new (...args: never[]) => T, inject: unknown[], build: (...deps: never[]) => T): Provider {
+function construct<T>(
+  token: abstract new (...args: never[]) => T,
+  inject: unknown[],
+  build: (...deps: never[]) => T,
+): Provider {
   return { provide: token, useFactory: build, inject: inject as never[] };
 }
 
@@ -48,37 +52,80 @@ export function coreProviders(config: AppConfig, clock: Clock): Provider[] {
     construct(
       SigningKeys,
       [DATA_SOURCE],
-      (ds: DataSource) => new SigningKeys(ds, new KeyCipher(config.encryptionKey), config.credentials.algorithm, clock),
+      (ds: DataSource) =>
+        new SigningKeys(
+          ds,
+          new KeyCipher(config.encryptionKey),
+          config.credentials.algorithm,
+          clock,
+        ),
     ),
-    construct(CredentialMinter, [SigningKeys], (keys: SigningKeys) => new CredentialMinter(keys, config.credentials.issuer)),
-    construct(CredentialVerifier, [SigningKeys], (keys: SigningKeys) => new CredentialVerifier(keys, config.credentials.issuer)),
+    construct(
+      CredentialMinter,
+      [SigningKeys],
+      (keys: SigningKeys) => new CredentialMinter(keys, config.credentials.issuer),
+    ),
+    construct(
+      CredentialVerifier,
+      [SigningKeys],
+      (keys: SigningKeys) => new CredentialVerifier(keys, config.credentials.issuer),
+    ),
     construct(
       RequestLoader,
       [RequestRepository, AuditLog, PolicyState, OBSERVER],
-      (requests: RequestRepository, audit: AuditLog, policy: PolicyState, observer: AccessObserver) =>
-        new RequestLoader(requests, audit, policy, clock, observer),
+      (
+        requests: RequestRepository,
+        audit: AuditLog,
+        policy: PolicyState,
+        observer: AccessObserver,
+      ) => new RequestLoader(requests, audit, policy, clock, observer),
     ),
     construct(
       CreateRequest,
       [UnitOfWork, RequestRepository, AuditLog, PolicyState, OBSERVER],
-      (uow: UnitOfWork, requests: RequestRepository, audit: AuditLog, policy: PolicyState, observer: AccessObserver) =>
-        new CreateRequest(uow, requests, audit, policy, clock, observer),
+      (
+        uow: UnitOfWork,
+        requests: RequestRepository,
+        audit: AuditLog,
+        policy: PolicyState,
+        observer: AccessObserver,
+      ) => new CreateRequest(uow, requests, audit, policy, clock, observer),
     ),
     construct(
       DecideRequest,
       [UnitOfWork, RequestRepository, RequestLoader, AuditLog, PolicyState, OBSERVER],
-      (uow: UnitOfWork, requests: RequestRepository, loader: RequestLoader, audit: AuditLog, policy: PolicyState, observer: AccessObserver) =>
-        new DecideRequest(uow, requests, loader, audit, policy, clock, observer),
+      (
+        uow: UnitOfWork,
+        requests: RequestRepository,
+        loader: RequestLoader,
+        audit: AuditLog,
+        policy: PolicyState,
+        observer: AccessObserver,
+      ) => new DecideRequest(uow, requests, loader, audit, policy, clock, observer),
     ),
     construct(
       CancelRequest,
       [UnitOfWork, RequestRepository, RequestLoader, AuditLog, OBSERVER],
-      (uow: UnitOfWork, requests: RequestRepository, loader: RequestLoader, audit: AuditLog, observer: AccessObserver) =>
-        new CancelRequest(uow, requests, loader, audit, clock, observer),
+      (
+        uow: UnitOfWork,
+        requests: RequestRepository,
+        loader: RequestLoader,
+        audit: AuditLog,
+        observer: AccessObserver,
+      ) => new CancelRequest(uow, requests, loader, audit, clock, observer),
     ),
     construct(
       MintCredential,
-      [UnitOfWork, RequestRepository, GrantRepository, RequestLoader, AuditLog, PolicyState, CredentialMinter, OBSERVER],
+      [
+        UnitOfWork,
+        RequestRepository,
+        GrantRepository,
+        RequestLoader,
+        AuditLog,
+        PolicyState,
+        CredentialMinter,
+        OBSERVER,
+      ],
       (
         uow: UnitOfWork,
         requests: RequestRepository,
@@ -88,29 +135,42 @@ export function coreProviders(config: AppConfig, clock: Clock): Provider[] {
         policy: PolicyState,
         minter: CredentialMinter,
         observer: AccessObserver,
-      ) => new MintCredential(uow, requests, grants, loader, audit, policy, minter, clock, observer),
+      ) =>
+        new MintCredential(uow, requests, grants, loader, audit, policy, minter, clock, observer),
     ),
     construct(
       RevokeGrant,
       [UnitOfWork, GrantRepository, AuditLog, PolicyState, OBSERVER],
-      (uow: UnitOfWork, grants: GrantRepository, audit: AuditLog, policy: PolicyState, observer: AccessObserver) =>
-        new RevokeGrant(uow, grants, audit, policy, clock, observer),
+      (
+        uow: UnitOfWork,
+        grants: GrantRepository,
+        audit: AuditLog,
+        policy: PolicyState,
+        observer: AccessObserver,
+      ) => new RevokeGrant(uow, grants, audit, policy, clock, observer),
     ),
     construct(
       AccessQueries,
       [UnitOfWork, RequestRepository, GrantRepository, AuditLog, PolicyState],
-      (uow: UnitOfWork, requests: RequestRepository, grants: GrantRepository, audit: AuditLog, policy: PolicyState) =>
-        new AccessQueries(uow, requests, grants, audit, policy),
+      (
+        uow: UnitOfWork,
+        requests: RequestRepository,
+        grants: GrantRepository,
+        audit: AuditLog,
+        policy: PolicyState,
+      ) => new AccessQueries(uow, requests, grants, audit, policy),
     ),
     construct(
       IntrospectCredential,
       [UnitOfWork, GrantRepository, CredentialVerifier],
-      (uow: UnitOfWork, grants: GrantRepository, verifier: CredentialVerifier) => new IntrospectCredential(uow, grants, verifier, clock),
+      (uow: UnitOfWork, grants: GrantRepository, verifier: CredentialVerifier) =>
+        new IntrospectCredential(uow, grants, verifier, clock),
     ),
     construct(
       ExpireRequests,
       [UnitOfWork, RequestRepository, RequestLoader],
-      (uow: UnitOfWork, requests: RequestRepository, loader: RequestLoader) => new ExpireRequests(uow, requests, loader, clock),
+      (uow: UnitOfWork, requests: RequestRepository, loader: RequestLoader) =>
+        new ExpireRequests(uow, requests, loader, clock),
     ),
   ];
 }

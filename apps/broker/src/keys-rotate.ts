@@ -11,10 +11,17 @@ import { UnitOfWork, openDatabase } from '#persistence';
  * JWKS for the longest role maxDuration, so every credential they signed still verifies until it
  * expires. Running brokers pick the new key up within their 10 s key cache.
  */
-export async function rotateKeys(config: AppConfig): Promise<{ kid: string; retired: string[]; publishedFor: number }> {
+export async function rotateKeys(
+  config: AppConfig,
+): Promise<{ kid: string; retired: string[]; publishedFor: number }> {
   const dataSource = await openDatabase(config.database);
   try {
-    const keys = new SigningKeys(dataSource, new KeyCipher(config.encryptionKey), config.credentials.algorithm, systemClock);
+    const keys = new SigningKeys(
+      dataSource,
+      new KeyCipher(config.encryptionKey),
+      config.credentials.algorithm,
+      systemClock,
+    );
     const longest = Math.max(0, ...config.policy.roles.map((role) => role.maxDuration));
     const result = await keys.rotate(longest);
     await new UnitOfWork(dataSource).run((tx) =>
@@ -40,7 +47,9 @@ async function main(): Promise<void> {
 
 if (process.argv[1]?.endsWith('keys-rotate.js')) {
   main().catch((error: unknown) => {
-    console.error(`countersign: key rotation failed: ${error instanceof ConfigError || error instanceof Error ? error.message : String(error)}`);
+    console.error(
+      `countersign: key rotation failed: ${error instanceof ConfigError || error instanceof Error ? error.message : String(error)}`,
+    );
     process.exit(1);
   });
 }

@@ -16,7 +16,9 @@ async function main(): Promise<void> {
   const app = await createBroker(config);
   await app.listen(config.port);
   const mode = config.demo ? 'demo config' : 'configured';
-  console.log(`countersign broker listening on ${config.publicUrl} (${mode}, ${config.database.type})`);
+  console.log(
+    `countersign broker listening on ${config.publicUrl} (${mode}, ${config.database.type})`,
+  );
   if (config.demo) console.log(`demo tokens: curl -s ${config.publicUrl}/demo/token/alice`);
 }
 

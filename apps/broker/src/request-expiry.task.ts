@@ -19,7 +19,10 @@ export class RequestExpiryTask implements OnApplicationBootstrap {
 
   onApplicationBootstrap(): void {
     const every = this.config.revocation.sweepInterval * 1000;
-    this.scheduler.addInterval('request-expiry', setInterval(() => void this.tick(), every));
+    this.scheduler.addInterval(
+      'request-expiry',
+      setInterval(() => void this.tick(), every),
+    );
   }
 
   async tick(): Promise<void> {

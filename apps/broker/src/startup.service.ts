@@ -29,7 +29,11 @@ export class StartupService implements OnApplicationBootstrap, OnApplicationShut
     const created = await this.keys.ensureActiveKey();
     if (created) {
       await this.uow.run((tx) =>
-        this.audit.append(tx, { type: 'key.created', actor: 'system', data: { kid: created, algorithm: this.config.credentials.algorithm } }),
+        this.audit.append(tx, {
+          type: 'key.created',
+          actor: 'system',
+          data: { kid: created, algorithm: this.config.credentials.algorithm },
+        }),
       );
       this.logger.log(`created signing key ${created}`);
     }

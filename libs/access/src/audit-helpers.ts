@@ -49,7 +49,13 @@ export async function refuseDecision(
   decision: Decision,
 ): Promise<Refusal> {
   await auditDecision(tx, audit, subject, decision);
-  return refuse(tx, audit, type, { actor: subject.actor, requestId: subject.requestId }, refusalError(decision));
+  return refuse(
+    tx,
+    audit,
+    type,
+    { actor: subject.actor, requestId: subject.requestId },
+    refusalError(decision),
+  );
 }
 
 export const requestNotFound = () => new DomainError('not_found', 'request not found');

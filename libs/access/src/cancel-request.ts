@@ -26,14 +26,25 @@ export class CancelRequest {
       if (row instanceof Refusal) return row;
       const event = { actor: principal.id, requestId: row.id, data: { action: 'cancel' } };
       if (row.requester !== principal.id) {
-        const error = new DomainError('forbidden', 'only the requester can cancel a request', { reason: 'not_requester' });
+        const error = new DomainError('forbidden', 'only the requester can cancel a request', {
+          reason: 'not_requester',
+        });
         return refuse(tx, this.audit, 'request.refused', event, error);
       }
-      if (row.status !== 'pending') return refuse(tx, this.audit, 'request.refused', event, invalidStateFor(row, 'cancel'));
+      if (row.status !== 'pending')
+        return refuse(tx, this.audit, 'request.refused', event, invalidStateFor(row, 'cancel'));
       const now = this.clock.now();
-      await this.requests.transition(tx, row.id, 'pending', { status: 'cancelled', decidedAt: now, deadlineAt: null });
+      await this.requests.transition(tx, row.id, 'pending', {
+        status: 'cancelled',
+        decidedAt: now,
+        deadlineAt: null,
+      });
       Object.assign(row, { status: 'cancelled', decidedAt: now, deadlineAt: null });
-      await this.audit.append(tx, { type: 'request.cancelled', actor: principal.id, requestId: row.id });
+      await this.audit.append(tx, {
+        type: 'request.cancelled',
+        actor: principal.id,
+        requestId: row.id,
+      });
       this.observer.requestDecided(row.role, 'cancelled');
       return toRequestView(row, await this.requests.approvals(tx, [row.id]));
     });

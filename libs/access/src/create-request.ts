@@ -1,7 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import type { AuditLog } from '#audit';
 import type { Clock } from '#domain';
-import { DomainError, checkRecipient, checkRequester, firstRefusal, invalidRequest, resolveRequestInput } from '#domain';
+import {
+  DomainError,
+  checkRecipient,
+  checkRequester,
+  firstRefusal,
+  invalidRequest,
+  resolveRequestInput,
+} from '#domain';
 import type { AuthenticatedPrincipal } from '#identity';
 import type { RequestRepository, UnitOfWork } from '#persistence';
 import { AccessRequestRow } from '#persistence';
@@ -28,28 +35,44 @@ export class CreateRequest {
     private readonly observer: AccessObserver,
   ) {}
 
-  async execute(requester: AuthenticatedPrincipal, input: CreateRequestInput): Promise<RequestView> {
+  async execute(
+    requester: AuthenticatedPrincipal,
+    input: CreateRequestInput,
+  ): Promise<RequestView> {
     return this.uow.run(async (tx) => {
       const actor = requester.id;
       const subject = { actor, action: 'request' };
       const role = this.policy.role(input.role);
       if (!role) {
         const error = invalidRequest([{ field: 'role', message: 'no such role' }]);
-        return refuse(tx, this.audit, 'request.refused', { actor, data: { role: input.role } }, error);
+        return refuse(
+          tx,
+          this.audit,
+          'request.refused',
+          { actor, data: { role: input.role } },
+          error,
+        );
       }
       const recipient = input.recipient ?? requester.id;
       const decision = firstRefusal([
         () => checkRequester(role, requester),
         () => checkRecipient(this.policy.context.graph, requester.id, recipient),
       ]);
-      if (!decision.allowed) return refuseDecision(tx, this.audit, 'request.refused', subject, decision);
+      if (!decision.allowed)
+        return refuseDecision(tx, this.audit, 'request.refused', subject, decision);
       const resolved = resolveRequestInput(role, input);
       if (!resolved.ok) {
         const error = new DomainError('invalid_request', invalidRequest(resolved.fields).message, {
           fields: resolved.fields,
           reason: 'invalid_input',
         });
-        return refuse(tx, this.audit, 'request.refused', { actor, data: { role: role.name } }, error);
+        return refuse(
+          tx,
+          this.audit,
+          'request.refused',
+          { actor, data: { role: role.name } },
+          error,
+        );
       }
       const now = this.clock.now();
       const row: AccessRequestRow = Object.assign(new AccessRequestRow(), {

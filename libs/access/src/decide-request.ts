@@ -25,7 +25,11 @@ export class DecideRequest {
     private readonly observer: AccessObserver,
   ) {}
 
-  async approve(approver: AuthenticatedPrincipal, id: string, comment?: string): Promise<RequestView> {
+  async approve(
+    approver: AuthenticatedPrincipal,
+    id: string,
+    comment?: string,
+  ): Promise<RequestView> {
     return this.uow.run(async (tx) => {
       const row = await this.checkedOpenRequest(tx, approver, id, 'approve');
       if (row instanceof Refusal) return row;
@@ -59,9 +63,18 @@ export class DecideRequest {
       const row = await this.checkedOpenRequest(tx, approver, id, 'deny');
       if (row instanceof Refusal) return row;
       const now = this.clock.now();
-      await this.requests.transition(tx, row.id, 'pending', { status: 'denied', decidedAt: now, deadlineAt: null });
+      await this.requests.transition(tx, row.id, 'pending', {
+        status: 'denied',
+        decidedAt: now,
+        deadlineAt: null,
+      });
       Object.assign(row, { status: 'denied', decidedAt: now, deadlineAt: null });
-      await this.audit.append(tx, { type: 'request.denied', actor: approver.id, requestId: row.id, data: { reason } });
+      await this.audit.append(tx, {
+        type: 'request.denied',
+        actor: approver.id,
+        requestId: row.id,
+        data: { reason },
+      });
       this.observer.requestDecided(row.role, 'denied');
       return toRequestView(row, await this.requests.approvals(tx, [row.id]));
     });
@@ -78,23 +91,44 @@ export class DecideRequest {
     const subject = { actor: approver.id, requestId: row.id, action };
     const role = this.policy.role(row.role);
     if (!role) {
-      const decision = { allowed: false, rule: 'approvers', code: 'not_eligible', reason: 'role_removed', message: 'the role no longer exists' } as const;
+      const decision = {
+        allowed: false,
+        rule: 'approvers',
+        code: 'not_eligible',
+        reason: 'role_removed',
+        message: 'the role no longer exists',
+      } as const;
       return refuseDecision(tx, this.audit, 'approval.refused', subject, decision);
     }
     const decision = checkApprover(this.policy.context, role, row, approver);
-    if (!decision.allowed) return refuseDecision(tx, this.audit, 'approval.refused', subject, decision);
+    if (!decision.allowed)
+      return refuseDecision(tx, this.audit, 'approval.refused', subject, decision);
     if (row.status !== 'pending') {
-      return refuse(tx, this.audit, 'approval.refused', { actor: approver.id, requestId: row.id, data: { action } }, invalidStateFor(row, action));
+      return refuse(
+        tx,
+        this.audit,
+        'approval.refused',
+        { actor: approver.id, requestId: row.id, data: { action } },
+        invalidStateFor(row, action),
+      );
     }
     await auditDecision(tx, this.audit, subject, decision);
     return row;
   }
 
-  private async markApproved(tx: Tx, row: AccessRequestRow, approvals: readonly ApprovalRow[]): Promise<void> {
+  private async markApproved(
+    tx: Tx,
+    row: AccessRequestRow,
+    approvals: readonly ApprovalRow[],
+  ): Promise<void> {
     const role = this.policy.role(row.role);
     const now = this.clock.now();
     const deadlineAt = new Date(now.getTime() + (role?.redeemWithin ?? 0) * 1000);
-    await this.requests.transition(tx, row.id, 'pending', { status: 'approved', decidedAt: now, deadlineAt });
+    await this.requests.transition(tx, row.id, 'pending', {
+      status: 'approved',
+      decidedAt: now,
+      deadlineAt,
+    });
     Object.assign(row, { status: 'approved', decidedAt: now, deadlineAt });
     await this.audit.append(tx, {
       type: 'request.approved',

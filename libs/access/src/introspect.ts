@@ -4,7 +4,16 @@ import type { GrantRepository, UnitOfWork } from '#persistence';
 
 export type Introspection =
   | { active: false }
-  | { active: true; sub: string; aud: string | string[]; exp: number; iat: number; jti: string; role: string; scope: string };
+  | {
+      active: true;
+      sub: string;
+      aud: string | string[];
+      exp: number;
+      iat: number;
+      jti: string;
+      role: string;
+      scope: string;
+    };
 
 /** RFC 7662: active only for a credential we signed whose grant is still active and unexpired. */
 export class IntrospectCredential {
@@ -18,11 +27,17 @@ export class IntrospectCredential {
   async execute(token: string): Promise<Introspection> {
     const now = this.clock.now();
     const claims = await this.verifier.verify(token, now);
-    if (!claims || claims.aud === undefined || claims.exp === undefined || claims.iat === undefined) {
+    if (
+      !claims ||
+      claims.aud === undefined ||
+      claims.exp === undefined ||
+      claims.iat === undefined
+    ) {
       return { active: false };
     }
     const grant = await this.uow.read((db) => this.grants.findByCredentialId(db, claims.jti));
-    if (!grant || grant.status !== 'active' || grant.expiresAt.getTime() <= now.getTime()) return { active: false };
+    if (!grant || grant.status !== 'active' || grant.expiresAt.getTime() <= now.getTime())
+      return { active: false };
     return {
       active: true,
       sub: claims.sub,

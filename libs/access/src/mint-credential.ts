@@ -4,7 +4,14 @@ import type { CredentialMinter } from '#credentials';
 import type { Clock } from '#domain';
 import { DomainError, checkMint } from '#domain';
 import type { AuthenticatedPrincipal } from '#identity';
-import type { AccessRequestRow, ApprovalRow, GrantRepository, RequestRepository, Tx, UnitOfWork } from '#persistence';
+import type {
+  AccessRequestRow,
+  ApprovalRow,
+  GrantRepository,
+  RequestRepository,
+  Tx,
+  UnitOfWork,
+} from '#persistence';
 import { GrantRow, Refusal } from '#persistence';
 import { auditDecision, refuse, refuseDecision } from './audit-helpers.js';
 import type { AccessObserver } from './observer.js';
@@ -43,7 +50,12 @@ export class MintCredential {
       const refusal = await this.callerRefusal(tx, caller, row, approvals);
       if (refusal) return refusal;
       const subject = { actor: caller.id, requestId: row.id, action: 'mint' };
-      const decision = checkMint(this.policy.context, this.policy.role(row.role), this.candidate(row, approvals), this.clock.now());
+      const decision = checkMint(
+        this.policy.context,
+        this.policy.role(row.role),
+        this.candidate(row, approvals),
+        this.clock.now(),
+      );
       if (!decision.allowed) {
         if (decision.reason === 'redeem_window_passed') await this.loader.expire(tx, row, 'system');
         return refuseDecision(tx, this.audit, 'credential.refused', subject, decision);
@@ -62,14 +74,24 @@ export class MintCredential {
   ): Promise<Refusal | undefined> {
     const event = { actor: caller.id, requestId: row.id };
     if (row.status === 'issued') {
-      const error = new DomainError('already_issued', 'a credential was already issued for this request', { reason: 'already_issued' });
+      const error = new DomainError(
+        'already_issued',
+        'a credential was already issued for this request',
+        { reason: 'already_issued' },
+      );
       return refuse(tx, this.audit, 'credential.refused', event, error);
     }
     if (caller.id !== row.recipient) {
       // An approver asking for the credential is the separation failure this product exists for.
       const error = approvals.some((a) => a.approver === caller.id)
-        ? new DomainError('separation_of_duties', 'an approver of this request cannot receive its credential', { reason: 'recipient_is_approver' })
-        : new DomainError('forbidden', 'only the recipient can redeem this request', { reason: 'not_recipient' });
+        ? new DomainError(
+            'separation_of_duties',
+            'an approver of this request cannot receive its credential',
+            { reason: 'recipient_is_approver' },
+          )
+        : new DomainError('forbidden', 'only the recipient can redeem this request', {
+            reason: 'not_recipient',
+          });
       return refuse(tx, this.audit, 'credential.refused', event, error);
     }
     if (row.status !== 'approved') {
@@ -92,7 +114,11 @@ export class MintCredential {
     };
   }
 
-  private async issue(tx: Tx, row: AccessRequestRow, approvals: readonly ApprovalRow[]): Promise<MintedCredential> {
+  private async issue(
+    tx: Tx,
+    row: AccessRequestRow,
+    approvals: readonly ApprovalRow[],
+  ): Promise<MintedCredential> {
     const role = this.policy.role(row.role)!;
     const issuedAt = this.clock.now();
     const expiresAt = new Date(issuedAt.getTime() + row.durationSeconds * 1000);
@@ -126,14 +152,25 @@ export class MintCredential {
       kid,
     });
     await this.grants.insert(tx, grant);
-    const moved = await this.requests.transition(tx, row.id, 'approved', { status: 'issued', grantId, deadlineAt: null });
+    const moved = await this.requests.transition(tx, row.id, 'approved', {
+      status: 'issued',
+      grantId,
+      deadlineAt: null,
+    });
     if (!moved) throw new Error(`request ${row.id} changed under its lock`);
     await this.audit.append(tx, {
       type: 'credential.issued',
       actor: row.recipient,
       requestId: row.id,
       grantId,
-      data: { role: role.name, resource: role.resource, scope: role.actions.join(' '), kid, approvers, expiresAt: expiresAt.toISOString() },
+      data: {
+        role: role.name,
+        resource: role.resource,
+        scope: role.actions.join(' '),
+        kid,
+        approvers,
+        expiresAt: expiresAt.toISOString(),
+      },
     });
     this.observer.credentialIssued(role.name);
     return { grantId, expiresAt: expiresAt.toISOString(), credential: { type: 'jwt', token } };

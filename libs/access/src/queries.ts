@@ -42,7 +42,10 @@ export class AccessQueries {
   async requestList(principal: Principal, query: RequestListQuery): Promise<ListPage<RequestView>> {
     return this.uow.read(async (db) => {
       const page = await this.requests.list(db, this.policy.scopeFor(principal), query);
-      const approvals = await this.requests.approvals(db, page.items.map((row) => row.id));
+      const approvals = await this.requests.approvals(
+        db,
+        page.items.map((row) => row.id),
+      );
       return { ...page, items: page.items.map((row) => toRequestView(row, approvals)) };
     });
   }
@@ -71,7 +74,9 @@ export class AccessQueries {
       const events = await this.audit.list(db, { ...filter, limit: filter.limit + 1 });
       const items = events.slice(0, filter.limit);
       const last = items[items.length - 1];
-      return events.length > filter.limit && last ? { items, nextCursor: String(last.seq) } : { items };
+      return events.length > filter.limit && last
+        ? { items, nextCursor: String(last.seq) }
+        : { items };
     });
   }
 
@@ -82,7 +87,9 @@ export class AccessQueries {
 
   private requireAdmin(principal: Principal): void {
     if (!this.policy.isAdmin(principal)) {
-      throw new DomainError('forbidden', 'only admins can read the audit log', { reason: 'not_admin' });
+      throw new DomainError('forbidden', 'only admins can read the audit log', {
+        reason: 'not_admin',
+      });
     }
   }
 }

@@ -28,11 +28,22 @@ export class RequestLoader {
   ): Promise<AccessRequestRow | Refusal> {
     const row = await this.requests.lock(tx, id);
     if (!row || !canSeeRequest(this.policy.policy, principal, row)) {
-      return refuse(tx, this.audit, refusalType, { actor: principal.id, data: { requestId: id } }, requestNotFound());
+      return refuse(
+        tx,
+        this.audit,
+        refusalType,
+        { actor: principal.id, data: { requestId: id } },
+        requestNotFound(),
+      );
     }
-    if (isPastDeadline(row.deadlineAt ?? undefined, this.clock.now()) && (row.status === 'pending' || row.status === 'approved')) {
+    if (
+      isPastDeadline(row.deadlineAt ?? undefined, this.clock.now()) &&
+      (row.status === 'pending' || row.status === 'approved')
+    ) {
       await this.expire(tx, row, 'system');
-      const error = new DomainError('invalid_state', 'the request has expired', { reason: 'request_expired' });
+      const error = new DomainError('invalid_state', 'the request has expired', {
+        reason: 'request_expired',
+      });
       return refuse(tx, this.audit, refusalType, { actor: principal.id, requestId: id }, error);
     }
     return row;
@@ -41,7 +52,10 @@ export class RequestLoader {
   /** Moves an open request to `expired`; returns false when another caller already moved it. */
   async expire(tx: Tx, row: AccessRequestRow, actor: string): Promise<boolean> {
     const from = row.status;
-    const moved = await this.requests.transition(tx, row.id, from, { status: 'expired', deadlineAt: null });
+    const moved = await this.requests.transition(tx, row.id, from, {
+      status: 'expired',
+      deadlineAt: null,
+    });
     if (!moved) return false;
     await this.audit.append(tx, {
       type: 'request.expired',

@@ -35,7 +35,13 @@ export class RevokeGrant {
     return this.uow.run(async (tx) => {
       const grant = await this.grants.findVisible(tx, this.policy.scopeFor(principal), grantId);
       if (!grant || !canSeeGrant(this.policy.policy, principal, grant)) {
-        return refuse(tx, this.audit, 'grant.refused', { actor: principal.id, data: { grantId, action: 'revoke' } }, grantNotFound());
+        return refuse(
+          tx,
+          this.audit,
+          'grant.refused',
+          { actor: principal.id, data: { grantId, action: 'revoke' } },
+          grantNotFound(),
+        );
       }
       await this.endWithin(tx, grant, { grantId, status: 'revoked', actor: principal.id, reason });
       return toGrantView(grant);
@@ -61,13 +67,22 @@ export class RevokeGrant {
     if (!ended) return false;
     // The jwt provider needs no call here: introspection reads the grant's status. Providers
     // with state of their own (issue 6) hook in at this point.
-    Object.assign(grant, { status: request.status, endedAt, revokedReason: request.reason ?? null, revokedBy: request.actor });
+    Object.assign(grant, {
+      status: request.status,
+      endedAt,
+      revokedReason: request.reason ?? null,
+      revokedBy: request.actor,
+    });
     await this.audit.append(tx, {
       type: request.status === 'expired' ? 'grant.expired' : 'grant.revoked',
       actor: request.actor,
       requestId: grant.requestId,
       grantId: grant.id,
-      data: { role: grant.role, recipient: grant.recipient, ...(request.reason ? { reason: request.reason } : {}) },
+      data: {
+        role: grant.role,
+        recipient: grant.recipient,
+        ...(request.reason ? { reason: request.reason } : {}),
+      },
     });
     this.observer.grantEnded(grant.role, request.status);
     return true;

@@ -35,7 +35,10 @@ export interface GrantView {
   revokedReason?: string;
 }
 
-export function toRequestView(row: AccessRequestRow, approvals: readonly ApprovalRow[]): RequestView {
+export function toRequestView(
+  row: AccessRequestRow,
+  approvals: readonly ApprovalRow[],
+): RequestView {
   return {
     id: row.id,
     role: row.role,

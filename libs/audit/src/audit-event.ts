@@ -49,7 +49,9 @@ export function hashEvent(event: Omit<AuditEvent, 'hash'>): string {
   const { prevHash, ...rest } = event;
   const canonical = canonicalize(rest);
   if (canonical === undefined) throw new Error('audit event is not serialisable');
-  return createHash('sha256').update(prevHash + canonical).digest('hex');
+  return createHash('sha256')
+    .update(prevHash + canonical)
+    .digest('hex');
 }
 
 // Defence in depth: the audit log must never hold a secret, whatever a caller puts in `data`.

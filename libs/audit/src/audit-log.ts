@@ -82,7 +82,8 @@ export class AuditLog {
     const query = manager.createQueryBuilder(AuditEventRow, 'e');
     if (filter.type) query.andWhere('e.type = :type', { type: filter.type });
     if (filter.actor) query.andWhere('e.actor = :actor', { actor: filter.actor });
-    if (filter.requestId) query.andWhere('e.requestId = :requestId', { requestId: filter.requestId });
+    if (filter.requestId)
+      query.andWhere('e.requestId = :requestId', { requestId: filter.requestId });
     if (filter.since) query.andWhere('e.at >= :since', { since: filter.since.getTime() });
     if (filter.until) query.andWhere('e.at < :until', { until: filter.until.getTime() });
     if (filter.afterSeq !== undefined) query.andWhere('e.seq > :after', { after: filter.afterSeq });

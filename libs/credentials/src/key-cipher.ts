@@ -22,17 +22,24 @@ export class KeyCipher {
     const cipher = createCipheriv('aes-256-gcm', this.key, iv);
     cipher.setAAD(Buffer.from(kid));
     const body = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final()]);
-    return [VERSION, iv, cipher.getAuthTag(), body].map((part) => (typeof part === 'string' ? part : part.toString('base64url'))).join('.');
+    return [VERSION, iv, cipher.getAuthTag(), body]
+      .map((part) => (typeof part === 'string' ? part : part.toString('base64url')))
+      .join('.');
   }
 
   open(sealed: string, encrypted: boolean, kid: string): string {
     if (!encrypted) return sealed;
-    if (!this.key) throw new Error(`signing key ${kid} is encrypted and COUNTERSIGN_ENCRYPTION_KEY is not set`);
+    if (!this.key)
+      throw new Error(`signing key ${kid} is encrypted and COUNTERSIGN_ENCRYPTION_KEY is not set`);
     const [version, iv, tag, body] = sealed.split('.');
-    if (version !== VERSION || !iv || !tag || !body) throw new Error(`signing key ${kid} has an unknown format`);
+    if (version !== VERSION || !iv || !tag || !body)
+      throw new Error(`signing key ${kid} has an unknown format`);
     const decipher = createDecipheriv('aes-256-gcm', this.key, Buffer.from(iv, 'base64url'));
     decipher.setAAD(Buffer.from(kid));
     decipher.setAuthTag(Buffer.from(tag, 'base64url'));
-    return Buffer.concat([decipher.update(Buffer.from(body, 'base64url')), decipher.final()]).toString('utf8');
+    return Buffer.concat([
+      decipher.update(Buffer.from(body, 'base64url')),
+      decipher.final(),
+    ]).toString('utf8');
   }
 }

@@ -43,11 +43,17 @@ export class SigningKeys {
    */
   async rotate(longestLifetimeSeconds: number): Promise<{ kid: string; retired: string[] }> {
     const now = this.clock.now();
-    const previous = await this.dataSource.manager.find(SigningKeyRow, { where: { retiredAt: IsNull() } });
+    const previous = await this.dataSource.manager.find(SigningKeyRow, {
+      where: { retiredAt: IsNull() },
+    });
     const kid = await this.createKey();
     const publishUntil = new Date(now.getTime() + longestLifetimeSeconds * 1000);
     for (const row of previous) {
-      await this.dataSource.manager.update(SigningKeyRow, { kid: row.kid }, { retiredAt: now, publishUntil });
+      await this.dataSource.manager.update(
+        SigningKeyRow,
+        { kid: row.kid },
+        { retiredAt: now, publishUntil },
+      );
     }
     this.active = undefined;
     this.published = undefined;
@@ -61,7 +67,11 @@ export class SigningKeys {
     if (!row) throw new Error('no active signing key');
     const jwk = JSON.parse(this.cipher.open(row.privateKey, row.encrypted, row.kid)) as JWK;
     const privateKey = (await importJWK(jwk, row.algorithm)) as CryptoKey;
-    const key: ActiveKey = { kid: row.kid, algorithm: row.algorithm as SigningAlgorithm, privateKey };
+    const key: ActiveKey = {
+      kid: row.kid,
+      algorithm: row.algorithm as SigningAlgorithm,
+      privateKey,
+    };
     this.active = { key, loadedAt: nowMs };
     return key;
   }
@@ -71,7 +81,9 @@ export class SigningKeys {
     const nowMs = Date.now();
     if (this.published && nowMs - this.published.loadedAt < CACHE_MS) return this.published.jwks;
     const now = this.clock.now().getTime();
-    const rows = await this.dataSource.manager.find(SigningKeyRow, { order: { createdAt: 'DESC' } });
+    const rows = await this.dataSource.manager.find(SigningKeyRow, {
+      order: { createdAt: 'DESC' },
+    });
     const keys = rows
       .filter((row) => row.publishUntil === null || row.publishUntil.getTime() > now)
       .map((row) => JSON.parse(row.publicJwk) as JWK);

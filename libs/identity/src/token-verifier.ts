@@ -44,13 +44,17 @@ export class TokenVerifier {
     private readonly directory: Readonly<Record<string, readonly string[]>>,
   ) {
     for (const config of issuers) {
-      const keys = createRemoteJWKSet(new URL(config.jwksUri), { timeoutDuration: 5000, cooldownDuration: 30_000 });
+      const keys = createRemoteJWKSet(new URL(config.jwksUri), {
+        timeoutDuration: 5000,
+        cooldownDuration: 30_000,
+      });
       this.issuers.set(config.issuer, { config, keys });
     }
   }
 
   async verify(token: string): Promise<AuthenticatedPrincipal> {
-    if (token.length === 0 || token.length > MAX_TOKEN_LENGTH) throw unauthenticated('malformed token');
+    if (token.length === 0 || token.length > MAX_TOKEN_LENGTH)
+      throw unauthenticated('malformed token');
     const trusted = this.issuers.get(this.unverifiedIssuer(token));
     if (!trusted) throw unauthenticated('token from an untrusted issuer');
     let payload: JWTPayload;

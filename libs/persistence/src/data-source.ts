@@ -13,7 +13,13 @@ export const entities = [AccessRequestRow, ApprovalRow, GrantRow, AuditEventRow,
 
 /** The data source for either database. `synchronize` is off everywhere: migrations own the schema. */
 export function createDataSource(database: DatabaseConfig): DataSource {
-  const common = { entities, migrations, synchronize: false, migrationsRun: false, logging: false } as const;
+  const common = {
+    entities,
+    migrations,
+    synchronize: false,
+    migrationsRun: false,
+    logging: false,
+  } as const;
   if (database.type === 'postgres') {
     return new DataSource({ ...common, type: 'postgres', url: database.url, poolSize: 20 });
   }

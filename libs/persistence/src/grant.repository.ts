@@ -22,7 +22,11 @@ export class GrantRepository {
     await tx.insert(GrantRow, row);
   }
 
-  async findVisible(manager: EntityManager, scope: ReadScope, id: string): Promise<GrantRow | null> {
+  async findVisible(
+    manager: EntityManager,
+    scope: ReadScope,
+    id: string,
+  ): Promise<GrantRow | null> {
     const query = manager.createQueryBuilder(GrantRow, 'g').where('g.id = :id', { id });
     if (!scope.admin) query.andWhere('g.recipient = :viewer', { viewer: scope.principalId });
     return query.getOne();
@@ -55,7 +59,11 @@ export class GrantRepository {
     return (result.affected ?? 0) === 1;
   }
 
-  async list(manager: EntityManager, scope: ReadScope, filter: GrantFilter): Promise<Page<GrantRow>> {
+  async list(
+    manager: EntityManager,
+    scope: ReadScope,
+    filter: GrantFilter,
+  ): Promise<Page<GrantRow>> {
     const query = manager.createQueryBuilder(GrantRow, 'g');
     if (!scope.admin) query.andWhere('g.recipient = :viewer', { viewer: scope.principalId });
     if (filter.status) query.andWhere('g.status = :status', { status: filter.status });
@@ -73,6 +81,8 @@ export class GrantRepository {
       .getMany();
     const items = rows.slice(0, filter.limit);
     const last = items[items.length - 1];
-    return rows.length > filter.limit && last ? { items, nextCursor: encodeCursor(last.issuedAt, last.id) } : { items };
+    return rows.length > filter.limit && last
+      ? { items, nextCursor: encodeCursor(last.issuedAt, last.id) }
+      : { items };
   }
 }

@@ -32,7 +32,11 @@ export class RequestRepository {
     return query.getOne();
   }
 
-  async findVisible(manager: EntityManager, scope: ReadScope, id: string): Promise<AccessRequestRow | null> {
+  async findVisible(
+    manager: EntityManager,
+    scope: ReadScope,
+    id: string,
+  ): Promise<AccessRequestRow | null> {
     const query = manager.createQueryBuilder(AccessRequestRow, 'r').where('r.id = :id', { id });
     return this.scoped(query, scope).getOne();
   }
@@ -73,7 +77,11 @@ export class RequestRepository {
       .getMany();
   }
 
-  async list(manager: EntityManager, scope: ReadScope, filter: RequestFilter): Promise<Page<AccessRequestRow>> {
+  async list(
+    manager: EntityManager,
+    scope: ReadScope,
+    filter: RequestFilter,
+  ): Promise<Page<AccessRequestRow>> {
     const query = this.scoped(manager.createQueryBuilder(AccessRequestRow, 'r'), scope);
     if (filter.status) query.andWhere('r.status = :status', { status: filter.status });
     if (filter.role) query.andWhere('r.role = :role', { role: filter.role });
@@ -95,7 +103,9 @@ export class RequestRepository {
       .getMany();
     const items = rows.slice(0, filter.limit);
     const last = items[items.length - 1];
-    return rows.length > filter.limit && last ? { items, nextCursor: encodeCursor(last.createdAt, last.id) } : { items };
+    return rows.length > filter.limit && last
+      ? { items, nextCursor: encodeCursor(last.createdAt, last.id) }
+      : { items };
   }
 
   private awaitingApprovalBy(query: SelectQueryBuilder<AccessRequestRow>, scope: ReadScope): void {

@@ -13,7 +13,10 @@ export class AuditController {
   constructor(private readonly queries: AccessQueries) {}
 
   @Get()
-  list(@CurrentPrincipal() principal: AuthenticatedPrincipal, @Query(new ZodPipe(auditQuery)) query: AuditQuery): Promise<ListPage<AuditEvent>> {
+  list(
+    @CurrentPrincipal() principal: AuthenticatedPrincipal,
+    @Query(new ZodPipe(auditQuery)) query: AuditQuery,
+  ): Promise<ListPage<AuditEvent>> {
     const { cursor, ...filter } = query;
     return this.queries.auditEvents(principal, { ...filter, afterSeq: cursor });
   }

@@ -18,12 +18,18 @@ export class GrantsController {
   ) {}
 
   @Get()
-  list(@CurrentPrincipal() principal: AuthenticatedPrincipal, @Query(new ZodPipe(grantListQuery)) query: GrantListQuery): Promise<ListPage<GrantView>> {
+  list(
+    @CurrentPrincipal() principal: AuthenticatedPrincipal,
+    @Query(new ZodPipe(grantListQuery)) query: GrantListQuery,
+  ): Promise<ListPage<GrantView>> {
     return this.queries.grantList(principal, query);
   }
 
   @Get(':id')
-  get(@CurrentPrincipal() principal: AuthenticatedPrincipal, @Param('id', grantId) id: string): Promise<GrantView> {
+  get(
+    @CurrentPrincipal() principal: AuthenticatedPrincipal,
+    @Param('id', grantId) id: string,
+  ): Promise<GrantView> {
     return this.queries.grant(principal, id);
   }
 

@@ -1,5 +1,11 @@
 import { Body, Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
-import { CancelRequest, CreateRequest, DecideRequest, MintCredential, AccessQueries } from '#access';
+import {
+  CancelRequest,
+  CreateRequest,
+  DecideRequest,
+  MintCredential,
+  AccessQueries,
+} from '#access';
 import type { MintedCredential, ListPage, RequestView } from '#access';
 import { invalidRequest, parseDuration } from '#domain';
 import type { AuthenticatedPrincipal } from '#identity';
@@ -7,14 +13,23 @@ import { IdPipe } from '../http/id.pipe.js';
 import { CurrentPrincipal } from '../http/principal.decorator.js';
 import { ZodPipe } from '../http/zod.pipe.js';
 import type { CreateRequestBody, RequestListQuery } from './schemas.js';
-import { approveBody, createRequestBody, denyBody, emptyBody, requestListQuery } from './schemas.js';
+import {
+  approveBody,
+  createRequestBody,
+  denyBody,
+  emptyBody,
+  requestListQuery,
+} from './schemas.js';
 
 const requestId = new IdPipe('request');
 
 function durationSeconds(value: CreateRequestBody['duration']): number | undefined {
   if (value === undefined) return undefined;
   const seconds = parseDuration(value);
-  if (seconds === undefined) throw invalidRequest([{ field: 'duration', message: 'use 90s, 15m, 1h, 1d, PT15M or seconds' }]);
+  if (seconds === undefined)
+    throw invalidRequest([
+      { field: 'duration', message: 'use 90s, 15m, 1h, 1d, PT15M or seconds' },
+    ]);
   return seconds;
 }
 
@@ -29,17 +44,29 @@ export class RequestsController {
   ) {}
 
   @Post()
-  create(@CurrentPrincipal() principal: AuthenticatedPrincipal, @Body(new ZodPipe(createRequestBody)) body: CreateRequestBody): Promise<RequestView> {
-    return this.createRequest.execute(principal, { ...body, durationSeconds: durationSeconds(body.duration) });
+  create(
+    @CurrentPrincipal() principal: AuthenticatedPrincipal,
+    @Body(new ZodPipe(createRequestBody)) body: CreateRequestBody,
+  ): Promise<RequestView> {
+    return this.createRequest.execute(principal, {
+      ...body,
+      durationSeconds: durationSeconds(body.duration),
+    });
   }
 
   @Get()
-  list(@CurrentPrincipal() principal: AuthenticatedPrincipal, @Query(new ZodPipe(requestListQuery)) query: RequestListQuery): Promise<ListPage<RequestView>> {
+  list(
+    @CurrentPrincipal() principal: AuthenticatedPrincipal,
+    @Query(new ZodPipe(requestListQuery)) query: RequestListQuery,
+  ): Promise<ListPage<RequestView>> {
     return this.queries.requestList(principal, query);
   }
 
   @Get(':id')
-  get(@CurrentPrincipal() principal: AuthenticatedPrincipal, @Param('id', requestId) id: string): Promise<RequestView> {
+  get(
+    @CurrentPrincipal() principal: AuthenticatedPrincipal,
+    @Param('id', requestId) id: string,
+  ): Promise<RequestView> {
     return this.queries.request(principal, id);
   }
 

@@ -1,8 +1,19 @@
 import { z } from 'zod';
 
 // Bounds on every input: ids are UUIDs, names short, free text at most a few KB.
-const principalId = z.string().min(3).max(512).regex(/^[^:\s]+:\S+$/, 'must look like <issuer>:<sub>');
-const duration = z.union([z.string().min(1).max(32), z.number().int().positive().max(10 * 365 * 86400)]);
+const principalId = z
+  .string()
+  .min(3)
+  .max(512)
+  .regex(/^[^:\s]+:\S+$/, 'must look like <issuer>:<sub>');
+const duration = z.union([
+  z.string().min(1).max(32),
+  z
+    .number()
+    .int()
+    .positive()
+    .max(10 * 365 * 86400),
+]);
 const freeText = (max: number) => z.string().min(1).max(max);
 const booleanFlag = z.enum(['true', 'false']).transform((value) => value === 'true');
 const limit = z.coerce.number().int().min(1).max(200).default(50);
@@ -21,7 +32,14 @@ export const approveBody = z.object({ comment: freeText(1000).optional() }).stri
 export const denyBody = z.object({ reason: freeText(1000) }).strict();
 export const emptyBody = z.object({}).strict();
 export const revokeBody = z.object({ reason: freeText(1000) }).strict();
-export const introspectBody = z.object({ token: z.string().min(1).max(16 * 1024) }).strict();
+export const introspectBody = z
+  .object({
+    token: z
+      .string()
+      .min(1)
+      .max(16 * 1024),
+  })
+  .strict();
 
 export const requestListQuery = z
   .object({
@@ -35,7 +53,11 @@ export const requestListQuery = z
   .strict();
 
 export const grantListQuery = z
-  .object({ status: z.enum(['active', 'revoked', 'expired']).optional(), cursor: cursor.optional(), limit })
+  .object({
+    status: z.enum(['active', 'revoked', 'expired']).optional(),
+    cursor: cursor.optional(),
+    limit,
+  })
   .strict();
 
 const instant = z.iso.datetime({ offset: true }).transform((value) => new Date(value));
@@ -47,7 +69,11 @@ export const auditQuery = z
     requestId: z.uuid().optional(),
     since: instant.optional(),
     until: instant.optional(),
-    cursor: z.string().regex(/^\d{1,15}$/).transform(Number).optional(),
+    cursor: z
+      .string()
+      .regex(/^\d{1,15}$/)
+      .transform(Number)
+      .optional(),
     limit,
   })
   .strict();

@@ -10,12 +10,23 @@ export const BODY_LIMIT = '1mb';
  * Body parsing errors happen before Nest routes a request, so they are answered here in the
  * contract's shape: 413 `payload_too_large` over 1 MB, 400 `invalid_request` for malformed JSON.
  */
-function bodyErrors(error: { type?: string; status?: number }, _req: Request, res: Response, next: NextFunction): void {
+function bodyErrors(
+  error: { type?: string; status?: number },
+  _req: Request,
+  res: Response,
+  next: NextFunction,
+): void {
   if (error.type === 'entity.too.large') {
-    res.status(413).json({ error: 'payload_too_large', message: `bodies are limited to ${BODY_LIMIT}` });
+    res
+      .status(413)
+      .json({ error: 'payload_too_large', message: `bodies are limited to ${BODY_LIMIT}` });
   } else if (error.type === 'entity.parse.failed' || error.status === 400) {
     res.status(400).json({ error: 'invalid_request', message: 'malformed JSON body' });
-  } else if (error.status === 415 || error.type === 'encoding.unsupported' || error.type === 'charset.unsupported') {
+  } else if (
+    error.status === 415 ||
+    error.type === 'encoding.unsupported' ||
+    error.type === 'charset.unsupported'
+  ) {
     res.status(400).json({ error: 'invalid_request', message: 'unsupported body encoding' });
   } else {
     next(error);

@@ -54,12 +54,20 @@ export class ErrorFilter implements ExceptionFilter {
       const { reason, fields } = exception.details;
       return [
         STATUS[exception.code],
-        { error: exception.code, message: exception.message, ...(reason ? { reason } : {}), ...(fields ? { fields } : {}) },
+        {
+          error: exception.code,
+          message: exception.message,
+          ...(reason ? { reason } : {}),
+          ...(fields ? { fields } : {}),
+        },
       ];
     }
     if (exception instanceof HttpException && HTTP_CODES[exception.getStatus()]) {
       const status = exception.getStatus();
-      return [status, { error: HTTP_CODES[status], message: status === 404 ? 'not found' : 'request refused' }];
+      return [
+        status,
+        { error: HTTP_CODES[status], message: status === 404 ? 'not found' : 'request refused' },
+      ];
     }
     this.logger.error(exception instanceof Error ? exception : String(exception));
     return [500, { error: 'internal_error', message: 'internal error' }];

@@ -21,7 +21,10 @@ export class PinoLogger implements LoggerService {
 
   error(message: unknown, traceOrContext?: string, context?: string): void {
     const err = message instanceof Error ? message : undefined;
-    this.pino.error({ context: context ?? traceOrContext, err }, err ? err.message : String(message));
+    this.pino.error(
+      { context: context ?? traceOrContext, err },
+      err ? err.message : String(message),
+    );
   }
 
   warn(message: unknown, context?: string): void {
@@ -38,5 +41,5 @@ export class PinoLogger implements LoggerService {
 }
 
 export function accessLog(logger: Pino): RequestHandler {
-  return pinoHttp({ logger, quietReqLogger: true }) as unknown as RequestHandler;
+  return pinoHttp({ logger, quietReqLogger: true });
 }

@@ -11,7 +11,12 @@ export class ZodPipe<T> implements PipeTransform<unknown, T> {
     if (result.success) return result.data;
     throw invalidRequest(
       result.error.issues.map((issue) => ({
-        field: issue.path.length > 0 ? issue.path.join('.') : issue.code === 'unrecognized_keys' ? issue.keys.join(',') : 'body',
+        field:
+          issue.path.length > 0
+            ? issue.path.join('.')
+            : issue.code === 'unrecognized_keys'
+              ? issue.keys.join(',')
+              : 'body',
         message: issue.message,
       })),
     );
