@@ -11,12 +11,11 @@ import { AuditController } from './api/audit.controller.js';
 import { GrantsController } from './api/grants.controller.js';
 import { IntrospectController } from './api/introspect.controller.js';
 import { RequestsController } from './api/requests.controller.js';
-import { coreProviders } from './core.providers.js';
+import { DatabaseLifecycle, RequestExpiryTask, coreProviders } from '#access';
 import { AuthGuard } from './http/auth.guard.js';
 import { RateLimitGuard } from './http/rate-limit.guard.js';
 import { DemoController } from './ops/demo.controller.js';
 import { OpsController } from './ops/ops.controller.js';
-import { RequestExpiryTask } from './request-expiry.task.js';
 import { StartupService } from './startup.service.js';
 
 export interface BrokerOptions {
@@ -45,6 +44,7 @@ export class AppModule {
         ...coreProviders(config, options.clock ?? systemClock),
         ...demo,
         StartupService,
+        DatabaseLifecycle,
         ...(options.backgroundJobs === false ? [] : [RequestExpiryTask]),
         { provide: APP_GUARD, useClass: AuthGuard },
         { provide: APP_GUARD, useClass: RateLimitGuard },

@@ -1,20 +1,18 @@
-import type { OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import type { OnApplicationBootstrap } from '@nestjs/common';
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import type { DataSource } from 'typeorm';
 import { AuditLog } from '#audit';
 import type { AppConfig } from '#config';
 import { SigningKeys } from '#credentials';
 import { UnitOfWork } from '#persistence';
-import { APP_CONFIG, DATA_SOURCE } from './core.providers.js';
+import { APP_CONFIG } from '#access';
 
-/** Creates the first signing key, says loudly when keys are stored in the clear, closes the database. */
+/** Creates the first signing key and says loudly when keys are stored in the clear. */
 @Injectable()
-export class StartupService implements OnApplicationBootstrap, OnApplicationShutdown {
+export class StartupService implements OnApplicationBootstrap {
   private readonly logger = new Logger('Startup');
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-    @Inject(DATA_SOURCE) private readonly dataSource: DataSource,
     private readonly keys: SigningKeys,
     private readonly uow: UnitOfWork,
     private readonly audit: AuditLog,
@@ -37,9 +35,5 @@ export class StartupService implements OnApplicationBootstrap, OnApplicationShut
       );
       this.logger.log(`created signing key ${created}`);
     }
-  }
-
-  async onApplicationShutdown(): Promise<void> {
-    if (this.dataSource.isInitialized) await this.dataSource.destroy();
   }
 }

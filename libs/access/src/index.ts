@@ -10,3 +10,7 @@ export * from './queries.js';
 export * from './request-loader.js';
 export * from './revoke-grant.js';
 export * from './views.js';
+export * from './wiring/core.providers.js';
+export * from './wiring/metrics.service.js';
+export * from './wiring/database-lifecycle.js';
+export * from './wiring/request-expiry.task.js';

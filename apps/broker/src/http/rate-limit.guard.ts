@@ -4,7 +4,7 @@ import type { Response } from 'express';
 import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
 import type { AppConfig } from '#config';
 import { DomainError } from '#domain';
-import { APP_CONFIG } from '../core.providers.js';
+import { APP_CONFIG } from '#access';
 import type { AuthenticatedRequest } from './principal.decorator.js';
 
 /**

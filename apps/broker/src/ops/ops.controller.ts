@@ -4,7 +4,7 @@ import type { Response } from 'express';
 import { SigningKeys } from '#credentials';
 import { UnitOfWork } from '#persistence';
 import { Public } from '../http/public.decorator.js';
-import { MetricsService } from './metrics.service.js';
+import { MetricsService } from '#access';
 
 @Public()
 @Controller()

@@ -1,25 +1,23 @@
 import type { Provider } from '@nestjs/common';
 import type { DataSource } from 'typeorm';
-import {
-  AccessQueries,
-  CancelRequest,
-  CreateRequest,
-  DecideRequest,
-  ExpireRequests,
-  IntrospectCredential,
-  MintCredential,
-  PolicyState,
-  RequestLoader,
-  RevokeGrant,
-} from '#access';
-import type { AccessObserver } from '#access';
+import type { AccessObserver } from '../observer.js';
+import { PolicyState } from '../policy-state.js';
+import { AccessQueries } from '../queries.js';
+import { CancelRequest } from '../cancel-request.js';
+import { CreateRequest } from '../create-request.js';
+import { DecideRequest } from '../decide-request.js';
+import { ExpireRequests } from '../expire-requests.js';
+import { IntrospectCredential } from '../introspect.js';
+import { MintCredential } from '../mint-credential.js';
+import { RequestLoader } from '../request-loader.js';
+import { RevokeGrant } from '../revoke-grant.js';
 import { AuditLog } from '#audit';
 import type { AppConfig } from '#config';
 import { CredentialMinter, CredentialVerifier, KeyCipher, SigningKeys } from '#credentials';
 import type { Clock } from '#domain';
 import { TokenVerifier } from '#identity';
 import { GrantRepository, RequestRepository, UnitOfWork, openDatabase } from '#persistence';
-import { MetricsService } from './ops/metrics.service.js';
+import { MetricsService } from './metrics.service.js';
 
 export const APP_CONFIG = 'countersign:config';
 export const CLOCK = 'countersign:clock';

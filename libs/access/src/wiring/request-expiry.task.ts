@@ -1,7 +1,7 @@
 import type { OnApplicationBootstrap } from '@nestjs/common';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { SchedulerRegistry } from '@nestjs/schedule';
-import { ExpireRequests } from '#access';
+import { ExpireRequests } from '../expire-requests.js';
 import type { AppConfig } from '#config';
 import { APP_CONFIG } from './core.providers.js';
 

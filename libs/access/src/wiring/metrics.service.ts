@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { Counter, Registry, collectDefaultMetrics } from 'prom-client';
-import type { AccessObserver } from '#access';
+import type { AccessObserver } from '../observer.js';
 
 /** Prometheus metrics. One registry per app instance, so tests can run several brokers in a process. */
 @Injectable()

@@ -1,0 +1,29 @@
+import 'reflect-metadata';
+import { NestFactory } from '@nestjs/core';
+import { ConfigError, loadConfig } from '#config';
+import { WorkerModule } from './worker.module.js';
+
+async function main(): Promise<void> {
+  let config;
+  try {
+    config = loadConfig();
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      console.error(`countersign worker: invalid configuration: ${error.message}`);
+      process.exit(1);
+    }
+    throw error;
+  }
+  const app = await NestFactory.createApplicationContext(WorkerModule.forRoot(config));
+  // SIGTERM/SIGINT close the app: intervals stop and the database pool closes after them.
+  app.enableShutdownHooks();
+  console.log(`countersign worker running (${config.database.type})`);
+}
+
+main().catch((error: unknown) => {
+  console.error(
+    'countersign worker: failed to start:',
+    error instanceof Error ? error.message : error,
+  );
+  process.exit(1);
+});
