@@ -1,0 +1,93 @@
+import type { DataSource } from 'typeorm';
+import { AuditLog } from '#audit';
+import { demoConfigYaml, parseConfig } from '#config';
+import { systemClock } from '#domain';
+import { UnitOfWork, openDatabase } from '#persistence';
+import { DATABASE_KINDS, freshDatabase } from '../support/databases.js';
+import type { FreshDatabase } from '../support/databases.js';
+
+describe.each(DATABASE_KINDS)('audit chain on %s', (kind) => {
+  let database: FreshDatabase;
+  let dataSource: DataSource;
+  let uow: UnitOfWork;
+  const audit = new AuditLog(systemClock);
+
+  beforeAll(async () => {
+    database = await freshDatabase(kind);
+    const config = parseConfig(demoConfigYaml(), { DATABASE_URL: database.url }, { demo: true });
+    dataSource = await openDatabase(config.database);
+    uow = new UnitOfWork(dataSource);
+  });
+
+  afterAll(async () => {
+    await dataSource.destroy();
+    await database.drop();
+  });
+
+  it('appends strictly in order under 50 concurrent transactions', async () => {
+    await Promise.all(
+      Array.from({ length: 50 }, (_, i) =>
+        uow.run(async (tx) => {
+          await audit.append(tx, { type: 'request.created', actor: `corp:user-${i}`, data: { i } });
+          // A second event in the same transaction must follow the first directly.
+          await audit.append(tx, {
+            type: 'policy.evaluated',
+            actor: `corp:user-${i}`,
+            data: { i },
+          });
+        }),
+      ),
+    );
+    const events = await audit.list(dataSource.manager, { limit: 200 });
+    expect(events.map((e) => e.seq)).toEqual(Array.from({ length: 100 }, (_, i) => i + 1));
+    for (let i = 1; i < events.length; i += 1) expect(events[i].prevHash).toBe(events[i - 1].hash);
+    for (let i = 0; i < events.length; i += 2) {
+      expect(events[i + 1].actor).toBe(events[i].actor);
+      expect(events[i + 1].type).toBe('policy.evaluated');
+    }
+    await expect(audit.verify(dataSource.manager, 7)).resolves.toEqual({
+      ok: true,
+      events: 100,
+      head: events[99].hash,
+    });
+  });
+
+  it('rolls an event back with the transaction that wrote it', async () => {
+    const before = await audit.verify(dataSource.manager);
+    await expect(
+      uow.run(async (tx) => {
+        await audit.append(tx, { type: 'request.created', actor: 'corp:rollback' });
+        throw new Error('state change failed');
+      }),
+    ).rejects.toThrow('state change failed');
+    await expect(audit.verify(dataSource.manager)).resolves.toEqual(before);
+  });
+
+  it('refuses data that looks like a secret', async () => {
+    await expect(
+      uow.run((tx) =>
+        audit.append(tx, {
+          type: 'credential.issued',
+          actor: 'corp:x',
+          data: { nested: { token: 'x' } },
+        }),
+      ),
+    ).rejects.toThrow('data.nested.token looks like a secret');
+  });
+
+  it('reports the first broken link: a changed row and a removed row', async () => {
+    const { events } = await audit.verify(dataSource.manager);
+    await dataSource.query(`UPDATE audit_events SET actor = 'corp:someone-else' WHERE seq = 40`);
+    await expect(audit.verify(dataSource.manager)).resolves.toMatchObject({
+      ok: false,
+      brokenAt: 40,
+      events: 39,
+    });
+    await dataSource.query(`DELETE FROM audit_events WHERE seq = 20`);
+    await expect(audit.verify(dataSource.manager)).resolves.toMatchObject({
+      ok: false,
+      brokenAt: 20,
+    });
+    expect(events).toBeGreaterThan(40);
+  });
+});
