@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { AuditLog } from '#audit';
 import type { CredentialMinter } from '#credentials';
 import type { Clock } from '#domain';
-import { DomainError, checkMint } from '#domain';
+import { DomainError, checkMint, checkRecipientSeparation } from '#domain';
 import type { AuthenticatedPrincipal } from '#identity';
 import type {
   AccessRequestRow,
@@ -82,16 +82,28 @@ export class MintCredential {
       return refuse(tx, this.audit, 'credential.refused', event, error);
     }
     if (caller.id !== row.recipient) {
-      // An approver asking for the credential is the separation failure this product exists for.
-      const error = approvals.some((a) => a.approver === caller.id)
-        ? new DomainError(
-            'separation_of_duties',
-            'an approver of this request cannot receive its credential',
-            { reason: 'recipient_is_approver' },
-          )
-        : new DomainError('forbidden', 'only the recipient can redeem this request', {
-            reason: 'not_recipient',
-          });
+      // An approver asking for the credential is the separation failure this product exists for:
+      // rule 3 decides it, as a policy decision of its own.
+      const approvers = approvals.map((a) => a.approver);
+      const { separation } = this.policy.policy;
+      const decision = checkRecipientSeparation(
+        separation,
+        this.policy.context.graph,
+        caller.id,
+        approvers,
+      );
+      if (!decision.allowed) {
+        return refuseDecision(
+          tx,
+          this.audit,
+          'credential.refused',
+          { ...event, action: 'mint' },
+          decision,
+        );
+      }
+      const error = new DomainError('forbidden', 'only the recipient can redeem this request', {
+        reason: 'not_recipient',
+      });
       return refuse(tx, this.audit, 'credential.refused', event, error);
     }
     if (row.status !== 'approved') {

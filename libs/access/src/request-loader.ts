@@ -9,7 +9,7 @@ import type { PolicyState } from './policy-state.js';
 
 /**
  * Loads a request for a state change: locked, visible to the caller (404 otherwise, the same as a
- * request that does not exist), and expired on the spot if its deadline has passed.
+ * request that does not exist), and expired on the spot if it is pending past its deadline.
  */
 export class RequestLoader {
   constructor(
@@ -36,10 +36,9 @@ export class RequestLoader {
         requestNotFound(),
       );
     }
-    if (
-      isPastDeadline(row.deadlineAt ?? undefined, this.clock.now()) &&
-      (row.status === 'pending' || row.status === 'approved')
-    ) {
+    // Only a pending request can lapse here; an approved one is redeemed (or not) by the mint,
+    // which re-evaluates the redeem window against the role as configured now (rule 7).
+    if (row.status === 'pending' && isPastDeadline(row.deadlineAt ?? undefined, this.clock.now())) {
       await this.expire(tx, row, 'system');
       const error = new DomainError('invalid_state', 'the request has expired', {
         reason: 'request_expired',
