@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { AuditLog } from '#audit';
-import type { CredentialMinter } from '#credentials';
+import type { CredentialMinter, CredentialSigner } from '#credentials';
 import type { Clock } from '#domain';
 import { DomainError, checkMint, checkRecipientSeparation } from '#domain';
 import type { AuthenticatedPrincipal } from '#identity';
@@ -43,6 +43,7 @@ export class MintCredential {
   ) {}
 
   async execute(caller: AuthenticatedPrincipal, requestId: string): Promise<MintedCredential> {
+    const signer = await this.minter.signer();
     return this.uow.run(async (tx) => {
       const row = await this.loader.forAction(tx, caller, requestId, 'credential.refused');
       if (row instanceof Refusal) return row;
@@ -61,7 +62,7 @@ export class MintCredential {
         return refuseDecision(tx, this.audit, 'credential.refused', subject, decision);
       }
       await auditDecision(tx, this.audit, subject, decision);
-      return this.issue(tx, row, approvals);
+      return this.issue(tx, signer, row, approvals);
     });
   }
 
@@ -128,6 +129,7 @@ export class MintCredential {
 
   private async issue(
     tx: Tx,
+    signer: CredentialSigner,
     row: AccessRequestRow,
     approvals: readonly ApprovalRow[],
   ): Promise<MintedCredential> {
@@ -136,7 +138,7 @@ export class MintCredential {
     const expiresAt = new Date(issuedAt.getTime() + row.durationSeconds * 1000);
     const grantId = randomUUID();
     const approvers = approvals.map((a) => a.approver);
-    const { token, kid } = await this.minter.mint({
+    const { token, kid } = await signer.mint({
       grantId,
       requestId: row.id,
       recipient: row.recipient,

@@ -1,5 +1,5 @@
 import { SignJWT } from 'jose';
-import type { SigningKeys } from './signing-keys.js';
+import type { ActiveKey, SigningKeys } from './signing-keys.js';
 
 /** What a `jwt` credential states (API.md §4). */
 export interface CredentialClaims {
@@ -14,14 +14,31 @@ export interface CredentialClaims {
   expiresAt: Date;
 }
 
+/** Signs credentials with one key, loaded before any transaction opens. */
+export interface CredentialSigner {
+  mint(claims: CredentialClaims): Promise<{ token: string; kid: string }>;
+}
+
 export class CredentialMinter {
   constructor(
     private readonly keys: SigningKeys,
     private readonly issuer: string,
   ) {}
 
-  async mint(claims: CredentialClaims): Promise<{ token: string; kid: string }> {
+  /**
+   * Loads the active key now. Callers do this before their transaction: loading it inside one
+   * would need a second pool connection while holding row and audit locks, and under load every
+   * connection can be waiting on those locks.
+   */
+  async signer(): Promise<CredentialSigner> {
     const key = await this.keys.activeKey();
+    return { mint: (claims) => this.sign(key, claims) };
+  }
+
+  private async sign(
+    key: ActiveKey,
+    claims: CredentialClaims,
+  ): Promise<{ token: string; kid: string }> {
     const iat = Math.floor(claims.issuedAt.getTime() / 1000);
     const token = await new SignJWT({
       role: claims.role,
