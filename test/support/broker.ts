@@ -72,7 +72,8 @@ export interface TestBroker {
   config: AppConfig;
   http: TestAgent;
   /** A bearer token for a test user, with its groups. */
-  token(user: UserName | string, groups?: string[]): Promise<string>;
+  /** A user of USERS, or any other sub (with no groups unless given). */
+  token(user: string, groups?: string[]): Promise<string>;
   close(): Promise<void>;
 }
 
@@ -90,9 +91,17 @@ export const TEST_ENCRYPTION_KEY = randomBytes(32).toString('base64');
 
 export async function startBroker(options: StartOptions): Promise<TestBroker> {
   const database = options.database ?? (await freshDatabase(options.kind));
-  const env = { DATABASE_URL: database.url, COUNTERSIGN_ENCRYPTION_KEY: TEST_ENCRYPTION_KEY, ...options.env };
+  const env = {
+    DATABASE_URL: database.url,
+    COUNTERSIGN_ENCRYPTION_KEY: TEST_ENCRYPTION_KEY,
+    ...options.env,
+  };
   const config = parseConfig(options.yaml ?? testConfigYaml(options.issuer), env);
-  const app = await createBroker(config, { clock: options.clock, logLevel: 'silent', backgroundJobs: false });
+  const app = await createBroker(config, {
+    clock: options.clock,
+    logLevel: 'silent',
+    backgroundJobs: false,
+  });
   await app.init();
   const http = request(app.getHttpServer());
   return {
@@ -100,8 +109,11 @@ export async function startBroker(options: StartOptions): Promise<TestBroker> {
     config,
     http,
     token: (user, groups) => {
-      const known = USERS[user as UserName] as { sub: string; groups: readonly string[] } | undefined;
-      return options.issuer.token(known?.sub ?? user, { groups: [...(groups ?? known?.groups ?? [])] });
+      const known = USERS[user as UserName] as
+        { sub: string; groups: readonly string[] } | undefined;
+      return options.issuer.token(known?.sub ?? user, {
+        groups: [...(groups ?? known?.groups ?? [])],
+      });
     },
     close: async () => {
       await app.close();

@@ -18,7 +18,8 @@ export async function as(broker: TestBroker, user: string, groups?: string[]) {
   const auth = `Bearer ${await broker.token(user, groups)}`;
   return {
     get: (path: string) => broker.http.get(path).set('authorization', auth),
-    post: (path: string, body: object = {}) => broker.http.post(path).set('authorization', auth).send(body),
+    post: (path: string, body: object = {}) =>
+      broker.http.post(path).set('authorization', auth).send(body),
   };
 }
 

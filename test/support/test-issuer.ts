@@ -30,7 +30,12 @@ export class TestIssuer {
   static async start(): Promise<TestIssuer> {
     const { publicKey, privateKey } = await generateKeyPair('EdDSA', { extractable: true });
     const stray = await generateKeyPair('EdDSA');
-    const publicJwk: JWK = { ...(await exportJWK(publicKey)), kid: 'test-key', alg: 'EdDSA', use: 'sig' };
+    const publicJwk: JWK = {
+      ...(await exportJWK(publicKey)),
+      kid: 'test-key',
+      alg: 'EdDSA',
+      use: 'sig',
+    };
     const server = createServer((req, res) => {
       if (req.url === '/jwks.json') {
         res.writeHead(200, { 'content-type': 'application/json' });
@@ -41,7 +46,13 @@ export class TestIssuer {
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const { port } = server.address() as AddressInfo;
-    return new TestIssuer(server, `http://127.0.0.1:${port}`, privateKey, stray.privateKey, publicJwk);
+    return new TestIssuer(
+      server,
+      `http://127.0.0.1:${port}`,
+      privateKey,
+      stray.privateKey,
+      publicJwk,
+    );
   }
 
   get jwksUri(): string {
@@ -50,7 +61,11 @@ export class TestIssuer {
 
   async token(sub: string, options: TokenOptions = {}): Promise<string> {
     const jwt = new SignJWT({ groups: options.groups ?? [], ...options.claims })
-      .setProtectedHeader({ alg: 'EdDSA', kid: options.unknownKey ? 'stray-key' : 'test-key', typ: 'JWT' })
+      .setProtectedHeader({
+        alg: 'EdDSA',
+        kid: options.unknownKey ? 'stray-key' : 'test-key',
+        typ: 'JWT',
+      })
       .setIssuer(options.issuer ?? this.url)
       .setAudience(options.audience ?? 'countersign')
       .setSubject(sub)
