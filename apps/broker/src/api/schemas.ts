@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { decodeCursor } from '#persistence';
 
 // Bounds on every input: ids are UUIDs, names short, free text at most a few KB.
 const principalId = z
@@ -17,7 +18,12 @@ const duration = z.union([
 const freeText = (max: number) => z.string().min(1).max(max);
 const booleanFlag = z.enum(['true', 'false']).transform((value) => value === 'true');
 const limit = z.coerce.number().int().min(1).max(200).default(50);
-const cursor = z.string().min(1).max(200);
+// A cursor that does not decode is refused: silently restarting at page 1 would loop a client.
+const cursor = z
+  .string()
+  .min(1)
+  .max(200)
+  .refine((value) => decodeCursor(value) !== undefined, 'not a cursor from a previous page');
 
 export const createRequestBody = z
   .object({
