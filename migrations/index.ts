@@ -1,5 +1,6 @@
 // Every migration, in order. Listed explicitly rather than globbed so that the ESM build and jest
 // load the same classes.
 import { CreateCoreTables1795911535244 } from './1795911535244-CreateCoreTables.js';
+import { AddGrantRevocationTracking1795915000000 } from './1795915000000-AddGrantRevocationTracking.js';
 
-export const migrations = [CreateCoreTables1795911535244];
+export const migrations = [CreateCoreTables1795911535244, AddGrantRevocationTracking1795915000000];

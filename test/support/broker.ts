@@ -7,7 +7,7 @@ import { parseConfig } from '#config';
 import type { Clock } from '#domain';
 import { createBroker } from '../../apps/broker/src/bootstrap.js';
 import type { DatabaseKind, FreshDatabase } from './databases.js';
-import { freshDatabase } from './databases.js';
+import { TEST_REDIS_URL, freshDatabase } from './databases.js';
 import type { TestIssuer } from './test-issuer.js';
 
 /** The people of the test config, by role in the story. */
@@ -43,6 +43,9 @@ directory:
   "corp:erin": [sre-leads]
 rateLimit:
   perMinute: 0
+revocation:
+  sweepInterval: 30s
+  queuePrefix: \${TEST_QUEUE_PREFIX}
 policy:
   admins: { groups: [security] }
   roles:
@@ -94,6 +97,9 @@ export async function startBroker(options: StartOptions): Promise<TestBroker> {
   const env = {
     DATABASE_URL: database.url,
     COUNTERSIGN_ENCRYPTION_KEY: TEST_ENCRYPTION_KEY,
+    TEST_QUEUE_PREFIX: database.queuePrefix,
+    // PostgreSQL runs are the production shape: BullMQ on Redis. SQLite runs are the embedded one.
+    ...(options.kind === 'postgres' ? { REDIS_URL: TEST_REDIS_URL } : {}),
     ...options.env,
   };
   const config = parseConfig(options.yaml ?? testConfigYaml(options.issuer), env);

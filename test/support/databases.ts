@@ -3,6 +3,7 @@ import { mkdtempSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Redis } from 'ioredis';
 import pg from 'pg';
 
 export type DatabaseKind = 'sqlite' | 'postgres';
@@ -12,8 +13,12 @@ const ADMIN_URL = 'postgres://postgres@127.0.0.1:5432/postgres';
 /** The databases the suites run against: SQLite always, PostgreSQL on this machine and in CI. */
 export const DATABASE_KINDS: DatabaseKind[] = ['sqlite', 'postgres'];
 
+export const TEST_REDIS_URL = 'redis://127.0.0.1:6379';
+
 export interface FreshDatabase {
   url: string;
+  /** A Redis key prefix of its own, so parallel or earlier runs never share a queue. */
+  queuePrefix: string;
   drop(): Promise<void>;
 }
 
@@ -23,14 +28,21 @@ export async function freshDatabase(kind: DatabaseKind): Promise<FreshDatabase> 
     const dir = mkdtempSync(join(tmpdir(), 'countersign-test-'));
     return {
       url: `sqlite:${join(dir, 'test.sqlite')}`,
+      queuePrefix: `cs-test-${randomBytes(6).toString('hex')}`,
       drop: () => rm(dir, { recursive: true, force: true }),
     };
   }
-  const name = `countersign_test_${randomBytes(6).toString('hex')}`;
+  const suffix = randomBytes(6).toString('hex');
+  const name = `countersign_test_${suffix}`;
+  const queuePrefix = `cs-test-${suffix}`;
   await adminQuery(`CREATE DATABASE ${name}`);
   return {
     url: `postgres://postgres@127.0.0.1:5432/${name}`,
-    drop: () => adminQuery(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`),
+    queuePrefix,
+    drop: async () => {
+      await adminQuery(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await dropRedisKeys(queuePrefix);
+    },
   };
 }
 
@@ -41,5 +53,16 @@ async function adminQuery(sql: string): Promise<void> {
     await client.query(sql);
   } finally {
     await client.end();
+  }
+}
+
+async function dropRedisKeys(prefix: string): Promise<void> {
+  const redis = new Redis(TEST_REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 1 });
+  try {
+    await redis.connect();
+    const keys = await redis.keys(`${prefix}:*`);
+    if (keys.length > 0) await redis.del(...keys);
+  } finally {
+    redis.disconnect();
   }
 }

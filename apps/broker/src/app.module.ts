@@ -11,7 +11,16 @@ import { AuditController } from './api/audit.controller.js';
 import { GrantsController } from './api/grants.controller.js';
 import { IntrospectController } from './api/introspect.controller.js';
 import { RequestsController } from './api/requests.controller.js';
-import { DatabaseLifecycle, RequestExpiryTask, coreProviders } from '#access';
+import { RevocationsController } from './api/revocations.controller.js';
+import type { CredentialProvider } from '#access';
+import {
+  DatabaseLifecycle,
+  RequestExpiryTask,
+  coreProviders,
+  revocationImports,
+  revocationProviders,
+} from '#access';
+import type { WorkerOptions } from 'bullmq';
 import { AuthGuard } from './http/auth.guard.js';
 import { RateLimitGuard } from './http/rate-limit.guard.js';
 import { DemoController } from './ops/demo.controller.js';
@@ -23,25 +32,37 @@ export interface BrokerOptions {
   logLevel?: string;
   /** Periodic sweeps; tests that drive time themselves turn them off. */
   backgroundJobs?: boolean;
+  /** Credential providers by type (tests inject failing ones); `jwt` by default. */
+  providers?: CredentialProvider[];
+  /** BullMQ worker settings (tests shorten locks). */
+  workerOptions?: Partial<WorkerOptions>;
 }
 
 @Module({})
 export class AppModule {
   static forRoot(config: AppConfig, options: BrokerOptions = {}): DynamicModule {
     const demo = config.demo ? this.demoIssuer(config) : [];
+    const clock = options.clock ?? systemClock;
     return {
       module: AppModule,
-      imports: [ScheduleModule.forRoot(), TerminusModule],
+      imports: [ScheduleModule.forRoot(), TerminusModule, ...revocationImports(config)],
       controllers: [
         RequestsController,
         GrantsController,
         IntrospectController,
         AuditController,
         OpsController,
+        RevocationsController,
         ...(config.demo ? [DemoController] : []),
       ],
       providers: [
-        ...coreProviders(config, options.clock ?? systemClock),
+        ...coreProviders(config, clock),
+        ...revocationProviders(config, clock, {
+          providers: options.providers,
+          runWorker: config.revocation.worker === 'inline',
+          runSweep: options.backgroundJobs !== false,
+          workerOptions: options.workerOptions,
+        }),
         ...demo,
         StartupService,
         DatabaseLifecycle,

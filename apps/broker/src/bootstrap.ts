@@ -14,6 +14,8 @@ export async function createBroker(
   const pino = createPino(options.logLevel ?? 'info');
   const app = await NestFactory.create(AppModule.forRoot(config, options), {
     bodyParser: false,
+    // Throw instead of process.exit(1), so the caller reports why (and tests see it).
+    abortOnError: false,
     logger: new PinoLogger(pino),
   });
   app.use(accessLog(pino));

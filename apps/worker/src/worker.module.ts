@@ -1,22 +1,45 @@
 import type { DynamicModule } from '@nestjs/common';
 import { Module } from '@nestjs/common';
 import { ScheduleModule } from '@nestjs/schedule';
-import { DatabaseLifecycle, RequestExpiryTask, coreProviders } from '#access';
+import {
+  DatabaseLifecycle,
+  RequestExpiryTask,
+  coreProviders,
+  revocationImports,
+  revocationProviders,
+} from '#access';
+import type { CredentialProvider } from '#access';
+import type { WorkerOptions } from 'bullmq';
 import type { AppConfig } from '#config';
 import { systemClock } from '#domain';
 
+export interface WorkerModuleOptions {
+  providers?: CredentialProvider[];
+  workerOptions?: Partial<WorkerOptions>;
+}
+
 /**
- * The background half of countersign, with no HTTP: today the request-expiry sweep. The broker
- * runs the same tasks in-process, so a single broker is a complete install; the worker lets a
- * larger install run them apart from the API.
+ * The background half of countersign, with no HTTP: the BullMQ revocation worker, the revocation
+ * sweep and the request-expiry sweep. The broker runs the same tasks in-process unless
+ * `revocation.worker: external`, so a single broker is a complete install; the worker lets a
+ * larger install run them apart from the API, as many replicas as it likes.
  */
 @Module({})
 export class WorkerModule {
-  static forRoot(config: AppConfig): DynamicModule {
+  static forRoot(config: AppConfig, options: WorkerModuleOptions = {}): DynamicModule {
     return {
       module: WorkerModule,
-      imports: [ScheduleModule.forRoot()],
-      providers: [...coreProviders(config, systemClock), DatabaseLifecycle, RequestExpiryTask],
+      imports: [ScheduleModule.forRoot(), ...revocationImports(config)],
+      providers: [
+        ...coreProviders(config, systemClock),
+        ...revocationProviders(config, systemClock, {
+          ...options,
+          runWorker: true,
+          runSweep: true,
+        }),
+        DatabaseLifecycle,
+        RequestExpiryTask,
+      ],
     };
   }
 }

@@ -16,6 +16,7 @@ import { GrantRow, Refusal } from '#persistence';
 import { auditDecision, refuse, refuseDecision } from './audit-helpers.js';
 import type { AccessObserver } from './observer.js';
 import type { PolicyState } from './policy-state.js';
+import type { RevocationScheduler } from './revocation/revocation-scheduler.js';
 import type { RequestLoader } from './request-loader.js';
 import { invalidStateFor } from './request-loader.js';
 
@@ -26,8 +27,8 @@ export interface MintedCredential {
 }
 
 /**
- * Redeems an approved request: re-evaluates policy (API.md §2 rule 7), commits the grant, then
- * hands out the credential. The request lock and the unique grant per request make it mint once.
+ * Redeems an approved request: re-evaluates policy (API.md §2 rule 7), commits the grant,
+ * schedules its revocation, then hands out the credential. The request lock and the unique grant per request make it mint once.
  */
 export class MintCredential {
   constructor(
@@ -38,13 +39,14 @@ export class MintCredential {
     private readonly audit: AuditLog,
     private readonly policy: PolicyState,
     private readonly minter: CredentialMinter,
+    private readonly scheduler: RevocationScheduler,
     private readonly clock: Clock,
     private readonly observer: AccessObserver,
   ) {}
 
   async execute(caller: AuthenticatedPrincipal, requestId: string): Promise<MintedCredential> {
     const signer = await this.minter.signer();
-    return this.uow.run(async (tx) => {
+    const minted = await this.uow.run(async (tx) => {
       const row = await this.loader.forAction(tx, caller, requestId, 'credential.refused');
       if (row instanceof Refusal) return row;
       const approvals = await this.requests.approvals(tx, [row.id]);
@@ -64,6 +66,10 @@ export class MintCredential {
       await auditDecision(tx, this.audit, subject, decision);
       return this.issue(tx, signer, row, approvals);
     });
+    // The grant row (with expiresAt) is committed: it is the truth the sweep works from. The
+    // fast path is scheduled before the credential leaves; it never fails the mint.
+    await this.scheduler.schedule([new Date(minted.expiresAt)]);
+    return minted;
   }
 
   /** Who may redeem, and whether there is anything left to redeem. */
@@ -163,6 +169,8 @@ export class MintCredential {
       endedAt: null,
       revokedReason: null,
       revokedBy: null,
+      revocationFailures: 0,
+      nextRevocationAt: null,
       kid,
     });
     await this.grants.insert(tx, grant);

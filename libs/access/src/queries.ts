@@ -1,5 +1,5 @@
 import type { AuditFilter, AuditLog, ChainVerification, AuditEvent } from '#audit';
-import type { Principal, RequestStatus, GrantStatus } from '#domain';
+import type { Clock, Principal, RequestStatus, GrantStatus } from '#domain';
 import { DomainError, canSeeGrant, canSeeRequest } from '#domain';
 import type { GrantRepository, RequestRepository, UnitOfWork } from '#persistence';
 import { grantNotFound, requestNotFound } from './audit-helpers.js';
@@ -29,6 +29,7 @@ export class AccessQueries {
     private readonly grants: GrantRepository,
     private readonly audit: AuditLog,
     private readonly policy: PolicyState,
+    private readonly clock: Clock,
   ) {}
 
   async request(principal: Principal, id: string): Promise<RequestView> {
@@ -54,17 +55,18 @@ export class AccessQueries {
     return this.uow.read(async (db) => {
       const row = await this.grants.findVisible(db, this.policy.scopeFor(principal), id);
       if (!row || !canSeeGrant(this.policy.policy, principal, row)) throw grantNotFound();
-      return toGrantView(row);
+      return toGrantView(row, this.clock.now());
     });
   }
 
   async grantList(
     principal: Principal,
-    query: { status?: GrantStatus; cursor?: string; limit: number },
+    query: { status?: GrantStatus; overdue?: boolean; cursor?: string; limit: number },
   ): Promise<ListPage<GrantView>> {
+    const now = this.clock.now();
     return this.uow.read(async (db) => {
-      const page = await this.grants.list(db, this.policy.scopeFor(principal), query);
-      return { ...page, items: page.items.map(toGrantView) };
+      const page = await this.grants.list(db, this.policy.scopeFor(principal), { ...query, now });
+      return { ...page, items: page.items.map((row) => toGrantView(row, now)) };
     });
   }
 

@@ -5,6 +5,9 @@ import type { GrantRepository, GrantRow, Tx, UnitOfWork } from '#persistence';
 import { grantNotFound, refuse } from './audit-helpers.js';
 import type { AccessObserver } from './observer.js';
 import type { PolicyState } from './policy-state.js';
+import type { ProviderRegistry } from './revocation/credential-provider.js';
+import type { RevocationScheduler } from './revocation/revocation-scheduler.js';
+import { BUCKET_MS, bucketEnd } from './revocation/revocation-scheduler.js';
 import type { GrantView } from './views.js';
 import { toGrantView } from './views.js';
 
@@ -26,13 +29,15 @@ export class RevokeGrant {
     private readonly grants: GrantRepository,
     private readonly audit: AuditLog,
     private readonly policy: PolicyState,
+    private readonly providers: ProviderRegistry,
+    private readonly scheduler: RevocationScheduler,
     private readonly clock: Clock,
     private readonly observer: AccessObserver,
   ) {}
 
   /** Early revocation by the recipient or an admin. Revoking an ended grant returns it unchanged. */
   async byPrincipal(principal: Principal, grantId: string, reason: string): Promise<GrantView> {
-    return this.uow.run(async (tx) => {
+    const { grant, ended } = await this.uow.run(async (tx) => {
       const grant = await this.grants.findVisible(tx, this.policy.scopeFor(principal), grantId);
       if (!grant || !canSeeGrant(this.policy.policy, principal, grant)) {
         return refuse(
@@ -43,9 +48,16 @@ export class RevokeGrant {
           grantNotFound(),
         );
       }
-      await this.endWithin(tx, grant, { grantId, status: 'revoked', actor: principal.id, reason });
-      return toGrantView(grant);
+      const ended = await this.endWithin(tx, grant, {
+        grantId,
+        status: 'revoked',
+        actor: principal.id,
+        reason,
+      });
+      return { grant, ended };
     });
+    if (ended) await this.releaseSchedule(grant);
+    return toGrantView(grant, this.clock.now());
   }
 
   /** Ends a grant on behalf of the system; true when this call ended it. */
@@ -57,6 +69,9 @@ export class RevokeGrant {
   }
 
   private async endWithin(tx: Tx, grant: GrantRow, request: GrantEndRequest): Promise<boolean> {
+    if (grant.status !== 'active') return false;
+    // The target first: a grant is reported ended only once its access is gone.
+    await this.providers.forGrant(grant).revoke(grant);
     const endedAt = this.clock.now();
     const ended = await this.grants.endIfActive(tx, grant.id, {
       status: request.status,
@@ -86,5 +101,19 @@ export class RevokeGrant {
     });
     this.observer.grantEnded(grant.role, request.status);
     return true;
+  }
+
+  /** Drops the expiry job of a bucket none of whose grants is still active (best effort). */
+  private async releaseSchedule(grant: GrantRow): Promise<void> {
+    const end = bucketEnd(grant.expiresAt);
+    const others = await this.uow.read((db) =>
+      this.grants.countActiveExpiring(db, new Date(end - BUCKET_MS), new Date(end)),
+    );
+    if (others > 0) return;
+    try {
+      await this.scheduler.release(end);
+    } catch {
+      // A job left behind finds nothing to end; nothing is lost.
+    }
   }
 }

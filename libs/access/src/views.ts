@@ -33,6 +33,10 @@ export interface GrantView {
   status: string;
   endedAt?: string;
   revokedReason?: string;
+  /** Active past its expiry: revocation is late or its provider is failing. */
+  overdue?: true;
+  /** Failed provider revocations so far, when any. */
+  revocationFailures?: number;
 }
 
 export function toRequestView(
@@ -62,7 +66,7 @@ export function toRequestView(
   };
 }
 
-export function toGrantView(row: GrantRow): GrantView {
+export function toGrantView(row: GrantRow, now: Date): GrantView {
   return {
     id: row.id,
     requestId: row.requestId,
@@ -73,5 +77,9 @@ export function toGrantView(row: GrantRow): GrantView {
     status: row.status,
     ...(row.endedAt === null ? {} : { endedAt: row.endedAt.toISOString() }),
     ...(row.revokedReason === null ? {} : { revokedReason: row.revokedReason }),
+    ...(row.status === 'active' && row.expiresAt.getTime() <= now.getTime()
+      ? { overdue: true as const }
+      : {}),
+    ...(row.revocationFailures > 0 ? { revocationFailures: row.revocationFailures } : {}),
   };
 }

@@ -50,8 +50,17 @@ export const configFileSchema = z.strictObject({
     })
     .default({ algorithm: 'EdDSA' }),
   revocation: z
-    .strictObject({ sweepInterval: duration(1, 3600).default(30) })
-    .default({ sweepInterval: 30 }),
+    .strictObject({
+      sweepInterval: duration(1, 3600).default(30),
+      // inline: the broker also runs the BullMQ revocation worker; external: apps/worker does.
+      worker: z.enum(['inline', 'external']).default('inline'),
+      // Redis key prefix of the revocation queue, so several installs can share one Redis.
+      queuePrefix: z
+        .string()
+        .regex(/^[A-Za-z0-9_-]{1,64}$/, 'letters, digits, _ and - only')
+        .default('countersign'),
+    })
+    .default({ sweepInterval: 30, worker: 'inline', queuePrefix: 'countersign' }),
   policy: z.strictObject({
     admins: selector.default({ groups: [] }),
     roles: list(roleSchema, LIMITS.roles),

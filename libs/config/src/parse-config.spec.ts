@@ -80,7 +80,7 @@ describe('parseConfig: a valid config', () => {
       directory: { 'corp:bob': ['sre-leads'] },
       rateLimit: { perMinute: 1200 },
       credentials: { issuer: 'https://countersign.example.com', algorithm: 'EdDSA' },
-      revocation: { sweepInterval: 30 },
+      revocation: { sweepInterval: 30, worker: 'inline', queuePrefix: 'countersign' },
       policy: {
         separation: 'strict',
         admins: { groups: ['security'] },

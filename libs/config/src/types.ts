@@ -37,8 +37,11 @@ export interface AppConfig {
   /** Requests per principal per minute; 0 turns the limit off. */
   rateLimit: { perMinute: number };
   credentials: { issuer: string; algorithm: 'EdDSA' | 'ES256' };
-  /** sweepInterval in seconds. */
-  revocation: { sweepInterval: number };
+  /**
+   * sweepInterval in seconds; `worker` says whether the broker runs the BullMQ revocation worker
+   * itself (inline) or leaves it to apps/worker (external); queuePrefix namespaces Redis keys.
+   */
+  revocation: { sweepInterval: number; worker: 'inline' | 'external'; queuePrefix: string };
   /** Durations in seconds, role defaults applied. */
   policy: PolicyDefinition;
 }

@@ -17,6 +17,12 @@ export interface CredentialClaims {
 /** Signs credentials with one key, loaded before any transaction opens. */
 export interface CredentialSigner {
   mint(claims: CredentialClaims): Promise<{ token: string; kid: string }>;
+  /** The signed revocation list of API.md §8: claims `iss`, `iat`, `exp`, `revoked`. */
+  signRevocationList(
+    revoked: readonly string[],
+    now: Date,
+    lifetimeSeconds: number,
+  ): Promise<string>;
 }
 
 export class CredentialMinter {
@@ -32,7 +38,18 @@ export class CredentialMinter {
    */
   async signer(): Promise<CredentialSigner> {
     const key = await this.keys.activeKey();
-    return { mint: (claims) => this.sign(key, claims) };
+    return {
+      mint: (claims) => this.sign(key, claims),
+      signRevocationList: (revoked, now, lifetimeSeconds) => {
+        const iat = Math.floor(now.getTime() / 1000);
+        return new SignJWT({ revoked: [...revoked] })
+          .setProtectedHeader({ alg: key.algorithm, kid: key.kid, typ: 'JWT' })
+          .setIssuer(this.issuer)
+          .setIssuedAt(iat)
+          .setExpirationTime(iat + lifetimeSeconds)
+          .sign(key.privateKey);
+      },
+    };
   }
 
   private async sign(

@@ -6,6 +6,9 @@ import { decodeCursor, encodeCursor } from './scope.js';
 
 export interface GrantFilter {
   status?: GrantStatus;
+  /** Only active grants past their expiry (revocation late or failing), as of `now`. */
+  overdue?: boolean;
+  now: Date;
   cursor?: string;
   limit: number;
 }
@@ -59,6 +62,102 @@ export class GrantRepository {
     return (result.affected ?? 0) === 1;
   }
 
+  /**
+   * Active grants past their expiry whose next revocation attempt is due, oldest first. On
+   * PostgreSQL they stay locked until commit and rows locked by another worker or sweep are
+   * skipped, so replicas share the work without doing any of it twice.
+   */
+  async claimDue(tx: EntityManager, now: Date, limit: number): Promise<GrantRow[]> {
+    const query = tx
+      .createQueryBuilder(GrantRow, 'g')
+      .where("g.status = 'active'")
+      .andWhere('g.expiresAt <= :now', { now: now.getTime() })
+      .andWhere('(g.nextRevocationAt IS NULL OR g.nextRevocationAt <= :now)', {
+        now: now.getTime(),
+      })
+      .orderBy('g.expiresAt', 'ASC')
+      .limit(limit);
+    if (tx.connection.options.type === 'postgres')
+      query.setLock('pessimistic_write').setOnLocked('skip_locked');
+    return query.getMany();
+  }
+
+  /** Ends grants this transaction has claimed; returns how many it ended. */
+  async endMany(tx: EntityManager, ids: readonly string[], ending: GrantEnding): Promise<number> {
+    if (ids.length === 0) return 0;
+    const result = await tx
+      .createQueryBuilder()
+      .update(GrantRow)
+      .set({
+        status: ending.status,
+        endedAt: ending.endedAt,
+        revokedReason: ending.revokedReason ?? null,
+        revokedBy: ending.revokedBy ?? null,
+        nextRevocationAt: null,
+      })
+      .where('id IN (:...ids)', { ids })
+      .andWhere("status = 'active'")
+      .execute();
+    return result.affected ?? 0;
+  }
+
+  async recordRevocationFailure(
+    tx: EntityManager,
+    id: string,
+    failures: number,
+    retryAt: Date,
+  ): Promise<void> {
+    await tx.update(
+      GrantRow,
+      { id, status: 'active' },
+      { revocationFailures: failures, nextRevocationAt: retryAt },
+    );
+  }
+
+  /** Expiry instants of active grants still to come, for re-creating lost jobs or timers. */
+  async futureExpiries(manager: EntityManager, now: Date): Promise<Date[]> {
+    const rows = await manager
+      .createQueryBuilder(GrantRow, 'g')
+      .select('DISTINCT g.expires_at', 'at')
+      .where("g.status = 'active'")
+      .andWhere('g.expiresAt > :now', { now: now.getTime() })
+      .getRawMany<{ at: string | number }>();
+    return rows.map((row) => new Date(Number(row.at)));
+  }
+
+  /** Active grants expiring in (from, to]: whether an expiry bucket still has work. */
+  async countActiveExpiring(manager: EntityManager, from: Date, to: Date): Promise<number> {
+    return manager
+      .createQueryBuilder(GrantRow, 'g')
+      .where("g.status = 'active'")
+      .andWhere('g.expiresAt > :from AND g.expiresAt <= :to', {
+        from: from.getTime(),
+        to: to.getTime(),
+      })
+      .getCount();
+  }
+
+  /** Active grants past their expiry: the revocation backlog (overdue gauge, admin view). */
+  async countOverdue(manager: EntityManager, now: Date): Promise<number> {
+    return manager
+      .createQueryBuilder(GrantRow, 'g')
+      .where("g.status = 'active'")
+      .andWhere('g.expiresAt <= :now', { now: now.getTime() })
+      .getCount();
+  }
+
+  /** Credentials revoked before their expiry that have not expired yet: the revocation list. */
+  async revokedUnexpired(manager: EntityManager, now: Date): Promise<string[]> {
+    const rows = await manager
+      .createQueryBuilder(GrantRow, 'g')
+      .select('g.id', 'id')
+      .where("g.status = 'revoked'")
+      .andWhere('g.expiresAt > :now', { now: now.getTime() })
+      .orderBy('g.expiresAt', 'ASC')
+      .getRawMany<{ id: string }>();
+    return rows.map((row) => row.id);
+  }
+
   async list(
     manager: EntityManager,
     scope: ReadScope,
@@ -67,6 +166,11 @@ export class GrantRepository {
     const query = manager.createQueryBuilder(GrantRow, 'g');
     if (!scope.admin) query.andWhere('g.recipient = :viewer', { viewer: scope.principalId });
     if (filter.status) query.andWhere('g.status = :status', { status: filter.status });
+    if (filter.overdue) {
+      query
+        .andWhere("g.status = 'active'")
+        .andWhere('g.expiresAt <= :now', { now: filter.now.getTime() });
+    }
     const cursor = filter.cursor ? decodeCursor(filter.cursor) : undefined;
     if (cursor) {
       query.andWhere('(g.issuedAt < :at OR (g.issuedAt = :at AND g.id < :cursorId))', {

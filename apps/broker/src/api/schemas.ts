@@ -61,6 +61,7 @@ export const requestListQuery = z
 export const grantListQuery = z
   .object({
     status: z.enum(['active', 'revoked', 'expired']).optional(),
+    overdue: booleanFlag.optional(),
     cursor: cursor.optional(),
     limit,
   })

@@ -1,10 +1,11 @@
-import { Controller, Get, Header, Res } from '@nestjs/common';
+import { Controller, Get, Header, Optional, Res } from '@nestjs/common';
 import { HealthCheckService, HealthIndicatorService } from '@nestjs/terminus';
+import type { HealthIndicatorFunction } from '@nestjs/terminus';
 import type { Response } from 'express';
 import { SigningKeys } from '#credentials';
 import { UnitOfWork } from '#persistence';
 import { Public } from '../http/public.decorator.js';
-import { MetricsService } from '#access';
+import { MetricsService, RedisHealth } from '#access';
 
 @Public()
 @Controller()
@@ -15,6 +16,7 @@ export class OpsController {
     private readonly uow: UnitOfWork,
     private readonly keys: SigningKeys,
     private readonly metrics: MetricsService,
+    @Optional() private readonly redis?: RedisHealth,
   ) {}
 
   @Get('health/live')
@@ -22,22 +24,44 @@ export class OpsController {
     return { status: 'ok' };
   }
 
-  /** Ready only when the database answers; terminus reports 503 with the failing check otherwise. */
+  /**
+   * Ready only when the database (and Redis, where configured) answer. A Redis that may evict
+   * jobs is reported here but does not fail readiness: the sweep still guarantees revocation.
+   */
   @Get('health/ready')
   async ready(@Res() res: Response): Promise<void> {
+    const checks: HealthIndicatorFunction[] = [
+      () =>
+        this.indicators
+          .check('database')
+          .attempt(async () => {
+            await this.uow.dataSource.query('SELECT 1');
+          })
+          .withTimeout(2000),
+    ];
+    const redis = this.redis;
+    if (redis) {
+      checks.push(() =>
+        this.indicators
+          .check('redis')
+          .attempt(async () => {
+            const status = await redis.status();
+            if (!status.reachable) throw new Error('Redis does not answer');
+            const safe =
+              status.evictionPolicy === undefined || status.evictionPolicy === 'noeviction';
+            return {
+              evictionPolicy: status.evictionPolicy ?? 'unknown',
+              ...(safe ? {} : { warning: 'set maxmemory-policy noeviction' }),
+            };
+          })
+          .withTimeout(2000),
+      );
+    }
     try {
-      const result = await this.health.check([
-        () =>
-          this.indicators
-            .check('database')
-            .attempt(async () => {
-              await this.uow.dataSource.query('SELECT 1');
-            })
-            .withTimeout(2000),
-      ]);
-      res.status(200).json(result);
-    } catch {
-      res.status(503).json({ status: 'error', checks: { database: 'down' } });
+      res.status(200).json(await this.health.check(checks));
+    } catch (error) {
+      const body = (error as { response?: unknown }).response;
+      res.status(503).json(body && typeof body === 'object' ? body : { status: 'error' });
     }
   }
 

@@ -11,6 +11,10 @@ import { IntrospectCredential } from '../introspect.js';
 import { MintCredential } from '../mint-credential.js';
 import { RequestLoader } from '../request-loader.js';
 import { RevokeGrant } from '../revoke-grant.js';
+import { RevocationList } from '../revocation/revocation-list.js';
+import { ProviderRegistry } from '../revocation/credential-provider.js';
+import type { RevocationScheduler } from '../revocation/revocation-scheduler.js';
+import { REVOCATION_SCHEDULER } from './revocation.tokens.js';
 import { AuditLog } from '#audit';
 import type { AppConfig } from '#config';
 import { CredentialMinter, CredentialVerifier, KeyCipher, SigningKeys } from '#credentials';
@@ -122,6 +126,7 @@ export function coreProviders(config: AppConfig, clock: Clock): Provider[] {
         AuditLog,
         PolicyState,
         CredentialMinter,
+        REVOCATION_SCHEDULER,
         OBSERVER,
       ],
       (
@@ -132,20 +137,42 @@ export function coreProviders(config: AppConfig, clock: Clock): Provider[] {
         audit: AuditLog,
         policy: PolicyState,
         minter: CredentialMinter,
+        scheduler: RevocationScheduler,
         observer: AccessObserver,
       ) =>
-        new MintCredential(uow, requests, grants, loader, audit, policy, minter, clock, observer),
+        new MintCredential(
+          uow,
+          requests,
+          grants,
+          loader,
+          audit,
+          policy,
+          minter,
+          scheduler,
+          clock,
+          observer,
+        ),
     ),
     construct(
       RevokeGrant,
-      [UnitOfWork, GrantRepository, AuditLog, PolicyState, OBSERVER],
+      [
+        UnitOfWork,
+        GrantRepository,
+        AuditLog,
+        PolicyState,
+        ProviderRegistry,
+        REVOCATION_SCHEDULER,
+        OBSERVER,
+      ],
       (
         uow: UnitOfWork,
         grants: GrantRepository,
         audit: AuditLog,
         policy: PolicyState,
+        registry: ProviderRegistry,
+        scheduler: RevocationScheduler,
         observer: AccessObserver,
-      ) => new RevokeGrant(uow, grants, audit, policy, clock, observer),
+      ) => new RevokeGrant(uow, grants, audit, policy, registry, scheduler, clock, observer),
     ),
     construct(
       AccessQueries,
@@ -156,7 +183,13 @@ export function coreProviders(config: AppConfig, clock: Clock): Provider[] {
         grants: GrantRepository,
         audit: AuditLog,
         policy: PolicyState,
-      ) => new AccessQueries(uow, requests, grants, audit, policy),
+      ) => new AccessQueries(uow, requests, grants, audit, policy, clock),
+    ),
+    construct(
+      RevocationList,
+      [UnitOfWork, GrantRepository, CredentialMinter],
+      (uow: UnitOfWork, grants: GrantRepository, minter: CredentialMinter) =>
+        new RevocationList(uow, grants, minter, clock),
     ),
     construct(
       IntrospectCredential,

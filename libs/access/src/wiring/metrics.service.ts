@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
-import { Counter, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { AccessObserver } from '../observer.js';
+import type { ExpirySource } from '../revocation/expire-grants.js';
 
 /** Prometheus metrics. One registry per app instance, so tests can run several brokers in a process. */
 @Injectable()
@@ -37,7 +38,47 @@ export class MetricsService implements AccessObserver {
     registers: [this.registry],
   });
 
+  private readonly lag = new Histogram({
+    name: 'countersign_revocation_lag_seconds',
+    help: "Seconds from a grant's expiresAt to its revocation",
+    labelNames: ['source'],
+    buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300],
+    registers: [this.registry],
+  });
+  private readonly sweeperPickups = new Counter({
+    name: 'countersign_revocation_sweeper_pickups_total',
+    help: 'Grants ended by the database sweep: each one means the fast path (job or timer) missed',
+    registers: [this.registry],
+  });
+  private readonly failures = new Counter({
+    name: 'countersign_revocation_failures_total',
+    help: 'Provider revocations that failed (each is retried with backoff until it succeeds)',
+    labelNames: ['role'],
+    registers: [this.registry],
+  });
+  private overdueSource?: () => Promise<number>;
+  private queueDepthSource?: () => Promise<Record<string, number>>;
+
   constructor() {
+    const overdue: Gauge = new Gauge({
+      name: 'countersign_grants_overdue',
+      help: 'Active grants past their expiry: revocation is late or failing',
+      registers: [this.registry],
+      collect: async () => {
+        if (this.overdueSource) overdue.set(await this.overdueSource());
+      },
+    });
+    const queueJobs: Gauge = new Gauge({
+      name: 'countersign_revocation_queue_jobs',
+      help: 'Jobs in the BullMQ revocations queue by state',
+      labelNames: ['state'],
+      registers: [this.registry],
+      collect: async () => {
+        if (!this.queueDepthSource) return;
+        for (const [state, count] of Object.entries(await this.queueDepthSource()))
+          queueJobs.set({ state }, count);
+      },
+    });
     collectDefaultMetrics({ register: this.registry, prefix: 'countersign_' });
   }
 
@@ -53,7 +94,27 @@ export class MetricsService implements AccessObserver {
     this.issued.inc({ role });
   }
 
-  grantEnded(role: string, status: string): void {
+  grantEnded(
+    role: string,
+    status: string,
+    expiry?: { lagSeconds: number; source: ExpirySource },
+  ): void {
     this.ended.inc({ role, status });
+    if (!expiry) return;
+    this.lag.observe({ source: expiry.source }, Math.max(0, expiry.lagSeconds));
+    if (expiry.source === 'sweep') this.sweeperPickups.inc();
+  }
+
+  revocationFailed(role: string): void {
+    this.failures.inc({ role });
+  }
+
+  /** Gauges read at scrape time from whoever owns the numbers (database, queue). */
+  measureOverdue(source: () => Promise<number>): void {
+    this.overdueSource = source;
+  }
+
+  measureQueueDepth(source: () => Promise<Record<string, number>>): void {
+    this.queueDepthSource = source;
   }
 }

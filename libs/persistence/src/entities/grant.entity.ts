@@ -45,6 +45,14 @@ export class GrantRow {
   @Column({ name: 'revoked_by', type: 'varchar', length: 512, nullable: true })
   revokedBy!: string | null;
 
+  /** Failed provider revocations so far; retried with capped backoff, never given up. */
+  @Column({ name: 'revocation_failures', type: 'integer', default: 0 })
+  revocationFailures!: number;
+
+  /** Earliest time of the next revocation attempt after a failure; null when none failed. */
+  @Column({ name: 'next_revocation_at', type: 'bigint', transformer: epochMs, nullable: true })
+  nextRevocationAt!: Date | null;
+
   /** The signing key of the credential, so JWKS keeps it published while the grant can live. */
   @Column({ type: 'varchar', length: 64 })
   kid!: string;

@@ -1,0 +1,97 @@
+import type { DynamicModule, Provider } from '@nestjs/common';
+import { BullModule, getQueueToken } from '@nestjs/bullmq';
+import type { Queue, WorkerOptions } from 'bullmq';
+import { AuditLog } from '#audit';
+import type { AppConfig } from '#config';
+import type { Clock } from '#domain';
+import { GrantRepository, UnitOfWork } from '#persistence';
+import { PolicyState } from '../policy-state.js';
+import { BullmqRevocationScheduler, REVOCATION_QUEUE } from '../revocation/bullmq-scheduler.js';
+import type { CredentialProvider } from '../revocation/credential-provider.js';
+import { JwtProvider, ProviderRegistry } from '../revocation/credential-provider.js';
+import { ExpireGrants } from '../revocation/expire-grants.js';
+import { TimerRevocationScheduler } from '../revocation/timer-scheduler.js';
+import { MetricsService } from './metrics.service.js';
+import { RedisHealth } from './redis-health.js';
+import { createRevocationProcessor, revocationWorkerOptions } from './revocation.processor.js';
+import { RevocationSweepTask } from './revocation-sweep.task.js';
+import { CREDENTIAL_PROVIDERS, REVOCATION_SCHEDULER, SWEEP_OPTIONS } from './revocation.tokens.js';
+
+export interface RevocationOptions {
+  /** Providers by type; the `jwt` provider when not given (tests inject failing ones). */
+  providers?: CredentialProvider[];
+  /** Run the BullMQ worker in this process (Redis only). */
+  runWorker: boolean;
+  /** Run the periodic sweep (off in tests that drive time themselves); start-up catch-up always runs. */
+  runSweep: boolean;
+  workerOptions?: Partial<WorkerOptions>;
+}
+
+/** BullMQ's root connection and the revocations queue, when Redis is configured. */
+export function revocationImports(config: AppConfig): DynamicModule[] {
+  if (!config.redisUrl) return [];
+  return [
+    // maxRetriesPerRequest: null is what BullMQ workers require (blocking commands must not fail).
+    BullModule.forRoot({
+      connection: { url: config.redisUrl, maxRetriesPerRequest: null },
+      prefix: config.revocation.queuePrefix,
+    }),
+    BullModule.registerQueue({ name: REVOCATION_QUEUE }),
+  ];
+}
+
+/** Scheduled revocation: the batch use case, a scheduler, the sweep, and (maybe) the worker. */
+export function revocationProviders(
+  config: AppConfig,
+  clock: Clock,
+  options: RevocationOptions,
+): Provider[] {
+  const providers: Provider[] = [
+    { provide: CREDENTIAL_PROVIDERS, useValue: options.providers ?? [new JwtProvider()] },
+    {
+      provide: ProviderRegistry,
+      useFactory: (list: CredentialProvider[], policy: PolicyState) =>
+        new ProviderRegistry(list, policy),
+      inject: [CREDENTIAL_PROVIDERS, PolicyState],
+    },
+    {
+      provide: ExpireGrants,
+      useFactory: (
+        uow: UnitOfWork,
+        grants: GrantRepository,
+        audit: AuditLog,
+        registry: ProviderRegistry,
+        metrics: MetricsService,
+      ) => {
+        metrics.measureOverdue(() => uow.read((db) => grants.countOverdue(db, clock.now())));
+        return new ExpireGrants(uow, grants, audit, registry, clock, metrics);
+      },
+      inject: [UnitOfWork, GrantRepository, AuditLog, ProviderRegistry, MetricsService],
+    },
+    config.redisUrl
+      ? {
+          provide: REVOCATION_SCHEDULER,
+          useFactory: (queue: Queue, metrics: MetricsService) => {
+            metrics.measureQueueDepth(() =>
+              queue.getJobCounts('delayed', 'waiting', 'active', 'failed'),
+            );
+            return new BullmqRevocationScheduler(queue);
+          },
+          inject: [getQueueToken(REVOCATION_QUEUE), MetricsService],
+        }
+      : {
+          provide: REVOCATION_SCHEDULER,
+          useFactory: (expire: ExpireGrants) => new TimerRevocationScheduler(expire),
+          inject: [ExpireGrants],
+        },
+  ];
+  providers.push(RevocationSweepTask, {
+    provide: SWEEP_OPTIONS,
+    useValue: { periodic: options.runSweep },
+  });
+  if (config.redisUrl) providers.push(RedisHealth);
+  if (config.redisUrl && options.runWorker) {
+    providers.push(createRevocationProcessor(revocationWorkerOptions(options.workerOptions)));
+  }
+  return providers;
+}
