@@ -5,6 +5,7 @@ import type TestAgent from 'supertest/lib/agent.js';
 import type { AppConfig } from '#config';
 import { parseConfig } from '#config';
 import type { Clock } from '#domain';
+import type { BrokerOptions } from '../../apps/broker/src/app.module.js';
 import { createBroker } from '../../apps/broker/src/bootstrap.js';
 import type { DatabaseKind, FreshDatabase } from './databases.js';
 import { TEST_REDIS_URL, freshDatabase } from './databases.js';
@@ -67,6 +68,13 @@ policy:
       requesters: { groups: [engineering] }
       approvers: { groups: [sre-leads], principals: ["corp:carol"] }
       approvalsRequired: 2
+    - name: quick
+      resource: https://quick.example.com
+      actions: [run]
+      maxDuration: 10m
+      defaultDuration: 3s
+      requesters: { groups: [engineering] }
+      approvers: { groups: [sre-leads] }
 ${extra}`;
 }
 
@@ -88,6 +96,10 @@ export interface StartOptions {
   env?: Record<string, string>;
   /** Reuse a database across restarts; a fresh one is created (and dropped on close) otherwise. */
   database?: FreshDatabase;
+  /** Run the periodic sweeps (off by default: most tests drive time themselves). */
+  background?: boolean;
+  providers?: BrokerOptions['providers'];
+  workerOptions?: BrokerOptions['workerOptions'];
 }
 
 export const TEST_ENCRYPTION_KEY = randomBytes(32).toString('base64');
@@ -106,7 +118,9 @@ export async function startBroker(options: StartOptions): Promise<TestBroker> {
   const app = await createBroker(config, {
     clock: options.clock,
     logLevel: 'silent',
-    backgroundJobs: false,
+    backgroundJobs: options.background ?? false,
+    providers: options.providers,
+    workerOptions: options.workerOptions,
   });
   await app.init();
   const http = request(app.getHttpServer());

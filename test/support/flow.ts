@@ -29,3 +29,37 @@ export async function approvedRequest(broker: TestBroker, requester = 'alice', a
   await client.post(`/v1/requests/${request.id}/approve`).expect(200);
   return request;
 }
+
+export interface MintedGrant {
+  grantId: string;
+  expiresAt: string;
+  token: string;
+}
+
+/** A request for the `quick` role (seconds-long grants), approved by bob and minted by alice. */
+export async function mintQuickGrant(broker: TestBroker, duration = '3s'): Promise<MintedGrant> {
+  const request = await createRequest(broker, 'alice', { role: 'quick', duration });
+  await (await as(broker, 'bob')).post(`/v1/requests/${request.id}/approve`).expect(200);
+  const minted = await (
+    await as(broker, 'alice')
+  )
+    .post(`/v1/requests/${request.id}/credentials`)
+    .expect(201);
+  const body = minted.body as { grantId: string; expiresAt: string; credential: { token: string } };
+  return { grantId: body.grantId, expiresAt: body.expiresAt, token: body.credential.token };
+}
+
+/** Polls until `check` returns a value or the deadline passes. */
+export async function eventually<T>(
+  check: () => Promise<T | undefined>,
+  timeoutMs: number,
+  everyMs = 50,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, everyMs));
+  }
+}

@@ -67,7 +67,12 @@ export class GrantRepository {
    * PostgreSQL they stay locked until commit and rows locked by another worker or sweep are
    * skipped, so replicas share the work without doing any of it twice.
    */
-  async claimDue(tx: EntityManager, now: Date, limit: number): Promise<GrantRow[]> {
+  async claimDue(
+    tx: EntityManager,
+    now: Date,
+    limit: number,
+    skipLocked = true,
+  ): Promise<GrantRow[]> {
     const query = tx
       .createQueryBuilder(GrantRow, 'g')
       .where("g.status = 'active'")

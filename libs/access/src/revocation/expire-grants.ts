@@ -54,7 +54,9 @@ export class ExpireGrants {
     source: ExpirySource,
   ): Promise<ExpiryRun & { claimed: number }> {
     const now = this.clock.now();
-    const due = await this.grants.claimDue(tx, now, BATCH);
+    // At start-up, wait for rows another process is ending rather than skip them: the broker
+    // must not report ready while a revocation it could see is still in flight.
+    const due = await this.grants.claimDue(tx, now, BATCH, source !== 'startup');
     const ended: GrantRow[] = [];
     const events: AuditEventInput[] = [];
     const retryAt: Date[] = [];
