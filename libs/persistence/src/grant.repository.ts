@@ -65,7 +65,8 @@ export class GrantRepository {
   /**
    * Active grants past their expiry whose next revocation attempt is due, oldest first. On
    * PostgreSQL they stay locked until commit and rows locked by another worker or sweep are
-   * skipped, so replicas share the work without doing any of it twice.
+   * skipped, so replicas share the work without doing any of it twice. `skipLocked: false` waits
+   * for them instead.
    */
   async claimDue(
     tx: EntityManager,
@@ -82,8 +83,10 @@ export class GrantRepository {
       })
       .orderBy('g.expiresAt', 'ASC')
       .limit(limit);
-    if (tx.connection.options.type === 'postgres')
-      query.setLock('pessimistic_write').setOnLocked('skip_locked');
+    if (tx.connection.options.type === 'postgres') {
+      query.setLock('pessimistic_write');
+      if (skipLocked) query.setOnLocked('skip_locked');
+    }
     return query.getMany();
   }
 
