@@ -16,6 +16,9 @@ import { systemClock } from '#domain';
 export interface WorkerModuleOptions {
   providers?: CredentialProvider[];
   workerOptions?: Partial<WorkerOptions>;
+  /** The periodic sweep (on by default; tests that race sweeps themselves turn it off). */
+  runSweep?: boolean;
+  catchUpAtStartup?: boolean;
 }
 
 /**
@@ -35,7 +38,7 @@ export class WorkerModule {
         ...revocationProviders(config, systemClock, {
           ...options,
           runWorker: true,
-          runSweep: true,
+          runSweep: options.runSweep ?? true,
         }),
         DatabaseLifecycle,
         RequestExpiryTask,

@@ -28,11 +28,11 @@ export class RevocationSweepTask implements OnApplicationBootstrap {
     private readonly uow: UnitOfWork,
     private readonly grants: GrantRepository,
     private readonly registry: SchedulerRegistry,
-    @Inject(SWEEP_OPTIONS) private readonly options: { periodic: boolean },
+    @Inject(SWEEP_OPTIONS) private readonly options: { periodic: boolean; startup: boolean },
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
-    await this.sweep('startup');
+    if (this.options.startup) await this.sweep('startup');
     if (!this.options.periodic) return;
     const every = this.config.revocation.sweepInterval * 1000;
     this.registry.addInterval(

@@ -22,8 +22,10 @@ export interface RevocationOptions {
   providers?: CredentialProvider[];
   /** Run the BullMQ worker in this process (Redis only). */
   runWorker: boolean;
-  /** Run the periodic sweep (off in tests that drive time themselves); start-up catch-up always runs. */
+  /** Run the periodic sweep (off in tests that drive time themselves). */
   runSweep: boolean;
+  /** Catch up on overdue grants at start-up (default on; only job-path tests turn it off). */
+  catchUpAtStartup?: boolean;
   workerOptions?: Partial<WorkerOptions>;
 }
 
