@@ -54,6 +54,15 @@ export default tseslint.config(
       ],
     },
   },
+  // Plain JavaScript children of tests run over dist/ and are outside the TypeScript project.
+  {
+    files: ['**/*.mjs'],
+    ...tseslint.configs.disableTypeChecked,
+    languageOptions: {
+      ...tseslint.configs.disableTypeChecked.languageOptions,
+      globals: { process: 'readonly' },
+    },
+  },
   {
     files: ['**/*.spec.ts', 'test/**/*.ts', 'bench/**/*.ts'],
     rules: {

@@ -88,11 +88,11 @@ describe('revocation workers (PostgreSQL + Redis)', () => {
         },
         stdio: 'ignore',
       });
-      await eventually(async () => (existsSync(ready) ? true : undefined), 20_000);
+      await eventually(() => (existsSync(ready) ? true : undefined), 20_000);
 
       const minted = await mintQuickGrant(broker, '1s');
       const revoking = await eventually(
-        async () => (existsSync(marker) ? readFileSync(marker, 'utf8') : undefined),
+        () => (existsSync(marker) ? readFileSync(marker, 'utf8') : undefined),
         10_000,
       );
       expect(revoking).toBe(minted.grantId);
@@ -110,10 +110,10 @@ describe('revocation workers (PostgreSQL + Redis)', () => {
       }, 20_000);
       expect(ended.status).toBe('expired');
       expect((await endEventsByGrant(dataSource)).get(minted.grantId)).toBe(1);
-      const [event] = (await dataSource.query(
+      const [event] = await dataSource.query<{ data: string }[]>(
         `SELECT data FROM audit_events WHERE type = 'grant.expired' AND grant_id = $1`,
         [minted.grantId],
-      )) as { data: string }[];
+      );
       expect(JSON.parse(event.data)).toMatchObject({ source: 'job' });
     } finally {
       child?.kill('SIGKILL');

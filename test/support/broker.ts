@@ -117,7 +117,7 @@ export async function startBroker(options: StartOptions): Promise<TestBroker> {
   const config = parseConfig(options.yaml ?? testConfigYaml(options.issuer), env);
   const app = await createBroker(config, {
     clock: options.clock,
-    logLevel: 'silent',
+    logLevel: process.env.TEST_LOG_LEVEL ?? 'silent',
     backgroundJobs: options.background ?? false,
     providers: options.providers,
     workerOptions: options.workerOptions,

@@ -51,7 +51,7 @@ export async function mintQuickGrant(broker: TestBroker, duration = '3s'): Promi
 
 /** Polls until `check` returns a value or the deadline passes. */
 export async function eventually<T>(
-  check: () => Promise<T | undefined>,
+  check: () => Promise<T | undefined> | T | undefined,
   timeoutMs: number,
   everyMs = 50,
 ): Promise<T> {

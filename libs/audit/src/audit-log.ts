@@ -1,12 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import type { EntityManager } from 'typeorm';
 import type { Clock } from '#domain';
-import { AuditEventRow } from '#persistence';
+import { AuditEventRow, runBeforeCommit } from '#persistence';
 import type { AuditEvent, AuditEventInput } from './audit-event.js';
 import { GENESIS_HASH, assertNoSecrets, hashEvent } from './audit-event.js';
 
 // One advisory lock serialises appends on PostgreSQL so that seq and prevHash follow commit order.
-// It is taken last in each transaction (after its row locks) and held only until commit.
+// Events are buffered and written last in each transaction (after its row locks and state
+// changes), so the lock is held only for those inserts and the COMMIT.
 const AUDIT_APPEND_LOCK = 0x636f756e; // "coun"
 // Rows per INSERT: 10 columns each stays far below SQLite's bound-parameter limit.
 const INSERT_BATCH = 200;
@@ -46,19 +47,35 @@ export function toAuditEvent(row: AuditEventRow): AuditEvent {
 export class AuditLog {
   constructor(private readonly clock: Clock) {}
 
-  /** Appends inside the caller's transaction, so the event commits with the change it records. */
-  async append(tx: EntityManager, input: AuditEventInput): Promise<AuditEvent> {
-    const [event] = await this.appendMany(tx, [input]);
-    return event;
+  /** Records an event in the caller's transaction, so it commits with the change it records. */
+  async append(tx: EntityManager, input: AuditEventInput): Promise<void> {
+    await this.appendMany(tx, [input]);
   }
 
   /**
-   * Appends several events in order with one head read and batched inserts: what a batch of
-   * revocations at expiry needs to stay fast.
+   * Records events, in order. In a UnitOfWork transaction they are written just before COMMIT,
+   * with the transaction's other events, in one batch; elsewhere at once.
    */
-  async appendMany(tx: EntityManager, inputs: readonly AuditEventInput[]): Promise<AuditEvent[]> {
-    if (inputs.length === 0) return [];
+  async appendMany(tx: EntityManager, inputs: readonly AuditEventInput[]): Promise<void> {
     for (const input of inputs) assertNoSecrets(input.data ?? {});
+    const buffer = runBeforeCommit(
+      tx,
+      'audit',
+      (): AuditEventInput[] => [],
+      async (events) => {
+        await this.write(tx, events);
+      },
+    );
+    if (buffer) buffer.push(...inputs);
+    else await this.write(tx, inputs);
+  }
+
+  /** Writes events in order with one head read and batched inserts, under the append lock. */
+  private async write(
+    tx: EntityManager,
+    inputs: readonly AuditEventInput[],
+  ): Promise<AuditEvent[]> {
+    if (inputs.length === 0) return [];
     if (tx.connection.options.type === 'postgres') {
       await tx.query('SELECT pg_advisory_xact_lock($1)', [AUDIT_APPEND_LOCK]);
     }

@@ -12,6 +12,39 @@ export class Refusal {
 
 export type Tx = EntityManager;
 
+type CommitHook = () => Promise<void>;
+
+/** What one UnitOfWork transaction carries besides its SQL: work deferred to just before COMMIT. */
+interface TransactionScope {
+  hooks: Map<string, CommitHook>;
+  state: Map<string, unknown>;
+}
+
+// Keyed by the transaction's EntityManager and removed when the transaction ends, however it
+// ends: on SQLite TypeORM hands every transaction the same manager object.
+const scopes = new WeakMap<EntityManager, TransactionScope>();
+
+/**
+ * Registers `hook` (once per key) to run at the end of `tx`, before it commits, with a state
+ * object of its own for the life of this transaction. Returns undefined when `tx` is not a
+ * UnitOfWork transaction, so the caller does its work at once instead.
+ */
+export function runBeforeCommit<S>(
+  tx: EntityManager,
+  key: string,
+  init: () => S,
+  hook: (state: S) => Promise<void>,
+): S | undefined {
+  const scope = scopes.get(tx);
+  if (!scope) return undefined;
+  if (!scope.state.has(key)) {
+    const state = init();
+    scope.state.set(key, state);
+    scope.hooks.set(key, () => hook(state));
+  }
+  return scope.state.get(key) as S;
+}
+
 /**
  * Runs state changes and their audit events in one transaction. PostgreSQL serialises conflicting
  * work with row locks; SQLite has one connection and one writer, so transactions are queued here.
@@ -28,7 +61,19 @@ export class UnitOfWork {
   }
 
   async run<T>(work: (tx: Tx) => Promise<T | Refusal>): Promise<T> {
-    const transaction = () => this.dataSource.transaction((tx) => work(tx));
+    const transaction = () =>
+      this.dataSource.transaction(async (tx) => {
+        const scope: TransactionScope = { hooks: new Map(), state: new Map() };
+        scopes.set(tx, scope);
+        try {
+          const result = await work(tx);
+          // A refusal commits too (its audit events must), so hooks run for it as well.
+          for (const hook of scope.hooks.values()) await hook();
+          return result;
+        } finally {
+          scopes.delete(tx);
+        }
+      });
     const result = this.sqliteWriter
       ? await this.sqliteWriter.runExclusive(transaction)
       : await transaction();

@@ -89,7 +89,7 @@ export function revocationProviders(
   ];
   providers.push(RevocationSweepTask, {
     provide: SWEEP_OPTIONS,
-    useValue: { periodic: options.runSweep },
+    useValue: { periodic: options.runSweep, startup: options.catchUpAtStartup ?? true },
   });
   if (config.redisUrl) providers.push(RedisHealth);
   if (config.redisUrl && options.runWorker) {

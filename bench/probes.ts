@@ -1,0 +1,95 @@
+import { readFileSync, readdirSync } from 'node:fs';
+import pg from 'pg';
+
+// Linux reports process CPU in USER_HZ ticks, 100 per second on every mainstream architecture.
+const TICKS_PER_SECOND = 100;
+
+function cpuTicks(statPath: string): number {
+  const stat = readFileSync(statPath, 'utf8');
+  // Fields after the parenthesised command: state is field 3, utime 14, stime 15.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return Number(fields[11]) + Number(fields[12]);
+}
+
+/** CPU seconds the main JavaScript thread has used (its task's, not the whole process's). */
+export function mainThreadCpuSeconds(): number {
+  try {
+    return cpuTicks(`/proc/self/task/${process.pid}/stat`) / TICKS_PER_SECOND;
+  } catch {
+    return NaN;
+  }
+}
+
+/** CPU ticks used so far by each PostgreSQL backend serving one database (its command line names it). */
+export function postgresBackendTicks(database: string): Map<string, number> {
+  const ticks = new Map<string, number>();
+  let entries: string[];
+  try {
+    entries = readdirSync('/proc');
+  } catch {
+    return ticks;
+  }
+  for (const pid of entries) {
+    if (!/^\d+$/.test(pid)) continue;
+    try {
+      const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+      if (!cmdline.startsWith('postgres:') || !cmdline.includes(` ${database} `)) continue;
+      ticks.set(pid, cpuTicks(`/proc/${pid}/stat`));
+    } catch {
+      // The process ended between readdir and read.
+    }
+  }
+  return ticks;
+}
+
+/**
+ * CPU seconds the backends of `after` used since `before`. A backend that exited in between (an
+ * idle pool connection closing) is left out rather than subtracted; WAL writer and checkpointer
+ * are not backends of the database and are not counted.
+ */
+export function postgresCpuSecondsBetween(
+  before: ReadonlyMap<string, number>,
+  after: ReadonlyMap<string, number>,
+): number {
+  let ticks = 0;
+  for (const [pid, now] of after) ticks += now - (before.get(pid) ?? 0);
+  return ticks / TICKS_PER_SECOND;
+}
+
+export interface LockSampler {
+  /** Stops sampling: the sum of waiting transactions over all samples, and the sample count. */
+  stop(): Promise<{ waiting: number; samples: number }>;
+}
+
+/** Samples pg_locks every `intervalMs` for sessions waiting on an advisory lock in `database`. */
+export async function sampleAdvisoryWaits(
+  adminUrl: string,
+  database: string,
+  intervalMs = 25,
+): Promise<LockSampler> {
+  const client = new pg.Client({ connectionString: adminUrl });
+  await client.connect();
+  let running = true;
+  let waiting = 0;
+  let samples = 0;
+  const loop = (async () => {
+    while (running) {
+      const result = await client.query<{ waiting: string }>(
+        `SELECT count(*) AS waiting FROM pg_locks l JOIN pg_database d ON d.oid = l.database
+         WHERE l.locktype = 'advisory' AND NOT l.granted AND d.datname = $1`,
+        [database],
+      );
+      waiting += Number(result.rows[0]?.waiting ?? 0);
+      samples += 1;
+      await new Promise((resolve) => setTimeout(resolve, intervalMs));
+    }
+  })();
+  return {
+    stop: async () => {
+      running = false;
+      await loop;
+      await client.end();
+      return { waiting, samples };
+    },
+  };
+}
