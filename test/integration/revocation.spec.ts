@@ -1,6 +1,11 @@
 import { jest } from '@jest/globals';
 import { Redis } from 'ioredis';
+import { getQueueToken } from '@nestjs/bullmq';
+import type { Queue } from 'bullmq';
+import type { JSONWebKeySet } from 'jose';
+import { createLocalJWKSet, jwtVerify } from 'jose';
 import type { CredentialProvider } from '#access';
+import { REVOCATION_QUEUE, bucketEnd, jobIdFor } from '#access';
 import type { TestBroker } from '../support/broker.js';
 import { startBroker } from '../support/broker.js';
 import type { DatabaseKind } from '../support/databases.js';
@@ -146,6 +151,75 @@ describe.each<[DatabaseKind, string]>([
       await broker.close();
     }
   }, 20_000);
+});
+
+describe.each<DatabaseKind>(['postgres', 'sqlite'])('the signed revocation list on %s', (kind) => {
+  it('lists credentials revoked early until they expire, signed with the credential key', async () => {
+    const issuer = await TestIssuer.start();
+    const broker = await startBroker({ kind, issuer });
+    try {
+      const revoked = await mintQuickGrant(broker, '10m');
+      const kept = await mintQuickGrant(broker, '10m');
+      const alice = await as(broker, 'alice');
+      await alice.post(`/v1/grants/${revoked.grantId}/revoke`, { reason: 'done' }).expect(200);
+
+      const response = await alice.get('/v1/revocations').expect(200);
+      expect(response.headers['content-type']).toMatch(/^application\/jwt/);
+      const jwks = createLocalJWKSet(
+        (await broker.http.get('/.well-known/jwks.json').expect(200)).body as JSONWebKeySet,
+      );
+      const { payload } = await jwtVerify(response.text, jwks, {
+        issuer: broker.config.credentials.issuer,
+      });
+      expect(payload.revoked).toEqual([revoked.grantId]);
+      expect(payload.revoked).not.toContain(kept.grantId);
+      expect(payload.exp! - payload.iat!).toBe(300);
+      await broker.http.get('/v1/revocations').expect(401);
+    } finally {
+      await broker.close();
+      await issuer.close();
+    }
+  });
+});
+
+describe('early revocation with BullMQ', () => {
+  it('removes the pending expiry job when the last grant of its bucket ends early', async () => {
+    const issuer = await TestIssuer.start();
+    const broker = await startBroker({ kind: 'postgres', issuer });
+    try {
+      const minted = await mintQuickGrant(broker, '10m');
+      const queue = broker.app.get<Queue>(getQueueToken(REVOCATION_QUEUE));
+      const jobId = jobIdFor(bucketEnd(new Date(minted.expiresAt)));
+      expect(await queue.getJobState(jobId)).toBe('delayed');
+      const alice = await as(broker, 'alice');
+      await alice.post(`/v1/grants/${minted.grantId}/revoke`, { reason: 'done early' }).expect(200);
+      expect(await queue.getJobState(jobId)).toBe('unknown');
+    } finally {
+      await broker.close();
+      await issuer.close();
+    }
+  });
+
+  it('reports a Redis that may evict jobs in readiness, with a warning', async () => {
+    const issuer = await TestIssuer.start();
+    const redis = new Redis(TEST_REDIS_URL);
+    const [, previous] = (await redis.config('GET', 'maxmemory-policy')) as string[];
+    await redis.config('SET', 'maxmemory-policy', 'allkeys-lru');
+    const broker = await startBroker({ kind: 'postgres', issuer });
+    try {
+      const ready = await broker.http.get('/health/ready').expect(200);
+      expect(ready.body.details.redis).toMatchObject({
+        status: 'up',
+        evictionPolicy: 'allkeys-lru',
+        warning: 'set maxmemory-policy noeviction',
+      });
+    } finally {
+      await redis.config('SET', 'maxmemory-policy', previous);
+      redis.disconnect();
+      await broker.close();
+      await issuer.close();
+    }
+  });
 });
 
 describe('scheduled revocation with Redis failures', () => {

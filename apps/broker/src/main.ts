@@ -1,4 +1,5 @@
 import 'reflect-metadata';
+import type { Server } from 'node:http';
 import { ConfigError, loadConfig } from '#config';
 import { createBroker } from './bootstrap.js';
 
@@ -14,6 +15,11 @@ async function main(): Promise<void> {
     throw error;
   }
   const app = await createBroker(config);
+  const server = app.getHttpServer() as Server;
+  // Longer than the usual load balancer idle timeout (60 s), so the proxy, not Node, closes idle
+  // keep-alive connections: otherwise a request can race a socket Node is closing (a 502).
+  server.keepAliveTimeout = 65_000;
+  server.headersTimeout = 66_000;
   await app.listen(config.port);
   const mode = config.demo ? 'demo config' : 'configured';
   console.log(
