@@ -222,6 +222,55 @@ describe('early revocation with BullMQ', () => {
   });
 });
 
+describe.each<DatabaseKind>(['postgres', 'sqlite'])(
+  'early revocation through a failing provider on %s',
+  (kind) => {
+    it('answers 503 unavailable, audits the failure, keeps the grant active, and succeeds on retry', async () => {
+      const issuer = await TestIssuer.start();
+      let failuresLeft = 1;
+      const flaky: CredentialProvider = {
+        type: 'jwt',
+        revoke: () =>
+          failuresLeft-- > 0 ? Promise.reject(new Error('target unreachable')) : Promise.resolve(),
+      };
+      const broker = await startBroker({ kind, issuer, providers: [flaky] });
+      try {
+        const minted = await mintQuickGrant(broker, '10m');
+        const alice = await as(broker, 'alice');
+        const first = await alice
+          .post(`/v1/grants/${minted.grantId}/revoke`, { reason: 'done' })
+          .expect(503);
+        expect(first.body).toEqual({
+          error: 'unavailable',
+          message: expect.any(String),
+          reason: 'provider_failed',
+        });
+        expect(await grantStatus(broker, minted.grantId)).toMatchObject({
+          status: 'active',
+          revocationFailures: 1,
+        });
+        const bob = await as(broker, 'bob');
+        expect(
+          (await bob.post('/v1/introspect', { token: minted.token }).expect(200)).body.active,
+        ).toBe(true);
+
+        await alice.post(`/v1/grants/${minted.grantId}/revoke`, { reason: 'done' }).expect(200);
+        const events = await endEvents(broker, minted.grantId);
+        expect(events.map((e) => e.type).sort()).toEqual([
+          'grant.revocation_failed',
+          'grant.revoked',
+        ]);
+        expect(
+          (await bob.post('/v1/introspect', { token: minted.token }).expect(200)).body,
+        ).toEqual({ active: false });
+      } finally {
+        await broker.close();
+        await issuer.close();
+      }
+    });
+  },
+);
+
 describe('scheduled revocation with Redis failures', () => {
   let issuer: TestIssuer;
 

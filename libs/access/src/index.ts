@@ -16,6 +16,7 @@ export * from './wiring/database-lifecycle.js';
 export * from './wiring/request-expiry.task.js';
 export * from './revocation/bullmq-scheduler.js';
 export * from './revocation/credential-provider.js';
+export * from './revocation/end-grants.js';
 export * from './revocation/expire-grants.js';
 export * from './revocation/revocation-scheduler.js';
 export * from './revocation/timer-scheduler.js';

@@ -1,4 +1,4 @@
-import type { ExpirySource } from './revocation/expire-grants.js';
+import type { ExpirySource } from './revocation/end-grants.js';
 
 /** What the use cases report for metrics; the broker implements it with prom-client. */
 export interface AccessObserver {

@@ -9,7 +9,9 @@ export type ErrorCode =
   | 'invalid_state'
   | 'already_issued'
   | 'payload_too_large'
-  | 'rate_limited';
+  | 'rate_limited'
+  /** A target system (provider) could not complete the action; retrying may succeed. */
+  | 'unavailable';
 
 export interface FieldError {
   field: string;

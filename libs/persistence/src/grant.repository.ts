@@ -44,22 +44,11 @@ export class GrantRepository {
     return manager.findOne(GrantRow, { where: { requestId } });
   }
 
-  /**
-   * Ends an active grant. The `status = 'active'` guard makes ending idempotent under any race:
-   * exactly one caller sees `true` and writes the audit event.
-   */
-  async endIfActive(tx: EntityManager, id: string, ending: GrantEnding): Promise<boolean> {
-    const result = await tx.update(
-      GrantRow,
-      { id, status: 'active' },
-      {
-        status: ending.status,
-        endedAt: ending.endedAt,
-        revokedReason: ending.revokedReason ?? null,
-        revokedBy: ending.revokedBy ?? null,
-      },
-    );
-    return (result.affected ?? 0) === 1;
+  /** Loads a grant for a state change, locked until commit on PostgreSQL. */
+  async lock(tx: EntityManager, id: string): Promise<GrantRow | null> {
+    const query = tx.createQueryBuilder(GrantRow, 'g').where('g.id = :id', { id });
+    if (tx.connection.options.type === 'postgres') query.setLock('pessimistic_write');
+    return query.getOne();
   }
 
   /**

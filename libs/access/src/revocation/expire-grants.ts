@@ -1,11 +1,6 @@
-import type { AuditEventInput, AuditLog } from '#audit';
 import type { Clock } from '#domain';
-import type { GrantRepository, GrantRow, Tx, UnitOfWork } from '#persistence';
-import type { AccessObserver } from '../observer.js';
-import type { ProviderRegistry } from './credential-provider.js';
-
-/** Who found the grants due: the metrics tell the fast path (job, timer) from the safety net. */
-export type ExpirySource = 'job' | 'timer' | 'sweep' | 'startup';
+import type { GrantRepository, Tx, UnitOfWork } from '#persistence';
+import type { ExpirySource, GrantEnder } from './end-grants.js';
 
 export interface ExpiryRun {
   ended: number;
@@ -15,27 +10,17 @@ export interface ExpiryRun {
 }
 
 const BATCH = 500;
-const MAX_BACKOFF_SECONDS = 60;
-
-/** Capped exponential backoff: 1 s, 2 s, 4 s … then every minute, for as long as it takes. */
-export function revocationBackoffSeconds(failures: number): number {
-  return Math.min(2 ** Math.max(0, failures - 1), MAX_BACKOFF_SECONDS);
-}
 
 /**
- * Ends every grant past its expiry, in batches: provider revoke, then `expired` and one
- * `grant.expired` event per grant in the same transaction. Claimed rows are locked (PostgreSQL
- * `SKIP LOCKED`), so jobs, sweeps and replicas racing end each grant exactly once. A provider that
- * fails leaves its grant active and overdue, audited, and due again after a capped backoff.
+ * Ends every grant past its expiry, in batches of 500 per transaction. Claimed rows are locked
+ * (PostgreSQL `SKIP LOCKED`), so jobs, sweeps and replicas racing end each grant exactly once.
  */
 export class ExpireGrants {
   constructor(
     private readonly uow: UnitOfWork,
     private readonly grants: GrantRepository,
-    private readonly audit: AuditLog,
-    private readonly providers: ProviderRegistry,
+    private readonly ender: GrantEnder,
     private readonly clock: Clock,
-    private readonly observer: AccessObserver,
   ) {}
 
   async expireDue(source: ExpirySource): Promise<ExpiryRun> {
@@ -49,73 +34,22 @@ export class ExpireGrants {
     }
   }
 
-  private async expireBatch(
-    tx: Tx,
-    source: ExpirySource,
-  ): Promise<ExpiryRun & { claimed: number }> {
+  private async expireBatch(tx: Tx, source: ExpirySource) {
     const now = this.clock.now();
     // At start-up, wait for rows another process is ending rather than skip them: the broker
     // must not report ready while a revocation it could see is still in flight.
     const due = await this.grants.claimDue(tx, now, BATCH, source !== 'startup');
-    const ended: GrantRow[] = [];
-    const events: AuditEventInput[] = [];
-    const retryAt: Date[] = [];
-    for (const grant of due) {
-      try {
-        await this.providers.forGrant(grant).revoke(grant);
-        ended.push(grant);
-      } catch (error) {
-        const failures = grant.revocationFailures + 1;
-        const next = new Date(now.getTime() + revocationBackoffSeconds(failures) * 1000);
-        await this.grants.recordRevocationFailure(tx, grant.id, failures, next);
-        retryAt.push(next);
-        events.push(failureEvent(grant, failures, next, error));
-        this.observer.revocationFailed(grant.role);
-      }
-    }
-    await this.grants.endMany(
+    const result = await this.ender.end(
       tx,
-      ended.map((grant) => grant.id),
-      { status: 'expired', endedAt: now, revokedBy: 'system' },
+      due,
+      { status: 'expired', actor: 'system', source },
+      now,
     );
-    for (const grant of ended) {
-      const lagSeconds = (now.getTime() - grant.expiresAt.getTime()) / 1000;
-      events.push({
-        type: 'grant.expired',
-        actor: 'system',
-        requestId: grant.requestId,
-        grantId: grant.id,
-        data: {
-          role: grant.role,
-          recipient: grant.recipient,
-          source,
-          lagMs: Math.round(lagSeconds * 1000),
-        },
-      });
-      this.observer.grantEnded(grant.role, 'expired', { lagSeconds, source });
-    }
-    await this.audit.appendMany(tx, events);
-    return { claimed: due.length, ended: ended.length, failed: due.length - ended.length, retryAt };
+    return {
+      claimed: due.length,
+      ended: result.ended.length,
+      failed: result.failed.length,
+      retryAt: result.failed.map((failure) => failure.retryAt),
+    };
   }
-}
-
-function failureEvent(
-  grant: GrantRow,
-  failures: number,
-  retryAt: Date,
-  error: unknown,
-): AuditEventInput {
-  const message = error instanceof Error ? error.message : String(error);
-  return {
-    type: 'grant.revocation_failed',
-    actor: 'system',
-    requestId: grant.requestId,
-    grantId: grant.id,
-    data: {
-      role: grant.role,
-      failures,
-      retryAt: retryAt.toISOString(),
-      error: message.slice(0, 200),
-    },
-  };
 }

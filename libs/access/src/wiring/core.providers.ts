@@ -12,7 +12,7 @@ import { MintCredential } from '../mint-credential.js';
 import { RequestLoader } from '../request-loader.js';
 import { RevokeGrant } from '../revoke-grant.js';
 import { RevocationList } from '../revocation/revocation-list.js';
-import { ProviderRegistry } from '../revocation/credential-provider.js';
+import { GrantEnder } from '../revocation/end-grants.js';
 import type { RevocationScheduler } from '../revocation/revocation-scheduler.js';
 import { REVOCATION_SCHEDULER } from './revocation.tokens.js';
 import { AuditLog } from '#audit';
@@ -155,24 +155,15 @@ export function coreProviders(config: AppConfig, clock: Clock): Provider[] {
     ),
     construct(
       RevokeGrant,
-      [
-        UnitOfWork,
-        GrantRepository,
-        AuditLog,
-        PolicyState,
-        ProviderRegistry,
-        REVOCATION_SCHEDULER,
-        OBSERVER,
-      ],
+      [UnitOfWork, GrantRepository, AuditLog, PolicyState, GrantEnder, REVOCATION_SCHEDULER],
       (
         uow: UnitOfWork,
         grants: GrantRepository,
         audit: AuditLog,
         policy: PolicyState,
-        registry: ProviderRegistry,
+        ender: GrantEnder,
         scheduler: RevocationScheduler,
-        observer: AccessObserver,
-      ) => new RevokeGrant(uow, grants, audit, policy, registry, scheduler, clock, observer),
+      ) => new RevokeGrant(uow, grants, audit, policy, ender, scheduler, clock),
     ),
     construct(
       AccessQueries,

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { AccessObserver } from '../observer.js';
-import type { ExpirySource } from '../revocation/expire-grants.js';
+import type { ExpirySource } from '../revocation/end-grants.js';
 
 /** Prometheus metrics. One registry per app instance, so tests can run several brokers in a process. */
 @Injectable()

@@ -4,7 +4,7 @@ import { SchedulerRegistry } from '@nestjs/schedule';
 import type { AppConfig } from '#config';
 import type { Clock } from '#domain';
 import { GrantRepository, UnitOfWork } from '#persistence';
-import type { ExpirySource } from '../revocation/expire-grants.js';
+import type { ExpirySource } from '../revocation/end-grants.js';
 import { ExpireGrants } from '../revocation/expire-grants.js';
 import type { RevocationScheduler } from '../revocation/revocation-scheduler.js';
 import { APP_CONFIG, CLOCK } from './core.providers.js';

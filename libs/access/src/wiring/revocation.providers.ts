@@ -9,6 +9,7 @@ import { PolicyState } from '../policy-state.js';
 import { BullmqRevocationScheduler, REVOCATION_QUEUE } from '../revocation/bullmq-scheduler.js';
 import type { CredentialProvider } from '../revocation/credential-provider.js';
 import { JwtProvider, ProviderRegistry } from '../revocation/credential-provider.js';
+import { GrantEnder } from '../revocation/end-grants.js';
 import { ExpireGrants } from '../revocation/expire-grants.js';
 import { TimerRevocationScheduler } from '../revocation/timer-scheduler.js';
 import { MetricsService } from './metrics.service.js';
@@ -57,18 +58,27 @@ export function revocationProviders(
       inject: [CREDENTIAL_PROVIDERS, PolicyState],
     },
     {
-      provide: ExpireGrants,
+      provide: GrantEnder,
       useFactory: (
-        uow: UnitOfWork,
         grants: GrantRepository,
         audit: AuditLog,
         registry: ProviderRegistry,
         metrics: MetricsService,
+      ) => new GrantEnder(grants, audit, registry, metrics),
+      inject: [GrantRepository, AuditLog, ProviderRegistry, MetricsService],
+    },
+    {
+      provide: ExpireGrants,
+      useFactory: (
+        uow: UnitOfWork,
+        grants: GrantRepository,
+        ender: GrantEnder,
+        metrics: MetricsService,
       ) => {
         metrics.measureOverdue(() => uow.read((db) => grants.countOverdue(db, clock.now())));
-        return new ExpireGrants(uow, grants, audit, registry, clock, metrics);
+        return new ExpireGrants(uow, grants, ender, clock);
       },
-      inject: [UnitOfWork, GrantRepository, AuditLog, ProviderRegistry, MetricsService],
+      inject: [UnitOfWork, GrantRepository, GrantEnder, MetricsService],
     },
     config.redisUrl
       ? {
