@@ -50,6 +50,14 @@ export function createRevocationProcessor(options: Partial<WorkerOptions>) {
       return { ended: run.ended, failed: run.failed };
     }
 
+    /**
+     * SIGTERM: stop taking jobs and let the one in hand finish, before the database closes (that
+     * happens in the later onApplicationShutdown phase).
+     */
+    async beforeApplicationShutdown(): Promise<void> {
+      await this.worker.close();
+    }
+
     @OnWorkerEvent('failed')
     onFailed(job: Job | undefined, error: Error): void {
       this.logger.warn(
