@@ -288,16 +288,20 @@ async function formatted(file: string, text: string): Promise<string> {
 }
 
 /** Replaces the section (up to the next `## ` heading) in the file, or appends it. */
-export async function writeSection(file: string, section: string): Promise<void> {
+export async function writeSection(
+  file: string,
+  section: string,
+  heading = SECTION_HEADING,
+): Promise<void> {
   const current = existsSync(file)
     ? readFileSync(file, 'utf8')
     : '# Performance\n\nFigures measured on this project; each section says how to reproduce it.\n';
-  const start = current.indexOf(SECTION_HEADING);
+  const start = current.indexOf(heading);
   let next: string;
   if (start === -1) {
     next = `${current.trimEnd()}\n\n${section.trimEnd()}\n`;
   } else {
-    const after = current.indexOf('\n## ', start + SECTION_HEADING.length);
+    const after = current.indexOf('\n## ', start + heading.length);
     const rest = after === -1 ? '' : current.slice(after + 1);
     next = `${current.slice(0, start)}${section.trimEnd()}\n${rest ? `\n${rest}` : ''}`;
   }

@@ -1,4 +1,5 @@
 import { jest } from '@jest/globals';
+import { spawn } from 'node:child_process';
 import { Redis } from 'ioredis';
 import { getQueueToken } from '@nestjs/bullmq';
 import type { Queue } from 'bullmq';
@@ -280,6 +281,81 @@ describe('scheduled revocation with Redis failures', () => {
 
   afterAll(async () => {
     await issuer.close();
+  });
+
+  it('with Redis down at mint, still mints; the sweep ends the grant, and jobs are re-sent when Redis returns', async () => {
+    // A Redis of this test's own, so stopping it disturbs nothing else.
+    const port = 6391;
+    const startRedis = async () => {
+      const child = spawn(
+        'redis-server',
+        ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+        { stdio: 'ignore' },
+      );
+      const probe = new Redis({
+        port,
+        lazyConnect: true,
+        maxRetriesPerRequest: 0,
+        retryStrategy: () => null,
+      });
+      await eventually(
+        () =>
+          probe.connect().then(
+            () => true,
+            () => undefined,
+          ),
+        5000,
+      );
+      probe.disconnect();
+      return child;
+    };
+    let redisServer = await startRedis();
+    const database = await freshDatabase('postgres');
+    const yaml = withSweepEvery(
+      (await import('../support/broker.js')).testConfigYaml(issuer),
+      '1s',
+    );
+    const broker = await startBroker({
+      kind: 'postgres',
+      issuer,
+      database,
+      yaml,
+      background: true,
+      env: { REDIS_URL: `redis://127.0.0.1:${port}` },
+    });
+    try {
+      redisServer.kill('SIGKILL');
+      await eventually(
+        async () => ((await broker.http.get('/health/ready')).status === 503 ? true : undefined),
+        5000,
+      );
+
+      const first = await mintQuickGrant(broker, '2s');
+      const second = await mintQuickGrant(broker, '6s');
+      const ended = await untilEnded(broker, first.grantId, 6000);
+      expect(ended.status).toBe('expired');
+      expect(lagOf(ended)).toBeLessThan(1.5);
+      expect((await endEvents(broker, first.grantId)).map((e) => [e.type, e.data.source])).toEqual([
+        ['grant.expired', 'sweep'],
+      ]);
+
+      redisServer = await startRedis();
+      const queue = broker.app.get<Queue>(getQueueToken(REVOCATION_QUEUE));
+      const jobId = jobIdFor(bucketEnd(new Date(second.expiresAt)));
+      await eventually(
+        async () => ((await queue.getJobState(jobId)) === 'delayed' ? true : undefined),
+        5000,
+      );
+      const secondEnded = await untilEnded(broker, second.grantId, 8000);
+      expect(secondEnded.status).toBe('expired');
+      expect((await endEvents(broker, second.grantId)).map((e) => e.type)).toEqual([
+        'grant.expired',
+      ]);
+    } finally {
+      await broker.close();
+      redisServer.kill('SIGKILL');
+      await database.drop();
+    }
   });
 
   it('after FLUSHALL right after mint, the sweep still ends the grant within one sweep interval', async () => {

@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import type { Server } from 'node:http';
 import { ConfigError, loadConfig } from '#config';
 import { createBroker } from './bootstrap.js';
+import { exitIfShutdownHangs } from '#access';
 
 async function main(): Promise<void> {
   let config;
@@ -15,6 +16,7 @@ async function main(): Promise<void> {
     throw error;
   }
   const app = await createBroker(config);
+  exitIfShutdownHangs();
   const server = app.getHttpServer() as Server;
   // Longer than the usual load balancer idle timeout (60 s), so the proxy, not Node, closes idle
   // keep-alive connections: otherwise a request can race a socket Node is closing (a 502).

@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import { ConfigError, loadConfig } from '#config';
+import { exitIfShutdownHangs } from '#access';
 import { WorkerModule } from './worker.module.js';
 
 async function main(): Promise<void> {
@@ -15,6 +16,7 @@ async function main(): Promise<void> {
     throw error;
   }
   const app = await NestFactory.createApplicationContext(WorkerModule.forRoot(config));
+  exitIfShutdownHangs();
   // SIGTERM/SIGINT close the app: intervals stop and the database pool closes after them.
   app.enableShutdownHooks();
   console.log(`countersign worker running (${config.database.type})`);

@@ -26,3 +26,4 @@ export * from './wiring/revocation.processor.js';
 export * from './wiring/revocation.providers.js';
 export * from './wiring/revocation.tokens.js';
 export * from './revocation/revocation-list.js';
+export * from './wiring/shutdown.js';

@@ -44,14 +44,22 @@ export class BullmqRevocationScheduler implements RevocationScheduler {
    */
   async reconcile(futureExpiries: readonly Date[]): Promise<void> {
     const expected = distinctBuckets(futureExpiries).filter((bucket) => bucket > Date.now());
-    const counts = await this.queue.getJobCounts('delayed', 'waiting', 'active', 'prioritized');
+    const counts = await withTimeout(
+      this.queue.getJobCounts('delayed', 'waiting', 'active', 'prioritized'),
+      ADD_TIMEOUT_MS,
+    );
     const queued = Object.values(counts).reduce((sum, count) => sum + count, 0);
     const missing = queued < expected.length ? expected : [];
     const retry = [...this.unsent];
     this.unsent.clear();
     const buckets = [...new Set([...missing, ...retry])];
     if (buckets.length === 0) return;
-    await this.add(buckets);
+    try {
+      await withTimeout(this.add(buckets), ADD_TIMEOUT_MS * 5);
+    } catch (error) {
+      for (const bucket of buckets) this.unsent.add(bucket);
+      throw error;
+    }
     this.logger.warn(`re-created ${buckets.length} revocation job(s) missing from Redis`);
   }
 
