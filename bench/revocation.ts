@@ -2,13 +2,16 @@
  * The revocation benchmark: grants falling due together (10k and 100k in one second) and spread out
  * (500/s), ended through BullMQ by the shipped design (one delayed job per 50 ms expiry bucket,
  * each run ending every due grant in batches of 500), by the database sweep alone, and by the
- * design it replaced (one job per grant, one transaction each), next to raw BullMQ with trivial
+ * design not chosen (one job per grant, one transaction each), next to raw BullMQ with trivial
  * jobs measured in the same run. See docs/performance.md, "Revocation at expiry".
  *
  * Run with `npm run bench:revocation`. Each scenario has its own PostgreSQL database
  * (countersign_bench_*, schema by the migrations) and its own BullMQ prefix (cs-bench-*), both
- * removed at the end. BENCH_SCALE=0.1 is a quick look that prints the figures without writing them
- * into docs/performance.md; BENCH_PER_GRANT_N sets the grants of the per-grant-jobs run (10k).
+ * removed at the end. When the shipped design misses at 100k it is run again as a diagnosis (with
+ * `ANALYZE grants` after the insert, then also with worker concurrency 4). The spread run is
+ * repeated at Redis `hz 100` (restored afterwards) when it misses its target at the server's `hz`,
+ * or with BENCH_HZ_COMPARE=1. BENCH_SCALE=0.1 is a quick look that prints the figures without
+ * writing them into docs/performance.md; BENCH_PER_GRANT_N sets the per-grant-jobs run's grants.
  */
 import 'reflect-metadata';
 import { randomBytes, randomUUID } from 'node:crypto';
