@@ -104,6 +104,10 @@ export class AuditLog {
       prevHash = event.hash;
       return event;
     });
+    if (tx.connection.options.type === 'postgres') {
+      await this.insertPostgres(tx, events);
+      return events;
+    }
     for (let i = 0; i < events.length; i += INSERT_BATCH) {
       const rows = events.slice(i, i + INSERT_BATCH).map((event) => ({
         ...event,
@@ -115,6 +119,30 @@ export class AuditLog {
       await tx.getRepository(AuditEventRow).insert(rows as never);
     }
     return events;
+  }
+
+  /**
+   * One INSERT for any number of events on PostgreSQL, from arrays: a batch of revocations at
+   * expiry writes hundreds of events while holding the append lock, so this path is kept lean.
+   */
+  private async insertPostgres(tx: EntityManager, events: readonly AuditEvent[]): Promise<void> {
+    await tx.query(
+      `INSERT INTO audit_events (seq, id, at, type, actor, request_id, grant_id, data, prev_hash, hash)
+       SELECT * FROM unnest($1::bigint[], $2::varchar[], $3::bigint[], $4::varchar[], $5::varchar[],
+                            $6::varchar[], $7::varchar[], $8::text[], $9::varchar[], $10::varchar[])`,
+      [
+        events.map((e) => e.seq),
+        events.map((e) => e.id),
+        events.map((e) => new Date(e.at).getTime()),
+        events.map((e) => e.type),
+        events.map((e) => e.actor),
+        events.map((e) => e.requestId ?? null),
+        events.map((e) => e.grantId ?? null),
+        events.map((e) => JSON.stringify(e.data)),
+        events.map((e) => e.prevHash),
+        events.map((e) => e.hash),
+      ],
+    );
   }
 
   async list(manager: EntityManager, filter: AuditFilter): Promise<AuditEvent[]> {

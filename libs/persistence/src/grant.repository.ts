@@ -75,6 +75,11 @@ export class GrantRepository {
     if (tx.connection.options.type === 'postgres') {
       query.setLock('pessimistic_write');
       if (skipLocked) query.setOnLocked('skip_locked');
+      // Read the partial index (idx_grants_active_expiry) in order and stop at the limit. Right
+      // after a burst of mints the statistics still say "a few rows", and the planner would sort
+      // every due row for each batch instead: quadratic at 100k due together.
+      await tx.query('SET LOCAL enable_sort = off');
+      await tx.query('SET LOCAL enable_bitmapscan = off');
     }
     return query.getMany();
   }
@@ -82,6 +87,22 @@ export class GrantRepository {
   /** Ends grants this transaction has claimed; returns how many it ended. */
   async endMany(tx: EntityManager, ids: readonly string[], ending: GrantEnding): Promise<number> {
     if (ids.length === 0) return 0;
+    if (tx.connection.options.type === 'postgres') {
+      // One statement over an array of ids: the plan stays a primary-key lookup per id.
+      const [, affected] = (await tx.query(
+        `UPDATE grants SET status = $1, ended_at = $2, revoked_reason = $3, revoked_by = $4,
+                next_revocation_at = NULL
+          WHERE id = ANY($5::varchar[]) AND status = 'active'`,
+        [
+          ending.status,
+          ending.endedAt.getTime(),
+          ending.revokedReason ?? null,
+          ending.revokedBy ?? null,
+          ids,
+        ],
+      )) as [unknown, number];
+      return affected;
+    }
     const result = await tx
       .createQueryBuilder()
       .update(GrantRow)

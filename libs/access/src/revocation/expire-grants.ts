@@ -9,7 +9,7 @@ export interface ExpiryRun {
   retryAt: Date[];
 }
 
-const BATCH = 500;
+const BATCH = 1000;
 
 /**
  * Ends every grant past its expiry, in batches of 500 per transaction. Claimed rows are locked
