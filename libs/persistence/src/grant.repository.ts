@@ -89,7 +89,7 @@ export class GrantRepository {
     if (ids.length === 0) return 0;
     if (tx.connection.options.type === 'postgres') {
       // One statement over an array of ids: the plan stays a primary-key lookup per id.
-      const [, affected] = (await tx.query(
+      const [, affected] = await tx.query<[unknown, number]>(
         `UPDATE grants SET status = $1, ended_at = $2, revoked_reason = $3, revoked_by = $4,
                 next_revocation_at = NULL
           WHERE id = ANY($5::varchar[]) AND status = 'active'`,
@@ -100,7 +100,7 @@ export class GrantRepository {
           ending.revokedBy ?? null,
           ids,
         ],
-      )) as [unknown, number];
+      );
       return affected;
     }
     const result = await tx
