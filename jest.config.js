@@ -15,7 +15,16 @@ const swc = [
   },
 ];
 
-const libs = ['domain', 'config', 'persistence', 'identity', 'credentials', 'audit', 'access'];
+const libs = [
+  'domain',
+  'config',
+  'persistence',
+  'identity',
+  'credentials',
+  'audit',
+  'access',
+  'notify',
+];
 const moduleNameMapper = {
   '^(\\.{1,2}/.*)\\.js$': '$1',
   '^#migrations$': '<rootDir>/migrations/index.ts',

@@ -1,11 +1,13 @@
 // Every migration, in order. Listed explicitly rather than globbed so that the ESM build and jest
 // load the same classes.
-import { CreateCoreTables1795911535244 } from "./1795911535244-CreateCoreTables.js";
-import { AddGrantRevocationTracking1795915000000 } from "./1795915000000-AddGrantRevocationTracking.js";
-import { AddActiveGrantExpiryIndex1795916000000 } from "./1795916000000-AddActiveGrantExpiryIndex.js";
+import { CreateCoreTables1795911535244 } from './1795911535244-CreateCoreTables.js';
+import { AddGrantRevocationTracking1795915000000 } from './1795915000000-AddGrantRevocationTracking.js';
+import { AddActiveGrantExpiryIndex1795916000000 } from './1795916000000-AddActiveGrantExpiryIndex.js';
+import { AddSlackMessages1795916987773 } from './1795916987773-AddSlackMessages.js';
 
 export const migrations = [
   CreateCoreTables1795911535244,
   AddGrantRevocationTracking1795915000000,
   AddActiveGrantExpiryIndex1795916000000,
+  AddSlackMessages1795916987773,
 ];

@@ -3,7 +3,14 @@ import { migrations } from '#migrations';
 import { openDatabase } from '#persistence';
 import { DATABASE_KINDS, freshDatabase } from '../support/databases.js';
 
-const TABLES = ['access_requests', 'approvals', 'audit_events', 'grants', 'signing_keys'];
+const TABLES = [
+  'access_requests',
+  'approvals',
+  'audit_events',
+  'grants',
+  'signing_keys',
+  'slack_messages',
+];
 
 describe.each(DATABASE_KINDS)('migrations on %s', (kind) => {
   it('apply at start-up, are idempotent across restarts, and revert cleanly', async () => {

@@ -7,6 +7,7 @@ import type { AppConfig } from '#config';
 import type { Clock } from '#domain';
 import { systemClock } from '#domain';
 import { DemoIssuer } from '#identity';
+import { notifierProviders, slackInteractionProviders } from '#notify';
 import { AuditController } from './api/audit.controller.js';
 import { GrantsController } from './api/grants.controller.js';
 import { IntrospectController } from './api/introspect.controller.js';
@@ -25,6 +26,7 @@ import { AuthGuard } from './http/auth.guard.js';
 import { RateLimitGuard } from './http/rate-limit.guard.js';
 import { DemoController } from './ops/demo.controller.js';
 import { OpsController } from './ops/ops.controller.js';
+import { SlackController } from './slack/slack.controller.js';
 import { StartupService } from './startup.service.js';
 
 export interface BrokerOptions {
@@ -54,9 +56,12 @@ export class AppModule {
         OpsController,
         RevocationsController,
         ...(config.demo ? [DemoController] : []),
+        ...(config.slack ? [SlackController] : []),
       ],
       providers: [
         ...coreProviders(config, clock),
+        ...notifierProviders(config, clock),
+        ...slackInteractionProviders(config, clock),
         ...revocationProviders(config, clock, {
           providers: options.providers,
           runWorker: config.revocation.worker === 'inline',

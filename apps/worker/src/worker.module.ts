@@ -12,6 +12,7 @@ import type { CredentialProvider } from '#access';
 import type { WorkerOptions } from 'bullmq';
 import type { AppConfig } from '#config';
 import { systemClock } from '#domain';
+import { notifierProviders } from '#notify';
 
 export interface WorkerModuleOptions {
   providers?: CredentialProvider[];
@@ -35,6 +36,8 @@ export class WorkerModule {
       imports: [ScheduleModule.forRoot(), ...revocationImports(config)],
       providers: [
         ...coreProviders(config, systemClock),
+        // Requests the worker expires update their Slack message too.
+        ...notifierProviders(config, systemClock),
         ...revocationProviders(config, systemClock, {
           ...options,
           runWorker: true,

@@ -46,6 +46,11 @@ export class CancelRequest {
         requestId: row.id,
       });
       this.observer.requestDecided(row.role, 'cancelled');
+      this.observer.requestChanged(tx, {
+        requestId: row.id,
+        kind: 'cancelled',
+        actor: principal.id,
+      });
       return toRequestView(row, await this.requests.approvals(tx, [row.id]));
     });
   }

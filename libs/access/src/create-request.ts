@@ -106,6 +106,7 @@ export class CreateRequest {
         },
       });
       this.observer.requestCreated(row.role);
+      this.observer.requestChanged(tx, { requestId: row.id, kind: 'created', actor });
       return toRequestView(row, []);
     });
   }

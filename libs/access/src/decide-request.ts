@@ -53,7 +53,10 @@ export class DecideRequest {
         data: { adminReach: approval.adminReach, ...(comment ? { comment } : {}) },
       });
       const all = [...approvals, approval];
-      if (isFullyApproved(all, row.approvalsRequired)) await this.markApproved(tx, row, all);
+      const complete = isFullyApproved(all, row.approvalsRequired);
+      if (complete) await this.markApproved(tx, row, all);
+      const kind = complete ? 'approved' : 'approval_recorded';
+      this.observer.requestChanged(tx, { requestId: row.id, kind, actor: approver.id });
       return toRequestView(row, all);
     });
   }
@@ -76,6 +79,7 @@ export class DecideRequest {
         data: { reason },
       });
       this.observer.requestDecided(row.role, 'denied');
+      this.observer.requestChanged(tx, { requestId: row.id, kind: 'denied', actor: approver.id });
       return toRequestView(row, await this.requests.approvals(tx, [row.id]));
     });
   }

@@ -195,6 +195,7 @@ export class MintCredential {
       },
     });
     this.observer.credentialIssued(role.name);
+    this.observer.requestChanged(tx, { requestId: row.id, kind: 'issued', actor: row.recipient });
     return { grantId, expiresAt: expiresAt.toISOString(), credential: { type: 'jwt', token } };
   }
 }

@@ -64,6 +64,7 @@ export class RequestLoader {
     });
     row.status = 'expired';
     this.observer.requestDecided(row.role, 'expired');
+    this.observer.requestChanged(tx, { requestId: row.id, kind: 'expired', actor });
     return true;
   }
 }

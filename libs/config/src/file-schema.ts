@@ -10,6 +10,7 @@ import {
   principalId,
   selector,
   text,
+  token,
 } from './schema-parts.js';
 
 export const ISSUER_NAME = /^[a-z0-9][a-z0-9-]{0,31}$/;
@@ -28,6 +29,21 @@ const demoUserSchema = z.strictObject({
   sub: text,
   groups: list(groupName),
   description: text,
+});
+
+const SLACK_USER = /^[A-Z0-9]{1,32}\/[A-Z0-9]{1,32}$/;
+
+/** API.md §7. Secrets come from the environment through `${NAME}` interpolation. */
+const slackSchema = z.strictObject({
+  signingSecret: text,
+  botToken: text,
+  channel: token,
+  apiUrl: httpUrl.default('https://slack.com/api/'),
+  // "<team_id>/<user_id>" -> principal id; the issuer of each is checked with the other references.
+  users: boundedRecord(
+    z.string().regex(SLACK_USER, 'expected "<team_id>/<user_id>", e.g. "T0001/U0BOB"'),
+    principalId,
+  ).default({}),
 });
 
 /** The YAML file's shape (API.md §3). Every object is strict: an unknown field is an error. */
@@ -61,6 +77,7 @@ export const configFileSchema = z.strictObject({
         .default('countersign'),
     })
     .default({ sweepInterval: 30, worker: 'inline', queuePrefix: 'countersign' }),
+  slack: slackSchema.optional(),
   policy: z.strictObject({
     admins: selector.default({ groups: [] }),
     roles: list(roleSchema, LIMITS.roles),

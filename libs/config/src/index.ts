@@ -1,4 +1,4 @@
-export type { AppConfig, DatabaseConfig, DemoUser, IssuerConfig } from './types.js';
+export type { AppConfig, DatabaseConfig, DemoUser, IssuerConfig, SlackConfig } from './types.js';
 export { ConfigError } from './config-error.js';
 export { demoConfigYaml } from './demo.js';
 export { loadConfig } from './load-config.js';

@@ -392,3 +392,61 @@ function configError(field: string, message: RegExp): Error {
     message: expect.stringMatching(message),
   }) as Error;
 }
+
+describe('parseConfig: slack (API.md §7)', () => {
+  const SLACK_ENV = { ...ENV, SLACK_SIGNING_SECRET: 'sign-me', SLACK_BOT_TOKEN: 'xoxb-1' };
+
+  function withSlack(slack: Record<string, unknown>) {
+    return Object.assign(minimal(), { slack });
+  }
+
+  const valid = {
+    signingSecret: '${SLACK_SIGNING_SECRET}',
+    botToken: '${SLACK_BOT_TOKEN}',
+    channel: 'C0123456',
+    users: { 'T0001/U0BOB': 'corp:bob' },
+  };
+
+  it('is absent unless configured', () => {
+    expect(parseConfig(stringify(minimal()), ENV).slack).toBeUndefined();
+  });
+
+  it('reads secrets from the environment and defaults apiUrl', () => {
+    expect(parseConfig(stringify(withSlack(valid)), SLACK_ENV).slack).toStrictEqual({
+      signingSecret: 'sign-me',
+      botToken: 'xoxb-1',
+      channel: 'C0123456',
+      apiUrl: 'https://slack.com/api/',
+      users: { 'T0001/U0BOB': 'corp:bob' },
+    });
+  });
+
+  it('ends apiUrl with a slash', () => {
+    const doc = withSlack({ ...valid, apiUrl: 'http://127.0.0.1:9999/api' });
+    expect(parseConfig(stringify(doc), SLACK_ENV).slack?.apiUrl).toBe('http://127.0.0.1:9999/api/');
+  });
+
+  it.each<[string, Record<string, unknown>, string, RegExp]>([
+    ['unknown field', { ...valid, webhook: 'x' }, 'slack.webhook', /unknown field/],
+    ['missing botToken', { ...valid, botToken: undefined }, 'slack.botToken', /.+/],
+    ['bad apiUrl', { ...valid, apiUrl: 'ftp://slack' }, 'slack.apiUrl', /http/],
+    ['bad user key', { ...valid, users: { bob: 'corp:bob' } }, 'slack.users.bob', /team_id/],
+    ['bad principal', { ...valid, users: { 'T1/U1': 'bob' } }, 'slack.users["T1/U1"]', /principal/],
+    [
+      'unknown issuer',
+      { ...valid, users: { 'T1/U1': 'other:bob' } },
+      'slack.users["T1/U1"]',
+      /no configured issuer is named "other"/,
+    ],
+  ])('refuses %s, naming the field', (_, slack, field, message) => {
+    expect(() => parseConfig(stringify(withSlack(slack)), SLACK_ENV)).toThrow(
+      configError(field, message),
+    );
+  });
+
+  it('refuses an unset secret, naming the field', () => {
+    expect(() => parseConfig(stringify(withSlack(valid)), ENV)).toThrow(
+      configError('slack.signingSecret', /SLACK_SIGNING_SECRET is not set/),
+    );
+  });
+});

@@ -54,6 +54,9 @@ export function parseConfig(yamlText: string, env: Env, opts: { demo?: boolean }
     },
     revocation: file.revocation,
     policy: { separation: file.separation, admins: file.policy.admins, roles: file.policy.roles },
+    ...(file.slack === undefined
+      ? {}
+      : { slack: { ...file.slack, apiUrl: file.slack.apiUrl.replace(/\/*$/, '/') } }),
   };
 }
 

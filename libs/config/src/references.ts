@@ -28,6 +28,9 @@ export function checkReferences(file: ConfigFile): void {
     checkSelector(role.requesters, ['policy', 'roles', i, 'requesters'], known);
     checkSelector(role.approvers, ['policy', 'roles', i, 'approvers'], known);
   });
+  for (const [user, id] of Object.entries(file.slack?.users ?? {})) {
+    known(id, ['slack', 'users', user]);
+  }
   checkOwnership(file);
 }
 

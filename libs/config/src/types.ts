@@ -17,6 +17,17 @@ export interface DemoUser {
 
 export type DatabaseConfig = { type: 'sqlite'; path: string } | { type: 'postgres'; url: string };
 
+export interface SlackConfig {
+  signingSecret: string;
+  botToken: string;
+  /** Where new requests are posted. */
+  channel: string;
+  /** Slack Web API base URL, ending with a slash. */
+  apiUrl: string;
+  /** "<team_id>/<user_id>" -> principal id. */
+  users: Record<string, string>;
+}
+
 export interface AppConfig {
   /** True only when the built-in demo config is used (no config file). */
   demo: boolean;
@@ -44,4 +55,6 @@ export interface AppConfig {
   revocation: { sweepInterval: number; worker: 'inline' | 'external'; queuePrefix: string };
   /** Durations in seconds, role defaults applied. */
   policy: PolicyDefinition;
+  /** Approvers in Slack (API.md §7); absent when not configured. */
+  slack?: SlackConfig;
 }

@@ -8,8 +8,16 @@ import { ApprovalRow } from './entities/approval.entity.js';
 import { AuditEventRow } from './entities/audit-event.entity.js';
 import { GrantRow } from './entities/grant.entity.js';
 import { SigningKeyRow } from './entities/signing-key.entity.js';
+import { SlackMessageRow } from './entities/slack-message.entity.js';
 
-export const entities = [AccessRequestRow, ApprovalRow, GrantRow, AuditEventRow, SigningKeyRow];
+export const entities = [
+  AccessRequestRow,
+  ApprovalRow,
+  GrantRow,
+  AuditEventRow,
+  SigningKeyRow,
+  SlackMessageRow,
+];
 
 /** The data source for either database. `synchronize` is off everywhere: migrations own the schema. */
 export function createDataSource(database: DatabaseConfig): DataSource {

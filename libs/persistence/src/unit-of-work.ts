@@ -18,6 +18,7 @@ type CommitHook = () => Promise<void>;
 interface TransactionScope {
   hooks: Map<string, CommitHook>;
   state: Map<string, unknown>;
+  afterCommit: (() => void)[];
 }
 
 // Keyed by the transaction's EntityManager and removed when the transaction ends, however it
@@ -46,6 +47,25 @@ export function runBeforeCommit<S>(
 }
 
 /**
+ * Runs `effect` once `tx` has committed (a refusal commits too), or at once when `tx` is not a
+ * UnitOfWork transaction. Never after a rollback. `effect` must return at once (start, not await,
+ * slow work) and should not throw; if it does, the error is swallowed: the change has committed.
+ */
+export function runAfterCommit(tx: EntityManager, effect: () => void): void {
+  const scope = scopes.get(tx);
+  if (scope) scope.afterCommit.push(effect);
+  else runEffect(effect);
+}
+
+function runEffect(effect: () => void): void {
+  try {
+    effect();
+  } catch {
+    // Side effects after commit never fail the change they follow.
+  }
+}
+
+/**
  * Runs state changes and their audit events in one transaction. PostgreSQL serialises conflicting
  * work with row locks; SQLite has one connection and one writer, so transactions are queued here.
  */
@@ -61,9 +81,10 @@ export class UnitOfWork {
   }
 
   async run<T>(work: (tx: Tx) => Promise<T | Refusal>): Promise<T> {
+    const afterCommit: (() => void)[] = [];
     const transaction = () =>
       this.dataSource.transaction(async (tx) => {
-        const scope: TransactionScope = { hooks: new Map(), state: new Map() };
+        const scope: TransactionScope = { hooks: new Map(), state: new Map(), afterCommit };
         scopes.set(tx, scope);
         try {
           const result = await work(tx);
@@ -77,6 +98,7 @@ export class UnitOfWork {
     const result = this.sqliteWriter
       ? await this.sqliteWriter.runExclusive(transaction)
       : await transaction();
+    afterCommit.forEach(runEffect);
     if (result instanceof Refusal) throw result.error;
     return result;
   }

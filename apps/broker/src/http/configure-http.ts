@@ -6,6 +6,9 @@ import { ErrorFilter } from './error.filter.js';
 
 export const BODY_LIMIT = '1mb';
 
+/** Slack signs the raw form body, so that route keeps it as a Buffer (API.md §7). */
+export const SLACK_INTERACTIONS_PATH = '/v1/slack/interactions';
+
 /**
  * Body parsing errors happen before Nest routes a request, so they are answered here in the
  * contract's shape: 413 `payload_too_large` over 1 MB, 400 `invalid_request` for malformed JSON.
@@ -36,6 +39,11 @@ function bodyErrors(
 /** Everything the HTTP layer needs, shared by main.ts and the tests so both run the same stack. */
 export function configureHttp(app: INestApplication): void {
   app.use(helmet());
+  // Before the JSON parser, which then leaves the already-read body alone.
+  app.use(
+    SLACK_INTERACTIONS_PATH,
+    express.raw({ type: 'application/x-www-form-urlencoded', limit: BODY_LIMIT }),
+  );
   app.use(express.json({ limit: BODY_LIMIT, strict: true }));
   app.use(bodyErrors);
   app.useGlobalFilters(new ErrorFilter());

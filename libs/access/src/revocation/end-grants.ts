@@ -1,6 +1,6 @@
 import type { AuditEventInput, AuditLog } from '#audit';
 import type { GrantRepository, GrantRow, Tx } from '#persistence';
-import type { AccessObserver } from '../observer.js';
+import type { AccessMetrics } from '../observer.js';
 import type { ProviderRegistry } from './credential-provider.js';
 
 /** Who found the grants to end: metrics tell the fast path (job, timer) from the safety net. */
@@ -39,7 +39,7 @@ export class GrantEnder {
     private readonly grants: GrantRepository,
     private readonly audit: AuditLog,
     private readonly providers: ProviderRegistry,
-    private readonly observer: AccessObserver,
+    private readonly observer: AccessMetrics,
   ) {}
 
   async end(

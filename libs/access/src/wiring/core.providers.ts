@@ -1,6 +1,7 @@
 import type { Provider } from '@nestjs/common';
 import type { DataSource } from 'typeorm';
-import type { AccessObserver } from '../observer.js';
+import type { AccessObserver, RequestNotifier } from '../observer.js';
+import { AccessEvents } from '../observer.js';
 import { PolicyState } from '../policy-state.js';
 import { AccessQueries } from '../queries.js';
 import { CancelRequest } from '../cancel-request.js';
@@ -27,6 +28,8 @@ export const APP_CONFIG = 'countersign:config';
 export const CLOCK = 'countersign:clock';
 export const DATA_SOURCE = 'countersign:data-source';
 export const OBSERVER = 'countersign:observer';
+/** A RequestNotifier; each app provides one (libs/notify `notifierProviders`). */
+export const REQUEST_NOTIFIER = 'countersign:request-notifier';
 
 /** A provider built by a plain constructor call: the libs stay free of Nest decorators. */
 function construct<T>(
@@ -43,7 +46,12 @@ export function coreProviders(config: AppConfig, clock: Clock): Provider[] {
     { provide: APP_CONFIG, useValue: config },
     { provide: CLOCK, useValue: clock },
     { provide: DATA_SOURCE, useFactory: () => openDatabase(config.database) },
-    { provide: OBSERVER, useExisting: MetricsService },
+    {
+      provide: OBSERVER,
+      useFactory: (metrics: MetricsService, notifier: RequestNotifier) =>
+        new AccessEvents(metrics, notifier),
+      inject: [MetricsService, REQUEST_NOTIFIER],
+    },
     MetricsService,
     construct(UnitOfWork, [DATA_SOURCE], (ds: DataSource) => new UnitOfWork(ds)),
     { provide: RequestRepository, useValue: new RequestRepository() },

@@ -1,11 +1,11 @@
 import { Injectable } from '@nestjs/common';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import type { AccessObserver } from '../observer.js';
+import type { AccessMetrics } from '../observer.js';
 import type { ExpirySource } from '../revocation/end-grants.js';
 
 /** Prometheus metrics. One registry per app instance, so tests can run several brokers in a process. */
 @Injectable()
-export class MetricsService implements AccessObserver {
+export class MetricsService implements AccessMetrics {
   readonly registry = new Registry();
   private readonly requests = new Counter({
     name: 'countersign_requests_created_total',

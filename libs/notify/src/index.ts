@@ -1,0 +1,6 @@
+export * from './notify.providers.js';
+export * from './slack-api.js';
+export * from './slack-interactions.js';
+export * from './slack-message.js';
+export * from './slack-notifier.js';
+export * from './slack-signature.js';

@@ -1,0 +1,65 @@
+import type { Logger } from '@slack/web-api';
+import { LogLevel, WebClient } from '@slack/web-api';
+import type { SlackConfig } from '#config';
+import type { SlackMessage } from './slack-message.js';
+
+/** The two Slack Web API calls the notifier makes. */
+export interface SlackApi {
+  postMessage(channel: string, message: SlackMessage): Promise<{ channel: string; ts: string }>;
+  update(channel: string, ts: string, message: SlackMessage): Promise<void>;
+}
+
+// The SDK's own logging is silenced: the notifier logs failures itself, without secrets.
+const quiet: Logger = {
+  debug: () => undefined,
+  info: () => undefined,
+  warn: () => undefined,
+  error: () => undefined,
+  setLevel: () => undefined,
+  getLevel: () => LogLevel.ERROR,
+  setName: () => undefined,
+};
+
+/** @slack/web-api against `slack.apiUrl`; retries are the notifier's, not the SDK's. */
+export class WebSlackApi implements SlackApi {
+  private readonly client: WebClient;
+
+  constructor(slack: SlackConfig) {
+    this.client = new WebClient(slack.botToken, {
+      slackApiUrl: slack.apiUrl,
+      logger: quiet,
+      retryConfig: { retries: 0 },
+      rejectRateLimitedCalls: true,
+      timeout: 5000,
+      allowAbsoluteUrls: false,
+    });
+  }
+
+  async postMessage(channel: string, message: SlackMessage) {
+    const answer = await this.client.chat.postMessage({ channel, ...message });
+    if (answer.channel === undefined || answer.ts === undefined) {
+      throw new Error('chat.postMessage answered without channel and ts');
+    }
+    return { channel: answer.channel, ts: answer.ts };
+  }
+
+  async update(channel: string, ts: string, message: SlackMessage): Promise<void> {
+    await this.client.chat.update({ channel, ts, ...message });
+  }
+}
+
+/** What may be logged of a failed call: codes and statuses, never a message body or a header. */
+export function describeFailure(error: unknown): string {
+  if (typeof error !== 'object' || error === null) return 'unknown error';
+  const { code, data, statusCode } = error as {
+    code?: unknown;
+    data?: { error?: unknown };
+    statusCode?: unknown;
+  };
+  const parts = [
+    typeof code === 'string' ? code : error.constructor.name,
+    typeof data?.error === 'string' ? data.error : undefined,
+    typeof statusCode === 'number' ? `HTTP ${statusCode}` : undefined,
+  ];
+  return parts.filter((part) => part !== undefined).join(' ');
+}

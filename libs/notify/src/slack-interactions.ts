@@ -1,0 +1,142 @@
+import { z } from 'zod';
+import type { DecideRequest, PolicyState, RequestView } from '#access';
+import type { AuditLog } from '#audit';
+import type { SlackConfig } from '#config';
+import type { Clock } from '#domain';
+import { DomainError, invalidRequest } from '#domain';
+import type { AuthenticatedPrincipal } from '#identity';
+import type { UnitOfWork } from '#persistence';
+import type { SignedBody } from './slack-signature.js';
+import { verifySlackSignature } from './slack-signature.js';
+
+/** Slack's answer to a click: shown to the clicker only, the channel message left as it is. */
+export interface SlackReply {
+  response_type: 'ephemeral';
+  replace_original: false;
+  text: string;
+}
+
+const id = z.string().min(1).max(64);
+
+// Not strict: Slack sends many fields we do not use, and adds new ones.
+const clickSchema = z.object({
+  type: z.literal('block_actions'),
+  team: z.object({ id }),
+  user: z.object({ id }),
+  actions: z.array(z.object({ action_id: id, value: id.optional() })).min(1),
+});
+
+const REFUSALS: Record<string, string> = {
+  self_approval: 'you cannot approve or deny your own request',
+  approver_is_recipient: 'you cannot approve or deny a request you would receive',
+  approver_linked:
+    'you are linked to the requester or the recipient (an alias or an owner), so you cannot decide',
+  not_an_approver: 'you are not an approver of this role',
+  role_removed: 'the role no longer exists',
+  not_found: 'the request does not exist, or you are not one of its approvers',
+};
+
+function reply(text: string): SlackReply {
+  return { response_type: 'ephemeral', replace_original: false, text };
+}
+
+function refusalText(error: DomainError): string {
+  const reason = typeof error.details.reason === 'string' ? error.details.reason : error.code;
+  return `Refused (${reason}): ${REFUSALS[reason] ?? error.message}.`;
+}
+
+function outcomeText(view: RequestView): string {
+  const progress = `${view.approvals.length} of ${view.approvalsRequired} approvals`;
+  return `Done: request for ${view.role} is ${view.status} (${progress}).`;
+}
+
+/**
+ * Approve and Deny clicks from Slack (API.md §7): a signed request, a clicker mapped by
+ * `slack.users`, and then the very use cases the API calls, with the same rules and audit trail.
+ * A click carries no token, so the clicker's groups are its `directory` groups only.
+ */
+export class SlackInteractions {
+  constructor(
+    private readonly slack: SlackConfig,
+    private readonly decide: DecideRequest,
+    private readonly policy: PolicyState,
+    private readonly uow: UnitOfWork,
+    private readonly audit: AuditLog,
+    private readonly clock: Clock,
+  ) {}
+
+  async handle(signed: SignedBody): Promise<SlackReply> {
+    const raw = verifySlackSignature(signed, this.slack.signingSecret, this.clock.now());
+    const click = parseClick(raw);
+    const principalId = this.slack.users[`${click.team}/${click.user}`];
+    if (principalId === undefined) {
+      await this.auditUnmapped(click);
+      return reply(
+        'Refused (slack_user_unmapped): your Slack account is not linked to a countersign ' +
+          'principal. Ask an administrator to add it to slack.users.',
+      );
+    }
+    const approver: AuthenticatedPrincipal = {
+      id: principalId,
+      groups: this.policy.groupsNow(principalId, []),
+      tokenGroups: [],
+    };
+    try {
+      const view =
+        click.action === 'approve'
+          ? await this.decide.approve(approver, click.requestId, 'approved in Slack')
+          : await this.decide.deny(approver, click.requestId, 'denied in Slack');
+      return reply(outcomeText(view));
+    } catch (error) {
+      // Refusals are already audited by the use case; the clicker is told why.
+      if (error instanceof DomainError) return reply(refusalText(error));
+      throw error;
+    }
+  }
+
+  private async auditUnmapped(click: Click): Promise<void> {
+    await this.uow.run((tx) =>
+      this.audit.append(tx, {
+        type: 'approval.refused',
+        actor: `slack:${click.team}/${click.user}`,
+        data: {
+          action: click.action,
+          requestId: click.requestId,
+          code: 'forbidden',
+          reason: 'slack_user_unmapped',
+        },
+      }),
+    );
+  }
+}
+
+interface Click {
+  team: string;
+  user: string;
+  action: 'approve' | 'deny';
+  requestId: string;
+}
+
+function parseClick(raw: string): Click {
+  const payload = new URLSearchParams(raw).get('payload');
+  let json: unknown;
+  try {
+    json = JSON.parse(payload ?? '');
+  } catch {
+    throw invalidRequest([{ field: 'payload', message: 'expected a JSON payload' }]);
+  }
+  const parsed = clickSchema.safeParse(json);
+  if (!parsed.success) {
+    throw invalidRequest([{ field: 'payload', message: 'not a Slack block_actions payload' }]);
+  }
+  const [action] = parsed.data.actions;
+  if ((action.action_id !== 'approve' && action.action_id !== 'deny') || !action.value) {
+    throw invalidRequest([{ field: 'payload.actions', message: 'expected approve or deny' }]);
+  }
+  return {
+    team: parsed.data.team.id,
+    user: parsed.data.user.id,
+    action: action.action_id,
+    requestId: action.value,
+  };
+}
