@@ -166,7 +166,7 @@ function interpretation(figures: Figures): string[] {
       `(${(per(broker1) / per(writes1)).toFixed(1)}×). ` +
       `The broker's transactions send ${statements} statements where the writes need ` +
       `${rawStatements}: the request row lock and the approvals read in approve and mint, and ` +
-      `before each of the ${appends} audit appends an advisory lock and a read of the chain head. ` +
+      `(in the raw model of the first design) an advisory lock and a read of the chain head before each of the ${appends} audit appends; the broker now buffers a transaction's events and takes both once, just before COMMIT. ` +
       `That SQL sent through \`pg\` takes ${ms(per(sql1))} ms (+${ms(per(sql1) - per(writes1))} ms). ` +
       `TypeORM, the policy checks and the credential signature add ` +
       `${ms(per(inproc1) - per(sql1))} ms: the use cases called in-process take ` +
@@ -191,7 +191,7 @@ function interpretation(figures: Figures): string[] {
       (lockBound
         ? 'What holds it back is the audit chain lock. '
         : `The audit chain lock is not what holds it back here (${waiting(broker32)} waiting). `) +
-      `The lock is taken at a transaction's first append and held to COMMIT: ${underLock} of a ` +
+      `In the first design the lock was taken at the first append and held to COMMIT: ${underLock} of a ` +
       `flow's ${statements} statements (request ${sqlPerStep.create.underLock} of ` +
       `${sqlPerStep.create.statements}, approve ${sqlPerStep.approve.underLock} of ` +
       `${sqlPerStep.approve.statements}, mint ${sqlPerStep.mint.underLock} of ` +
@@ -252,7 +252,7 @@ export function renderSection(figures: Figures): string {
     '',
     "The same flow down the layers: raw `pg` with only the writes, with the broker's SQL (row " +
       'locks, reads, audit lock and chain-head reads), the same with the audit rows batched at ' +
-      "commit (a variant the broker does not implement, for comparison), the broker's use cases " +
+      "commit (as the broker now buffers them), the broker's use cases " +
       'called in-process, and the broker over HTTP. Main-thread CPU is the JavaScript thread ' +
       'that runs the broker (and the load generator); Node CPU is the whole bench process (libuv ' +
       'and GC threads included); PostgreSQL CPU is the backends serving the database under ' +

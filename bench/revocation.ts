@@ -1,7 +1,7 @@
 /**
  * The revocation benchmark: grants falling due together (10k and 100k in one second) and spread out
  * (500/s), ended through BullMQ by the shipped design (one delayed job per 50 ms expiry bucket,
- * each run ending every due grant in batches of 500), by the database sweep alone, and by the
+ * each run ending every due grant in batches of 1000), by the database sweep alone, and by the
  * design not chosen (one job per grant, one transaction each), next to raw BullMQ with trivial
  * jobs measured in the same run. See docs/performance.md, "Revocation at expiry".
  *
