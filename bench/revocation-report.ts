@@ -253,7 +253,7 @@ function interpretation(figures: RevocationFigures): string[] {
         `(${fixed(b100.enqueue?.perGrantUs ?? NaN, 2)} µs per grant). The first job starts its first ` +
         `batch ${int(b100.firstPickupMs ?? NaN)} ms after the first expiry (the wait for its bucket's end, ` +
         `up to ${figures.bucketMs} ms, plus the Redis wake-up); from then on the lag is the drain: ` +
-        `batches of 1000 in one transaction each, one after another, ${int(b100.ended / ((b100.spanMs ?? NaN) / 1000))} ` +
+        `batches of 1000 in one transaction each, two at a time, ${int(b100.ended / ((b100.spanMs ?? NaN) / 1000))} ` +
         `grants/s, so the last of ${count(b100.n)} ends ${seconds(b100.drainMs)} s after the last expiry.`,
     );
     // A batch's make-up where the claim's plan is sound: the analysed 100k run, or else 10k.
@@ -284,7 +284,7 @@ function interpretation(figures: RevocationFigures): string[] {
     const needed = b100.n / ((targets.together100k.max - 1000) / 1000);
     const p = phasesPerTransaction(b100);
     let text =
-      `**Why ${count(b100.n)} miss.** The drain is one worker running one batch at a time, and at ` +
+      `**Why ${count(b100.n)} miss.** The drain is one worker running two batches at a time (one audit-chain lock between them), and at ` +
       `${count(b100.n)} each batch costs more: ${int(rate)} grants/s against ${int(b10rate)} at ` +
       `${count(b10?.n ?? NaN)}, where ending ${count(b100.n)} within ${targets.together100k.max / 1000} s ` +
       `of the first expiry needs about ${int(needed)} grants/s. The claim query dominates ` +
@@ -439,7 +439,7 @@ export function renderRevocation(figures: RevocationFigures): string {
     'Each run has a fresh PostgreSQL database (schema by the migrations) and a fresh BullMQ prefix. ' +
       'Grants are `jwt` grants inserted as rows (TypeORM, 500 per insert), due in the same second ' +
       '(expiries spread evenly over it) or spread at a steady rate. The shipped design runs as ' +
-      '`apps/worker` does, in one in-process `WorkerModule` context (job processor concurrency 1, no ' +
+      '`apps/worker` does, in one in-process `WorkerModule` context (the shipped job processor concurrency of 2, no ' +
       'periodic sweep, no start-up catch-up), scheduled by its `BullmqRevocationScheduler`. Lag is ' +
       '`ended_at - expires_at` read from the table after every grant ended, and, "at commit", the ' +
       'time the ending transaction committed minus `expires_at`; for raw jobs, when the processor ' +
