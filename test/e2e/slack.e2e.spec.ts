@@ -146,8 +146,31 @@ describe.each(DATABASE_KINDS)('Slack approvals on %s', (kind) => {
     const response = await click('U0ALICE', 'approve', request.id).expect(200);
     expect(response.body).toMatchObject({ response_type: 'ephemeral', replace_original: false });
     expect(response.body.text).toMatch(/self_approval.*your own request/);
+
+    // Slack shows the clicker only what is posted to the click's response_url.
+    const responseUrl = slack.responseUrl(`refusal-${request.id}`);
+    const signed = signedClick(SECRET, {
+      team: TEAM,
+      user: 'U0ALICE',
+      action: 'deny',
+      requestId: request.id,
+      responseUrl,
+    });
+    await broker.http
+      .post('/v1/slack/interactions')
+      .set(signed.headers)
+      .send(signed.body)
+      .expect(200);
+    const posted = await eventually(
+      () => slack.callsOf(`/response/refusal-${request.id}`)[0],
+      3000,
+    );
+    expect(posted.args).toMatchObject({ response_type: 'ephemeral', replace_original: false });
+    expect(String(posted.args.text)).toMatch(/self_approval/);
     const { refused } = await refusalsOf(broker, { requestId: request.id });
+    // Both clicks (approve, then deny) are refused and audited.
     expect(refused).toEqual([
+      expect.objectContaining({ type: 'approval.refused', reason: 'self_approval' }),
       expect.objectContaining({ type: 'approval.refused', reason: 'self_approval' }),
     ]);
   });

@@ -49,6 +49,11 @@ export class FakeSlack {
     return fake;
   }
 
+  /** Where Slack would let the app answer a click, on this fake's origin. */
+  responseUrl(name: string): string {
+    return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}/response/${name}`;
+  }
+
   get apiUrl(): string {
     return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}/api/`;
   }
@@ -86,7 +91,7 @@ function parse(body: string): Record<string, unknown> {
 /** A block_actions payload as Slack sends it, form-encoded, with its v0 signature headers. */
 export function signedClick(
   secret: string,
-  click: { team: string; user: string; action: string; requestId: string },
+  click: { team: string; user: string; action: string; requestId: string; responseUrl?: string },
   timestamp = Math.floor(Date.now() / 1000),
 ): { body: string; headers: Record<string, string> } {
   const payload = {
@@ -96,6 +101,7 @@ export function signedClick(
     api_app_id: 'A0001',
     trigger_id: '1.2.3',
     channel: { id: 'C0123456', name: 'access' },
+    ...(click.responseUrl ? { response_url: click.responseUrl } : {}),
     actions: [
       {
         type: 'button',

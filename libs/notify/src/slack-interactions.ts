@@ -24,7 +24,15 @@ const clickSchema = z.object({
   team: z.object({ id }),
   user: z.object({ id }),
   actions: z.array(z.object({ action_id: id, value: id.optional() })).min(1),
+  response_url: z.string().max(1024).optional(),
 });
+
+// Slack ignores the HTTP body of a button click's response: the clicker sees our reply only when
+// it is posted to the click's response_url. That URL is taken from a signed payload, and only on
+// Slack's hooks host (or the configured API's own origin, for Slack-compatible gateways and tests),
+// so a click can never make the broker post somewhere else.
+const SLACK_HOOKS = 'https://hooks.slack.com/';
+const RESPONSE_TIMEOUT_MS = 5000;
 
 const REFUSALS: Record<string, string> = {
   self_approval: 'you cannot approve or deny your own request',
@@ -68,6 +76,28 @@ export class SlackInteractions {
   async handle(signed: SignedBody): Promise<SlackReply> {
     const raw = verifySlackSignature(signed, this.slack.signingSecret, this.clock.now());
     const click = parseClick(raw);
+    const answer = await this.decideClick(click);
+    if (click.responseUrl && this.mayRespondTo(click.responseUrl)) {
+      void fetch(click.responseUrl, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(answer),
+        signal: AbortSignal.timeout(RESPONSE_TIMEOUT_MS),
+      }).catch(() => undefined); // best effort: the decision itself is already made and audited
+    }
+    return answer;
+  }
+
+  private mayRespondTo(url: string): boolean {
+    if (url.startsWith(SLACK_HOOKS)) return true;
+    try {
+      return new URL(url).origin === new URL(this.slack.apiUrl).origin;
+    } catch {
+      return false;
+    }
+  }
+
+  private async decideClick(click: Click): Promise<SlackReply> {
     const principalId = this.slack.users[`${click.team}/${click.user}`];
     if (principalId === undefined) {
       await this.auditUnmapped(click);
@@ -115,6 +145,7 @@ interface Click {
   user: string;
   action: 'approve' | 'deny';
   requestId: string;
+  responseUrl?: string;
 }
 
 function parseClick(raw: string): Click {
@@ -138,5 +169,6 @@ function parseClick(raw: string): Click {
     user: parsed.data.user.id,
     action: action.action_id,
     requestId: action.value,
+    ...(parsed.data.response_url ? { responseUrl: parsed.data.response_url } : {}),
   };
 }
