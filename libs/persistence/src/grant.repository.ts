@@ -2,7 +2,7 @@ import type { EntityManager } from 'typeorm';
 import type { GrantStatus } from '#domain';
 import { GrantRow } from './entities/grant.entity.js';
 import type { Page, ReadScope } from './scope.js';
-import { decodeCursor, encodeCursor } from './scope.js';
+import { newestFirstPage } from './scope.js';
 
 export interface GrantFilter {
   status?: GrantStatus;
@@ -189,22 +189,6 @@ export class GrantRepository {
         .andWhere("g.status = 'active'")
         .andWhere('g.expiresAt <= :now', { now: filter.now.getTime() });
     }
-    const cursor = filter.cursor ? decodeCursor(filter.cursor) : undefined;
-    if (cursor) {
-      query.andWhere('(g.issuedAt < :at OR (g.issuedAt = :at AND g.id < :cursorId))', {
-        at: cursor.at,
-        cursorId: cursor.id,
-      });
-    }
-    const rows = await query
-      .orderBy('g.issuedAt', 'DESC')
-      .addOrderBy('g.id', 'DESC')
-      .limit(filter.limit + 1)
-      .getMany();
-    const items = rows.slice(0, filter.limit);
-    const last = items[items.length - 1];
-    return rows.length > filter.limit && last
-      ? { items, nextCursor: encodeCursor(last.issuedAt, last.id) }
-      : { items };
+    return newestFirstPage(query, 'issuedAt', (row) => row.issuedAt, filter);
   }
 }

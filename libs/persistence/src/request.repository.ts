@@ -4,7 +4,7 @@ import type { RequestStatus } from '#domain';
 import { AccessRequestRow } from './entities/access-request.entity.js';
 import { ApprovalRow } from './entities/approval.entity.js';
 import type { Page, ReadScope } from './scope.js';
-import { decodeCursor, encodeCursor } from './scope.js';
+import { newestFirstPage } from './scope.js';
 
 export interface RequestFilter {
   status?: RequestStatus;
@@ -89,23 +89,7 @@ export class RequestRepository {
       query.andWhere('(r.requester = :me OR r.recipient = :me)', { me: scope.principalId });
     }
     if (filter.toApprove) this.awaitingApprovalBy(query, scope);
-    const cursor = filter.cursor ? decodeCursor(filter.cursor) : undefined;
-    if (cursor) {
-      query.andWhere('(r.createdAt < :at OR (r.createdAt = :at AND r.id < :cursorId))', {
-        at: cursor.at,
-        cursorId: cursor.id,
-      });
-    }
-    const rows = await query
-      .orderBy('r.createdAt', 'DESC')
-      .addOrderBy('r.id', 'DESC')
-      .limit(filter.limit + 1)
-      .getMany();
-    const items = rows.slice(0, filter.limit);
-    const last = items[items.length - 1];
-    return rows.length > filter.limit && last
-      ? { items, nextCursor: encodeCursor(last.createdAt, last.id) }
-      : { items };
+    return newestFirstPage(query, 'createdAt', (row) => row.createdAt, filter);
   }
 
   private awaitingApprovalBy(query: SelectQueryBuilder<AccessRequestRow>, scope: ReadScope): void {

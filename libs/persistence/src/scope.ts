@@ -1,3 +1,5 @@
+import type { ObjectLiteral, SelectQueryBuilder } from 'typeorm';
+
 /**
  * What a principal may see, resolved from policy before any query: every repository read takes
  * one, so an authorization bug in a use case cannot become a data leak.
@@ -24,4 +26,34 @@ export function decodeCursor(cursor: string): { at: number; id: string } | undef
   const text = Buffer.from(cursor, 'base64url').toString('utf8');
   const match = /^(\d{1,15})\.([0-9a-f-]{36})$/.exec(text);
   return match ? { at: Number(match[1]), id: match[2] } : undefined;
+}
+
+/**
+ * Newest first by (`instantColumn`, id), `limit` rows after `cursor`: one keyset page of a query
+ * already filtered and scoped. `instant` reads the instant of a row for the next cursor.
+ */
+export async function newestFirstPage<T extends ObjectLiteral & { id: string }>(
+  query: SelectQueryBuilder<T>,
+  instantPath: string,
+  instant: (row: T) => Date,
+  page: { cursor?: string; limit: number },
+): Promise<Page<T>> {
+  const alias = query.alias;
+  const cursor = page.cursor ? decodeCursor(page.cursor) : undefined;
+  if (cursor) {
+    query.andWhere(
+      `(${alias}.${instantPath} < :at OR (${alias}.${instantPath} = :at AND ${alias}.id < :cursorId))`,
+      { at: cursor.at, cursorId: cursor.id },
+    );
+  }
+  const rows = await query
+    .orderBy(`${alias}.${instantPath}`, 'DESC')
+    .addOrderBy(`${alias}.id`, 'DESC')
+    .limit(page.limit + 1)
+    .getMany();
+  const items = rows.slice(0, page.limit);
+  const last = items[items.length - 1];
+  return rows.length > page.limit && last
+    ? { items, nextCursor: encodeCursor(instant(last), last.id) }
+    : { items };
 }
