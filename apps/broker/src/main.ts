@@ -1,20 +1,11 @@
 import 'reflect-metadata';
 import type { Server } from 'node:http';
-import { ConfigError, loadConfig } from '#config';
+import { loadConfigOrExit } from '#config';
 import { createBroker } from './bootstrap.js';
 import { exitIfShutdownHangs } from '#access';
 
 async function main(): Promise<void> {
-  let config;
-  try {
-    config = loadConfig();
-  } catch (error) {
-    if (error instanceof ConfigError) {
-      console.error(`countersign: invalid configuration: ${error.message}`);
-      process.exit(1);
-    }
-    throw error;
-  }
+  const config = loadConfigOrExit('countersign');
   const app = await createBroker(config);
   exitIfShutdownHangs();
   const server = app.getHttpServer() as Server;

@@ -1,20 +1,11 @@
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
-import { ConfigError, loadConfig } from '#config';
+import { loadConfigOrExit } from '#config';
 import { exitIfShutdownHangs } from '#access';
 import { WorkerModule } from './worker.module.js';
 
 async function main(): Promise<void> {
-  let config;
-  try {
-    config = loadConfig();
-  } catch (error) {
-    if (error instanceof ConfigError) {
-      console.error(`countersign worker: invalid configuration: ${error.message}`);
-      process.exit(1);
-    }
-    throw error;
-  }
+  const config = loadConfigOrExit('countersign worker');
   const app = await NestFactory.createApplicationContext(WorkerModule.forRoot(config));
   exitIfShutdownHangs();
   // SIGTERM/SIGINT close the app: intervals stop and the database pool closes after them.

@@ -1,5 +1,5 @@
 export type { AppConfig, DatabaseConfig, DemoUser, IssuerConfig, SlackConfig } from './types.js';
 export { ConfigError } from './config-error.js';
 export { demoConfigYaml } from './demo.js';
-export { loadConfig } from './load-config.js';
+export { loadConfig, loadConfigOrExit } from './load-config.js';
 export { parseConfig } from './parse-config.js';

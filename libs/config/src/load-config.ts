@@ -29,3 +29,17 @@ export function loadConfig(env: Env = process.env): AppConfig {
   }
   return parseConfig(text, env);
 }
+
+/**
+ * For entrypoints: the config, or a one-line message naming the bad field and exit code 1, so
+ * nothing starts half-configured.
+ */
+export function loadConfigOrExit(program: string): AppConfig {
+  try {
+    return loadConfig();
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    console.error(`${program}: invalid configuration: ${error.message}`);
+    process.exit(1);
+  }
+}
