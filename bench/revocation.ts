@@ -64,6 +64,8 @@ import {
 import type { BenchDatabase } from './support.js';
 import { ADMIN_URL, adminQuery, createDatabase, runConcurrently } from './support.js';
 
+// The per-grant design's worker acts for the system: every grant is in scope.
+const SYSTEM_SCOPE = { principalId: 'system', admin: true, approverRoles: [] };
 const SCALE = Number(process.env.BENCH_SCALE ?? '1');
 const scaled = (n: number) => Math.max(100, Math.round(n * SCALE));
 const SIZES = [scaled(10_000), scaled(100_000)];
@@ -568,7 +570,9 @@ async function perGrantJobs(redis: RedisProbe, n: number, hz: number): Promise<S
           'revoke-per-grant',
           async (job: Job<{ grantId: string }>) => {
             await uow.run(async (tx) => {
-              const grant = await grants.lock(tx, job.data.grantId);
+              const grant = await grants.findVisible(tx, SYSTEM_SCOPE, job.data.grantId, {
+                lock: true,
+              });
               if (!grant || grant.status !== 'active') return;
               const ending = { status: 'expired', actor: 'system', source: 'job' } as const;
               await ender.end(tx, [grant], ending, new Date());

@@ -1,6 +1,6 @@
 import type { AuditEventInput, AuditEventType, AuditLog } from '#audit';
-import type { Decision } from '#domain';
-import { DomainError, refusalError } from '#domain';
+import type { Decision, DomainError } from '#domain';
+import { notFound, refusalError } from '#domain';
 import type { Tx } from '#persistence';
 import { Refusal } from '#persistence';
 
@@ -58,5 +58,5 @@ export async function refuseDecision(
   );
 }
 
-export const requestNotFound = () => new DomainError('not_found', 'request not found');
-export const grantNotFound = () => new DomainError('not_found', 'grant not found');
+export const requestNotFound = () => notFound('request');
+export const grantNotFound = () => notFound('grant');

@@ -7,6 +7,7 @@ import {
   checkRequester,
   firstRefusal,
   invalidRequest,
+  openRequestDeadline,
   resolveRequestInput,
 } from '#domain';
 import type { AuthenticatedPrincipal } from '#identity';
@@ -86,7 +87,7 @@ export class CreateRequest {
         status: 'pending',
         approvalsRequired: role.approvalsRequired,
         createdAt: now,
-        deadlineAt: new Date(now.getTime() + role.requestTimeout * 1000),
+        deadlineAt: openRequestDeadline({ status: 'pending', createdAt: now }, role) ?? null,
         decidedAt: null,
         grantId: null,
       });

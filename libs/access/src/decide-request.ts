@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { AuditLog } from '#audit';
-import type { Clock } from '#domain';
-import { checkApprover, isFullyApproved } from '#domain';
+import type { Clock, RoleDefinition } from '#domain';
+import { checkApprover, deny, isFullyApproved, openRequestDeadline } from '#domain';
 import type { AuthenticatedPrincipal } from '#identity';
 import type { AccessRequestRow, RequestRepository, Tx, UnitOfWork } from '#persistence';
 import { ApprovalRow, Refusal } from '#persistence';
@@ -31,8 +31,9 @@ export class DecideRequest {
     comment?: string,
   ): Promise<RequestView> {
     return this.uow.run(async (tx) => {
-      const row = await this.checkedOpenRequest(tx, approver, id, 'approve');
-      if (row instanceof Refusal) return row;
+      const checked = await this.checkedOpenRequest(tx, approver, id, 'approve');
+      if (checked instanceof Refusal) return checked;
+      const { row, role } = checked;
       const approvals = await this.requests.approvals(tx, [row.id]);
       // A principal counts once: a repeated approval (a retry, a double click) changes nothing.
       if (approvals.some((a) => a.approver === approver.id)) return toRequestView(row, approvals);
@@ -54,7 +55,7 @@ export class DecideRequest {
       });
       const all = [...approvals, approval];
       const complete = isFullyApproved(all, row.approvalsRequired);
-      if (complete) await this.markApproved(tx, row, all);
+      if (complete) await this.markApproved(tx, row, role, all);
       const kind = complete ? 'approved' : 'approval_recorded';
       this.observer.requestChanged(tx, { requestId: row.id, kind, actor: approver.id });
       return toRequestView(row, all);
@@ -63,8 +64,9 @@ export class DecideRequest {
 
   async deny(approver: AuthenticatedPrincipal, id: string, reason: string): Promise<RequestView> {
     return this.uow.run(async (tx) => {
-      const row = await this.checkedOpenRequest(tx, approver, id, 'deny');
-      if (row instanceof Refusal) return row;
+      const checked = await this.checkedOpenRequest(tx, approver, id, 'deny');
+      if (checked instanceof Refusal) return checked;
+      const { row } = checked;
       const now = this.clock.now();
       await this.requests.transition(tx, row.id, 'pending', {
         status: 'denied',
@@ -89,19 +91,18 @@ export class DecideRequest {
     approver: AuthenticatedPrincipal,
     id: string,
     action: 'approve' | 'deny',
-  ): Promise<AccessRequestRow | Refusal> {
+  ): Promise<{ row: AccessRequestRow; role: RoleDefinition } | Refusal> {
     const row = await this.loader.forAction(tx, approver, id, 'approval.refused');
     if (row instanceof Refusal) return row;
     const subject = { actor: approver.id, requestId: row.id, action };
     const role = this.policy.role(row.role);
     if (!role) {
-      const decision = {
-        allowed: false,
-        rule: 'approvers',
-        code: 'not_eligible',
-        reason: 'role_removed',
-        message: 'the role no longer exists',
-      } as const;
+      const decision = deny(
+        'approvers',
+        'not_eligible',
+        'role_removed',
+        'the role no longer exists',
+      );
       return refuseDecision(tx, this.audit, 'approval.refused', subject, decision);
     }
     const decision = checkApprover(this.policy.context, role, row, approver);
@@ -117,17 +118,19 @@ export class DecideRequest {
       );
     }
     await auditDecision(tx, this.audit, subject, decision);
-    return row;
+    return { row, role };
   }
 
   private async markApproved(
     tx: Tx,
     row: AccessRequestRow,
+    role: RoleDefinition,
     approvals: readonly ApprovalRow[],
   ): Promise<void> {
-    const role = this.policy.role(row.role);
     const now = this.clock.now();
-    const deadlineAt = new Date(now.getTime() + (role?.redeemWithin ?? 0) * 1000);
+    const deadlineAt =
+      openRequestDeadline({ status: 'approved', createdAt: row.createdAt, decidedAt: now }, role) ??
+      null;
     await this.requests.transition(tx, row.id, 'pending', {
       status: 'approved',
       decidedAt: now,

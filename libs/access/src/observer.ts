@@ -74,14 +74,3 @@ export class AccessEvents implements AccessObserver {
     runAfterCommit(tx, () => this.notifier.requestChanged(change));
   }
 }
-
-export const silentObserver: AccessObserver = new AccessEvents(
-  {
-    requestCreated: () => undefined,
-    requestDecided: () => undefined,
-    credentialIssued: () => undefined,
-    grantEnded: () => undefined,
-    revocationFailed: () => undefined,
-  },
-  silentNotifier,
-);

@@ -28,14 +28,15 @@ export class RevokeGrant {
 
   async byPrincipal(principal: Principal, grantId: string, reason: string): Promise<GrantView> {
     const grant = await this.uow.run(async (tx) => {
-      const visible = await this.grants.findVisible(tx, this.policy.scopeFor(principal), grantId);
-      if (!visible || !canSeeGrant(this.policy.policy, principal, visible)) {
+      // Locked, so an expiry job or sweep racing this call waits and then finds it ended.
+      const locked = await this.grants.findVisible(tx, this.policy.scopeFor(principal), grantId, {
+        lock: true,
+      });
+      if (!locked || !canSeeGrant(this.policy.policy, principal, locked)) {
         const event = { actor: principal.id, data: { grantId, action: 'revoke' } };
         return refuse(tx, this.audit, 'grant.refused', event, grantNotFound());
       }
-      // Locked, so an expiry job or sweep racing this call waits and then finds it ended.
-      const locked = await this.grants.lock(tx, grantId);
-      if (!locked || locked.status !== 'active') return locked ?? visible;
+      if (locked.status !== 'active') return locked;
       const now = this.clock.now();
       const result = await this.ender.end(
         tx,

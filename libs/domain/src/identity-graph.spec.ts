@@ -74,19 +74,6 @@ describe('IdentityGraph.owns', () => {
   });
 });
 
-describe('IdentityGraph.hasOwner', () => {
-  it.each<[string, boolean]>([
-    [DEPLOYER, true],
-    [DEPLOYER_SPIFFE, true],
-    [SUB_AGENT, true],
-    [ALICE, false],
-    [ALICE_PARTNER, false],
-    ['corp:unknown', false],
-  ])('hasOwner(%p) is %p', (id, expected) => {
-    expect(graph.hasOwner(id)).toBe(expected);
-  });
-});
-
 describe('IdentityGraph aliases declared in several entries', () => {
   // One person's accounts may be listed across entries; "the same person" is transitive.
   const overlapping = IdentityGraph.build({ 'corp:bot': 'c:x' }, [
@@ -183,6 +170,5 @@ describe('IdentityGraph.empty', () => {
     const empty = IdentityGraph.empty();
     expect(empty.linked(a, b)).toBe(false);
     expect(empty.owns(a, b)).toBe(false);
-    expect(empty.hasOwner(b)).toBe(false);
   });
 });

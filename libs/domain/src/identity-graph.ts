@@ -85,10 +85,6 @@ export class IdentityGraph {
     if (ownerClass === this.classOf(nhi)) return false;
     return this.reach(nhi).has(ownerClass);
   }
-
-  hasOwner(id: string): boolean {
-    return this.ownerClasses.has(this.classOf(id));
-  }
 }
 
 export class OwnershipCycleError extends Error {

@@ -2,7 +2,7 @@ import type { EntityManager } from 'typeorm';
 import type { GrantStatus } from '#domain';
 import { GrantRow } from './entities/grant.entity.js';
 import type { Page, ReadScope } from './scope.js';
-import { newestFirstPage } from './scope.js';
+import { forUpdate, newestFirstPage } from './scope.js';
 
 export interface GrantFilter {
   status?: GrantStatus;
@@ -25,12 +25,15 @@ export class GrantRepository {
     await tx.insert(GrantRow, row);
   }
 
+  /** A grant the scope may see; with `lock`, held until commit for a state change. */
   async findVisible(
     manager: EntityManager,
     scope: ReadScope,
     id: string,
+    options: { lock?: boolean } = {},
   ): Promise<GrantRow | null> {
     const query = manager.createQueryBuilder(GrantRow, 'g').where('g.id = :id', { id });
+    if (options.lock) forUpdate(query);
     if (!scope.admin) query.andWhere('g.recipient = :viewer', { viewer: scope.principalId });
     return query.getOne();
   }
@@ -38,17 +41,6 @@ export class GrantRepository {
   /** For introspection, where the token itself names the grant: no viewer scope applies. */
   async findByCredentialId(manager: EntityManager, jti: string): Promise<GrantRow | null> {
     return manager.findOne(GrantRow, { where: { id: jti } });
-  }
-
-  async findByRequest(manager: EntityManager, requestId: string): Promise<GrantRow | null> {
-    return manager.findOne(GrantRow, { where: { requestId } });
-  }
-
-  /** Loads a grant for a state change, locked until commit on PostgreSQL. */
-  async lock(tx: EntityManager, id: string): Promise<GrantRow | null> {
-    const query = tx.createQueryBuilder(GrantRow, 'g').where('g.id = :id', { id });
-    if (tx.connection.options.type === 'postgres') query.setLock('pessimistic_write');
-    return query.getOne();
   }
 
   /**
@@ -73,7 +65,7 @@ export class GrantRepository {
       .orderBy('g.expiresAt', 'ASC')
       .limit(limit);
     if (tx.connection.options.type === 'postgres') {
-      query.setLock('pessimistic_write');
+      forUpdate(query);
       if (skipLocked) query.setOnLocked('skip_locked');
       // Read the partial index (idx_grants_active_expiry) in order and stop at the limit. Right
       // after a burst of mints the statistics still say "a few rows", and the planner would sort

@@ -1,10 +1,11 @@
 import type { EntityManager, SelectQueryBuilder } from 'typeorm';
 import { Brackets } from 'typeorm';
 import type { RequestStatus } from '#domain';
+import { assertTransition } from '#domain';
 import { AccessRequestRow } from './entities/access-request.entity.js';
 import { ApprovalRow } from './entities/approval.entity.js';
 import type { Page, ReadScope } from './scope.js';
-import { newestFirstPage } from './scope.js';
+import { forUpdate, newestFirstPage } from './scope.js';
 
 export interface RequestFilter {
   status?: RequestStatus;
@@ -27,9 +28,9 @@ export class RequestRepository {
    * concurrent approvals and mints of one request run one after the other.
    */
   async lock(tx: EntityManager, id: string): Promise<AccessRequestRow | null> {
-    const query = tx.createQueryBuilder(AccessRequestRow, 'r').where('r.id = :id', { id });
-    if (tx.connection.options.type === 'postgres') query.setLock('pessimistic_write');
-    return query.getOne();
+    return forUpdate(
+      tx.createQueryBuilder(AccessRequestRow, 'r').where('r.id = :id', { id }),
+    ).getOne();
   }
 
   async findVisible(
@@ -48,6 +49,9 @@ export class RequestRepository {
     from: RequestStatus,
     patch: Partial<Pick<AccessRequestRow, 'status' | 'decidedAt' | 'deadlineAt' | 'grantId'>>,
   ): Promise<boolean> {
+    // The domain's state machine is the one list of allowed moves; a use case asking for another
+    // is a bug, refused before it reaches the database.
+    if (patch.status !== undefined) assertTransition(from, patch.status);
     const result = await tx.update(AccessRequestRow, { id, status: from }, patch);
     return (result.affected ?? 0) === 1;
   }

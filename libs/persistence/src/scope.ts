@@ -29,6 +29,16 @@ export function decodeCursor(cursor: string): { at: number; id: string } | undef
 }
 
 /**
+ * Locks the rows a query selects until commit, on PostgreSQL. SQLite has one writer, serialised by
+ * the UnitOfWork, and TypeORM refuses row locks there.
+ */
+export function forUpdate<T extends ObjectLiteral>(
+  query: SelectQueryBuilder<T>,
+): SelectQueryBuilder<T> {
+  return query.connection.options.type === 'postgres' ? query.setLock('pessimistic_write') : query;
+}
+
+/**
  * Newest first by (`instantColumn`, id), `limit` rows after `cursor`: one keyset page of a query
  * already filtered and scoped. `instant` reads the instant of a row for the next cursor.
  */

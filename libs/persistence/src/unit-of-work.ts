@@ -76,10 +76,6 @@ export class UnitOfWork {
     if (dataSource.options.type === 'better-sqlite3') this.sqliteWriter = new Mutex();
   }
 
-  get isPostgres(): boolean {
-    return this.dataSource.options.type === 'postgres';
-  }
-
   async run<T>(work: (tx: Tx) => Promise<T | Refusal>): Promise<T> {
     const afterCommit: (() => void)[] = [];
     const transaction = () =>

@@ -1,5 +1,5 @@
 import type { PipeTransform } from '@nestjs/common';
-import { DomainError } from '#domain';
+import { notFound } from '#domain';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
@@ -8,7 +8,7 @@ export class IdPipe implements PipeTransform<string, string> {
   constructor(private readonly what: string) {}
 
   transform(value: string): string {
-    if (!UUID.test(value)) throw new DomainError('not_found', `${this.what} not found`);
+    if (!UUID.test(value)) throw notFound(this.what);
     return value;
   }
 }
