@@ -46,11 +46,24 @@ const slackSchema = z.strictObject({
   ).default({}),
 });
 
+/**
+ * Sign-in to the web pages (API.md §6): OpenID Connect code + PKCE against one of `auth.issuers`,
+ * named here; that the name exists is checked with the other references.
+ */
+const webSignInSchema = z.strictObject({
+  issuer: z.string().regex(ISSUER_NAME, `must match ${String(ISSUER_NAME)}`),
+  clientId: text,
+  clientSecret: text.optional(),
+});
+
 /** The YAML file's shape (API.md §3). Every object is strict: an unknown field is an error. */
 export const configFileSchema = z.strictObject({
   publicUrl: httpUrl.optional(),
   separation: z.enum(['strict', 'identity']).default('strict'),
-  auth: z.strictObject({ issuers: list(issuerSchema, LIMITS.issuers).min(1) }),
+  auth: z.strictObject({
+    issuers: list(issuerSchema, LIMITS.issuers).min(1),
+    web: webSignInSchema.optional(),
+  }),
   // Accepted only from the built-in demo config (checked by parseConfig).
   demoUsers: list(demoUserSchema, 50).optional(),
   owners: boundedRecord(principalId, principalId).default({}),

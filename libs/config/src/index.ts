@@ -1,4 +1,11 @@
-export type { AppConfig, DatabaseConfig, DemoUser, IssuerConfig, SlackConfig } from './types.js';
+export type {
+  AppConfig,
+  DatabaseConfig,
+  DemoUser,
+  IssuerConfig,
+  SlackConfig,
+  WebSignInConfig,
+} from './types.js';
 export { ConfigError } from './config-error.js';
 export { demoConfigYaml } from './demo.js';
 export { loadConfig, loadConfigOrExit } from './load-config.js';

@@ -450,3 +450,39 @@ describe('parseConfig: slack (API.md §7)', () => {
     );
   });
 });
+
+describe('parseConfig: web sign-in (API.md §6)', () => {
+  const WEB_ENV = { ...ENV, OIDC_SECRET: 's3cret' };
+
+  function withWeb(web: Record<string, unknown>) {
+    const doc = minimal();
+    return { ...doc, auth: { ...doc.auth, web } };
+  }
+
+  it('is absent unless configured', () => {
+    expect(parseConfig(stringify(minimal()), ENV).web).toBeUndefined();
+  });
+
+  it('resolves the named issuer and reads the secret from the environment', () => {
+    const doc = withWeb({
+      issuer: 'corp',
+      clientId: 'countersign',
+      clientSecret: '${OIDC_SECRET}',
+    });
+    expect(parseConfig(stringify(doc), WEB_ENV).web).toStrictEqual({
+      issuer: minimal().auth.issuers[0],
+      clientId: 'countersign',
+      clientSecret: 's3cret',
+    });
+  });
+
+  it.each<[string, Record<string, unknown>, string, RegExp]>([
+    ['an unknown issuer', { issuer: 'other', clientId: 'c' }, 'auth.web.issuer', /"other"/],
+    ['a missing clientId', { issuer: 'corp' }, 'auth.web.clientId', /.+/],
+    ['an unknown field', { issuer: 'corp', clientId: 'c', scope: 'x' }, 'auth.web.scope', /.+/],
+  ])('refuses %s, naming the field', (_, web, field, message) => {
+    expect(() => parseConfig(stringify(withWeb(web)), WEB_ENV)).toThrow(
+      configError(field, message),
+    );
+  });
+});

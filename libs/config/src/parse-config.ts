@@ -1,5 +1,5 @@
 import { parse, YAMLError } from 'yaml';
-import type { AppConfig } from './types.js';
+import type { AppConfig, WebSignInConfig } from './types.js';
 import type { Env } from './env.js';
 import type { ConfigFile } from './file-schema.js';
 import { ConfigError } from './config-error.js';
@@ -54,10 +54,17 @@ export function parseConfig(yamlText: string, env: Env, opts: { demo?: boolean }
     },
     revocation: file.revocation,
     policy: { separation: file.separation, admins: file.policy.admins, roles: file.policy.roles },
+    ...webSignIn(file),
     ...(file.slack === undefined
       ? {}
       : { slack: { ...file.slack, apiUrl: file.slack.apiUrl.replace(/\/*$/, '/') } }),
   };
+}
+
+function webSignIn(file: ConfigFile): { web?: WebSignInConfig } {
+  const web = file.auth.web;
+  const issuer = web && file.auth.issuers.find((candidate) => candidate.name === web.issuer);
+  return web && issuer ? { web: { ...web, issuer } } : {};
 }
 
 function readYaml(text: string): unknown {

@@ -31,6 +31,10 @@ export function checkReferences(file: ConfigFile): void {
   for (const [user, id] of Object.entries(file.slack?.users ?? {})) {
     known(id, ['slack', 'users', user]);
   }
+  const web = file.auth.web;
+  if (web && !issuers.has(web.issuer)) {
+    throw new ConfigError('auth.web.issuer', `no configured issuer is named "${web.issuer}"`);
+  }
   checkOwnership(file);
 }
 

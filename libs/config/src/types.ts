@@ -28,6 +28,13 @@ export interface SlackConfig {
   users: Record<string, string>;
 }
 
+/** Web sign-in (API.md §6): the issuer is one of `issuers`, by name. */
+export interface WebSignInConfig {
+  issuer: IssuerConfig;
+  clientId: string;
+  clientSecret?: string;
+}
+
 export interface AppConfig {
   /** True only when the built-in demo config is used (no config file). */
   demo: boolean;
@@ -55,6 +62,8 @@ export interface AppConfig {
   revocation: { sweepInterval: number; worker: 'inline' | 'external'; queuePrefix: string };
   /** Durations in seconds, role defaults applied. */
   policy: PolicyDefinition;
+  /** OpenID Connect sign-in for the web pages; absent when not configured. */
+  web?: WebSignInConfig;
   /** Approvers in Slack (API.md §7); absent when not configured. */
   slack?: SlackConfig;
 }
