@@ -6,7 +6,7 @@ import type { Queue } from 'bullmq';
 import type { JSONWebKeySet } from 'jose';
 import { createLocalJWKSet, jwtVerify } from 'jose';
 import type { CredentialProvider } from '#access';
-import { REVOCATION_QUEUE, bucketEnd, jobIdFor } from '#access';
+import { JwtProvider, REVOCATION_QUEUE, bucketEnd, jobIdFor } from '#access';
 import type { TestBroker } from '../support/broker.js';
 import { startBroker } from '../support/broker.js';
 import type { DatabaseKind } from '../support/databases.js';
@@ -118,11 +118,10 @@ describe.each<[DatabaseKind, string]>([
 
   it('keeps a grant overdue while its provider fails, retrying with backoff until it recovers', async () => {
     let failuresLeft = 3;
-    const flaky: CredentialProvider = {
-      type: 'jwt',
+    const flaky: CredentialProvider = Object.assign(new JwtProvider(), {
       revoke: () =>
         failuresLeft-- > 0 ? Promise.reject(new Error('target unreachable')) : Promise.resolve(),
-    };
+    });
     const broker = await startBroker({ kind, issuer, providers: [flaky] });
     try {
       const minted = await mintQuickGrant(broker, '1s');
@@ -229,11 +228,10 @@ describe.each<DatabaseKind>(['postgres', 'sqlite'])(
     it('answers 503 unavailable, audits the failure, keeps the grant active, and succeeds on retry', async () => {
       const issuer = await TestIssuer.start();
       let failuresLeft = 1;
-      const flaky: CredentialProvider = {
-        type: 'jwt',
+      const flaky: CredentialProvider = Object.assign(new JwtProvider(), {
         revoke: () =>
           failuresLeft-- > 0 ? Promise.reject(new Error('target unreachable')) : Promise.resolve(),
-      };
+      });
       const broker = await startBroker({ kind, issuer, providers: [flaky] });
       try {
         const minted = await mintQuickGrant(broker, '10m');

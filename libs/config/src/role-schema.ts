@@ -1,6 +1,7 @@
 import type { RoleDefinition } from '#domain';
 import { formatDuration } from '#domain';
 import { z } from 'zod';
+import { providerSchema } from './provider-schema.js';
 import { duration, list, selector, token } from './schema-parts.js';
 
 export const ROLE_NAME = /^[a-z0-9][a-z0-9._-]{0,63}$/;
@@ -29,7 +30,7 @@ const roleFields = z.strictObject({
   approvers,
   approvalsRequired: z.int().min(1).max(10).default(1),
   requireJustification: z.boolean().default(false),
-  provider: z.strictObject({ type: z.literal('jwt') }).default({ type: 'jwt' }),
+  provider: providerSchema.default({ type: 'jwt' }),
 });
 
 /** A role as written in YAML, turned into the domain's RoleDefinition with defaults applied. */

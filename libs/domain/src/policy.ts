@@ -2,9 +2,33 @@ import type { Selector } from './principal.js';
 
 export type SeparationMode = 'strict' | 'identity';
 
-export interface ProviderDefinition {
-  readonly type: 'jwt';
-}
+/**
+ * Which provider opens and closes a role's access, with its settings (libs/access/src/providers).
+ * The settings carry secrets (a connection URL, a signing secret): never serialise a role whole.
+ */
+export type ProviderDefinition =
+  | { readonly type: 'jwt' }
+  | {
+      readonly type: 'postgres';
+      /** Where login roles are created: a URL whose user may create roles and end sessions. */
+      readonly connection: string;
+      /** The role each grant's login role becomes a member of. */
+      readonly targetRole: string;
+      /** What the recipient is told to connect to (from `connection` unless configured). */
+      readonly host: string;
+      readonly port: number;
+      readonly database: string;
+      /** Login roles are named `<rolePrefix><grant id without dashes>`. */
+      readonly rolePrefix: string;
+    }
+  | {
+      readonly type: 'webhook';
+      readonly url: string;
+      /** HMAC-SHA256 key of the request signatures. */
+      readonly secret: string;
+      /** Seconds per attempt. */
+      readonly timeout: number;
+    };
 
 /** A requestable role, with every duration in seconds. */
 export interface RoleDefinition {

@@ -1,7 +1,7 @@
 import type { AuditEventInput, AuditLog } from '#audit';
 import type { GrantRepository, GrantRow, Tx } from '#persistence';
 import type { AccessMetrics } from '../observer.js';
-import type { ProviderRegistry } from './credential-provider.js';
+import type { ProviderRegistry } from '../providers/provider-registry.js';
 
 /** Who found the grants to end: metrics tell the fast path (job, timer) from the safety net. */
 export type ExpirySource = 'job' | 'timer' | 'sweep' | 'startup';

@@ -12,6 +12,7 @@ import { IntrospectCredential } from '../introspect.js';
 import { MintCredential } from '../mint-credential.js';
 import { RequestLoader } from '../request-loader.js';
 import { RevokeGrant } from '../revoke-grant.js';
+import { ProviderRegistry } from '../providers/provider-registry.js';
 import { RevocationList } from '../revocation/revocation-list.js';
 import { GrantEnder } from '../revocation/end-grants.js';
 import type { RevocationScheduler } from '../revocation/revocation-scheduler.js';
@@ -134,6 +135,7 @@ export function coreProviders(config: AppConfig, clock: Clock): Provider[] {
         AuditLog,
         PolicyState,
         CredentialMinter,
+        ProviderRegistry,
         REVOCATION_SCHEDULER,
         OBSERVER,
       ],
@@ -145,6 +147,7 @@ export function coreProviders(config: AppConfig, clock: Clock): Provider[] {
         audit: AuditLog,
         policy: PolicyState,
         minter: CredentialMinter,
+        providers: ProviderRegistry,
         scheduler: RevocationScheduler,
         observer: AccessObserver,
       ) =>
@@ -156,6 +159,7 @@ export function coreProviders(config: AppConfig, clock: Clock): Provider[] {
           audit,
           policy,
           minter,
+          providers,
           scheduler,
           clock,
           observer,

@@ -7,8 +7,9 @@ import type { Clock } from '#domain';
 import { GrantRepository, UnitOfWork } from '#persistence';
 import { PolicyState } from '../policy-state.js';
 import { BullmqRevocationScheduler, REVOCATION_QUEUE } from '../revocation/bullmq-scheduler.js';
-import type { CredentialProvider } from '../revocation/credential-provider.js';
-import { JwtProvider, ProviderRegistry } from '../revocation/credential-provider.js';
+import type { CredentialProvider } from '../providers/credential-provider.js';
+import { ProviderRegistry } from '../providers/provider-registry.js';
+import { ProviderReconciler } from '../providers/reconcile-providers.js';
 import { GrantEnder } from '../revocation/end-grants.js';
 import { ExpireGrants } from '../revocation/expire-grants.js';
 import { TimerRevocationScheduler } from '../revocation/timer-scheduler.js';
@@ -16,10 +17,11 @@ import { MetricsService } from './metrics.service.js';
 import { RedisHealth } from './redis-health.js';
 import { createRevocationProcessor, revocationWorkerOptions } from './revocation.processor.js';
 import { RevocationSweepTask } from './revocation-sweep.task.js';
+import { ProviderReconcileTask } from './provider-reconcile.task.js';
 import { CREDENTIAL_PROVIDERS, REVOCATION_SCHEDULER, SWEEP_OPTIONS } from './revocation.tokens.js';
 
 export interface RevocationOptions {
-  /** Providers by type; the `jwt` provider when not given (tests inject failing ones). */
+  /** Replace every provider of their type (tests inject failing ones); built from config otherwise. */
   providers?: CredentialProvider[];
   /** Run the BullMQ worker in this process (Redis only). */
   runWorker: boolean;
@@ -50,12 +52,18 @@ export function revocationProviders(
   options: RevocationOptions,
 ): Provider[] {
   const providers: Provider[] = [
-    { provide: CREDENTIAL_PROVIDERS, useValue: options.providers ?? [new JwtProvider()] },
+    { provide: CREDENTIAL_PROVIDERS, useValue: options.providers ?? [] },
     {
       provide: ProviderRegistry,
-      useFactory: (list: CredentialProvider[], policy: PolicyState) =>
-        new ProviderRegistry(list, policy),
+      useFactory: (overrides: CredentialProvider[], policy: PolicyState) =>
+        new ProviderRegistry(policy, overrides),
       inject: [CREDENTIAL_PROVIDERS, PolicyState],
+    },
+    {
+      provide: ProviderReconciler,
+      useFactory: (uow: UnitOfWork, registry: ProviderRegistry) =>
+        new ProviderReconciler(uow, registry, clock),
+      inject: [UnitOfWork, ProviderRegistry],
     },
     {
       provide: GrantEnder,
@@ -97,7 +105,7 @@ export function revocationProviders(
           inject: [ExpireGrants],
         },
   ];
-  providers.push(RevocationSweepTask, {
+  providers.push(RevocationSweepTask, ProviderReconcileTask, {
     provide: SWEEP_OPTIONS,
     useValue: { periodic: options.runSweep, startup: options.catchUpAtStartup ?? true },
   });
