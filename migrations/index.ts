@@ -4,10 +4,12 @@ import { CreateCoreTables1795911535244 } from './1795911535244-CreateCoreTables.
 import { AddGrantRevocationTracking1795915000000 } from './1795915000000-AddGrantRevocationTracking.js';
 import { AddActiveGrantExpiryIndex1795916000000 } from './1795916000000-AddActiveGrantExpiryIndex.js';
 import { AddSlackMessages1795916987773 } from './1795916987773-AddSlackMessages.js';
+import { AddWebSessions1795920000000 } from './1795920000000-AddWebSessions.js';
 
 export const migrations = [
   CreateCoreTables1795911535244,
   AddGrantRevocationTracking1795915000000,
   AddActiveGrantExpiryIndex1795916000000,
   AddSlackMessages1795916987773,
+  AddWebSessions1795920000000,
 ];

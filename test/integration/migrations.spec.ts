@@ -10,6 +10,8 @@ const TABLES = [
   'grants',
   'signing_keys',
   'slack_messages',
+  'web_sessions',
+  'web_logins',
 ];
 
 describe.each(DATABASE_KINDS)('migrations on %s', (kind) => {

@@ -24,7 +24,10 @@ export const USERS = {
 
 export type UserName = keyof typeof USERS;
 
-export function testConfigYaml(issuer: TestIssuer, extra = ''): string {
+/** Any issuer the tests can point the broker at: TestIssuer, or the OpenID provider of the web tests. */
+export type TokenIssuer = Pick<TestIssuer, 'url' | 'jwksUri' | 'token'>;
+
+export function testConfigYaml(issuer: TokenIssuer, extra = ''): string {
   return `
 publicUrl: http://127.0.0.1:3999
 separation: strict
@@ -90,7 +93,7 @@ export interface TestBroker {
 
 export interface StartOptions {
   kind: DatabaseKind;
-  issuer: TestIssuer;
+  issuer: TokenIssuer;
   yaml?: string;
   clock?: Clock;
   env?: Record<string, string>;
@@ -100,6 +103,8 @@ export interface StartOptions {
   background?: boolean;
   providers?: BrokerOptions['providers'];
   workerOptions?: BrokerOptions['workerOptions'];
+  /** Listen on `PORT` (from `env`) on 127.0.0.1, for a browser; in-process requests only otherwise. */
+  listen?: boolean;
 }
 
 export const TEST_ENCRYPTION_KEY = randomBytes(32).toString('base64');
@@ -122,7 +127,8 @@ export async function startBroker(options: StartOptions): Promise<TestBroker> {
     providers: options.providers,
     workerOptions: options.workerOptions,
   });
-  await app.init();
+  if (options.listen) await app.listen(config.port, '127.0.0.1');
+  else await app.init();
   const http = request(app.getHttpServer());
   return {
     app,

@@ -28,6 +28,7 @@ import { DemoController } from './ops/demo.controller.js';
 import { OpsController } from './ops/ops.controller.js';
 import { SlackController } from './slack/slack.controller.js';
 import { StartupService } from './startup.service.js';
+import { webControllers, webProviders } from './web/index.js';
 
 export interface BrokerOptions {
   clock?: Clock;
@@ -57,6 +58,7 @@ export class AppModule {
         RevocationsController,
         ...(config.demo ? [DemoController] : []),
         ...(config.slack ? [SlackController] : []),
+        ...webControllers(config),
       ],
       providers: [
         ...coreProviders(config, clock),
@@ -69,6 +71,7 @@ export class AppModule {
           workerOptions: options.workerOptions,
         }),
         ...demo,
+        ...webProviders(config, clock),
         StartupService,
         DatabaseLifecycle,
         ...(options.backgroundJobs === false ? [] : [RequestExpiryTask]),

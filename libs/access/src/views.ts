@@ -1,4 +1,7 @@
+import type { Decision, Principal } from '#domain';
+import { checkApprover, deny } from '#domain';
 import type { AccessRequestRow, ApprovalRow, GrantRow } from '#persistence';
+import type { PolicyState } from './policy-state.js';
 
 export interface ApprovalView {
   approver: string;
@@ -21,6 +24,8 @@ export interface RequestView {
   approvalsRequired: number;
   decidedAt?: string;
   grantId?: string;
+  /** Only for a viewer who may approve the request (ApproverLinks). */
+  links?: { web: string };
 }
 
 export interface GrantView {
@@ -82,4 +87,38 @@ export function toGrantView(row: GrantRow, now: Date): GrantView {
       : {}),
     ...(row.revocationFailures > 0 ? { revocationFailures: row.revocationFailures } : {}),
   };
+}
+
+/**
+ * May this principal approve or deny this request? The domain's `checkApprover`, exactly as
+ * DecideRequest applies it, so a page or a link never offers what the use case would refuse.
+ */
+export function approverDecision(
+  policy: PolicyState,
+  request: { role: string; requester: string; recipient: string },
+  principal: Principal,
+): Decision {
+  const role = policy.role(request.role);
+  if (!role) return deny('approvers', 'not_eligible', 'role_removed', 'the role no longer exists');
+  return checkApprover(policy.context, role, request, principal);
+}
+
+/**
+ * `links.web` (API.md §6): the request's page, on request objects shown to a principal who may
+ * approve it. Nobody else gets a link, so the field says "this one is yours to decide".
+ */
+export class ApproverLinks {
+  constructor(
+    private readonly policy: PolicyState,
+    private readonly publicUrl: string,
+  ) {}
+
+  one(principal: Principal, view: RequestView): RequestView {
+    if (!approverDecision(this.policy, view, principal).allowed) return view;
+    return { ...view, links: { web: `${this.publicUrl}/requests/${view.id}` } };
+  }
+
+  page<P extends { items: RequestView[] }>(principal: Principal, list: P): P {
+    return { ...list, items: list.items.map((view) => this.one(principal, view)) };
+  }
 }

@@ -70,13 +70,7 @@ export class TokenVerifier {
       // The reason stays in our logs' absence on purpose: it would help an attacker tune a forgery.
       throw unauthenticated('invalid token');
     }
-    if (typeof payload.sub !== 'string' || payload.sub.length === 0 || payload.sub.length > 256) {
-      throw unauthenticated('invalid token subject');
-    }
-    const id = `${trusted.config.name}:${payload.sub}`;
-    const tokenGroups = this.groupsFrom(payload, trusted.config.groupsClaim);
-    const groups = [...new Set([...tokenGroups, ...(this.directory[id] ?? [])])];
-    return { id, groups, tokenGroups };
+    return principalFromClaims(trusted.config, payload, this.directory);
   }
 
   private unverifiedIssuer(token: string): string {
@@ -88,13 +82,40 @@ export class TokenVerifier {
       throw unauthenticated('malformed token');
     }
   }
+}
 
-  private groupsFrom(payload: JWTPayload, claim: string | undefined): string[] {
-    if (!claim) return [];
-    const value = payload[claim];
-    if (!Array.isArray(value)) return [];
-    return value
-      .filter((group): group is string => typeof group === 'string' && group.length <= 256)
-      .slice(0, MAX_GROUPS);
+/**
+ * The principal that an issuer's verified claims name (API.md §1): `<issuerName>:<sub>`, with the
+ * groups of the issuer's `groupsClaim` plus the directory's. Bearer tokens and the web sign-in's
+ * ID tokens both go through here, so both paths build the same principal.
+ */
+export function principalFromClaims(
+  issuer: IssuerConfig,
+  claims: JWTPayload,
+  directory: Readonly<Record<string, readonly string[]>>,
+): AuthenticatedPrincipal {
+  if (typeof claims.sub !== 'string' || claims.sub.length === 0 || claims.sub.length > 256) {
+    throw unauthenticated('invalid token subject');
   }
+  const id = `${issuer.name}:${claims.sub}`;
+  const tokenGroups = groupsFrom(claims, issuer.groupsClaim);
+  return { id, groups: withDirectoryGroups(id, tokenGroups, directory), tokenGroups };
+}
+
+/** A principal's groups: those its token carried plus those the directory declares. */
+export function withDirectoryGroups(
+  id: string,
+  tokenGroups: readonly string[],
+  directory: Readonly<Record<string, readonly string[]>>,
+): string[] {
+  return [...new Set([...tokenGroups, ...(directory[id] ?? [])])];
+}
+
+function groupsFrom(payload: JWTPayload, claim: string | undefined): string[] {
+  if (!claim) return [];
+  const value = payload[claim];
+  if (!Array.isArray(value)) return [];
+  return value
+    .filter((group): group is string => typeof group === 'string' && group.length <= 256)
+    .slice(0, MAX_GROUPS);
 }

@@ -9,6 +9,7 @@ import { AuditEventRow } from './entities/audit-event.entity.js';
 import { GrantRow } from './entities/grant.entity.js';
 import { SigningKeyRow } from './entities/signing-key.entity.js';
 import { SlackMessageRow } from './entities/slack-message.entity.js';
+import { WebLoginRow, WebSessionRow } from './entities/web-session.entity.js';
 
 export const entities = [
   AccessRequestRow,
@@ -17,6 +18,8 @@ export const entities = [
   AuditEventRow,
   SigningKeyRow,
   SlackMessageRow,
+  WebSessionRow,
+  WebLoginRow,
 ];
 
 /** The data source for either database. `synchronize` is off everywhere: migrations own the schema. */

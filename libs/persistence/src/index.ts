@@ -6,6 +6,7 @@ export * from './entities/audit-event.entity.js';
 export * from './entities/grant.entity.js';
 export * from './entities/signing-key.entity.js';
 export * from './entities/slack-message.entity.js';
+export * from './entities/web-session.entity.js';
 export * from './grant.repository.js';
 export * from './request.repository.js';
 export * from './scope.js';

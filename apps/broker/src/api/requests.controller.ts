@@ -1,5 +1,6 @@
 import { Body, Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
 import {
+  ApproverLinks,
   CancelRequest,
   CreateRequest,
   DecideRequest,
@@ -41,6 +42,7 @@ export class RequestsController {
     private readonly cancelRequest: CancelRequest,
     private readonly mintCredential: MintCredential,
     private readonly queries: AccessQueries,
+    private readonly links: ApproverLinks,
   ) {}
 
   @Post()
@@ -59,7 +61,9 @@ export class RequestsController {
     @CurrentPrincipal() principal: AuthenticatedPrincipal,
     @Query(new ZodPipe(requestListQuery)) query: RequestListQuery,
   ): Promise<ListPage<RequestView>> {
-    return this.queries.requestList(principal, query);
+    return this.queries
+      .requestList(principal, query)
+      .then((page) => this.links.page(principal, page));
   }
 
   @Get(':id')
@@ -67,7 +71,7 @@ export class RequestsController {
     @CurrentPrincipal() principal: AuthenticatedPrincipal,
     @Param('id', requestId) id: string,
   ): Promise<RequestView> {
-    return this.queries.request(principal, id);
+    return this.queries.request(principal, id).then((view) => this.links.one(principal, view));
   }
 
   @Post(':id/approve')
@@ -77,7 +81,9 @@ export class RequestsController {
     @Param('id', requestId) id: string,
     @Body(new ZodPipe(approveBody)) body: { comment?: string },
   ): Promise<RequestView> {
-    return this.decideRequest.approve(principal, id, body.comment);
+    return this.decideRequest
+      .approve(principal, id, body.comment)
+      .then((view) => this.links.one(principal, view));
   }
 
   @Post(':id/deny')
@@ -87,7 +93,9 @@ export class RequestsController {
     @Param('id', requestId) id: string,
     @Body(new ZodPipe(denyBody)) body: { reason: string },
   ): Promise<RequestView> {
-    return this.decideRequest.deny(principal, id, body.reason);
+    return this.decideRequest
+      .deny(principal, id, body.reason)
+      .then((view) => this.links.one(principal, view));
   }
 
   @Post(':id/cancel')

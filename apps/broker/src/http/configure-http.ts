@@ -2,6 +2,7 @@ import type { INestApplication } from '@nestjs/common';
 import type { NextFunction, Request, Response } from 'express';
 import express from 'express';
 import helmet from 'helmet';
+import { configureWebHttp } from '../web/web-http.js';
 import { ErrorFilter } from './error.filter.js';
 
 export const BODY_LIMIT = '1mb';
@@ -39,6 +40,7 @@ function bodyErrors(
 /** Everything the HTTP layer needs, shared by main.ts and the tests so both run the same stack. */
 export function configureHttp(app: INestApplication): void {
   app.use(helmet());
+  configureWebHttp(app);
   // Before the JSON parser, which then leaves the already-read body alone.
   app.use(
     SLACK_INTERACTIONS_PATH,

@@ -1,0 +1,103 @@
+import {
+  Body,
+  Controller,
+  Get,
+  Header,
+  Param,
+  Post,
+  Query,
+  Res,
+  UseFilters,
+  UseGuards,
+} from '@nestjs/common';
+import type { Response } from 'express';
+import { AccessQueries, PolicyState, RevokeGrant } from '#access';
+import { notFound } from '#domain';
+import { auditQuery } from '../api/schemas.js';
+import type { AuditQuery } from '../api/schemas.js';
+import { IdPipe } from '../http/id.pipe.js';
+import { Public } from '../http/public.decorator.js';
+import { RateLimitGuard } from '../http/rate-limit.guard.js';
+import { ZodPipe } from '../http/zod.pipe.js';
+import type { AuditFilterForm } from './admin-page.js';
+import { adminPage, auditPage } from './admin-page.js';
+import { revokeForm } from './forms.js';
+import { CurrentSession, viewerOf } from './viewer.js';
+import { WebAuthGuard } from './web-auth.guard.js';
+import { WebErrorFilter } from './web-error.filter.js';
+import type { WebSession } from './web-sessions.js';
+
+const grantId = new IdPipe('grant');
+const HTML = 'text/html; charset=utf-8';
+
+/** The filter form leaves empty fields empty: those are absent, not invalid. */
+const auditFilter = new ZodPipe(auditQuery);
+function withoutEmpty(query: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(query).filter(([, value]) => value !== ''));
+}
+
+/**
+ * The security team's pages (API.md §6): admins only; anyone else gets the same 404 page as for
+ * a page that does not exist. Reads and the revocation go through the API's use cases.
+ */
+@Public()
+@Controller('admin')
+@UseGuards(WebAuthGuard, RateLimitGuard)
+@UseFilters(WebErrorFilter)
+export class AdminPagesController {
+  constructor(
+    private readonly queries: AccessQueries,
+    private readonly revoke: RevokeGrant,
+    private readonly policy: PolicyState,
+  ) {}
+
+  @Get()
+  @Header('Content-Type', HTML)
+  @Header('Cache-Control', 'no-store')
+  async overview(@CurrentSession() session: WebSession): Promise<string> {
+    const principal = this.admin(session);
+    const [chain, pending, grants] = await Promise.all([
+      this.queries.verifyAudit(principal),
+      this.queries.requestList(principal, { status: 'pending', limit: 100 }),
+      this.queries.grantList(principal, { status: 'active', limit: 200 }),
+    ]);
+    return adminPage(viewerOf(session, this.policy), chain, pending.items, grants.items);
+  }
+
+  @Get('audit')
+  @Header('Content-Type', HTML)
+  @Header('Cache-Control', 'no-store')
+  async audit(
+    @CurrentSession() session: WebSession,
+    @Query() raw: Record<string, unknown>,
+  ): Promise<string> {
+    const principal = this.admin(session);
+    const query: AuditQuery = auditFilter.transform(withoutEmpty(raw));
+    const { cursor, ...filter } = query;
+    const page = await this.queries.auditEvents(principal, { ...filter, afterSeq: cursor });
+    const form: AuditFilterForm = {
+      type: query.type,
+      actor: query.actor,
+      requestId: query.requestId,
+      since: typeof raw.since === 'string' ? raw.since : undefined,
+      until: typeof raw.until === 'string' ? raw.until : undefined,
+    };
+    return auditPage(viewerOf(session, this.policy), form, page.items, page.nextCursor);
+  }
+
+  @Post('grants/:id/revoke')
+  async revokeGrant(
+    @CurrentSession() session: WebSession,
+    @Param('id', grantId) id: string,
+    @Body(new ZodPipe(revokeForm)) form: { reason: string },
+    @Res() res: Response,
+  ): Promise<void> {
+    await this.revoke.byPrincipal(this.admin(session), id, form.reason);
+    res.redirect(303, '/admin');
+  }
+
+  private admin(session: WebSession) {
+    if (!this.policy.isAdmin(session.principal)) throw notFound('page');
+    return session.principal;
+  }
+}

@@ -1,0 +1,45 @@
+import type { Provider, Type } from '@nestjs/common';
+import type { AppConfig } from '#config';
+import type { Clock } from '#domain';
+import { ApproverLinks, PolicyState } from '#access';
+import { UnitOfWork } from '#persistence';
+import { AdminPagesController } from './admin-pages.controller.js';
+import { AssetsController } from './assets.controller.js';
+import { DemoSignInController } from './demo-sign-in.controller.js';
+import { OidcSignIn } from './oidc-sign-in.js';
+import { RequestPagesController } from './request-pages.controller.js';
+import { SignInController } from './sign-in.controller.js';
+import { WebAuthGuard } from './web-auth.guard.js';
+import { WebSessions } from './web-sessions.js';
+
+/**
+ * The web pages (API.md §6). Sign-in routes exist only where they can work: OpenID Connect when
+ * `auth.web` is configured, the demo user picker only under the built-in demo config.
+ */
+export function webControllers(config: AppConfig): Type[] {
+  return [
+    AssetsController,
+    RequestPagesController,
+    AdminPagesController,
+    ...(config.web ? [SignInController] : []),
+    ...(config.demo ? [DemoSignInController] : []),
+  ];
+}
+
+export function webProviders(config: AppConfig, clock: Clock): Provider[] {
+  const web = config.web;
+  return [
+    {
+      provide: WebSessions,
+      useFactory: (uow: UnitOfWork) => new WebSessions(uow, config, clock),
+      inject: [UnitOfWork],
+    },
+    {
+      provide: ApproverLinks,
+      useFactory: (policy: PolicyState) => new ApproverLinks(policy, config.publicUrl),
+      inject: [PolicyState],
+    },
+    WebAuthGuard,
+    ...(web ? [{ provide: OidcSignIn, useValue: new OidcSignIn(web, config.publicUrl) }] : []),
+  ];
+}

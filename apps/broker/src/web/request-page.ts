@@ -1,0 +1,170 @@
+import type { GrantView, RequestView } from '#access';
+import { formatDuration } from '#domain';
+import type { SafeHtml } from './html.js';
+import { html } from './html.js';
+import type { Viewer } from './layout.js';
+import { csrfField, page, when } from './layout.js';
+
+/** What the viewer may do with a request, decided by the domain rules (see request-pages). */
+export type Standing =
+  | { kind: 'approver' }
+  | { kind: 'approved_already' }
+  | { kind: 'refused'; reason: string; message: string }
+  | { kind: 'closed' };
+
+export function status(value: string): SafeHtml {
+  return html`<span class="status status-${value}">${value}</span>`;
+}
+
+export function requestPage(
+  view: RequestView,
+  viewer: Viewer,
+  standing: Standing,
+  canCancel: boolean,
+): string {
+  const approvals = view.approvals.length
+    ? html`<ul>
+        ${view.approvals.map(
+          (a) =>
+            html`<li>
+              <span class="mono">${a.approver}</span> at
+              ${when(a.at)}${a.comment ? html` — “${a.comment}”` : null}
+            </li>`,
+        )}
+      </ul>`
+    : html`<span class="muted">none yet</span>`;
+  const body = html`<dl>
+      <dt>Role</dt>
+      <dd>${view.role}</dd>
+      <dt>Resource</dt>
+      <dd class="mono">${view.resource}</dd>
+      <dt>Requester</dt>
+      <dd class="mono">${view.requester}</dd>
+      <dt>Recipient</dt>
+      <dd class="mono">${view.recipient}</dd>
+      <dt>Duration</dt>
+      <dd>${formatDuration(view.duration)}</dd>
+      <dt>Justification</dt>
+      <dd>${view.justification ?? html`<span class="muted">none given</span>`}</dd>
+      <dt>Status</dt>
+      <dd>${status(view.status)}</dd>
+      <dt>Requested</dt>
+      <dd>${when(view.createdAt)}</dd>
+      <dt>Approvals</dt>
+      <dd>${view.approvals.length} of ${view.approvalsRequired} needed ${approvals}</dd>
+    </dl>
+    ${decision(view, viewer, standing)} ${canCancel ? cancelForm(view, viewer) : null}`;
+  return page(`Request for ${view.role}`, body, viewer);
+}
+
+function decision(view: RequestView, viewer: Viewer, standing: Standing): SafeHtml {
+  switch (standing.kind) {
+    case 'approver':
+      return html`<section class="actions">
+        <form method="post" action="/requests/${view.id}/approve">
+          ${csrfField(viewer.csrf)}
+          <label>Comment (optional) <input name="comment" maxlength="1000" /></label>
+          <button type="submit" class="approve">Approve</button>
+        </form>
+        <form method="post" action="/requests/${view.id}/deny">
+          ${csrfField(viewer.csrf)}
+          <label>Reason <input name="reason" maxlength="1000" required /></label>
+          <button type="submit" class="deny">Deny</button>
+        </form>
+      </section>`;
+    case 'approved_already':
+      return html`<p class="notice ok">You have approved this request.</p>`;
+    case 'refused':
+      return html`<p class="notice" id="refusal">
+        You cannot approve or deny this request: ${standing.message}
+        (<code>${standing.reason}</code>).
+      </p>`;
+    case 'closed':
+      return html`<p class="muted">This request is ${view.status}: there is nothing to decide.</p>`;
+  }
+}
+
+function cancelForm(view: RequestView, viewer: Viewer): SafeHtml {
+  return html`<section class="actions">
+    <form method="post" action="/requests/${view.id}/cancel">
+      ${csrfField(viewer.csrf)}
+      <button type="submit" class="secondary">Cancel my request</button>
+    </form>
+  </section>`;
+}
+
+export function requestTable(items: readonly RequestView[], empty: string): SafeHtml {
+  if (items.length === 0) return html`<p class="muted">${empty}</p>`;
+  return html`<table>
+    <thead>
+      <tr>
+        <th>Role</th>
+        <th>Requester</th>
+        <th>Recipient</th>
+        <th>Duration</th>
+        <th>Status</th>
+        <th>Requested</th>
+      </tr>
+    </thead>
+    <tbody>
+      ${items.map(
+        (r) =>
+          html`<tr>
+            <td><a href="/requests/${r.id}">${r.role}</a></td>
+            <td class="mono">${r.requester}</td>
+            <td class="mono">${r.recipient}</td>
+            <td>${formatDuration(r.duration)}</td>
+            <td>${status(r.status)}</td>
+            <td>${when(r.createdAt)}</td>
+          </tr>`,
+      )}
+    </tbody>
+  </table>`;
+}
+
+export function requestListsPage(
+  viewer: Viewer,
+  mine: readonly RequestView[],
+  waiting: readonly RequestView[],
+): string {
+  const body = html`<h2>Waiting for me</h2>
+    ${requestTable(waiting, 'Nothing is waiting for your approval.')}
+    <h2>My requests</h2>
+    ${requestTable(mine, 'You have made no requests.')}`;
+  return page('Requests', body, viewer);
+}
+
+export function grantTable(items: readonly GrantView[], viewer: Viewer): SafeHtml {
+  if (items.length === 0) return html`<p class="muted">No active grants.</p>`;
+  return html`<table>
+    <thead>
+      <tr>
+        <th>Role</th>
+        <th>Recipient</th>
+        <th>Issued</th>
+        <th>Expires</th>
+        <th>Status</th>
+        <th>Revoke</th>
+      </tr>
+    </thead>
+    <tbody>
+      ${items.map(
+        (g) =>
+          html`<tr>
+            <td><a href="/requests/${g.requestId}">${g.role}</a></td>
+            <td class="mono">${g.recipient}</td>
+            <td>${when(g.issuedAt)}</td>
+            <td>${when(g.expiresAt)}${g.overdue ? html` <strong>overdue</strong>` : null}</td>
+            <td>${status(g.status)}</td>
+            <td>
+              <form method="post" action="/admin/grants/${g.id}/revoke" class="inline">
+                ${csrfField(viewer.csrf)}
+                <input name="reason" maxlength="1000" required placeholder="reason" />
+                <button type="submit" class="revoke">Revoke</button>
+              </form>
+            </td>
+          </tr>`,
+      )}
+    </tbody>
+  </table>`;
+}

@@ -1,0 +1,150 @@
+import {
+  Body,
+  Controller,
+  Get,
+  Header,
+  Inject,
+  Param,
+  Post,
+  Res,
+  UseFilters,
+  UseGuards,
+} from '@nestjs/common';
+import type { Response } from 'express';
+import type { RequestView } from '#access';
+import type { AppConfig } from '#config';
+import {
+  APP_CONFIG,
+  AccessQueries,
+  CancelRequest,
+  DecideRequest,
+  PolicyState,
+  approverDecision,
+} from '#access';
+import type { Principal } from '#domain';
+import { IdPipe } from '../http/id.pipe.js';
+import { Public } from '../http/public.decorator.js';
+import { RateLimitGuard } from '../http/rate-limit.guard.js';
+import { ZodPipe } from '../http/zod.pipe.js';
+import { approveForm, csrfOnlyForm, denyForm } from './forms.js';
+import type { Standing } from './request-page.js';
+import { requestListsPage, requestPage } from './request-page.js';
+import { CurrentSession, viewerOf } from './viewer.js';
+import { WebAuthGuard } from './web-auth.guard.js';
+import { WebErrorFilter } from './web-error.filter.js';
+import type { WebSession } from './web-sessions.js';
+import { WebSessions } from './web-sessions.js';
+import { SESSION_COOKIE, clearCookie } from './cookies.js';
+import { messagePage } from './plain-pages.js';
+
+const requestId = new IdPipe('request');
+const HTML = 'text/html; charset=utf-8';
+
+/**
+ * The approver's pages (API.md §6). GET only reads; every change is a POST carrying the session's
+ * form token (checked by WebAuthGuard) and goes through the same use cases as the API, whose
+ * refusals (audited there) come back as pages.
+ */
+@Public()
+@Controller()
+@UseGuards(WebAuthGuard, RateLimitGuard)
+@UseFilters(WebErrorFilter)
+export class RequestPagesController {
+  constructor(
+    private readonly queries: AccessQueries,
+    private readonly decide: DecideRequest,
+    private readonly cancel: CancelRequest,
+    private readonly policy: PolicyState,
+    private readonly sessions: WebSessions,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  @Get()
+  home(@Res() res: Response): void {
+    res.redirect(303, '/requests');
+  }
+
+  @Get('requests')
+  @Header('Content-Type', HTML)
+  @Header('Cache-Control', 'no-store')
+  async list(@CurrentSession() session: WebSession): Promise<string> {
+    const principal = session.principal;
+    const [mine, waiting] = await Promise.all([
+      this.queries.requestList(principal, { mine: true, limit: 50 }),
+      this.queries.requestList(principal, { toApprove: true, status: 'pending', limit: 50 }),
+    ]);
+    return requestListsPage(viewerOf(session, this.policy), mine.items, waiting.items);
+  }
+
+  @Get('requests/:id')
+  @Header('Content-Type', HTML)
+  @Header('Cache-Control', 'no-store')
+  async show(
+    @CurrentSession() session: WebSession,
+    @Param('id', requestId) id: string,
+  ): Promise<string> {
+    const view = await this.queries.request(session.principal, id);
+    const standing = this.standing(view, session.principal);
+    const canCancel = view.status === 'pending' && view.requester === session.principal.id;
+    return requestPage(view, viewerOf(session, this.policy), standing, canCancel);
+  }
+
+  @Post('requests/:id/approve')
+  async approve(
+    @CurrentSession() session: WebSession,
+    @Param('id', requestId) id: string,
+    @Body(new ZodPipe(approveForm)) form: { comment?: string },
+    @Res() res: Response,
+  ): Promise<void> {
+    await this.decide.approve(session.principal, id, form.comment);
+    res.redirect(303, `/requests/${id}`);
+  }
+
+  @Post('requests/:id/deny')
+  async deny(
+    @CurrentSession() session: WebSession,
+    @Param('id', requestId) id: string,
+    @Body(new ZodPipe(denyForm)) form: { reason: string },
+    @Res() res: Response,
+  ): Promise<void> {
+    await this.decide.deny(session.principal, id, form.reason);
+    res.redirect(303, `/requests/${id}`);
+  }
+
+  @Post('requests/:id/cancel')
+  async cancelRequest(
+    @CurrentSession() session: WebSession,
+    @Param('id', requestId) id: string,
+    @Body(new ZodPipe(csrfOnlyForm)) _form: object,
+    @Res() res: Response,
+  ): Promise<void> {
+    await this.cancel.execute(session.principal, id);
+    res.redirect(303, `/requests/${id}`);
+  }
+
+  @Post('auth/logout')
+  @Header('Content-Type', HTML)
+  async logout(
+    @CurrentSession() session: WebSession,
+    @Body(new ZodPipe(csrfOnlyForm)) _form: object,
+    @Res({ passthrough: true }) res: Response,
+  ): Promise<string> {
+    await this.sessions.end(session.id);
+    clearCookie(res, this.config.publicUrl, SESSION_COOKIE);
+    return messagePage('Signed out', 'Your session has ended.', {
+      href: '/requests',
+      text: 'Sign in again',
+    });
+  }
+
+  /** The same rule DecideRequest applies, so the page offers only what would be accepted. */
+  private standing(view: RequestView, principal: Principal): Standing {
+    if (view.status !== 'pending') return { kind: 'closed' };
+    if (view.approvals.some((a) => a.approver === principal.id))
+      return { kind: 'approved_already' };
+    const decision = approverDecision(this.policy, view, principal);
+    return decision.allowed
+      ? { kind: 'approver' }
+      : { kind: 'refused', reason: decision.reason, message: decision.message };
+  }
+}

@@ -1,0 +1,118 @@
+import { createHash, randomBytes } from 'node:crypto';
+import type { AppConfig } from '#config';
+import type { Clock } from '#domain';
+import type { AuthenticatedPrincipal } from '#identity';
+import { withDirectoryGroups } from '#identity';
+import type { UnitOfWork } from '#persistence';
+import { WebLoginRow, WebSessionRow } from '#persistence';
+
+export const SESSION_TTL_SECONDS = 3600;
+export const LOGIN_TTL_SECONDS = 600;
+
+/** A signed-in browser: the cookie's random id (the CSRF key too) and who it is. */
+export interface WebSession {
+  id: string;
+  principal: AuthenticatedPrincipal;
+  expiresAt: Date;
+}
+
+export interface PendingLogin {
+  id: string;
+  state: string;
+  nonce: string;
+  codeVerifier: string;
+  returnTo: string;
+}
+
+// 32 random bytes: unguessable, and a valid PKCE verifier length once base64url-encoded.
+const randomId = () => randomBytes(32).toString('base64url');
+const hashOf = (id: string) => createHash('sha256').update(id).digest('hex');
+const COOKIE_ID = /^[A-Za-z0-9_-]{43}$/;
+
+/**
+ * Server-side sessions: the cookie holds a random id, the database its SHA-256. So logout and
+ * expiry end a session everywhere at once, every replica shares them through the database, and
+ * no signing secret has to be distributed. Groups are the token's at sign-in plus today's
+ * directory, as for a bearer token.
+ */
+export class WebSessions {
+  constructor(
+    private readonly uow: UnitOfWork,
+    private readonly config: AppConfig,
+    private readonly clock: Clock,
+  ) {}
+
+  async startLogin(
+    returnTo: string,
+    login: Omit<PendingLogin, 'id' | 'returnTo'>,
+  ): Promise<string> {
+    const id = randomId();
+    const row = Object.assign(new WebLoginRow(), {
+      idHash: hashOf(id),
+      ...login,
+      returnTo,
+      expiresAt: new Date(this.clock.now().getTime() + LOGIN_TTL_SECONDS * 1000),
+    });
+    await this.uow.dataSource.getRepository(WebLoginRow).insert(row);
+    return id;
+  }
+
+  /** The login a callback completes, used once: whoever deletes the row owns it. */
+  async takeLogin(id: string | undefined): Promise<PendingLogin | undefined> {
+    if (id === undefined || !COOKIE_ID.test(id)) return undefined;
+    const logins = this.uow.dataSource.getRepository(WebLoginRow);
+    const row = await logins.findOneBy({ idHash: hashOf(id) });
+    if (!row) return undefined;
+    const deleted = await logins.delete({ idHash: row.idHash });
+    if (deleted.affected !== 1 || row.expiresAt.getTime() <= this.clock.now().getTime()) {
+      return undefined;
+    }
+    return { id, ...row };
+  }
+
+  async create(principal: AuthenticatedPrincipal): Promise<WebSession> {
+    const now = this.clock.now();
+    await this.removeExpired(now);
+    const id = randomId();
+    const expiresAt = new Date(now.getTime() + SESSION_TTL_SECONDS * 1000);
+    await this.uow.dataSource.getRepository(WebSessionRow).insert(
+      Object.assign(new WebSessionRow(), {
+        idHash: hashOf(id),
+        principal: principal.id,
+        tokenGroups: [...principal.tokenGroups],
+        createdAt: now,
+        expiresAt,
+      }),
+    );
+    return { id, principal, expiresAt };
+  }
+
+  async find(id: string | undefined): Promise<WebSession | undefined> {
+    if (id === undefined || !COOKIE_ID.test(id)) return undefined;
+    const row = await this.uow.dataSource
+      .getRepository(WebSessionRow)
+      .findOneBy({ idHash: hashOf(id) });
+    if (!row || row.expiresAt.getTime() <= this.clock.now().getTime()) return undefined;
+    const groups = withDirectoryGroups(row.principal, row.tokenGroups, this.config.directory);
+    return {
+      id,
+      principal: { id: row.principal, groups, tokenGroups: row.tokenGroups },
+      expiresAt: row.expiresAt,
+    };
+  }
+
+  async end(id: string): Promise<void> {
+    await this.uow.dataSource.getRepository(WebSessionRow).delete({ idHash: hashOf(id) });
+  }
+
+  private async removeExpired(now: Date): Promise<void> {
+    for (const table of [WebSessionRow, WebLoginRow]) {
+      await this.uow.dataSource
+        .createQueryBuilder()
+        .delete()
+        .from(table)
+        .where('expires_at < :now', { now: now.getTime() })
+        .execute();
+    }
+  }
+}
