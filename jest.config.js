@@ -23,6 +23,7 @@ const libs = [
   'credentials',
   'audit',
   'access',
+  'evidence',
   'notify',
 ];
 const moduleNameMapper = {
