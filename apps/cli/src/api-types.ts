@@ -1,0 +1,80 @@
+/** The broker's HTTP API shapes (API.md §4), as the CLI reads them. */
+
+export interface Approval {
+  approver: string;
+  at: string;
+  comment?: string;
+}
+
+export type RequestStatus = 'pending' | 'approved' | 'denied' | 'cancelled' | 'expired' | 'issued';
+
+export interface AccessRequest {
+  id: string;
+  role: string;
+  resource?: string;
+  requester: string;
+  recipient: string;
+  justification?: string;
+  duration: number;
+  status: RequestStatus;
+  createdAt: string;
+  approvals: Approval[];
+  approvalsRequired: number;
+  decidedAt?: string;
+  grantId?: string;
+}
+
+export interface Grant {
+  id: string;
+  requestId: string;
+  role: string;
+  recipient: string;
+  issuedAt: string;
+  expiresAt: string;
+  status: 'active' | 'revoked' | 'expired';
+  endedAt?: string;
+  revokedReason?: string;
+  overdue?: true;
+  revocationFailures?: number;
+}
+
+/** `type` picks the provider's shape: `jwt` has `token`; `postgres` has connection details. */
+export type Credential = { type: string } & Record<string, unknown>;
+
+export interface Minted {
+  grantId: string;
+  expiresAt: string;
+  credential: Credential;
+}
+
+export interface AuditEvent {
+  seq: number;
+  id: string;
+  at: string;
+  type: string;
+  actor: string;
+  requestId?: string;
+  grantId?: string;
+  data: Record<string, unknown>;
+  prevHash: string;
+  hash: string;
+}
+
+export interface ChainVerification {
+  ok: boolean;
+  events: number;
+  head: string;
+  brokenAt?: number;
+}
+
+export interface Page<T> {
+  items: T[];
+  nextCursor?: string;
+}
+
+export interface ApiErrorBody {
+  error: string;
+  message: string;
+  reason?: string;
+  fields?: { field: string; message: string }[];
+}

@@ -1,0 +1,44 @@
+import type { AuditEvent, ChainVerification } from '../api-types.js';
+import type { Context, Outcome } from '../context.js';
+import { ExitCode } from '../exit-codes.js';
+import { auditTable } from '../views.js';
+import { listOutcome } from './requests.js';
+
+export async function verify(ctx: Context): Promise<Outcome> {
+  const result = await (await ctx.client()).get<ChainVerification>('/v1/audit/verify');
+  return result.ok
+    ? {
+        data: result,
+        text: `audit chain intact: ${result.events} events, head ${result.head}\n`,
+      }
+    : {
+        data: result,
+        text: `audit chain BROKEN at event ${result.brokenAt ?? '?'} (of ${result.events})\n`,
+        exitCode: ExitCode.auditBroken,
+      };
+}
+
+export interface AuditListOptions {
+  type?: string;
+  actor?: string;
+  request?: string;
+  since?: string;
+  until?: string;
+  limit: number;
+}
+
+export async function auditList(ctx: Context, options: AuditListOptions): Promise<Outcome> {
+  const client = await ctx.client();
+  const page = await client.collect<AuditEvent>(
+    '/v1/audit',
+    {
+      type: options.type,
+      actor: options.actor,
+      requestId: options.request,
+      since: options.since,
+      until: options.until,
+    },
+    options.limit,
+  );
+  return listOutcome(ctx, page, auditTable(page.items));
+}

@@ -1,0 +1,120 @@
+import type { AccessRequest, Minted, Page, RequestStatus } from '../api-types.js';
+import type { Context, Outcome } from '../context.js';
+import { credentialText, envExports } from '../credential-output.js';
+import { formatInstant, relative } from '../format.js';
+import { outcomeExitCode, waitForDecision } from '../wait.js';
+import { requestDetails, requestLine, requestTable } from '../views.js';
+
+export interface RequestOptions {
+  for?: string;
+  reason?: string;
+  recipient?: string;
+  wait?: boolean;
+  timeout?: number;
+  interval: number;
+  quiet?: boolean;
+}
+
+/** `request <role>`: files the request; with --wait, returns once it is decided. */
+export async function request(
+  ctx: Context,
+  role: string,
+  options: RequestOptions,
+): Promise<Outcome> {
+  const client = await ctx.client();
+  const created = await client.post<AccessRequest>('/v1/requests', {
+    role,
+    ...(options.for !== undefined ? { duration: options.for } : {}),
+    ...(options.reason !== undefined ? { justification: options.reason } : {}),
+    ...(options.recipient !== undefined ? { recipient: options.recipient } : {}),
+  });
+  if (!options.wait) {
+    return { data: created, text: options.quiet ? `${created.id}\n` : requestDetails(created) };
+  }
+  const decided = await waitForDecision(client, created, {
+    intervalMs: options.interval,
+    timeoutMs: options.timeout,
+    progress: ctx.json || options.quiet ? undefined : ctx.io.stderr,
+    now: ctx.now,
+  });
+  return {
+    data: decided,
+    text: options.quiet ? `${decided.id}\n` : requestDetails(decided),
+    exitCode: outcomeExitCode(decided),
+  };
+}
+
+export interface ListOptions {
+  status?: RequestStatus;
+  role?: string;
+  mine?: boolean;
+  toApprove?: boolean;
+  limit: number;
+}
+
+export async function list(ctx: Context, options: ListOptions): Promise<Outcome> {
+  const client = await ctx.client();
+  const page = await client.collect<AccessRequest>(
+    '/v1/requests',
+    {
+      status: options.status,
+      role: options.role,
+      mine: options.mine,
+      toApprove: options.toApprove,
+    },
+    options.limit,
+  );
+  return listOutcome(ctx, page, requestTable(page.items, ctx.paintStatus(2)));
+}
+
+/** Shared by the list commands: say on stderr that more exist than were shown. */
+export function listOutcome<T>(ctx: Context, page: Page<T>, text: string): Outcome {
+  if (page.nextCursor) ctx.note(`(first ${page.items.length} shown; more with --limit)`);
+  return { data: page, text };
+}
+
+export async function show(ctx: Context, id: string): Promise<Outcome> {
+  const found = await (await ctx.client()).get<AccessRequest>(`/v1/requests/${id}`);
+  return { data: found, text: requestDetails(found) };
+}
+
+export async function approve(ctx: Context, id: string, comment?: string): Promise<Outcome> {
+  const client = await ctx.client();
+  const decided = await client.post<AccessRequest>(
+    `/v1/requests/${id}/approve`,
+    comment !== undefined ? { comment } : {},
+  );
+  return { data: decided, text: `${requestLine(decided)}\n` };
+}
+
+export async function deny(ctx: Context, id: string, reason: string): Promise<Outcome> {
+  const client = await ctx.client();
+  const decided = await client.post<AccessRequest>(`/v1/requests/${id}/deny`, { reason });
+  return { data: decided, text: `${requestLine(decided)}\n` };
+}
+
+export async function cancel(ctx: Context, id: string): Promise<Outcome> {
+  const cancelled = await (await ctx.client()).post<AccessRequest>(`/v1/requests/${id}/cancel`);
+  return { data: cancelled, text: `${requestLine(cancelled)}\n` };
+}
+
+/**
+ * `creds <id>`: mints the credential (once). The credential alone goes to stdout, so
+ * `$(countersign creds …)` captures just it; the grant and its expiry go to stderr.
+ */
+export async function creds(
+  ctx: Context,
+  id: string,
+  options: { env?: boolean },
+): Promise<Outcome> {
+  const minted = await (await ctx.client()).post<Minted>(`/v1/requests/${id}/credentials`);
+  ctx.note(
+    `grant ${minted.grantId}, expires ${formatInstant(minted.expiresAt)} (${relative(minted.expiresAt, ctx.now())})`,
+  );
+  if (!options.env) return { data: minted, text: credentialText(minted.credential) };
+  const exports = envExports(minted.credential);
+  if (exports) return { data: minted, text: exports };
+  // Minting happens once: rather than lose the credential, show it in its other form.
+  ctx.note(`no --env form for a ${minted.credential.type} credential; shown as fields instead`);
+  return { data: minted, text: credentialText(minted.credential) };
+}

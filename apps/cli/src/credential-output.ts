@@ -1,0 +1,45 @@
+import type { Credential } from './api-types.js';
+import { shellQuote } from './format.js';
+
+const POSTGRES_VARIABLES: [string, string][] = [
+  ['PGHOST', 'host'],
+  ['PGPORT', 'port'],
+  ['PGDATABASE', 'database'],
+  ['PGUSER', 'username'],
+  ['PGPASSWORD', 'password'],
+];
+
+/**
+ * `creds --env`: shell exports for the credential types that have a conventional environment
+ * (libpq's PG* variables, COUNTERSIGN_TOKEN for a JWT). Undefined for any other type.
+ */
+export function envExports(credential: Credential): string | undefined {
+  const pairs: [string, unknown][] =
+    credential.type === 'jwt'
+      ? [['COUNTERSIGN_TOKEN', credential.token]]
+      : credential.type === 'postgres'
+        ? POSTGRES_VARIABLES.map(([name, field]) => [name, credential[field]])
+        : [];
+  const present = pairs.filter(
+    (pair): pair is [string, string | number] =>
+      typeof pair[1] === 'string' || typeof pair[1] === 'number',
+  );
+  if (present.length === 0) return undefined;
+  return `export ${present.map(([name, value]) => `${name}=${shellQuote(String(value))}`).join(' ')}\n`;
+}
+
+/** The credential as a person reads it: a JWT alone on its line, other types as `field  value`. */
+export function credentialText(credential: Credential): string {
+  if (credential.type === 'jwt' && typeof credential.token === 'string') {
+    return `${credential.token}\n`;
+  }
+  const fields = Object.entries(credential).filter(([key]) => key !== 'type');
+  const width = Math.max(...fields.map(([key]) => key.length));
+  return fields
+    .map(
+      ([key, value]) =>
+        `${key.padEnd(width)}  ${typeof value === 'string' ? value : JSON.stringify(value)}`,
+    )
+    .join('\n')
+    .concat('\n');
+}

@@ -1,0 +1,224 @@
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { auditList, verify } from './commands/audit.js';
+import { grant, grants, revoke } from './commands/grants.js';
+import { keysRotate, roles } from './commands/not-in-api.js';
+import { approve, cancel, creds, deny, list, request, show } from './commands/requests.js';
+import { login, logout, whoami } from './commands/session.js';
+import type { CliIo, Outcome } from './context.js';
+import { Context } from './context.js';
+import { usageError } from './exit-codes.js';
+import {
+  instantParser,
+  normalizeUrl,
+  parseCount,
+  parseDurationOption,
+  parseId,
+  parseRequestDuration,
+} from './parse.js';
+import { TokenStore, credentialsPath } from './token-store.js';
+
+export const DEFAULT_URL = 'http://localhost:3000';
+
+interface GlobalOptions {
+  url?: string;
+  json?: boolean;
+}
+
+type Handler = (ctx: Context, ...args: never[]) => Promise<Outcome> | Outcome;
+
+/** The command tree. Each action hands its Outcome to `done`; run() prints it. */
+export function buildProgram(io: CliIo, done: (outcome: Outcome) => void): Command {
+  const program = new Command('countersign')
+    .description(
+      'Request, approve and use short-lived privileged access through a countersign broker.',
+    )
+    .option('--url <url>', `broker URL (env COUNTERSIGN_URL; default ${DEFAULT_URL})`, (value) => {
+      const url = normalizeUrl(value);
+      if (!url)
+        throw new InvalidArgumentError(
+          'expected an http(s) URL such as https://countersign.example.com',
+        );
+      return url;
+    })
+    .option('--json', 'print exactly one JSON document on stdout (errors as JSON on stderr)')
+    .exitOverride()
+    .showSuggestionAfterError()
+    .configureOutput({
+      writeOut: (text) => io.stdout.write(text),
+      writeErr: (text) => io.stderr.write(text),
+      // run() reports errors itself, as text or JSON.
+      outputError: () => undefined,
+    });
+
+  const act =
+    (handler: Handler) =>
+    async (...args: unknown[]): Promise<void> => {
+      const command = args.at(-1) as Command;
+      const ctx = contextFor(io, command.optsWithGlobals<GlobalOptions>());
+      const positional = args.slice(0, -1) as never[];
+      done(await handler(ctx, ...positional));
+    };
+  const limit = () =>
+    new Option('--limit <n>', 'show at most n items (pages are followed)')
+      .argParser(parseCount)
+      .default(100);
+
+  program
+    .command('login')
+    .description(
+      'store a token for the broker (--token, piped on stdin, --demo, or an OIDC device flow)',
+    )
+    .option('--token <jwt>', 'a bearer token from a trusted issuer (or pipe it on stdin)')
+    .option('--demo <user>', "fetch a demo user's token (brokers running the demo config)")
+    .option('--issuer <url>', 'sign in with the OIDC device flow at this issuer')
+    .option('--client-id <id>', 'the OIDC client id for --issuer')
+    .option('--scope <scopes>', 'scopes for --issuer', 'openid')
+    .option('--id-token', 'store the ID token instead of the access token (--issuer)')
+    .option('--no-verify', 'store without checking that the broker accepts the token')
+    .action(act(login));
+  program
+    .command('logout')
+    .description('forget the stored token for the broker')
+    .action(act(logout));
+  program
+    .command('whoami')
+    .description('who the token in use names, and whether the broker accepts it')
+    .action(act(whoami));
+  program
+    .command('roles')
+    .description('list roles (not in the broker API yet: says where to look)')
+    .action(act(roles));
+
+  program
+    .command('request')
+    .description('ask for a role; --wait returns when it is approved, denied or expired')
+    .argument('<role>', 'the role to request')
+    .option(
+      '--for <duration>',
+      "how long (30m, 1h, PT15M); default: the role's default",
+      parseRequestDuration,
+    )
+    .option('--reason <text>', 'the justification')
+    .option('--recipient <principal>', 'a non-human principal you own (default: you)')
+    .option('--wait', 'wait until the request is decided (progress on stderr)')
+    .addOption(
+      new Option(
+        '--timeout <duration>',
+        'with --wait: give up after this long (exit 13)',
+      ).argParser(parseDurationOption),
+    )
+    .addOption(
+      new Option('--interval <duration>', 'with --wait: how often to check')
+        .argParser(parseDurationOption)
+        .default(2000, '2s'),
+    )
+    .option('-q, --quiet', 'print only the request id')
+    .action(act(request));
+  program
+    .command('ls')
+    .description('list requests you can see, newest first')
+    .addOption(
+      new Option('--status <status>').choices([
+        'pending',
+        'approved',
+        'denied',
+        'cancelled',
+        'expired',
+        'issued',
+      ]),
+    )
+    .option('--role <role>', 'only this role')
+    .option('--mine', 'only requests you made')
+    .option('--to-approve', 'only requests waiting for your approval')
+    .addOption(limit())
+    .action(act(list));
+  program
+    .command('show')
+    .description('a request with its approvals')
+    .argument('<id>', 'request id', parseId)
+    .action(act(show));
+  program
+    .command('approve')
+    .description('approve a request')
+    .argument('<id>', 'request id', parseId)
+    .option('--comment <text>', 'a comment recorded with the approval')
+    .action(
+      act((ctx, id: string, options: { comment?: string }) => approve(ctx, id, options.comment)),
+    );
+  program
+    .command('deny')
+    .description('deny a request')
+    .argument('<id>', 'request id', parseId)
+    .requiredOption('--reason <text>', 'why')
+    .action(act((ctx, id: string, options: { reason: string }) => deny(ctx, id, options.reason)));
+  program
+    .command('cancel')
+    .description('cancel your own pending request')
+    .argument('<id>', 'request id', parseId)
+    .action(act(cancel));
+  program
+    .command('creds')
+    .description('mint the credential of an approved request (once) and print it')
+    .argument('<id>', 'request id', parseId)
+    .option('--env', 'print shell exports (PG* for postgres, COUNTERSIGN_TOKEN for jwt)')
+    .action(act(creds));
+
+  program
+    .command('grants')
+    .description('grants: all of them for admins, your own otherwise')
+    .addOption(new Option('--status <status>').choices(['active', 'revoked', 'expired']))
+    .option('--overdue', 'only grants past expiry whose revocation is late')
+    .addOption(limit())
+    .action(act(grants));
+  program
+    .command('grant')
+    .description('one grant')
+    .argument('<id>', 'grant id', parseId)
+    .action(act(grant));
+  program
+    .command('revoke')
+    .description('end a grant now')
+    .argument('<grantId>', 'grant id', parseId)
+    .requiredOption('--reason <text>', 'why')
+    .action(act((ctx, id: string, options: { reason: string }) => revoke(ctx, id, options.reason)));
+
+  const audit = program.command('audit').description('the hash-chained audit log (admins)');
+  audit
+    .command('verify')
+    .description('recompute the hash chain (exit 14 if broken)')
+    .action(act(verify));
+  const instant = instantParser(Date.now);
+  audit
+    .command('ls')
+    .description('audit events, oldest first')
+    .option('--type <type>', 'event type, e.g. approval.refused')
+    .option('--actor <principal>', 'who did it')
+    .option('--request <id>', 'events of one request', parseId)
+    .option('--since <when>', 'ISO 8601 instant, or a time ago (2h)', instant)
+    .option('--until <when>', 'ISO 8601 instant, or a time ago (30m)', instant)
+    .addOption(limit())
+    .action(act(auditList));
+
+  const keys = program.command('keys').description('signing keys (admins)');
+  keys
+    .command('rotate')
+    .description('rotate the signing key (not in the broker API yet: says how)')
+    .action(act(keysRotate));
+  return program;
+}
+
+function contextFor(io: CliIo, options: GlobalOptions): Context {
+  let url = options.url;
+  if (!url) {
+    const fromEnv = io.env.COUNTERSIGN_URL;
+    url = fromEnv ? normalizeUrl(fromEnv) : DEFAULT_URL;
+    if (!url) throw usageError(`COUNTERSIGN_URL is not an http(s) URL: ${fromEnv}`);
+  }
+  return new Context(
+    io,
+    url,
+    options.json === true,
+    new TokenStore(credentialsPath(io.env)),
+    io.fetch ?? fetch,
+  );
+}

@@ -1,0 +1,538 @@
+import { execFile } from 'node:child_process';
+import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import type { Server } from 'node:http';
+import { createServer } from 'node:net';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { promisify } from 'node:util';
+import { decodeJwt } from 'jose';
+import { run } from '../../apps/cli/src/run.js';
+import { ExitCode } from '../../apps/cli/src/exit-codes.js';
+import type { TestBroker } from '../support/broker.js';
+import { startBroker } from '../support/broker.js';
+import { as, createRequest, eventually } from '../support/flow.js';
+import { TestIssuer } from '../support/test-issuer.js';
+
+const exec = promisify(execFile);
+
+import.meta.jest.setTimeout(30_000);
+const ROOT = join(import.meta.dirname, '..', '..');
+const BIN = join(ROOT, 'dist', 'apps', 'cli', 'src', 'main.js');
+
+class Capture {
+  text = '';
+  constructor(readonly isTTY = false) {}
+  write(chunk: string): boolean {
+    this.text += chunk;
+    return true;
+  }
+}
+
+/** A JSON answer as the tests read it: fields to match, and `items` for lists. */
+interface JsonDoc {
+  [field: string]: unknown;
+  items: { id: string; type: string }[];
+}
+
+interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+  json: () => JsonDoc;
+}
+
+describe.each(['sqlite', 'postgres'] as const)(
+  'countersign CLI against the broker on %s',
+  (kind) => {
+    let issuer: TestIssuer;
+    let broker: TestBroker;
+    let url: string;
+    let configHome: string;
+
+    beforeAll(async () => {
+      issuer = await TestIssuer.start();
+      broker = await startBroker({ kind, issuer });
+      await broker.app.listen(0, '127.0.0.1');
+      const { port } = (broker.app.getHttpServer() as Server).address() as AddressInfo;
+      url = `http://127.0.0.1:${port}`;
+      configHome = await mkdtemp(join(tmpdir(), 'countersign-cli-'));
+    });
+
+    afterAll(async () => {
+      await broker.close();
+      await issuer.close();
+      await rm(configHome, { recursive: true, force: true });
+    });
+
+    /** Runs the CLI in-process as `user` (COUNTERSIGN_TOKEN), or with the stored login when none. */
+    async function cli(
+      args: string[],
+      options: { as?: string; env?: Record<string, string>; stdin?: string } = {},
+    ): Promise<CliResult> {
+      const stdout = new Capture();
+      const stderr = new Capture();
+      const env: Record<string, string> = {
+        XDG_CONFIG_HOME: configHome,
+        COUNTERSIGN_URL: url,
+        ...(options.as ? { COUNTERSIGN_TOKEN: await broker.token(options.as) } : {}),
+        ...options.env,
+      };
+      const stdin =
+        options.stdin === undefined
+          ? undefined
+          : Object.assign(Readable.from([Buffer.from(options.stdin)]), { isTTY: false });
+      const code = await run(args, { stdout, stderr, env, stdin });
+      return {
+        code,
+        stdout: stdout.text,
+        stderr: stderr.text,
+        json: () => JSON.parse(stdout.text) as JsonDoc,
+      };
+    }
+
+    const pendingFor = (requester: string) =>
+      eventually(async () => {
+        const page = await (
+          await as(broker, 'bob')
+        ).get('/v1/requests?status=pending&toApprove=true');
+        const items = page.body.items as { id: string; requester: string }[];
+        return items.find((item) => item.requester === `corp:${requester}`)?.id;
+      }, 10_000);
+
+    describe('request --wait', () => {
+      it('returns 0 when the request is approved elsewhere, showing progress on stderr', async () => {
+        const waiting = cli(
+          [
+            'request',
+            'prod-db-admin',
+            '--for',
+            '30m',
+            '--reason',
+            'INC-7',
+            '--wait',
+            '--interval',
+            '1s',
+          ],
+          { as: 'alice' },
+        );
+        const id = await pendingFor('alice');
+        await (
+          await as(broker, 'bob')
+        )
+          .post(`/v1/requests/${id}/approve`, { comment: 'go' })
+          .expect(200);
+        const result = await waiting;
+        expect(result.code).toBe(ExitCode.ok);
+        expect(result.stderr).toContain(`request ${id} pending: 0/1 approvals`);
+        expect(result.stderr).toContain(`request ${id} approved (corp:bob)`);
+        expect(result.stdout).toMatch(new RegExp(`^id +${id}$`, 'm'));
+        expect(result.stdout).toMatch(/^status +approved$/m);
+      });
+
+      it('returns the denied code, with the request as JSON', async () => {
+        const waiting = cli(
+          ['request', 'prod-db-admin', '--reason', 'INC-8', '--wait', '--interval', '1s', '--json'],
+          { as: 'alice' },
+        );
+        const id = await pendingFor('alice');
+        await (
+          await as(broker, 'bob')
+        )
+          .post(`/v1/requests/${id}/deny`, { reason: 'not now' })
+          .expect(200);
+        const result = await waiting;
+        expect(result.code).toBe(ExitCode.denied);
+        expect(result.json()).toMatchObject({ id, status: 'denied', requester: 'corp:alice' });
+        expect(result.stderr).toBe('');
+      });
+
+      it('gives up with its own code when --timeout runs out while pending', async () => {
+        const result = await cli(
+          ['request', 'quick', '--wait', '--timeout', '1s', '--interval', '1s'],
+          { as: 'alice' },
+        );
+        expect(result.code).toBe(ExitCode.stillPending);
+        expect(result.stderr).toMatch(
+          /still pending after 1s\n {2}check later with `countersign show /,
+        );
+      });
+    });
+
+    it('answers every command with one parseable JSON document', async () => {
+      const created = await cli(
+        ['request', 'prod-db-admin', '--for', '20m', '--reason', 'INC-9', '--json'],
+        { as: 'alice' },
+      );
+      expect(created.code).toBe(0);
+      const request = created.json();
+      expect(request).toMatchObject({
+        role: 'prod-db-admin',
+        status: 'pending',
+        duration: 1200,
+        justification: 'INC-9',
+        approvalsRequired: 1,
+        approvals: [],
+      });
+      const id = request.id as string;
+
+      const shown = await cli(['show', id, '--json'], { as: 'alice' });
+      expect(shown.json()).toMatchObject({ id, status: 'pending' });
+      const mine = await cli(['ls', '--mine', '--status', 'pending', '--json'], { as: 'alice' });
+      expect(mine.json().items.map((item) => item.id)).toContain(id);
+      const toApprove = await cli(['ls', '--to-approve', '--role', 'prod-db-admin', '--json'], {
+        as: 'bob',
+      });
+      expect(toApprove.json().items.map((item) => item.id)).toContain(id);
+
+      const approved = await cli(['approve', id, '--comment', 'ok', '--json'], { as: 'bob' });
+      expect(approved.json()).toMatchObject({
+        id,
+        status: 'approved',
+        approvals: [{ approver: 'corp:bob', comment: 'ok' }],
+      });
+
+      const minted = await cli(['creds', id, '--json'], { as: 'alice' });
+      expect(minted.code).toBe(0);
+      expect(minted.stderr).toBe('');
+      const { grantId, expiresAt, credential } = minted.json() as unknown as {
+        grantId: string;
+        expiresAt: string;
+        credential: { type: string; token: string };
+      };
+      expect(credential.type).toBe('jwt');
+      expect(decodeJwt(credential.token).jti).toBe(grantId);
+      expect(typeof expiresAt).toBe('string');
+
+      const grants = await cli(['grants', '--status', 'active', '--json'], { as: 'alice' });
+      expect(grants.json().items).toEqual(
+        expect.arrayContaining([expect.objectContaining({ id: grantId, status: 'active' })]),
+      );
+      const grant = await cli(['grant', grantId, '--json'], { as: 'alice' });
+      expect(grant.json()).toMatchObject({ id: grantId, requestId: id, recipient: 'corp:alice' });
+      const revoked = await cli(['revoke', grantId, '--reason', 'done', '--json'], { as: 'alice' });
+      expect(revoked.json()).toMatchObject({
+        id: grantId,
+        status: 'revoked',
+        revokedReason: 'done',
+      });
+
+      const verified = await cli(['audit', 'verify', '--json'], { as: 'dave' });
+      expect(verified.code).toBe(0);
+      expect(verified.json()).toMatchObject({ ok: true, events: expect.any(Number) });
+      const trail = await cli(['audit', 'ls', '--request', id, '--since', '1h', '--json'], {
+        as: 'dave',
+      });
+      const types = trail.json().items.map((event) => event.type);
+      expect(types).toEqual(
+        expect.arrayContaining([
+          'request.created',
+          'approval.recorded',
+          'credential.issued',
+          'grant.revoked',
+        ]),
+      );
+
+      const other = (await createRequest(broker, 'alice')).id;
+      const cancelled = await cli(['cancel', other, '--json'], { as: 'alice' });
+      expect(cancelled.json()).toMatchObject({ id: other, status: 'cancelled' });
+      const third = (await createRequest(broker, 'alice')).id;
+      const denied = await cli(['deny', third, '--reason', 'no', '--json'], { as: 'bob' });
+      expect(denied.json()).toMatchObject({ id: third, status: 'denied' });
+
+      const who = await cli(['whoami', '--json'], { as: 'alice' });
+      expect(who.json()).toMatchObject({
+        url,
+        source: 'env',
+        accepted: true,
+        subject: 'alice',
+        issuer: issuer.url,
+        groups: ['engineering'],
+      });
+    });
+
+    it('prints tables for people', async () => {
+      const id = (await createRequest(broker, 'alice')).id;
+      const listed = await cli(['ls', '--mine', '--status', 'pending'], { as: 'alice' });
+      expect(listed.code).toBe(0);
+      const [header, ...rows] = listed.stdout.trimEnd().split('\n');
+      expect(header).toMatch(/^ID +ROLE +STATUS +REQUESTER +RECIPIENT +FOR +APPROVALS +CREATED$/);
+      expect(rows.find((row) => row.startsWith(id))).toMatch(
+        /prod-db-admin +pending +corp:alice +corp:alice +15m +0\/1 +\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/,
+      );
+      expect(listed.stdout).not.toContain('\u001b[');
+    });
+
+    describe('creds', () => {
+      const approved = async () => {
+        const id = (await createRequest(broker, 'alice')).id;
+        await (await as(broker, 'bob')).post(`/v1/requests/${id}/approve`).expect(200);
+        return id;
+      };
+
+      it('prints the JWT alone on stdout, the grant on stderr', async () => {
+        const result = await cli(['creds', await approved()], { as: 'alice' });
+        expect(result.code).toBe(0);
+        const token = result.stdout.trim();
+        expect(result.stdout).toBe(`${token}\n`);
+        expect(decodeJwt(token)).toMatchObject({ sub: 'corp:alice', role: 'prod-db-admin' });
+        expect(result.stderr).toMatch(/^grant [0-9a-f-]{36}, expires .+Z \(in 1[45]m\d*s?\)\n$/);
+      });
+
+      it('--env prints the shell export line', async () => {
+        const result = await cli(['creds', await approved(), '--env'], { as: 'alice' });
+        expect(result.code).toBe(0);
+        const match = /^export COUNTERSIGN_TOKEN='([\w.-]+)'\n$/.exec(result.stdout);
+        expect(match).not.toBeNull();
+        expect(decodeJwt(match![1]).sub).toBe('corp:alice');
+      });
+
+      it('a second mint is a conflict that says the credential is shown once', async () => {
+        const id = await approved();
+        expect((await cli(['creds', id], { as: 'alice' })).code).toBe(0);
+        const again = await cli(['creds', id], { as: 'alice' });
+        expect(again.code).toBe(ExitCode.conflict);
+        expect(again.stdout).toBe('');
+        expect(again.stderr).toContain('a credential is minted once');
+      });
+    });
+
+    describe('refusals and bad input', () => {
+      it('shows the separation-of-duties refusal of an ineligible approver', async () => {
+        const id = (await createRequest(broker, 'alice')).id;
+        const own = await cli(['approve', id], { as: 'alice' });
+        expect(own.code).toBe(ExitCode.refused);
+        expect(own.stderr).toBe(
+          'countersign: the requester cannot approve its own request [self_approval]\n' +
+            '  a different eligible approver must approve it\n',
+        );
+        const asJson = await cli(['approve', id, '--json'], { as: 'alice' });
+        expect(JSON.parse(asJson.stderr)).toMatchObject({
+          error: 'separation_of_duties',
+          reason: 'self_approval',
+          exitCode: ExitCode.refused,
+        });
+        expect(asJson.stdout).toBe('');
+      });
+
+      it('rejects an unknown role with the broker field message (exit 2)', async () => {
+        const result = await cli(['request', 'no-such-role', '--reason', 'x'], { as: 'alice' });
+        expect(result.code).toBe(ExitCode.usage);
+        expect(result.stderr).toContain('role: no such role');
+      });
+
+      it('rejects a malformed duration before calling, and one over the maximum after', async () => {
+        const malformed = await cli(['request', 'prod-db-admin', '--for', '10x'], { as: 'alice' });
+        expect(malformed.code).toBe(ExitCode.usage);
+        expect(malformed.stderr).toContain('expected a duration such as 30m, 1h, 90s or PT15M');
+        const tooLong = await cli(['request', 'prod-db-admin', '--for', '2h', '--reason', 'x'], {
+          as: 'alice',
+        });
+        expect(tooLong.code).toBe(ExitCode.usage);
+        expect(tooLong.stderr).toMatch(/duration/);
+      });
+
+      it('rejects unknown options and missing arguments (exit 2)', async () => {
+        const unknown = await cli(['ls', '--colour'], { as: 'alice' });
+        expect(unknown.code).toBe(ExitCode.usage);
+        expect(unknown.stderr).toContain("unknown option '--colour'");
+        const missing = await cli(['show'], { as: 'alice' });
+        expect(missing.code).toBe(ExitCode.usage);
+        expect(missing.stderr).toContain("missing required argument 'id'");
+        const noReason = await cli(['deny', '0192e1d4-1111-4111-8111-111111111111', '--json'], {
+          as: 'bob',
+        });
+        expect(noReason.code).toBe(ExitCode.usage);
+        expect(JSON.parse(noReason.stderr)).toMatchObject({ error: 'usage' });
+        const badCommand = await cli(['aprove'], { as: 'bob' });
+        expect(badCommand.code).toBe(ExitCode.usage);
+        expect(badCommand.stderr).toContain('Did you mean approve?');
+      });
+
+      it('tells a malformed id (exit 2) from one that names nothing visible (exit 5)', async () => {
+        const malformed = await cli(['show', 'abc'], { as: 'alice' });
+        expect(malformed.code).toBe(ExitCode.usage);
+        expect(malformed.stderr).toContain('ids are UUIDs');
+        const unknown = await cli(['show', '0192e1d4-1111-4111-8111-111111111111'], {
+          as: 'alice',
+        });
+        expect(unknown.code).toBe(ExitCode.notFound);
+        expect(unknown.stderr).toContain('`countersign ls`');
+        const hidden = (await createRequest(broker, 'alice')).id;
+        expect((await cli(['show', hidden], { as: 'mallory' })).code).toBe(ExitCode.notFound);
+      });
+
+      it('says how to sign in, and never prints a refused token', async () => {
+        const none = await cli(['ls']);
+        expect(none.code).toBe(ExitCode.unauthenticated);
+        expect(none.stderr).toContain('run `countersign login` or set COUNTERSIGN_TOKEN');
+        const stray = await issuer.token('alice', { unknownKey: true });
+        const refused = await cli(['ls'], { env: { COUNTERSIGN_TOKEN: stray } });
+        expect(refused.code).toBe(ExitCode.unauthenticated);
+        expect(refused.stderr).toContain('COUNTERSIGN_TOKEN is expired or not from an issuer');
+        expect(refused.stderr + refused.stdout).not.toContain(stray.split('.')[2]);
+      });
+
+      it('names the URL it could not reach (exit 7)', async () => {
+        const closed = createServer();
+        await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+        const { port } = closed.address() as AddressInfo;
+        await new Promise<void>((resolve) => closed.close(() => resolve()));
+        const nowhere = `http://127.0.0.1:${port}`;
+        const result = await cli(['ls', '--url', nowhere], { as: 'alice' });
+        expect(result.code).toBe(ExitCode.unavailable);
+        expect(result.stderr).toContain(`cannot reach the broker at ${nowhere} (ECONNREFUSED)`);
+        expect(result.stderr).toContain('--url or COUNTERSIGN_URL');
+      });
+
+      it('says where to go for what the API does not offer', async () => {
+        const rotate = await cli(['keys', 'rotate'], { as: 'dave' });
+        expect(rotate.code).toBe(ExitCode.error);
+        expect(rotate.stderr).toContain('npm run keys:rotate');
+        expect((await cli(['roles'], { as: 'alice' })).stderr).toContain('policy.roles');
+      });
+    });
+
+    it('follows list cursors up to --limit and reports the next cursor', async () => {
+      const pager = async () => broker.token('pager', ['engineering']);
+      const auth = `Bearer ${await pager()}`;
+      for (let start = 0; start < 203; start += 25) {
+        await Promise.all(
+          Array.from({ length: Math.min(25, 203 - start) }, () =>
+            broker.http
+              .post('/v1/requests')
+              .set('authorization', auth)
+              .send({ role: 'quick' })
+              .expect(201),
+          ),
+        );
+      }
+      const env = { COUNTERSIGN_TOKEN: await pager() };
+      const bounded = await cli(['ls', '--mine', '--limit', '202', '--json'], { env });
+      expect(bounded.json().items).toHaveLength(202);
+      expect(typeof bounded.json().nextCursor).toBe('string');
+      const all = await cli(['ls', '--mine', '--limit', '1000', '--json'], { env });
+      expect(all.json().items).toHaveLength(203);
+      expect(new Set(all.json().items.map((item) => item.id)).size).toBe(203);
+      expect(all.json().nextCursor).toBeUndefined();
+      const human = await cli(['ls', '--mine', '--limit', '5'], { env });
+      expect(human.stderr).toBe('(first 5 shown; more with --limit)\n');
+    });
+
+    describe('login', () => {
+      it('--token stores the token in a 0600 file under a 0700 directory, keyed by URL', async () => {
+        const home = await mkdtemp(join(tmpdir(), 'countersign-login-'));
+        try {
+          const env = { XDG_CONFIG_HOME: home };
+          const token = await broker.token('alice');
+          const result = await cli(['login', '--token', token], { env });
+          expect(result.code).toBe(0);
+          expect(result.stdout).toMatch(/^signed in to http:\/\/127\.0\.0\.1:\d+ as alice until /);
+          expect(result.stdout + result.stderr).not.toContain(token);
+          const file = join(home, 'countersign', 'credentials.json');
+          expect((await stat(file)).mode & 0o777).toBe(0o600);
+          expect((await stat(join(home, 'countersign'))).mode & 0o777).toBe(0o700);
+          const stored = JSON.parse(await readFile(file, 'utf8'));
+          expect(stored.brokers[url]).toMatchObject({ token, method: 'token' });
+
+          // The stored login is used when COUNTERSIGN_TOKEN is absent.
+          const who = await cli(['whoami', '--json'], { env });
+          expect(who.json()).toMatchObject({ source: 'store', subject: 'alice', accepted: true });
+
+          const out = await cli(['logout', '--json'], { env });
+          expect(out.json()).toEqual({ url, removed: true });
+          expect((await cli(['ls'], { env })).code).toBe(ExitCode.unauthenticated);
+        } finally {
+          await rm(home, { recursive: true, force: true });
+        }
+      });
+
+      it('reads a piped token, and stores nothing the broker refuses', async () => {
+        const home = await mkdtemp(join(tmpdir(), 'countersign-login-'));
+        try {
+          const env = { XDG_CONFIG_HOME: home };
+          const piped = await cli(['login', '--json'], {
+            env,
+            stdin: `${await broker.token('bob')}\n`,
+          });
+          expect(piped.json()).toMatchObject({ url, method: 'token', subject: 'bob' });
+          const stray = await issuer.token('mallory', { unknownKey: true });
+          const refused = await cli(['login', '--token', stray], { env });
+          expect(refused.code).toBe(ExitCode.unauthenticated);
+          expect(refused.stderr).toContain('refused this token; nothing was stored');
+          const stored = JSON.parse(
+            await readFile(join(home, 'countersign', 'credentials.json'), 'utf8'),
+          );
+          expect(decodeJwt(stored.brokers[url].token).sub).toBe('bob');
+        } finally {
+          await rm(home, { recursive: true, force: true });
+        }
+      });
+
+      it('--demo explains that this broker does not run the demo config', async () => {
+        const result = await cli(['login', '--demo', 'alice']);
+        expect(result.code).toBe(ExitCode.notFound);
+        expect(result.stderr).toContain('no demo user "alice"');
+      });
+    });
+
+    describe('the built bin', () => {
+      beforeAll(async () => {
+        // Only the CLI: it imports nothing from the server, and others may be mid-edit there.
+        await exec(
+          'npx',
+          ['swc', 'apps/cli', '-d', 'dist', '--ignore', '**/*.spec.ts', '--quiet'],
+          {
+            cwd: ROOT,
+          },
+        );
+      }, 60_000);
+
+      const spawn = async (args: string[], env: Record<string, string>) => {
+        try {
+          const { stdout, stderr } = await exec('node', [BIN, ...args], {
+            env: {
+              PATH: process.env.PATH!,
+              XDG_CONFIG_HOME: configHome,
+              COUNTERSIGN_URL: url,
+              ...env,
+            },
+          });
+          return { code: 0, stdout, stderr };
+        } catch (error) {
+          const failed = error as { code: number; stdout: string; stderr: string };
+          return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr };
+        }
+      };
+
+      it('keeps its shebang and answers ls --json with exit 0', async () => {
+        expect((await readFile(BIN, 'utf8')).split('\n')[0]).toBe('#!/usr/bin/env node');
+        const id = (await createRequest(broker, 'alice')).id;
+        const result = await spawn(['ls', '--json'], {
+          COUNTERSIGN_TOKEN: await broker.token('alice'),
+        });
+        expect(result.code).toBe(0);
+        expect((JSON.parse(result.stdout) as JsonDoc).items.map((item) => item.id)).toContain(id);
+      });
+
+      it('exits with the documented codes: usage, refused, denied while waiting', async () => {
+        const alice = { COUNTERSIGN_TOKEN: await broker.token('alice') };
+        expect((await spawn(['ls', '--nope'], alice)).code).toBe(ExitCode.usage);
+        const id = (await createRequest(broker, 'alice')).id;
+        const own = await spawn(['approve', id], alice);
+        expect(own.code).toBe(ExitCode.refused);
+        expect(own.stderr).toContain('[self_approval]');
+
+        const waiting = spawn(['request', 'quick', '--wait', '--interval', '1s', '--json'], {
+          COUNTERSIGN_TOKEN: await broker.token('waiter', ['engineering']),
+        });
+        const pending = await pendingFor('waiter');
+        await (await as(broker, 'bob')).post(`/v1/requests/${pending}/deny`, { reason: 'no' });
+        const denied = await waiting;
+        expect(denied.code).toBe(ExitCode.denied);
+        expect(JSON.parse(denied.stdout)).toMatchObject({ id: pending, status: 'denied' });
+      });
+    });
+  },
+);
