@@ -3,6 +3,7 @@ import {
   Controller,
   Get,
   Header,
+  HttpCode,
   Inject,
   Param,
   Post,
@@ -123,6 +124,7 @@ export class RequestPagesController {
   }
 
   @Post('auth/logout')
+  @HttpCode(200)
   @Header('Content-Type', HTML)
   async logout(
     @CurrentSession() session: WebSession,

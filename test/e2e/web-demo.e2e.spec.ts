@@ -1,0 +1,128 @@
+import type { INestApplication } from '@nestjs/common';
+import request from 'supertest';
+import type TestAgent from 'supertest/lib/agent.js';
+import { demoConfigYaml, parseConfig } from '#config';
+import { createBroker } from '../../apps/broker/src/bootstrap.js';
+import { freePort } from '../support/browser.js';
+import type { FreshDatabase } from '../support/databases.js';
+import { DATABASE_KINDS, freshDatabase } from '../support/databases.js';
+
+const field = (page: string, name: string): string => {
+  const match = new RegExp(`name="${name}" value="([^"]+)"`).exec(page);
+  if (!match) throw new Error(`no ${name} on the page`);
+  return match[1];
+};
+const cookieFrom = (response: request.Response, name: string): string => {
+  const line = ([] as string[])
+    .concat(response.headers['set-cookie'] ?? [])
+    .find((c) => c.startsWith(`${name}=`));
+  if (!line) throw new Error(`no ${name} cookie`);
+  return line.split(';')[0];
+};
+
+/** The newcomer's web path (API.md §6): pick a demo user, no identity provider needed. */
+describe.each(DATABASE_KINDS)('demo sign-in on %s', (kind) => {
+  let app: INestApplication;
+  let database: FreshDatabase;
+  let base: string;
+  let http: TestAgent;
+
+  beforeAll(async () => {
+    const port = await freePort();
+    base = `http://127.0.0.1:${port}`;
+    database = await freshDatabase(kind);
+    const config = parseConfig(
+      demoConfigYaml(),
+      { DATABASE_URL: database.url, PORT: String(port), PUBLIC_URL: base },
+      { demo: true },
+    );
+    app = await createBroker(config, { logLevel: 'silent', backgroundJobs: false });
+    await app.listen(port, '127.0.0.1');
+    http = request(app.getHttpServer());
+  });
+
+  afterAll(async () => {
+    await app.close();
+    await database.drop();
+  });
+
+  async function signIn(user: string, returnTo = '/requests') {
+    const chooser = await http.get(`/auth/demo?returnTo=${encodeURIComponent(returnTo)}`);
+    expect(chooser.status).toBe(200);
+    const login = cookieFrom(chooser, 'cs_login');
+    const signedIn = await http
+      .post('/auth/demo')
+      .set('cookie', login)
+      .type('form')
+      .send({ csrf: field(chooser.text, 'csrf'), user });
+    expect(signedIn.status).toBe(303);
+    return { cookie: cookieFrom(signedIn, 'cs_session'), location: signedIn.headers.location };
+  }
+
+  it('lists the demo users and signs one in as the API would name them', async () => {
+    const chooser = await http.get('/auth/demo').expect(200);
+    for (const user of ['alice', 'bob', 'carol', 'dave', 'mallory'])
+      expect(chooser.text).toContain(`Sign in as ${user}`);
+    const { cookie, location } = await signIn('dave', '/admin');
+    expect(location).toBe('/admin');
+    const admin = await http.get('/admin').set('cookie', cookie).expect(200);
+    expect(admin.text).toContain('demo:dave');
+  });
+
+  it('refuses a sign-in without the form token of its own pending login (403)', async () => {
+    const chooser = await http.get('/auth/demo').expect(200);
+    const login = cookieFrom(chooser, 'cs_login');
+    const other = await http.get('/auth/demo').expect(200);
+    for (const [cookie, csrf] of [
+      [login, 'forged'],
+      [login, field(other.text, 'csrf')],
+      ['', field(chooser.text, 'csrf')],
+    ]) {
+      const response = await http
+        .post('/auth/demo')
+        .set('cookie', cookie)
+        .type('form')
+        .send({ csrf, user: 'dave' });
+      expect(response.status).toBe(403);
+      expect(response.headers['set-cookie'] ?? []).not.toContainEqual(
+        expect.stringMatching(/^cs_session=[^;]/),
+      );
+    }
+  });
+
+  it('sends a signed-out GET to the demo sign-in, and approves through the page', async () => {
+    const token = async (user: string) =>
+      (await (await fetch(`${base}/demo/token/${user}`)).text()).trim();
+    const created = await fetch(`${base}/v1/requests`, {
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${await token('alice')}`,
+        'content-type': 'application/json',
+      },
+      body: JSON.stringify({ role: 'prod-db-admin', justification: 'demo' }),
+    });
+    const { id } = (await created.json()) as { id: string };
+    const bounced = await http.get(`/requests/${id}`).expect(303);
+    expect(bounced.headers.location).toBe(
+      `/auth/demo?returnTo=${encodeURIComponent(`/requests/${id}`)}`,
+    );
+    const bob = await signIn('bob', `/requests/${id}`);
+    expect(bob.location).toBe(`/requests/${id}`);
+    const page = await http.get(`/requests/${id}`).set('cookie', bob.cookie).expect(200);
+    await http
+      .post(`/requests/${id}/approve`)
+      .set('cookie', bob.cookie)
+      .type('form')
+      .send({ csrf: field(page.text, 'csrf') })
+      .expect(303);
+    const view = await fetch(`${base}/v1/requests/${id}`, {
+      headers: { authorization: `Bearer ${await token('alice')}` },
+    });
+    expect(await view.json()).toMatchObject({ status: 'approved' });
+  });
+
+  it('has no OpenID Connect sign-in without auth.web', async () => {
+    await http.get('/auth/login').expect(404);
+    await http.get('/auth/callback?code=x&state=y').expect(404);
+  });
+});
