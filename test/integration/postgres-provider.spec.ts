@@ -6,7 +6,7 @@ import { createConnection, createServer } from 'node:net';
 import { promisify } from 'node:util';
 import pg from 'pg';
 import type { PostgresProvider } from '#access';
-import { ProviderReconciler, ProviderRegistry } from '#access';
+import { ProviderReconciler, ProviderRegistry, scramVerifierWith } from '#access';
 import { FixedClock } from '#domain';
 import { GrantRow, UnitOfWork } from '#persistence';
 import { auditTrail } from '../support/audit.js';
@@ -279,6 +279,20 @@ describe('the postgres provider, through the broker on PostgreSQL', () => {
     expect(events.find((e) => e.type === 'credential.issued')?.data).toMatchObject({
       provider: 'postgres',
     });
+  });
+
+  it('stores a SCRAM verifier equal to the one PostgreSQL computes for the same password', async () => {
+    const name = `${PREFIX}scram_check`;
+    const password = 'Zx9_-correct-horse';
+    await admin(`CREATE ROLE ${name} PASSWORD ${pg.escapeLiteral(password)}`);
+    const [row] = await admin<{ rolpassword: string }>(
+      'SELECT rolpassword FROM pg_authid WHERE rolname = $1',
+      [name],
+    );
+    const [, iterations, salt] = /^SCRAM-SHA-256\$(\d+):([^$]+)\$/.exec(row.rolpassword)!;
+    expect(scramVerifierWith(password, Buffer.from(salt, 'base64'), Number(iterations))).toBe(
+      row.rolpassword,
+    );
   });
 
   const psql = spawnSync('psql', ['--version']).status === 0;

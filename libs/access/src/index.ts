@@ -1,6 +1,7 @@
 export * from './cancel-request.js';
 export * from './create-request.js';
 export * from './decide-request.js';
+export * from './evidence.js';
 export * from './expire-requests.js';
 export * from './introspect.js';
 export * from './mint-credential.js';
@@ -21,6 +22,7 @@ export * from './providers/login-role-name.js';
 export * from './providers/postgres-provider.js';
 export * from './providers/provider-registry.js';
 export * from './providers/reconcile-providers.js';
+export * from './providers/scram-verifier.js';
 export * from './providers/webhook-provider.js';
 export * from './providers/webhook-signature.js';
 export * from './revocation/end-grants.js';

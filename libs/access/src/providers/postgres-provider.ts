@@ -5,6 +5,7 @@ import type { GrantRow } from '#persistence';
 import type { CredentialProvider, IssuedCredential, LiveAccess } from './credential-provider.js';
 import { ProviderError } from './credential-provider.js';
 import { grantIdOf, loginRoleName } from './login-role-name.js';
+import { scramVerifier } from './scram-verifier.js';
 
 export type PostgresSettings = Extract<ProviderDefinition, { type: 'postgres' }>;
 
@@ -64,7 +65,7 @@ export class PostgresProvider implements CredentialProvider {
       const exists = await client.query('SELECT 1 FROM pg_roles WHERE rolname = $1', [username]);
       const verb = exists.rowCount === 0 ? 'CREATE' : 'ALTER';
       await client.query(
-        `${verb} ROLE ${role} WITH LOGIN INHERIT PASSWORD ${escapeLiteral(password)}
+        `${verb} ROLE ${role} WITH LOGIN INHERIT PASSWORD ${escapeLiteral(scramVerifier(password))}
            VALID UNTIL ${escapeLiteral(grant.expiresAt.toISOString())}`,
       );
       await client.query(`COMMENT ON ROLE ${role} IS ${escapeLiteral(JSON.stringify(note))}`);
