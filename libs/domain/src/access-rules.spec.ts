@@ -420,10 +420,19 @@ describe('checkMint', () => {
       'separation_of_duties/approver_linked',
     ],
     [
-      'the recipient is linked to an approver (identity)',
+      // A non-human approver never counts, whatever the mode, so only a person's approval would.
+      'the recipient is linked to a non-human approver (identity)',
       {
         mode: 'identity',
         request: { recipient: ALICE_BOT, approvals: [approval(ALICE_BOT2, ['sre-leads'])] },
+      },
+      'not_eligible/approver_not_eligible',
+    ],
+    [
+      'the recipient is linked to a human approver (identity)',
+      {
+        mode: 'identity',
+        request: { recipient: ALICE_BOT, approvals: [approval(ALICE_PARTNER, ['sre-leads'])] },
       },
       null,
     ],

@@ -56,12 +56,7 @@ export function checkApprover(
   request: OpenRequest,
   approver: Principal,
 ): Decision {
-  const separation = checkApproverSeparation(
-    context.policy.separation,
-    context.graph,
-    request,
-    approver.id,
-  );
+  const separation = checkApproverSeparation(context.policy, context.graph, request, approver.id);
   if (!separation.allowed) return separation;
   if (!isEligibleApprover(role, approver)) {
     return deny('approvers', 'not_eligible', 'not_an_approver', `not an approver of ${role.name}`);

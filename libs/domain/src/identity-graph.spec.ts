@@ -172,3 +172,67 @@ describe('IdentityGraph.empty', () => {
     expect(empty.owns(a, b)).toBe(false);
   });
 });
+
+describe('IdentityGraph with service-account owners', () => {
+  // Config: alice-agent is owned by the service account alice-sa; the database: alice owns alice-sa.
+  const merged = IdentityGraph.build({
+    'corp:alice-agent': 'local:alice-sa',
+    'local:alice-sa': ALICE,
+    'local:bob-sa': BOB,
+  });
+
+  it.each<[string, string, string, boolean]>([
+    ['owns through the service account', 'owns', 'corp:alice-agent', true],
+    ['links the agent to its owner', 'linked', 'corp:alice-agent', true],
+    ['owns the service account', 'owns', 'local:alice-sa', true],
+    ['not another owner’s account', 'owns', 'local:bob-sa', false],
+    ['not linked to another owner’s account', 'linked', 'local:bob-sa', false],
+  ])('%s', (_case, relation, other, expected) => {
+    const result = relation === 'owns' ? merged.owns(ALICE, other) : merged.linked(ALICE, other);
+    expect(result).toBe(expected);
+  });
+
+  it('links the agent and the service account as sharing alice', () => {
+    expect(merged.linked('corp:alice-agent', 'local:alice-sa')).toBe(true);
+  });
+});
+
+describe('IdentityGraph.isNonHuman', () => {
+  it.each<[string, string, boolean]>([
+    ['a person', ALICE, false],
+    ['an alias of a person', ALICE_PARTNER, false],
+    ['an unknown principal of an issuer', 'corp:x', false],
+    ['an owned principal', DEPLOYER, true],
+    ['an owned principal through a chain', SUB_AGENT, true],
+    ['an unowned alias of an owned principal', DEPLOYER_SPIFFE, true],
+    ['a workload without owner', 'spiffe:spiffe://example.org/w', true],
+    ['a service account', 'local:ci', true],
+  ])('%s: %p is %p', (_case, id, expected) => {
+    expect(graph.isNonHuman(id)).toBe(expected);
+  });
+
+  it('counts a person aliased to a workload as non-human (fail closed)', () => {
+    const odd = IdentityGraph.build({}, [['corp:pat', 'spiffe:spiffe://example.org/pat']]);
+    expect(odd.isNonHuman('corp:pat')).toBe(true);
+  });
+});
+
+describe('OwnershipCycleError', () => {
+  it('names the cycle, from the principal back to itself', () => {
+    const build = () =>
+      IdentityGraph.build({ 'corp:x': 'corp:a', 'corp:a': 'corp:b', 'corp:b': 'corp:a' });
+    expect(build).toThrow('ownership cycle: corp:a -> corp:b -> corp:a');
+  });
+
+  it('names a cycle closed through a service account', () => {
+    const build = () =>
+      IdentityGraph.build({
+        'local:alice-sa': ALICE,
+        [ALICE]: 'corp:alice-agent',
+        'corp:alice-agent': 'local:alice-sa',
+      });
+    expect(build).toThrow(
+      'ownership cycle: local:alice-sa -> corp:alice -> corp:alice-agent -> local:alice-sa',
+    );
+  });
+});

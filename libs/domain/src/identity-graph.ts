@@ -1,3 +1,5 @@
+import { principalKind } from './principal.js';
+
 /**
  * Who is linked to whom through aliases and ownership (API.md §2 rule 4).
  *
@@ -5,9 +7,14 @@
  * "reach" is that class plus the classes of every owner up its chain. Two distinct principals are
  * linked when their reaches meet: one owns the other (the owner's class is in the other's reach),
  * they share an owner (a common class), or they are aliases (the same class).
+ *
+ * Owners come from the config's `owners` and from service accounts (each owned by a person); the
+ * caller merges both before building.
  */
 export class IdentityGraph {
   private readonly aliasClass: ReadonlyMap<string, string>;
+  /** Alias class -> its members, for classes of more than one id. */
+  private readonly members = new Map<string, string[]>();
   /** Alias class -> the alias classes of its declared owners (several when its aliases differ). */
   private readonly ownerClasses = new Map<string, Set<string>>();
 
@@ -16,6 +23,8 @@ export class IdentityGraph {
     aliases: readonly (readonly string[])[],
   ) {
     this.aliasClass = IdentityGraph.aliasClasses(aliases);
+    for (const [id, cls] of this.aliasClass)
+      this.members.set(cls, [...(this.members.get(cls) ?? []), id]);
     for (const [nhi, owner] of owners) {
       const cls = this.classOf(nhi);
       const set = this.ownerClasses.get(cls) ?? new Set<string>();
@@ -55,17 +64,22 @@ export class IdentityGraph {
     return this.aliasClass.get(id) ?? id;
   }
 
+  private membersOf(cls: string): string[] {
+    return this.members.get(cls) ?? [cls];
+  }
+
   /** The alias classes of a principal and of every owner up its chains. */
   reach(id: string): Set<string> {
     const seen = new Set<string>();
-    const path = new Set<string>();
+    const path: string[] = [];
     const visit = (cls: string): void => {
-      if (path.has(cls)) throw new OwnershipCycleError(id);
+      const loopsAt = path.indexOf(cls);
+      if (loopsAt >= 0) throw new OwnershipCycleError([...path.slice(loopsAt), cls]);
       if (seen.has(cls)) return;
       seen.add(cls);
-      path.add(cls);
+      path.push(cls);
       for (const owner of this.ownerClasses.get(cls) ?? []) visit(owner);
-      path.delete(cls);
+      path.pop();
     };
     visit(this.classOf(id));
     return seen;
@@ -85,11 +99,22 @@ export class IdentityGraph {
     if (ownerClass === this.classOf(nhi)) return false;
     return this.reach(nhi).has(ownerClass);
   }
+
+  /**
+   * Non-human: it has an owner, or it is a workload (`spiffe:`) or a service account (`local:`),
+   * under any of its aliases. Everyone else counts as a person.
+   */
+  isNonHuman(id: string): boolean {
+    const cls = this.classOf(id);
+    if ((this.ownerClasses.get(cls)?.size ?? 0) > 0) return true;
+    return this.membersOf(cls).some((member) => principalKind(member) !== 'issuer');
+  }
 }
 
 export class OwnershipCycleError extends Error {
-  constructor(readonly principal: string) {
-    super(`ownership cycle through ${principal}`);
+  /** `cycle` runs from a principal through its owners back to itself. */
+  constructor(readonly cycle: readonly string[]) {
+    super(`ownership cycle: ${cycle.join(' -> ')}`);
     this.name = 'OwnershipCycleError';
   }
 }

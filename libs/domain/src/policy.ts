@@ -50,6 +50,11 @@ export interface PolicyDefinition {
   readonly separation: SeparationMode;
   readonly admins: Selector;
   readonly roles: readonly RoleDefinition[];
+  /**
+   * Non-human principals allowed to approve, each only where it shares no owner with the
+   * requester or the recipient (docs/identity.md). Absent or empty: no non-human ever approves.
+   */
+  readonly approverBots?: readonly string[];
 }
 
 export function findRole(policy: PolicyDefinition, name: string): RoleDefinition | undefined {

@@ -1,5 +1,5 @@
 import type { Principal, Selector } from './principal.js';
-import { matchesSelector } from './principal.js';
+import { matchesSelector, parseSpiffeId, principalKind } from './principal.js';
 
 const p = (id: string, ...groups: string[]): Principal => ({ id, groups });
 
@@ -20,5 +20,43 @@ describe('matchesSelector', () => {
     [{ principals: ['corp:alice'], groups: ['sre'] }, p('corp:bob', 'dev'), false],
   ])('%#: %p matches %p: %p', (selector, principal, expected) => {
     expect(matchesSelector(selector, principal)).toBe(expected);
+  });
+});
+
+describe('parseSpiffeId', () => {
+  it.each<[string, { trustDomain: string; path: string } | undefined]>([
+    [
+      'spiffe://example.org/ns/ci/sa/deployer',
+      { trustDomain: 'example.org', path: '/ns/ci/sa/deployer' },
+    ],
+    ['spiffe://prod-1.example_org/w', { trustDomain: 'prod-1.example_org', path: '/w' }],
+    ['spiffe://example.org', undefined], // a trust domain names no workload
+    ['spiffe://example.org/', undefined],
+    ['spiffe://example.org/a/', undefined],
+    ['spiffe://example.org//a', undefined],
+    ['spiffe://example.org/a/../b', undefined],
+    ['spiffe://example.org/./a', undefined],
+    ['spiffe://Example.org/a', undefined],
+    ['spiffe://example.org:443/a', undefined],
+    ['spiffe://user@example.org/a', undefined],
+    ['spiffe://example.org/a?x=1', undefined],
+    ['spiffe://example.org/a#x', undefined],
+    ['SPIFFE://example.org/a', undefined],
+    ['https://example.org/a', undefined],
+    ['spiffe:///a', undefined],
+    [`spiffe://example.org/${'a'.repeat(480)}`, undefined],
+  ])('%p -> %p', (value, expected) => {
+    expect(parseSpiffeId(value)).toEqual(expected);
+  });
+});
+
+describe('principalKind', () => {
+  it.each<[string, string]>([
+    ['corp:alice', 'issuer'],
+    ['spiffe:spiffe://example.org/w', 'workload'],
+    ['local:ci', 'service_account'],
+    ['localhost:x', 'issuer'],
+  ])('%p is %p', (id, kind) => {
+    expect(principalKind(id)).toBe(kind);
   });
 });

@@ -11,6 +11,8 @@ const ALICE_SUB = 'corp:agent-sub'; // owned by ALICE_BOT
 const BOB = 'corp:bob';
 const BOB_BOT = 'corp:svc-bob';
 const CAROL = 'corp:carol';
+const WORKLOAD = 'spiffe:spiffe://example.org/ns/ci/sa/deployer'; // no owner
+const SERVICE_ACCOUNT = 'local:ci'; // no owner known (the graph was built without it)
 // One workload under two ids, owned by alice under one and by bob under the other.
 const SHARED = 'corp:svc-shared';
 const SHARED_SPIFFE = 'spiffe:svc-shared';
@@ -62,31 +64,45 @@ describe('checkApproverSeparation', () => {
     ['strict', ALICE, SHARED, BOB, 'approver_linked'], // bob co-owns the recipient, not alice
     ['strict', ALICE, SHARED, BOB_BOT, 'approver_linked'],
     ['strict', ALICE, SHARED, SHARED_SPIFFE, 'approver_linked'], // the recipient under another id
-    // rule 4, identity: only the identities must differ
+    // rule 4, identity: only the identities of people must differ
     ['identity', ALICE, ALICE, ALICE_PARTNER, null],
-    ['identity', ALICE, ALICE, ALICE_BOT, null],
     ['identity', ALICE_BOT, ALICE_BOT, ALICE, null],
-    ['identity', ALICE_BOT, ALICE_BOT, ALICE_BOT2, null],
-    ['identity', ALICE, ALICE_BOT, ALICE_BOT2, null],
     ['identity', ALICE, SHARED, BOB, null],
+    // ...but ownership always counts for a non-human approver
+    ['identity', ALICE, ALICE, ALICE_BOT, 'approver_linked'],
+    ['identity', ALICE_BOT, ALICE_BOT, ALICE_BOT2, 'approver_linked'],
+    ['identity', ALICE, ALICE_BOT, ALICE_BOT2, 'approver_linked'],
+    // non-human principals never approve, even unlinked ones
+    ['strict', ALICE, ALICE, BOB_BOT, 'approver_non_human'],
+    ['identity', ALICE, ALICE, BOB_BOT, 'approver_non_human'],
+    ['strict', ALICE, ALICE, WORKLOAD, 'approver_non_human'],
+    ['strict', ALICE, ALICE, SERVICE_ACCOUNT, 'approver_non_human'],
+    ['strict', ALICE, ALICE, SHARED_SPIFFE, 'approver_linked'],
+    ['strict', CAROL, CAROL, SHARED, 'approver_non_human'], // owned through its alias
     // unrelated approvers
     ['strict', ALICE, ALICE, BOB, null],
     ['strict', ALICE, ALICE_BOT, BOB, null],
-    ['strict', ALICE, ALICE, BOB_BOT, null],
     ['strict', BOB, BOB_BOT, CAROL, null],
     ['identity', ALICE, ALICE, BOB, null],
   ])(
     '%s: requester %p, recipient %p, approver %p -> %p',
     (mode, requester, recipient, approver, expected) => {
       expect(
-        outcome(checkApproverSeparation(mode, graph, { requester, recipient }, approver)),
+        outcome(
+          checkApproverSeparation({ separation: mode }, graph, { requester, recipient }, approver),
+        ),
       ).toBe(expected);
     },
   );
 
   it('allows with the rule name "separation"', () => {
     expect(
-      checkApproverSeparation('strict', graph, { requester: ALICE, recipient: ALICE }, BOB),
+      checkApproverSeparation(
+        { separation: 'strict' },
+        graph,
+        { requester: ALICE, recipient: ALICE },
+        BOB,
+      ),
     ).toEqual({ allowed: true, rule: 'separation' });
   });
 });
@@ -117,5 +133,61 @@ describe('checkRecipientSeparation', () => {
     ['identity', ALICE, [BOB], null],
   ])('%s: recipient %p, approvers %p -> %p', (mode, recipient, approvers, expected) => {
     expect(outcome(checkRecipientSeparation(mode, graph, recipient, approvers))).toBe(expected);
+  });
+});
+
+describe('checkApproverSeparation with policy.approverBots', () => {
+  // release-bot is owned by bob; the SPIFFE workload by carol; alice-sa (a service account) by
+  // alice, and alice-agent through alice-sa.
+  const RELEASE_BOT = 'corp:release-bot';
+  const CAROL_WORKLOAD = 'spiffe:spiffe://example.org/release';
+  const ALICE_SA = 'local:alice-sa';
+  const ALICE_AGENT = 'corp:alice-agent';
+  const bots = IdentityGraph.build({
+    [RELEASE_BOT]: BOB,
+    [CAROL_WORKLOAD]: CAROL,
+    [ALICE_SA]: ALICE,
+    [ALICE_AGENT]: ALICE_SA,
+    [BOB_BOT]: BOB,
+  });
+  const approverBots = [RELEASE_BOT, CAROL_WORKLOAD, ALICE_AGENT];
+
+  it.each<[SeparationMode, string, string, string, string | null]>([
+    ['strict', ALICE, ALICE, RELEASE_BOT, null], // a named bot with no owner in common
+    ['identity', ALICE, ALICE, RELEASE_BOT, null],
+    ['strict', ALICE, ALICE, CAROL_WORKLOAD, null],
+    ['strict', BOB, BOB, RELEASE_BOT, 'approver_linked'], // its owner's request
+    ['identity', BOB, BOB, RELEASE_BOT, 'approver_linked'], // whatever the mode
+    ['strict', BOB_BOT, BOB_BOT, RELEASE_BOT, 'approver_linked'], // a shared owner
+    ['identity', ALICE, BOB_BOT, RELEASE_BOT, 'approver_linked'], // the recipient's owner
+    ['strict', ALICE, ALICE, ALICE_AGENT, 'approver_linked'], // alice's through a service account
+    ['identity', ALICE, ALICE, ALICE_AGENT, 'approver_linked'],
+    ['strict', CAROL, CAROL, ALICE_AGENT, null],
+    ['strict', CAROL, CAROL, BOB_BOT, 'approver_non_human'], // not named
+    ['strict', CAROL, CAROL, ALICE_SA, 'approver_non_human'],
+  ])(
+    '%s: requester %p, recipient %p, approver %p -> %p',
+    (separation, requester, recipient, approver, expected) => {
+      expect(
+        outcome(
+          checkApproverSeparation(
+            { separation, approverBots },
+            bots,
+            { requester, recipient },
+            approver,
+          ),
+        ),
+      ).toBe(expected);
+    },
+  );
+
+  it('lets no bot approve when the list is absent', () => {
+    const decision = checkApproverSeparation(
+      { separation: 'strict' },
+      bots,
+      { requester: ALICE, recipient: ALICE },
+      RELEASE_BOT,
+    );
+    expect(outcome(decision)).toBe('approver_non_human');
   });
 });

@@ -1,6 +1,7 @@
 import type { Decision } from './decision.js';
 import { allow, deny } from './decision.js';
 import type { IdentityGraph } from './identity-graph.js';
+import type { PolicyDefinition } from './policy.js';
 import type { SeparationMode } from './policy.js';
 
 /** The parties of a request that an approver must be distinct from. */
@@ -14,10 +15,14 @@ const sod = (reason: string, message: string): Decision =>
 
 /**
  * Separation of duties for one approver (API.md §2 rules 1, 2 and 4), in the order a reader
- * would check them: the requester itself, the recipient itself, then anyone linked to either.
+ * would check them: the requester itself, the recipient itself, anyone linked to either, then
+ * anyone who is not a person. Non-human principals never approve (docs/identity.md): whoever
+ * controls one could approve through it. A bot named in `policy.approverBots` is the one
+ * exception, and only when it shares no owner with the requester or the recipient, whatever the
+ * separation mode.
  */
 export function checkApproverSeparation(
-  mode: SeparationMode,
+  policy: Pick<PolicyDefinition, 'separation' | 'approverBots'>,
   graph: IdentityGraph,
   parties: Parties,
   approver: string,
@@ -28,13 +33,17 @@ export function checkApproverSeparation(
   if (approver === parties.recipient) {
     return sod('approver_is_recipient', 'the recipient cannot approve a request it would receive');
   }
-  if (mode === 'strict') {
+  const nonHuman = graph.isNonHuman(approver);
+  if (policy.separation === 'strict' || nonHuman) {
     if (graph.linked(approver, parties.requester) || graph.linked(approver, parties.recipient)) {
       return sod(
         'approver_linked',
         'the approver is linked to the requester or the recipient through aliases or ownership',
       );
     }
+  }
+  if (nonHuman && !(policy.approverBots ?? []).includes(approver)) {
+    return sod('approver_non_human', 'a non-human principal cannot approve');
   }
   return allow('separation');
 }
