@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { createServer as createHttpServer } from 'node:http';
 import type { Server } from 'node:http';
 import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
@@ -283,7 +284,7 @@ describe.each(['sqlite', 'postgres'] as const)(
       it('--env prints the shell export line', async () => {
         const result = await cli(['creds', await approved(), '--env'], { as: 'alice' });
         expect(result.code).toBe(0);
-        const match = /^export COUNTERSIGN_TOKEN='([\w.-]+)'\n$/.exec(result.stdout);
+        const match = /^export COUNTERSIGN_CREDENTIAL='([\w.-]+)'\n$/.exec(result.stdout);
         expect(match).not.toBeNull();
         expect(decodeJwt(match![1]).sub).toBe('corp:alice');
       });
@@ -475,6 +476,38 @@ describe.each(['sqlite', 'postgres'] as const)(
         expect(result.code).toBe(ExitCode.notFound);
         expect(result.stderr).toContain('no demo user "alice"');
       });
+
+      it('--issuer runs the OIDC device flow and stores the token it yields', async () => {
+        const idp = await FakeDeviceIdp.start(() => broker.token('alice'));
+        const home = await mkdtemp(join(tmpdir(), 'countersign-login-'));
+        try {
+          const env = { XDG_CONFIG_HOME: home };
+          const args = ['login', '--issuer', idp.url, '--client-id', 'countersign-cli'];
+          const result = await cli(args, { env });
+          expect(result.code).toBe(0);
+          expect(result.stderr).toBe(
+            `To sign in, open ${idp.url}/activate?user_code=WDJB-MJHT\n` +
+              'and check that it shows the code WDJB-MJHT\n',
+          );
+          expect(result.stdout).toMatch(/^signed in to .+ as alice until /);
+          expect(idp.polls).toBe(2); // authorization_pending once, then the token
+          expect(idp.clientIds).toEqual(['countersign-cli']);
+          expect((await cli(['whoami', '--json'], { env })).json()).toMatchObject({
+            source: 'store',
+            subject: 'alice',
+          });
+
+          const noDevice = await cli(
+            ['login', '--issuer', `${idp.url}/plain`, '--client-id', 'x'],
+            { env },
+          );
+          expect(noDevice.code).toBe(ExitCode.usage);
+          expect(noDevice.stderr).toContain('does not offer the device flow');
+        } finally {
+          await idp.close();
+          await rm(home, { recursive: true, force: true });
+        }
+      });
     });
 
     describe('the built bin', () => {
@@ -536,3 +569,78 @@ describe.each(['sqlite', 'postgres'] as const)(
     });
   },
 );
+
+/**
+ * An identity provider's device authorization endpoints (RFC 8628), as a third party the CLI
+ * talks to: discovery, device authorization, and a token endpoint that answers
+ * `authorization_pending` once. `/plain` is an issuer without the device flow.
+ */
+class FakeDeviceIdp {
+  private constructor(
+    private readonly server: Server,
+    readonly url: string,
+    private readonly seen: { polls: number; clientIds: string[] },
+  ) {}
+
+  get polls(): number {
+    return this.seen.polls;
+  }
+
+  get clientIds(): string[] {
+    return this.seen.clientIds;
+  }
+
+  static async start(token: () => Promise<string>): Promise<FakeDeviceIdp> {
+    const seen = { polls: 0, clientIds: [] as string[] };
+    const server = createHttpServer((req, res) => {
+      const base = `http://${req.headers.host}`;
+      const json = (status: number, body: object) => {
+        res.writeHead(status, { 'content-type': 'application/json' });
+        res.end(JSON.stringify(body));
+      };
+      let body = '';
+      req.on('data', (chunk: Buffer) => (body += chunk.toString()));
+      req.on('end', () => {
+        const form = new URLSearchParams(body);
+        switch (req.url ?? '') {
+          case '/.well-known/openid-configuration':
+            return json(200, {
+              issuer: base,
+              token_endpoint: `${base}/token`,
+              device_authorization_endpoint: `${base}/device`,
+            });
+          case '/plain/.well-known/openid-configuration':
+            return json(200, { issuer: `${base}/plain`, token_endpoint: `${base}/token` });
+          case '/device':
+            seen.clientIds.push(form.get('client_id') ?? '');
+            return json(200, {
+              device_code: 'device-code-1',
+              user_code: 'WDJB-MJHT',
+              verification_uri: `${base}/activate`,
+              verification_uri_complete: `${base}/activate?user_code=WDJB-MJHT`,
+              expires_in: 60,
+              interval: 1,
+            });
+          case '/token':
+            if (form.get('device_code') !== 'device-code-1') {
+              return json(400, { error: 'invalid_grant' });
+            }
+            if (++seen.polls === 1) return json(400, { error: 'authorization_pending' });
+            void token().then((accessToken) =>
+              json(200, { access_token: accessToken, token_type: 'Bearer', expires_in: 3600 }),
+            );
+            return;
+          default:
+            return json(404, { error: 'not_found' });
+        }
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    return new FakeDeviceIdp(server, `http://127.0.0.1:${port}`, seen);
+  }
+
+  async close(): Promise<void> {
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+}

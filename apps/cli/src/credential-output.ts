@@ -11,12 +11,14 @@ const POSTGRES_VARIABLES: [string, string][] = [
 
 /**
  * `creds --env`: shell exports for the credential types that have a conventional environment
- * (libpq's PG* variables, COUNTERSIGN_TOKEN for a JWT). Undefined for any other type.
+ * (libpq's PG* variables; COUNTERSIGN_CREDENTIAL for a JWT, since COUNTERSIGN_TOKEN is the CLI's
+ * own sign-in and a credential there would sign the next command in as a token the broker
+ * refuses). Undefined for any other type.
  */
 export function envExports(credential: Credential): string | undefined {
   const pairs: [string, unknown][] =
     credential.type === 'jwt'
-      ? [['COUNTERSIGN_TOKEN', credential.token]]
+      ? [['COUNTERSIGN_CREDENTIAL', credential.token]]
       : credential.type === 'postgres'
         ? POSTGRES_VARIABLES.map(([name, field]) => [name, credential[field]])
         : [];

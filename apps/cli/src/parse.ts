@@ -38,7 +38,10 @@ export function parseDurationOption(value: string): number {
 
 /** `--for`: the broker validates the duration against the role; here only its form is checked. */
 export function parseRequestDuration(value: string): string {
-  if (durationMs(value) === undefined && !/^P(\d+D)?(T(\d+H)?(\d+M)?(\d+S)?)?$/.test(value)) {
+  if (
+    durationMs(value) === undefined &&
+    !/^P(?=\d|T\d)(\d+D)?(T(?=\d)(\d+H)?(\d+M)?(\d+S)?)?$/.test(value)
+  ) {
     throw new InvalidArgumentError('expected a duration such as 30m, 1h, 90s or PT15M.');
   }
   return value;

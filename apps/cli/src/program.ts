@@ -160,7 +160,7 @@ export function buildProgram(io: CliIo, done: (outcome: Outcome) => void): Comma
     .command('creds')
     .description('mint the credential of an approved request (once) and print it')
     .argument('<id>', 'request id', parseId)
-    .option('--env', 'print shell exports (PG* for postgres, COUNTERSIGN_TOKEN for jwt)')
+    .option('--env', 'print shell exports (PG* for postgres, COUNTERSIGN_CREDENTIAL for jwt)')
     .action(act(creds));
 
   program
