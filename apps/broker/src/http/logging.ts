@@ -40,6 +40,15 @@ export class PinoLogger implements LoggerService {
   }
 }
 
+/** The sign-in callback's query carries an authorization code: it never reaches the log. */
+function withoutSignInCode(req: { url?: string; query?: unknown }) {
+  if (req.url?.startsWith('/auth/callback')) {
+    req.url = '/auth/callback';
+    delete req.query;
+  }
+  return req;
+}
+
 export function accessLog(logger: Pino): RequestHandler {
-  return pinoHttp({ logger, quietReqLogger: true });
+  return pinoHttp({ logger, quietReqLogger: true, serializers: { req: withoutSignInCode } });
 }
