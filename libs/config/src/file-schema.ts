@@ -1,3 +1,4 @@
+import { isTrustDomain } from '#domain';
 import { z } from 'zod';
 import { roleSchema } from './role-schema.js';
 import {
@@ -15,14 +16,42 @@ import {
 
 export const ISSUER_NAME = /^[a-z0-9][a-z0-9-]{0,31}$/;
 
-const issuerSchema = z.strictObject({
-  name: z.string().regex(ISSUER_NAME, `must match ${String(ISSUER_NAME)}`),
+const issuerName = z.string().regex(ISSUER_NAME, `must match ${String(ISSUER_NAME)}`);
+
+/** An identity provider of people and other principals: `kind` may be left out (the default). */
+const oidcIssuerSchema = z.strictObject({
+  kind: z.literal('oidc').default('oidc'),
+  name: issuerName,
   // Compared with a token's `iss` exactly, so kept as written.
   issuer: text,
   jwksUri: httpUrl,
   audience: text,
   groupsClaim: text.optional(),
 });
+
+/**
+ * A SPIFFE trust domain whose JWT-SVIDs name workloads (docs/identity.md): its JWT bundle is a
+ * JWKS served at `jwksUri` or kept in `bundleFile`, one of the two.
+ */
+const spiffeIssuerSchema = z
+  .strictObject({
+    kind: z.literal('spiffe'),
+    name: issuerName,
+    trustDomain: z
+      .string()
+      .refine(
+        isTrustDomain,
+        'expected a SPIFFE trust domain: lower-case letters, digits, ".", "-", "_"',
+      ),
+    jwksUri: httpUrl.optional(),
+    bundleFile: text.optional(),
+    audience: text,
+  })
+  .refine((issuer) => (issuer.jwksUri === undefined) !== (issuer.bundleFile === undefined), {
+    message: 'give exactly one of jwksUri and bundleFile',
+  });
+
+const issuerSchema = z.discriminatedUnion('kind', [oidcIssuerSchema, spiffeIssuerSchema]);
 
 const demoUserSchema = z.strictObject({
   name: text,
@@ -94,6 +123,8 @@ export const configFileSchema = z.strictObject({
   policy: z.strictObject({
     admins: selector.default({ groups: [] }),
     roles: list(roleSchema, LIMITS.roles),
+    // Non-human principals that may approve, where they share no owner with the parties.
+    approverBots: list(principalId, 100).default([]),
   }),
 });
 

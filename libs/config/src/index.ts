@@ -4,6 +4,7 @@ export type {
   DemoUser,
   IssuerConfig,
   SlackConfig,
+  SpiffeIssuerConfig,
   WebSignInConfig,
 } from './types.js';
 export { ConfigError } from './config-error.js';

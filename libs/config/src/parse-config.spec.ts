@@ -75,6 +75,7 @@ describe('parseConfig: a valid config', () => {
           audience: 'countersign',
         },
       ],
+      workloadIssuers: [],
       owners: { 'corp:svc-deployer': 'corp:alice' },
       aliases: [['corp:alice', 'partner:alice.smith']],
       directory: { 'corp:bob': ['sre-leads'] },
@@ -100,6 +101,7 @@ describe('parseConfig: a valid config', () => {
             provider: { type: 'jwt' },
           },
         ],
+        approverBots: [],
       },
     };
     expect(parseConfig(FULL_YAML, ENV)).toStrictEqual(expected);

@@ -1,5 +1,5 @@
 import { parse, YAMLError } from 'yaml';
-import type { AppConfig, WebSignInConfig } from './types.js';
+import type { AppConfig, IssuerConfig, SpiffeIssuerConfig, WebSignInConfig } from './types.js';
 import type { Env } from './env.js';
 import type { ConfigFile } from './file-schema.js';
 import { ConfigError } from './config-error.js';
@@ -43,7 +43,7 @@ export function parseConfig(yamlText: string, env: Env, opts: { demo?: boolean }
     ...(redisUrl === undefined ? {} : { redisUrl }),
     ...(encryptionKey === undefined ? {} : { encryptionKey }),
     separation: file.separation,
-    issuers: file.auth.issuers,
+    ...issuersByKind(file),
     owners: file.owners,
     aliases: file.aliases,
     directory: file.directory,
@@ -53,7 +53,12 @@ export function parseConfig(yamlText: string, env: Env, opts: { demo?: boolean }
       algorithm: file.credentials.algorithm,
     },
     revocation: file.revocation,
-    policy: { separation: file.separation, admins: file.policy.admins, roles: file.policy.roles },
+    policy: {
+      separation: file.separation,
+      admins: file.policy.admins,
+      roles: file.policy.roles,
+      approverBots: file.policy.approverBots,
+    },
     ...webSignIn(file),
     ...(file.slack === undefined
       ? {}
@@ -61,9 +66,26 @@ export function parseConfig(yamlText: string, env: Env, opts: { demo?: boolean }
   };
 }
 
+function issuersByKind(file: ConfigFile): Pick<AppConfig, 'issuers' | 'workloadIssuers'> {
+  const issuers: IssuerConfig[] = [];
+  const workloadIssuers: SpiffeIssuerConfig[] = [];
+  for (const issuer of file.auth.issuers) {
+    if (issuer.kind === 'spiffe') {
+      const { name, trustDomain, audience, jwksUri, bundleFile } = issuer;
+      const source = jwksUri === undefined ? { bundleFile } : { jwksUri };
+      workloadIssuers.push({ name, trustDomain, audience, ...source });
+    } else {
+      const { name, issuer: iss, jwksUri, audience, groupsClaim } = issuer;
+      issuers.push({ name, issuer: iss, jwksUri, audience, ...(groupsClaim && { groupsClaim }) });
+    }
+  }
+  return { issuers, workloadIssuers };
+}
+
 function webSignIn(file: ConfigFile): { web?: WebSignInConfig } {
   const web = file.auth.web;
-  const issuer = web && file.auth.issuers.find((candidate) => candidate.name === web.issuer);
+  const issuer =
+    web && issuersByKind(file).issuers.find((candidate) => candidate.name === web.issuer);
   return web && issuer ? { web: { ...web, issuer } } : {};
 }
 

@@ -1,5 +1,13 @@
 import type { Selector } from '#domain';
-import { IdentityGraph, OwnershipCycleError } from '#domain';
+import {
+  IdentityGraph,
+  OwnershipCycleError,
+  SERVICE_ACCOUNT_NAME,
+  SERVICE_ACCOUNT_PREFIX,
+  WORKLOAD_PREFIX,
+  parseSpiffeId,
+  principalKind,
+} from '#domain';
 import { ConfigError, formatPath } from './config-error.js';
 import type { ConfigFile } from './file-schema.js';
 
@@ -8,18 +16,19 @@ import type { ConfigFile } from './file-schema.js';
  * configured, each principal in at most one alias group, and no loop in the owner chains.
  */
 export function checkReferences(file: ConfigFile): void {
-  const issuers = uniqueNames(file.auth.issuers, ['auth', 'issuers']);
+  uniqueNames(file.auth.issuers, ['auth', 'issuers']);
   uniqueNames(file.policy.roles, ['policy', 'roles']);
-  const known = (id: string, path: PropertyKey[]): void => {
-    const issuer = id.slice(0, id.indexOf(':'));
-    if (!issuers.has(issuer)) {
-      throw new ConfigError(formatPath(path), `${id}: no configured issuer is named "${issuer}"`);
-    }
-  };
+  const known = knownPrincipals(file);
 
   for (const [nhi, owner] of Object.entries(file.owners)) {
     known(nhi, ['owners', nhi]);
     known(owner, ['owners', nhi]);
+    if (principalKind(nhi) === 'service_account') {
+      throw new ConfigError(
+        formatPath(['owners', nhi]),
+        `${nhi}: a service account's owner is set when it is created (POST /v1/service-accounts), not in config`,
+      );
+    }
   }
   for (const id of Object.keys(file.directory)) known(id, ['directory', id]);
   checkAliases(file.aliases, known);
@@ -32,10 +41,78 @@ export function checkReferences(file: ConfigFile): void {
     known(id, ['slack', 'users', user]);
   }
   const web = file.auth.web;
-  if (web && !issuers.has(web.issuer)) {
-    throw new ConfigError('auth.web.issuer', `no configured issuer is named "${web.issuer}"`);
+  const signInIssuer = web && file.auth.issuers.find((issuer) => issuer.name === web.issuer);
+  if (web && signInIssuer?.kind !== 'oidc') {
+    throw new ConfigError(
+      'auth.web.issuer',
+      `no configured OpenID issuer is named "${web.issuer}"`,
+    );
   }
-  checkOwnership(file);
+  const graph = checkOwnership(file);
+  file.policy.approverBots.forEach((id, i) => {
+    const path = ['policy', 'approverBots', i];
+    known(id, path);
+    if (!graph.isNonHuman(id)) {
+      throw new ConfigError(
+        formatPath(path),
+        `${id} is a person (no owner, not spiffe: or local:): only non-human principals are listed here`,
+      );
+    }
+  });
+}
+
+/**
+ * Which principal ids the config may name: `<issuer>:<sub>` of a configured OpenID issuer,
+ * `spiffe:<SPIFFE ID>` of a configured trust domain, `local:<name>` of a (possible) service
+ * account. Issuer names are checked here too: the two reserved prefixes name no OpenID issuer,
+ * and each trust domain has one issuer.
+ */
+function knownPrincipals(file: ConfigFile): Known {
+  const oidcIssuers = new Set<string>();
+  const trustDomains = new Set<string>();
+  file.auth.issuers.forEach((issuer, i) => {
+    const path = formatPath(['auth', 'issuers', i]);
+    if (
+      issuer.name === SERVICE_ACCOUNT_PREFIX ||
+      (issuer.kind === 'oidc' && issuer.name === WORKLOAD_PREFIX)
+    ) {
+      throw new ConfigError(
+        `${path}.name`,
+        `"${issuer.name}" is reserved for ${issuer.name}: principal ids`,
+      );
+    }
+    if (issuer.kind === 'oidc') {
+      oidcIssuers.add(issuer.name);
+    } else if (trustDomains.has(issuer.trustDomain)) {
+      throw new ConfigError(
+        `${path}.trustDomain`,
+        `trust domain "${issuer.trustDomain}" is configured twice`,
+      );
+    } else {
+      trustDomains.add(issuer.trustDomain);
+    }
+  });
+  return (id, path) => {
+    const prefix = id.slice(0, id.indexOf(':'));
+    const rest = id.slice(prefix.length + 1);
+    const problem = (message: string) => new ConfigError(formatPath(path), `${id}: ${message}`);
+    switch (principalKind(id)) {
+      case 'workload': {
+        const spiffeId = parseSpiffeId(rest);
+        if (!spiffeId) throw problem('not a valid SPIFFE ID after "spiffe:"');
+        if (!trustDomains.has(spiffeId.trustDomain)) {
+          throw problem(`no spiffe issuer has the trust domain "${spiffeId.trustDomain}"`);
+        }
+        return;
+      }
+      case 'service_account':
+        if (!SERVICE_ACCOUNT_NAME.test(rest)) throw problem(`not a valid service account name`);
+        return;
+      case 'issuer':
+        if (!oidcIssuers.has(prefix)) throw problem(`no configured issuer is named "${prefix}"`);
+        return;
+    }
+  };
 }
 
 function uniqueNames(items: readonly { name: string }[], path: PropertyKey[]): Set<string> {
@@ -70,9 +147,9 @@ function checkSelector(selector: Selector, path: PropertyKey[], known: Known): v
   selector.principals?.forEach((id, j) => known(id, [...path, 'principals', j]));
 }
 
-function checkOwnership(file: ConfigFile): void {
+function checkOwnership(file: ConfigFile): IdentityGraph {
   try {
-    IdentityGraph.build(file.owners, file.aliases);
+    return IdentityGraph.build(file.owners, file.aliases);
   } catch (error) {
     if (error instanceof OwnershipCycleError) throw new ConfigError('owners', error.message);
     throw error;

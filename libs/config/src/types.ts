@@ -8,6 +8,18 @@ export interface IssuerConfig {
   groupsClaim?: string;
 }
 
+/**
+ * A SPIFFE trust domain (`auth.issuers[]` with `kind: spiffe`): JWT-SVIDs whose `sub` is a SPIFFE
+ * ID of `trustDomain`, signed by a key of its JWT bundle (`jwksUri` or `bundleFile`, one of them).
+ */
+export interface SpiffeIssuerConfig {
+  name: string;
+  trustDomain: string;
+  jwksUri?: string;
+  bundleFile?: string;
+  audience: string;
+}
+
 export interface DemoUser {
   name: string;
   sub: string;
@@ -48,7 +60,10 @@ export interface AppConfig {
   /** COUNTERSIGN_ENCRYPTION_KEY: 32 bytes; required outside demo mode. */
   encryptionKey?: Buffer;
   separation: SeparationMode;
+  /** The OpenID-style issuers (no `kind`, or `kind: oidc`). */
   issuers: IssuerConfig[];
+  /** The `kind: spiffe` issuers, one per trust domain. */
+  workloadIssuers: SpiffeIssuerConfig[];
   owners: Record<string, string>;
   aliases: string[][];
   directory: Record<string, string[]>;
