@@ -5,6 +5,7 @@ import { AddGrantRevocationTracking1795915000000 } from './1795915000000-AddGran
 import { AddActiveGrantExpiryIndex1795916000000 } from './1795916000000-AddActiveGrantExpiryIndex.js';
 import { AddSlackMessages1795916987773 } from './1795916987773-AddSlackMessages.js';
 import { AddWebSessions1795920000000 } from './1795920000000-AddWebSessions.js';
+import { AddApprovalReceipts1795930000000 } from './1795930000000-AddApprovalReceipts.js';
 
 export const migrations = [
   CreateCoreTables1795911535244,
@@ -12,4 +13,5 @@ export const migrations = [
   AddActiveGrantExpiryIndex1795916000000,
   AddSlackMessages1795916987773,
   AddWebSessions1795920000000,
+  AddApprovalReceipts1795930000000,
 ];

@@ -1,10 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import type { AuditLog } from '#audit';
+import type { CredentialMinter } from '#credentials';
 import type { Clock, RoleDefinition } from '#domain';
 import { checkApprover, deny, isFullyApproved, openRequestDeadline } from '#domain';
 import type { AuthenticatedPrincipal } from '#identity';
 import type { AccessRequestRow, RequestRepository, Tx, UnitOfWork } from '#persistence';
 import { ApprovalRow, Refusal } from '#persistence';
+import { requestFacts, signApprovalReceipt } from './approval-receipts.js';
 import { auditDecision, refuse, refuseDecision } from './audit-helpers.js';
 import type { AccessObserver } from './observer.js';
 import type { PolicyState } from './policy-state.js';
@@ -23,6 +25,7 @@ export class DecideRequest {
     private readonly policy: PolicyState,
     private readonly clock: Clock,
     private readonly observer: AccessObserver,
+    private readonly minter: CredentialMinter,
   ) {}
 
   async approve(
@@ -30,6 +33,8 @@ export class DecideRequest {
     id: string,
     comment?: string,
   ): Promise<RequestView> {
+    // Loaded before the transaction, as for minting: receipts are signed inside it.
+    const signer = await this.minter.signer();
     return this.uow.run(async (tx) => {
       const checked = await this.checkedOpenRequest(tx, approver, id, 'approve');
       if (checked instanceof Refusal) return checked;
@@ -37,14 +42,17 @@ export class DecideRequest {
       const approvals = await this.requests.approvals(tx, [row.id]);
       // A principal counts once: a repeated approval (a retry, a double click) changes nothing.
       if (approvals.some((a) => a.approver === approver.id)) return toRequestView(row, approvals);
+      const at = this.clock.now();
+      const facts = requestFacts(row, this.policy.policy.separation, role);
       const approval: ApprovalRow = Object.assign(new ApprovalRow(), {
         id: randomUUID(),
         requestId: row.id,
         approver: approver.id,
         comment: comment ?? null,
-        at: this.clock.now(),
+        at,
         adminReach: this.policy.isAdmin(approver),
         tokenGroups: [...approver.tokenGroups],
+        receipt: await signApprovalReceipt(signer, this.minter.issuer, facts, approver.id, at),
       });
       await this.requests.insertApproval(tx, approval);
       await this.audit.append(tx, {

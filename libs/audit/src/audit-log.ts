@@ -79,13 +79,9 @@ export class AuditLog {
     if (tx.connection.options.type === 'postgres') {
       await tx.query('SELECT pg_advisory_xact_lock($1)', [AUDIT_APPEND_LOCK]);
     }
-    const head = await tx
-      .createQueryBuilder(AuditEventRow, 'e')
-      .orderBy('e.seq', 'DESC')
-      .limit(1)
-      .getOne();
-    let seq = head?.seq ?? 0;
-    let prevHash = head?.hash ?? GENESIS_HASH;
+    const head = await this.head(tx);
+    let seq = head.seq;
+    let prevHash = head.hash;
     const at = this.clock.now().toISOString();
     const events = inputs.map((input) => {
       seq += 1;
@@ -143,6 +139,16 @@ export class AuditLog {
         events.map((e) => e.hash),
       ],
     );
+  }
+
+  /** The newest event's position and hash (seq 0 and the genesis hash for an empty log). */
+  async head(manager: EntityManager): Promise<{ seq: number; hash: string }> {
+    const row = await manager
+      .createQueryBuilder(AuditEventRow, 'e')
+      .orderBy('e.seq', 'DESC')
+      .limit(1)
+      .getOne();
+    return { seq: row?.seq ?? 0, hash: row?.hash ?? GENESIS_HASH };
   }
 
   async list(manager: EntityManager, filter: AuditFilter): Promise<AuditEvent[]> {

@@ -1,4 +1,4 @@
-import { SignJWT } from 'jose';
+import { CompactSign, SignJWT } from 'jose';
 import type { ActiveKey, SigningKeys } from './signing-keys.js';
 
 /** What a `jwt` credential states (API.md §4). */
@@ -23,12 +23,18 @@ export interface CredentialSigner {
     now: Date,
     lifetimeSeconds: number,
   ): Promise<string>;
+  /**
+   * A compact JWS over exact bytes (approval receipts, evidence bundles). Its `typ` tells it from a
+   * credential, and it carries no `aud`, so no resource server accepts it as one.
+   */
+  signBytes(typ: string, payload: Uint8Array): Promise<string>;
 }
 
 export class CredentialMinter {
   constructor(
     private readonly keys: SigningKeys,
-    private readonly issuer: string,
+    /** `iss` of credentials, receipts and evidence. */
+    readonly issuer: string,
   ) {}
 
   /**
@@ -49,6 +55,10 @@ export class CredentialMinter {
           .setExpirationTime(iat + lifetimeSeconds)
           .sign(key.privateKey);
       },
+      signBytes: (typ, payload) =>
+        new CompactSign(payload)
+          .setProtectedHeader({ alg: key.algorithm, kid: key.kid, typ })
+          .sign(key.privateKey),
     };
   }
 

@@ -1,9 +1,10 @@
-import { Body, Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
+import { Body, Controller, Get, Header, HttpCode, Param, Post, Query } from '@nestjs/common';
 import {
   ApproverLinks,
   CancelRequest,
   CreateRequest,
   DecideRequest,
+  ExportEvidence,
   MintCredential,
   AccessQueries,
 } from '#access';
@@ -43,6 +44,7 @@ export class RequestsController {
     private readonly mintCredential: MintCredential,
     private readonly queries: AccessQueries,
     private readonly links: ApproverLinks,
+    private readonly exportEvidence: ExportEvidence,
   ) {}
 
   @Post()
@@ -72,6 +74,17 @@ export class RequestsController {
     @Param('id', requestId) id: string,
   ): Promise<RequestView> {
     return this.queries.request(principal, id).then((view) => this.links.one(principal, view));
+  }
+
+  /** The sealed evidence bundle (libs/evidence), canonical JSON: served byte for byte. */
+  @Get(':id/evidence')
+  @Header('Content-Type', 'application/json; charset=utf-8')
+  @Header('Cache-Control', 'no-store')
+  evidence(
+    @CurrentPrincipal() principal: AuthenticatedPrincipal,
+    @Param('id', requestId) id: string,
+  ): Promise<string> {
+    return this.exportEvidence.export(principal, id);
   }
 
   @Post(':id/approve')

@@ -7,6 +7,7 @@ import { AccessQueries } from '../queries.js';
 import { CancelRequest } from '../cancel-request.js';
 import { CreateRequest } from '../create-request.js';
 import { DecideRequest } from '../decide-request.js';
+import { ExportEvidence } from '../evidence.js';
 import { ExpireRequests } from '../expire-requests.js';
 import { IntrospectCredential } from '../introspect.js';
 import { MintCredential } from '../mint-credential.js';
@@ -104,7 +105,15 @@ export function coreProviders(config: AppConfig, clock: Clock): Provider[] {
     ),
     construct(
       DecideRequest,
-      [UnitOfWork, RequestRepository, RequestLoader, AuditLog, PolicyState, OBSERVER],
+      [
+        UnitOfWork,
+        RequestRepository,
+        RequestLoader,
+        AuditLog,
+        PolicyState,
+        OBSERVER,
+        CredentialMinter,
+      ],
       (
         uow: UnitOfWork,
         requests: RequestRepository,
@@ -112,7 +121,8 @@ export function coreProviders(config: AppConfig, clock: Clock): Provider[] {
         audit: AuditLog,
         policy: PolicyState,
         observer: AccessObserver,
-      ) => new DecideRequest(uow, requests, loader, audit, policy, clock, observer),
+        minter: CredentialMinter,
+      ) => new DecideRequest(uow, requests, loader, audit, policy, clock, observer, minter),
     ),
     construct(
       CancelRequest,
@@ -187,6 +197,18 @@ export function coreProviders(config: AppConfig, clock: Clock): Provider[] {
         audit: AuditLog,
         policy: PolicyState,
       ) => new AccessQueries(uow, requests, grants, audit, policy, clock),
+    ),
+    construct(
+      ExportEvidence,
+      [UnitOfWork, RequestRepository, GrantRepository, AuditLog, PolicyState, CredentialMinter],
+      (
+        uow: UnitOfWork,
+        requests: RequestRepository,
+        grants: GrantRepository,
+        audit: AuditLog,
+        policy: PolicyState,
+        minter: CredentialMinter,
+      ) => new ExportEvidence(uow, requests, grants, audit, policy, minter),
     ),
     construct(
       RevocationList,

@@ -26,4 +26,8 @@ export class ApprovalRow {
   /** Groups from the approver's token at approval, so eligibility can be re-evaluated at mint. */
   @Column({ name: 'token_groups', type: 'text', transformer: jsonText })
   tokenGroups!: string[];
+
+  /** The broker's signed approval receipt (compact JWS); see libs/evidence. */
+  @Column({ type: 'text', nullable: true })
+  receipt!: string | null;
 }

@@ -1,0 +1,43 @@
+import type { CredentialSigner } from '#credentials';
+import type { RoleDefinition, SeparationMode } from '#domain';
+import type { RequestFacts } from '#evidence';
+import { RECEIPT_TYP, policyHashOf, receiptPayload, requestDigest } from '#evidence';
+import type { AccessRequestRow } from '#persistence';
+
+/** What decided the request, as a receipt and an evidence bundle state it. */
+export function requestFacts(
+  row: AccessRequestRow,
+  separation: SeparationMode,
+  role: RoleDefinition,
+): RequestFacts {
+  return {
+    id: row.id,
+    requester: row.requester,
+    recipient: row.recipient,
+    role: row.role,
+    resource: row.resource,
+    intent: null,
+    durationSeconds: row.durationSeconds,
+    approvalsRequired: row.approvalsRequired,
+    policyHash: policyHashOf(separation, role),
+  };
+}
+
+/** The broker's signed statement that `approver` approved exactly these facts at `at`. */
+export function signApprovalReceipt(
+  signer: CredentialSigner,
+  issuer: string,
+  facts: RequestFacts,
+  approver: string,
+  at: Date,
+): Promise<string> {
+  const payload = receiptPayload({
+    iss: issuer,
+    requestId: facts.id,
+    requestDigest: requestDigest(facts),
+    policyHash: facts.policyHash,
+    approver,
+    approvedAt: at.toISOString(),
+  });
+  return signer.signBytes(RECEIPT_TYP, payload);
+}

@@ -1,0 +1,124 @@
+import type { AuditEvent, AuditLog } from '#audit';
+import type { CredentialMinter } from '#credentials';
+import type { Principal } from '#domain';
+import { canSeeRequest } from '#domain';
+import type { EvidenceBundle } from '#evidence';
+import { EVIDENCE_FORMAT, policyFacts, readReceipt, sealBundle } from '#evidence';
+import type {
+  AccessRequestRow,
+  ApprovalRow,
+  GrantRepository,
+  GrantRow,
+  RequestRepository,
+  UnitOfWork,
+} from '#persistence';
+import { requestFacts } from './approval-receipts.js';
+import { requestNotFound } from './audit-helpers.js';
+import type { PolicyState } from './policy-state.js';
+
+/** A request's events fit in a few pages; the bound keeps one export from reading without end. */
+const EVENTS_PAGE = 500;
+const MAX_EVENTS = 10_000;
+
+/**
+ * `GET /v1/requests/:id/evidence`: everything about one request that a verifier needs, sealed by
+ * the broker's key, for whoever may see the request (API.md §4 visibility).
+ */
+export class ExportEvidence {
+  constructor(
+    private readonly uow: UnitOfWork,
+    private readonly requests: RequestRepository,
+    private readonly grants: GrantRepository,
+    private readonly audit: AuditLog,
+    private readonly policy: PolicyState,
+    private readonly minter: CredentialMinter,
+  ) {}
+
+  /** The sealed evidence document, as canonical JSON text. */
+  async export(principal: Principal, id: string): Promise<string> {
+    const signer = await this.minter.signer();
+    const bundle = await this.uow.read(async (db) => {
+      const row = await this.requests.findVisible(db, this.policy.scopeFor(principal), id);
+      if (!row || !canSeeRequest(this.policy.policy, principal, row)) throw requestNotFound();
+      const approvals = await this.requests.approvals(db, [row.id]);
+      const system = { principalId: 'system', admin: true, approverRoles: [] };
+      const grant = row.grantId ? await this.grants.findVisible(db, system, row.grantId) : null;
+      const events: AuditEvent[] = [];
+      for (;;) {
+        const afterSeq = events[events.length - 1]?.seq;
+        const page = await this.audit.list(db, { requestId: row.id, afterSeq, limit: EVENTS_PAGE });
+        events.push(...page);
+        if (page.length < EVENTS_PAGE || events.length >= MAX_EVENTS) break;
+      }
+      return this.bundle(row, approvals, grant, events, await this.audit.head(db));
+    });
+    return sealBundle(bundle, (typ, payload) => signer.signBytes(typ, payload));
+  }
+
+  private bundle(
+    row: AccessRequestRow,
+    approvals: readonly ApprovalRow[],
+    grant: GrantRow | null,
+    auditEvents: AuditEvent[],
+    chainHead: { seq: number; hash: string },
+  ): EvidenceBundle {
+    const role = this.policy.role(row.role);
+    const policyHashes = approvals.map((a) =>
+      a.receipt ? readReceipt(a.receipt).policyHash : null,
+    );
+    const current = role ? requestFacts(row, this.policy.policy.separation, role) : undefined;
+    return {
+      format: EVIDENCE_FORMAT,
+      issuer: this.minter.issuer,
+      generatedAt: new Date().toISOString(),
+      request: {
+        id: row.id,
+        requester: row.requester,
+        recipient: row.recipient,
+        role: row.role,
+        resource: row.resource,
+        intent: null,
+        durationSeconds: row.durationSeconds,
+        approvalsRequired: row.approvalsRequired,
+        status: row.status,
+        justification: row.justification,
+        createdAt: row.createdAt.toISOString(),
+        decidedAt: row.decidedAt?.toISOString() ?? null,
+      },
+      policy:
+        role && current
+          ? {
+              hash: current.policyHash,
+              approvedUnderThisPolicy: policyHashes.every((hash) => hash === current.policyHash),
+              definition: policyFacts(this.policy.policy.separation, role),
+            }
+          : null,
+      approvals: approvals.map((a) => ({
+        approver: a.approver,
+        at: a.at.toISOString(),
+        comment: a.comment,
+        receipt: a.receipt,
+      })),
+      issuance: grant
+        ? {
+            grantId: grant.id,
+            issuedAt: grant.issuedAt.toISOString(),
+            expiresAt: grant.expiresAt.toISOString(),
+            kid: grant.kid,
+            recipient: grant.recipient,
+            approvers: [...grant.approvers],
+          }
+        : null,
+      revocation:
+        grant?.endedAt && grant.status !== 'active'
+          ? {
+              status: grant.status,
+              endedAt: grant.endedAt.toISOString(),
+              reason: grant.revokedReason,
+            }
+          : null,
+      auditEvents,
+      chainHead,
+    };
+  }
+}

@@ -1,0 +1,77 @@
+import type { AuditEvent } from '#audit';
+import { canonicalJson, digestOf } from './canonical.js';
+import type { RequestFacts } from './request-facts.js';
+
+export const EVIDENCE_FORMAT = 'countersign-evidence/v1';
+/** The JWS `typ` of the seal over a whole bundle. */
+export const EVIDENCE_TYP = 'countersign-evidence+jws';
+
+export interface EvidenceApproval {
+  approver: string;
+  at: string;
+  comment: string | null;
+  /** The broker's signed receipt (compact JWS) for this approval. */
+  receipt: string | null;
+}
+
+/**
+ * Everything needed to show, without the broker's database, who asked, who approved what under
+ * which policy, what was issued and when it ended.
+ */
+export interface EvidenceBundle {
+  format: typeof EVIDENCE_FORMAT;
+  issuer: string;
+  generatedAt: string;
+  /** The facts each receipt signs, but for the policy hash, which each receipt carries. */
+  request: Omit<RequestFacts, 'policyHash'> & {
+    status: string;
+    justification: string | null;
+    createdAt: string;
+    decidedAt: string | null;
+  };
+  /**
+   * The policy as it stands now (null if the role is gone), and whether every approval was
+   * evaluated under this same policy.
+   */
+  policy: { hash: string; approvedUnderThisPolicy: boolean; definition: unknown } | null;
+  approvals: EvidenceApproval[];
+  issuance: {
+    grantId: string;
+    issuedAt: string;
+    expiresAt: string;
+    kid: string;
+    recipient: string;
+    approvers: string[];
+  } | null;
+  revocation: { status: string; endedAt: string; reason: string | null } | null;
+  /** This request's audit events, each with its chain position (`seq`, `prevHash`, `hash`). */
+  auditEvents: AuditEvent[];
+  /** The chain's head when the bundle was made: every event above is at or below it. */
+  chainHead: { seq: number; hash: string };
+}
+
+/** The seal's payload: the bundle's digest, so the seal covers every field of it. */
+export interface SealClaims {
+  iss: string;
+  format: typeof EVIDENCE_FORMAT;
+  bundleDigest: string;
+}
+
+/** The document served and verified: canonical JSON, so any changed byte is detected. */
+export interface EvidenceDocument {
+  bundle: EvidenceBundle;
+  seal: string;
+}
+
+export type BytesSigner = (typ: string, payload: Uint8Array) => Promise<string>;
+
+export async function sealBundle(bundle: EvidenceBundle, sign: BytesSigner): Promise<string> {
+  const claims: SealClaims = {
+    iss: bundle.issuer,
+    format: EVIDENCE_FORMAT,
+    bundleDigest: digestOf(bundle),
+  };
+  const seal = await sign(EVIDENCE_TYP, new TextEncoder().encode(canonicalJson(claims)));
+  const document: EvidenceDocument = { bundle, seal };
+  return canonicalJson(document);
+}

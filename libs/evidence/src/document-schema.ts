@@ -1,0 +1,75 @@
+import { z } from 'zod';
+
+// The evidence document as the verifier accepts it: every object strict, so that a renamed,
+// missing or extra field is a failure of its own rather than a crash or a silently ignored field.
+const isoTime = z.string().max(64);
+const id = z.string().max(512);
+const sha256 = z.string().regex(/^sha256:[0-9a-f]{64}$/);
+
+const auditEvent = z.strictObject({
+  seq: z.int().positive(),
+  id: id,
+  at: isoTime,
+  type: z.string().max(64),
+  actor: id,
+  requestId: id.optional(),
+  grantId: id.optional(),
+  data: z.record(z.string(), z.unknown()),
+  prevHash: z.string().regex(/^[0-9a-f]{64}$/),
+  hash: z.string().regex(/^[0-9a-f]{64}$/),
+});
+
+const bundle = z.strictObject({
+  format: z.literal('countersign-evidence/v1'),
+  issuer: z.string().max(512),
+  generatedAt: isoTime,
+  request: z.strictObject({
+    id,
+    requester: id,
+    recipient: id,
+    role: z.string().max(64),
+    resource: z.string().max(512),
+    intent: z
+      .strictObject({
+        actions: z.array(z.string().max(128)).max(100),
+        resource: z.string().max(512),
+      })
+      .nullable(),
+    durationSeconds: z.int().positive(),
+    approvalsRequired: z.int().positive(),
+    status: z.string().max(16),
+    justification: z.string().nullable(),
+    createdAt: isoTime,
+    decidedAt: isoTime.nullable(),
+  }),
+  policy: z
+    .strictObject({ hash: sha256, approvedUnderThisPolicy: z.boolean(), definition: z.unknown() })
+    .nullable(),
+  approvals: z
+    .array(
+      z.strictObject({
+        approver: id,
+        at: isoTime,
+        comment: z.string().nullable(),
+        receipt: z.string().max(8192).nullable(),
+      }),
+    )
+    .max(10),
+  issuance: z
+    .strictObject({
+      grantId: id,
+      issuedAt: isoTime,
+      expiresAt: isoTime,
+      kid: z.string().max(128),
+      recipient: id,
+      approvers: z.array(id).max(10),
+    })
+    .nullable(),
+  revocation: z
+    .strictObject({ status: z.string().max(16), endedAt: isoTime, reason: z.string().nullable() })
+    .nullable(),
+  auditEvents: z.array(auditEvent).max(10_000),
+  chainHead: z.strictObject({ seq: z.int().min(0), hash: z.string().regex(/^[0-9a-f]{64}$/) }),
+});
+
+export const evidenceDocumentSchema = z.strictObject({ bundle, seal: z.string().max(8192) });

@@ -1,0 +1,5 @@
+export * from './bundle.js';
+export * from './canonical.js';
+export * from './receipt.js';
+export * from './request-facts.js';
+export * from './verify.js';

@@ -1,0 +1,40 @@
+import type { RoleDefinition, SeparationMode } from '#domain';
+import { digestOf } from './canonical.js';
+
+/** The narrowing of a role a request asked for (issue 5), as approved. */
+export interface IntentFacts {
+  actions: string[];
+  resource: string;
+}
+
+/**
+ * What an approver approved: every field that decides what access results. An approval receipt
+ * signs the digest of these facts, so a receipt cannot be moved to a request that differs in any.
+ */
+export interface RequestFacts {
+  id: string;
+  requester: string;
+  recipient: string;
+  role: string;
+  resource: string;
+  intent: IntentFacts | null;
+  durationSeconds: number;
+  approvalsRequired: number;
+  policyHash: string;
+}
+
+/**
+ * The policy that decided a request: the role as evaluated and the separation mode. The provider
+ * appears by type only, since its settings may hold connection secrets.
+ */
+export function policyFacts(separation: SeparationMode, role: RoleDefinition) {
+  return { separation, role: { ...role, provider: { type: role.provider.type } } };
+}
+
+export function policyHashOf(separation: SeparationMode, role: RoleDefinition): string {
+  return digestOf(policyFacts(separation, role));
+}
+
+export function requestDigest(facts: RequestFacts): string {
+  return digestOf(facts);
+}

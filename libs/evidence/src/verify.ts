@@ -1,0 +1,199 @@
+import type { JSONWebKeySet } from 'jose';
+import { base64url, compactVerify, createLocalJWKSet } from 'jose';
+import { hashEvent } from '#audit';
+import type { EvidenceBundle, EvidenceDocument, SealClaims } from './bundle.js';
+import { EVIDENCE_FORMAT, EVIDENCE_TYP } from './bundle.js';
+import { canonicalJson, digestOf } from './canonical.js';
+import { evidenceDocumentSchema } from './document-schema.js';
+import type { ReceiptClaims } from './receipt.js';
+import { RECEIPT_TYP } from './receipt.js';
+import type { RequestFacts } from './request-facts.js';
+import { requestDigest } from './request-facts.js';
+
+export interface EvidenceCheck {
+  check: string;
+  ok: boolean;
+  detail?: string;
+}
+
+export interface EvidenceReport {
+  ok: boolean;
+  checks: EvidenceCheck[];
+}
+
+const ALGORITHMS = ['EdDSA', 'ES256'];
+
+/**
+ * Checks an evidence document offline, against the broker's published keys only: the document is
+ * canonical and sealed, every approval has a receipt for exactly this request, no approver is the
+ * requester or the recipient, the issuance names the receipts' approvers, and every audit event
+ * hashes to what it claims. Any changed byte fails at least one check.
+ */
+export async function verifyEvidence(text: string, jwks: JSONWebKeySet): Promise<EvidenceReport> {
+  const checks: EvidenceCheck[] = [];
+  const report = (): EvidenceReport => ({ ok: checks.every((c) => c.ok), checks });
+  let document: EvidenceDocument;
+  try {
+    document = JSON.parse(text) as EvidenceDocument;
+    checks.push(check('canonical', canonicalJson(document) === text, 'not in RFC 8785 form'));
+  } catch {
+    checks.push({ check: 'canonical', ok: false, detail: 'not JSON' });
+    return report();
+  }
+  const shape = evidenceDocumentSchema.safeParse(document);
+  if (!shape.success) {
+    const issue = shape.error.issues[0];
+    checks.push({ check: 'shape', ok: false, detail: `${issue.path.join('.')}: ${issue.message}` });
+    return report();
+  }
+  const { bundle } = document;
+  const keys = createLocalJWKSet(jwks);
+  const seal = await verifyJws<SealClaims>(document.seal, keys, EVIDENCE_TYP);
+  checks.push(
+    check(
+      'seal',
+      seal.ok &&
+        seal.claims.format === EVIDENCE_FORMAT &&
+        bundle.format === EVIDENCE_FORMAT &&
+        seal.claims.iss === bundle.issuer &&
+        seal.claims.bundleDigest === digestOf(bundle),
+      seal.ok ? 'the seal does not cover this bundle' : seal.error,
+    ),
+  );
+  await checkApprovals(bundle, keys, checks);
+  checkIssuance(bundle, checks);
+  checkAuditEvents(bundle, checks);
+  return report();
+}
+
+async function checkApprovals(
+  bundle: EvidenceBundle,
+  keys: ReturnType<typeof createLocalJWKSet>,
+  checks: EvidenceCheck[],
+): Promise<void> {
+  const { request } = bundle;
+  const seen = new Set<string>();
+  for (const [i, approval] of bundle.approvals.entries()) {
+    const name = `approval[${i}] ${approval.approver}`;
+    if (!approval.receipt) {
+      checks.push({ check: name, ok: false, detail: 'no receipt' });
+      continue;
+    }
+    const receipt = await verifyJws<ReceiptClaims>(approval.receipt, keys, RECEIPT_TYP);
+    if (!receipt.ok) {
+      checks.push({ check: name, ok: false, detail: receipt.error });
+      continue;
+    }
+    const claims = receipt.claims;
+    const digest = requestDigest(factsOf(request, claims.policyHash));
+    const problem =
+      claims.iss !== bundle.issuer
+        ? 'receipt from another issuer'
+        : claims.requestId !== request.id || claims.requestDigest !== digest
+          ? 'receipt is for a different request or different terms'
+          : claims.approver !== approval.approver || claims.approvedAt !== approval.at
+            ? 'receipt names another approver or time'
+            : approval.approver === request.requester || approval.approver === request.recipient
+              ? 'approver is the requester or the recipient'
+              : seen.has(approval.approver)
+                ? 'approver counted twice'
+                : undefined;
+    seen.add(approval.approver);
+    checks.push({
+      check: name,
+      ok: problem === undefined,
+      ...(problem ? { detail: problem } : {}),
+    });
+  }
+  if (['approved', 'issued'].includes(request.status) || bundle.issuance) {
+    checks.push(
+      check(
+        'approvals required',
+        seen.size >= request.approvalsRequired,
+        `${seen.size} of ${request.approvalsRequired} approvals`,
+      ),
+    );
+  }
+}
+
+function checkIssuance(bundle: EvidenceBundle, checks: EvidenceCheck[]): void {
+  const { issuance, request } = bundle;
+  if (!issuance) return;
+  const approvers = new Set(bundle.approvals.map((a) => a.approver));
+  checks.push(
+    check(
+      'issuance',
+      issuance.recipient === request.recipient &&
+        issuance.approvers.length === approvers.size &&
+        issuance.approvers.every((a) => approvers.has(a)),
+      'issued to someone else or under other approvals',
+    ),
+  );
+}
+
+function checkAuditEvents(bundle: EvidenceBundle, checks: EvidenceCheck[]): void {
+  let previousSeq = 0;
+  const problems: string[] = [];
+  for (const event of bundle.auditEvents) {
+    const { hash, ...unhashed } = event;
+    if (hashEvent(unhashed) !== hash) problems.push(`event ${event.seq} does not hash to its hash`);
+    if (event.seq <= previousSeq) problems.push(`event ${event.seq} out of order`);
+    if (event.seq > bundle.chainHead.seq) problems.push(`event ${event.seq} beyond the chain head`);
+    if (event.requestId !== bundle.request.id)
+      problems.push(`event ${event.seq} is not this request's`);
+    previousSeq = event.seq;
+  }
+  checks.push({
+    check: 'audit events',
+    ok: problems.length === 0,
+    ...(problems.length ? { detail: problems.join('; ') } : {}),
+  });
+}
+
+function factsOf(request: EvidenceBundle['request'], policyHash: string): RequestFacts {
+  return {
+    id: request.id,
+    requester: request.requester,
+    recipient: request.recipient,
+    role: request.role,
+    resource: request.resource,
+    intent: request.intent,
+    durationSeconds: request.durationSeconds,
+    approvalsRequired: request.approvalsRequired,
+    policyHash,
+  };
+}
+
+type Verified<T> = { ok: true; claims: T } | { ok: false; error: string };
+
+async function verifyJws<T>(
+  jws: string,
+  keys: ReturnType<typeof createLocalJWKSet>,
+  typ: string,
+): Promise<Verified<T>> {
+  // jose accepts base64url whose unused trailing bits differ; require the one canonical spelling
+  // so that a changed character cannot leave a signature valid.
+  const parts = jws.split('.');
+  if (parts.length !== 3 || parts.some((part) => !isCanonicalBase64url(part))) {
+    return { ok: false, error: 'not a canonical compact JWS' };
+  }
+  try {
+    const { payload, protectedHeader } = await compactVerify(jws, keys, { algorithms: ALGORITHMS });
+    if (protectedHeader.typ !== typ) return { ok: false, error: `typ is not ${typ}` };
+    return { ok: true, claims: JSON.parse(new TextDecoder().decode(payload)) as T };
+  } catch (error) {
+    return { ok: false, error: error instanceof Error ? error.message : 'invalid signature' };
+  }
+}
+
+function isCanonicalBase64url(part: string): boolean {
+  try {
+    return base64url.encode(base64url.decode(part)) === part;
+  } catch {
+    return false;
+  }
+}
+
+function check(name: string, ok: boolean, detail: string): EvidenceCheck {
+  return ok ? { check: name, ok } : { check: name, ok, detail };
+}

@@ -1,0 +1,223 @@
+import { execFile } from 'node:child_process';
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { exportJWK, generateKeyPair } from 'jose';
+import type { JSONWebKeySet } from 'jose';
+import type { EvidenceDocument } from '#evidence';
+import { canonicalJson, readReceipt, verifyEvidence } from '#evidence';
+import type { TestBroker } from '../support/broker.js';
+import { startBroker } from '../support/broker.js';
+import { DATABASE_KINDS } from '../support/databases.js';
+import { as, createRequest } from '../support/flow.js';
+import { TestIssuer } from '../support/test-issuer.js';
+
+const run = promisify(execFile);
+
+/** A request through its whole life: two approvals, a mint, an early revocation. */
+async function fullStory(broker: TestBroker): Promise<string> {
+  const request = await createRequest(broker, 'alice', { role: 'two-person', duration: '10m' });
+  await (await as(broker, 'bob')).post(`/v1/requests/${request.id}/approve`).expect(200);
+  await (
+    await as(broker, 'carol')
+  )
+    .post(`/v1/requests/${request.id}/approve`, { comment: 'second pair of eyes' })
+    .expect(200);
+  const alice = await as(broker, 'alice');
+  const minted = await alice.post(`/v1/requests/${request.id}/credentials`).expect(201);
+  await alice.post(`/v1/grants/${minted.body.grantId}/revoke`, { reason: 'done' }).expect(200);
+  return request.id;
+}
+
+async function evidenceText(broker: TestBroker, user: string, id: string): Promise<string> {
+  const response = await (await as(broker, user)).get(`/v1/requests/${id}/evidence`).expect(200);
+  expect(response.headers['content-type']).toMatch(/^application\/json/);
+  return response.text;
+}
+
+describe.each(DATABASE_KINDS)('approval receipts and evidence on %s', (kind) => {
+  let issuer: TestIssuer;
+  let broker: TestBroker;
+  let jwks: JSONWebKeySet;
+  let requestId: string;
+  let text: string;
+
+  beforeAll(async () => {
+    issuer = await TestIssuer.start();
+    broker = await startBroker({ kind, issuer });
+    requestId = await fullStory(broker);
+    jwks = (await broker.http.get('/.well-known/jwks.json').expect(200)).body as JSONWebKeySet;
+    text = await evidenceText(broker, 'alice', requestId);
+  });
+
+  afterAll(async () => {
+    await broker.close();
+    await issuer.close();
+  });
+
+  it('bundles the request, signed receipts, issuance, revocation and audit events', () => {
+    const { bundle } = JSON.parse(text) as EvidenceDocument;
+    expect(bundle.request).toMatchObject({
+      id: requestId,
+      requester: 'corp:alice',
+      recipient: 'corp:alice',
+      role: 'two-person',
+      resource: 'https://deploy.example.com',
+      durationSeconds: 600,
+      approvalsRequired: 2,
+      status: 'issued',
+    });
+    expect(bundle.approvals.map((a) => a.approver)).toEqual(['corp:bob', 'corp:carol']);
+    for (const approval of bundle.approvals) {
+      const claims = readReceipt(approval.receipt!);
+      expect(claims).toMatchObject({
+        requestId,
+        approver: approval.approver,
+        approvedAt: approval.at,
+        policyHash: bundle.policy!.hash,
+      });
+      expect(claims.requestDigest).toMatch(/^sha256:[0-9a-f]{64}$/);
+    }
+    expect(bundle.policy).toMatchObject({ approvedUnderThisPolicy: true });
+    expect(bundle.issuance).toMatchObject({
+      recipient: 'corp:alice',
+      approvers: ['corp:bob', 'corp:carol'],
+    });
+    expect(bundle.revocation).toMatchObject({ status: 'revoked', reason: 'done' });
+    const types = bundle.auditEvents.map((e) => e.type);
+    expect(types).toEqual(
+      expect.arrayContaining([
+        'request.created',
+        'policy.evaluated',
+        'approval.recorded',
+        'request.approved',
+        'credential.issued',
+        'grant.revoked',
+      ]),
+    );
+    expect(bundle.chainHead.seq).toBeGreaterThanOrEqual(
+      Math.max(...bundle.auditEvents.map((e) => e.seq)),
+    );
+    // Canonical JSON, byte for byte as served.
+    expect(canonicalJson(JSON.parse(text))).toBe(text);
+  });
+
+  it('verifies offline against the published keys', async () => {
+    const report = await verifyEvidence(text, jwks);
+    expect(report.checks.filter((c) => !c.ok)).toEqual([]);
+    expect(report.ok).toBe(true);
+    expect(report.checks.map((c) => c.check)).toEqual([
+      'canonical',
+      'seal',
+      'approval[0] corp:bob',
+      'approval[1] corp:carol',
+      'approvals required',
+      'issuance',
+      'audit events',
+    ]);
+  });
+
+  it('fails when any byte is changed', async () => {
+    const bytes = Buffer.from(text, 'utf8');
+    // Every byte once (the verifier does not depend on the database); a sample on the other run.
+    const stride = kind === 'sqlite' ? 1 : 13;
+    let checked = 0;
+    for (let at = 0; at < bytes.length; at += stride) {
+      const changed = Buffer.from(bytes);
+      // Another printable character: letters, digits and punctuation all stay printable.
+      changed[at] = changed[at] === 0x41 ? 0x42 : 0x41;
+      const report = await verifyEvidence(changed.toString('utf8'), jwks);
+      if (report.ok) throw new Error(`changing byte ${at} left the evidence valid`);
+      checked += 1;
+    }
+    expect(checked).toBeGreaterThan(300);
+  }, 120_000);
+
+  it('fails against keys that are not the broker’s', async () => {
+    const { publicKey } = await generateKeyPair('EdDSA', { crv: 'Ed25519' });
+    const kid = (jwks.keys[0] as { kid: string }).kid;
+    const impostor = { keys: [{ ...(await exportJWK(publicKey)), kid, alg: 'EdDSA' }] };
+    const report = await verifyEvidence(text, impostor);
+    expect(report.ok).toBe(false);
+    expect(report.checks.find((c) => c.check === 'seal')?.ok).toBe(false);
+  });
+
+  it('detects a receipt moved from another request', async () => {
+    const otherId = await fullStory(broker);
+    const other = JSON.parse(await evidenceText(broker, 'alice', otherId)) as EvidenceDocument;
+    const document = JSON.parse(text) as EvidenceDocument;
+    document.bundle.approvals[0].receipt = other.bundle.approvals[0].receipt;
+    const report = await verifyEvidence(canonicalJson(document), jwks);
+    expect(report.checks.find((c) => c.check === 'approval[0] corp:bob')).toMatchObject({
+      ok: false,
+    });
+    expect(report.ok).toBe(false);
+  });
+
+  it('is served to those who may see the request and to no one else', async () => {
+    await evidenceText(broker, 'dave', requestId);
+    await evidenceText(broker, 'bob', requestId);
+    const outsider = await (
+      await as(broker, 'mallory')
+    )
+      .get(`/v1/requests/${requestId}/evidence`)
+      .expect(404);
+    expect(outsider.body).toMatchObject({ error: 'not_found' });
+    await broker.http.get(`/v1/requests/${requestId}/evidence`).expect(401);
+  });
+});
+
+describe('the countersign-verify command', () => {
+  let issuer: TestIssuer;
+  let broker: TestBroker;
+  let dir: string;
+
+  beforeAll(async () => {
+    issuer = await TestIssuer.start();
+    broker = await startBroker({ kind: 'sqlite', issuer });
+    dir = await mkdtemp(join(tmpdir(), 'countersign-evidence-'));
+    const id = await fullStory(broker);
+    await writeFile(join(dir, 'evidence.json'), await evidenceText(broker, 'dave', id));
+    const jwks = await broker.http.get('/.well-known/jwks.json').expect(200);
+    await writeFile(join(dir, 'jwks.json'), jwks.text);
+    await run('npm', ['run', '-s', 'build']);
+  }, 120_000);
+
+  afterAll(async () => {
+    await broker.close();
+    await issuer.close();
+  });
+
+  const verify = (...args: string[]) =>
+    run('node', ['dist/apps/verify/src/main.js', ...args]).then(
+      ({ stdout }) => ({ code: 0, stdout }),
+      (error: { code: number; stdout: string }) => ({ code: error.code, stdout: error.stdout }),
+    );
+
+  it('exits 0 on good evidence and 1 on altered evidence', async () => {
+    const good = await verify(join(dir, 'evidence.json'), '--jwks', join(dir, 'jwks.json'));
+    expect(good).toMatchObject({ code: 0 });
+    expect(good.stdout).toContain('evidence verified');
+
+    const text = await import('node:fs/promises').then((fs) =>
+      fs.readFile(join(dir, 'evidence.json'), 'utf8'),
+    );
+    await writeFile(
+      join(dir, 'altered.json'),
+      text.replace('"durationSeconds":600', '"durationSeconds":6000'),
+    );
+    const altered = await verify(
+      join(dir, 'altered.json'),
+      '--jwks',
+      join(dir, 'jwks.json'),
+      '--json',
+    );
+    expect(altered.code).toBe(1);
+    expect(JSON.parse(altered.stdout)).toMatchObject({ ok: false });
+  });
+
+  it('exits 2 on bad usage', async () => {
+    expect(await verify(join(dir, 'evidence.json'))).toMatchObject({ code: 2 });
+  });
+});
