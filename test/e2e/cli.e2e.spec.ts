@@ -149,6 +149,19 @@ describe.each(['sqlite', 'postgres'] as const)(
         expect(result.stderr).toBe('');
       });
 
+      it('wait <id> follows a request filed earlier, and tells a cancellation apart', async () => {
+        const id = (await createRequest(broker, 'alice')).id;
+        const waiting = cli(['wait', id, '--interval', '1s'], { as: 'alice' });
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        await (await as(broker, 'alice')).post(`/v1/requests/${id}/cancel`).expect(200);
+        const result = await waiting;
+        expect(result.code).toBe(ExitCode.cancelled);
+        expect(result.stderr).toBe(
+          `request ${id} pending: 0/1 approvals\nrequest ${id} cancelled\n`,
+        );
+        expect(result.stdout).toMatch(/^status +cancelled$/m);
+      });
+
       it('gives up with its own code when --timeout runs out while pending', async () => {
         const result = await cli(
           ['request', 'quick', '--wait', '--timeout', '1s', '--interval', '1s'],

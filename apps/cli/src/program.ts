@@ -2,7 +2,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { auditList, verify } from './commands/audit.js';
 import { grant, grants, revoke } from './commands/grants.js';
 import { keysRotate, roles } from './commands/not-in-api.js';
-import { approve, cancel, creds, deny, list, request, show } from './commands/requests.js';
+import { approve, cancel, creds, deny, list, request, show, wait } from './commands/requests.js';
 import { login, logout, whoami } from './commands/session.js';
 import type { CliIo, Outcome } from './context.js';
 import { Context } from './context.js';
@@ -58,6 +58,14 @@ export function buildProgram(io: CliIo, done: (outcome: Outcome) => void): Comma
       const positional = args.slice(0, -1) as never[];
       done(await handler(ctx, ...positional));
     };
+  const timeout = (prefix: string) =>
+    new Option('--timeout <duration>', `${prefix}give up after this long (exit 13)`).argParser(
+      parseDurationOption,
+    );
+  const interval = (prefix: string) =>
+    new Option('--interval <duration>', `${prefix}how often to check`)
+      .argParser(parseDurationOption)
+      .default(2000, '2s');
   const limit = () =>
     new Option('--limit <n>', 'show at most n items (pages are followed)')
       .argParser(parseCount)
@@ -101,19 +109,17 @@ export function buildProgram(io: CliIo, done: (outcome: Outcome) => void): Comma
     .option('--reason <text>', 'the justification')
     .option('--recipient <principal>', 'a non-human principal you own (default: you)')
     .option('--wait', 'wait until the request is decided (progress on stderr)')
-    .addOption(
-      new Option(
-        '--timeout <duration>',
-        'with --wait: give up after this long (exit 13)',
-      ).argParser(parseDurationOption),
-    )
-    .addOption(
-      new Option('--interval <duration>', 'with --wait: how often to check')
-        .argParser(parseDurationOption)
-        .default(2000, '2s'),
-    )
+    .addOption(timeout('with --wait: '))
+    .addOption(interval('with --wait: '))
     .option('-q, --quiet', 'print only the request id')
     .action(act(request));
+  program
+    .command('wait')
+    .description('wait until a request is approved, denied or expired (exit 0, 10, 11, 12)')
+    .argument('<id>', 'request id', parseId)
+    .addOption(timeout(''))
+    .addOption(interval(''))
+    .action(act(wait));
   program
     .command('ls')
     .description('list requests you can see, newest first')

@@ -44,6 +44,28 @@ export async function request(
   };
 }
 
+export interface WaitCommandOptions {
+  timeout?: number;
+  interval: number;
+}
+
+/** `wait <id>`: the --wait of `request`, for a request filed earlier. */
+export async function wait(
+  ctx: Context,
+  id: string,
+  options: WaitCommandOptions,
+): Promise<Outcome> {
+  const client = await ctx.client();
+  const current = await client.get<AccessRequest>(`/v1/requests/${id}`);
+  const decided = await waitForDecision(client, current, {
+    intervalMs: options.interval,
+    timeoutMs: options.timeout,
+    progress: ctx.json ? undefined : ctx.io.stderr,
+    now: ctx.now,
+  });
+  return { data: decided, text: requestDetails(decided), exitCode: outcomeExitCode(decided) };
+}
+
 export interface ListOptions {
   status?: RequestStatus;
   role?: string;
