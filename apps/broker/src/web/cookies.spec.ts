@@ -20,10 +20,13 @@ describe('safeReturnTo', () => {
     ' /requests',
     'requests',
     '',
-    '/' + 'a'.repeat(600),
     undefined,
     ['/requests'],
   ])('refuses %p, falling back to the request list', (value) => {
     expect(safeReturnTo(value, site)).toBe('/requests');
+  });
+
+  it('refuses an overlong path', () => {
+    expect(safeReturnTo(`/${'a'.repeat(600)}`, site)).toBe('/requests');
   });
 });
