@@ -1,13 +1,10 @@
 import type { JWTPayload, JWTVerifyGetKey } from 'jose';
 import { createRemoteJWKSet, decodeJwt, jwtVerify } from 'jose';
-import type { IssuerConfig } from '#config';
-import type { Principal } from '#domain';
-import { DomainError } from '#domain';
-
-/** A principal from a verified token; `tokenGroups` are kept apart from directory groups for re-evaluation. */
-export interface AuthenticatedPrincipal extends Principal {
-  readonly tokenGroups: readonly string[];
-}
+import type { IssuerConfig, SpiffeIssuerConfig } from '#config';
+import { DomainError, parseSpiffeId } from '#domain';
+import type { AuthenticatedPrincipal } from './authenticated-principal.js';
+import { withDirectoryGroups } from './authenticated-principal.js';
+import { WorkloadVerifier } from './workload-verifier.js';
 
 // Asymmetric algorithms only: never `none`, never HMAC (which would accept a public key as secret).
 export const ALLOWED_ALGORITHMS = [
@@ -35,13 +32,20 @@ interface TrustedIssuer {
 
 const unauthenticated = (message: string) => new DomainError('unauthenticated', message);
 
-/** Verifies bearer tokens from the configured issuers and turns them into principals. */
+/**
+ * Verifies bearer tokens from the configured issuers and turns them into principals. A token goes
+ * to the issuer its `iss` names; failing that, a token whose `sub` is a SPIFFE ID goes to that ID's
+ * trust domain. Either way the signature must then verify against that issuer's keys alone, so the
+ * unverified claims choose where to look, never what to trust.
+ */
 export class TokenVerifier {
   private readonly issuers = new Map<string, TrustedIssuer>();
+  private readonly workloads = new Map<string, WorkloadVerifier>();
 
   constructor(
     issuers: readonly IssuerConfig[],
     private readonly directory: Readonly<Record<string, readonly string[]>>,
+    workloadIssuers: readonly SpiffeIssuerConfig[] = [],
   ) {
     for (const config of issuers) {
       const keys = createRemoteJWKSet(new URL(config.jwksUri), {
@@ -50,13 +54,17 @@ export class TokenVerifier {
       });
       this.issuers.set(config.issuer, { config, keys });
     }
+    for (const config of workloadIssuers) {
+      this.workloads.set(config.trustDomain, new WorkloadVerifier(config, directory));
+    }
   }
 
   async verify(token: string): Promise<AuthenticatedPrincipal> {
     if (token.length === 0 || token.length > MAX_TOKEN_LENGTH)
       throw unauthenticated('malformed token');
-    const trusted = this.issuers.get(this.unverifiedIssuer(token));
-    if (!trusted) throw unauthenticated('token from an untrusted issuer');
+    const claims = this.unverifiedClaims(token);
+    const trusted = typeof claims.iss === 'string' ? this.issuers.get(claims.iss) : undefined;
+    if (!trusted) return this.verifyWorkload(token, claims);
     let payload: JWTPayload;
     try {
       ({ payload } = await jwtVerify(token, trusted.keys, {
@@ -73,11 +81,16 @@ export class TokenVerifier {
     return principalFromClaims(trusted.config, payload, this.directory);
   }
 
-  private unverifiedIssuer(token: string): string {
+  private verifyWorkload(token: string, claims: JWTPayload): Promise<AuthenticatedPrincipal> {
+    const spiffeId = typeof claims.sub === 'string' ? parseSpiffeId(claims.sub) : undefined;
+    const workload = spiffeId && this.workloads.get(spiffeId.trustDomain);
+    if (!workload) throw unauthenticated('token from an untrusted issuer');
+    return workload.verify(token);
+  }
+
+  private unverifiedClaims(token: string): JWTPayload {
     try {
-      const iss = decodeJwt(token).iss;
-      if (typeof iss !== 'string') throw unauthenticated('token without issuer');
-      return iss;
+      return decodeJwt(token);
     } catch {
       throw unauthenticated('malformed token');
     }
@@ -100,15 +113,6 @@ export function principalFromClaims(
   const id = `${issuer.name}:${claims.sub}`;
   const tokenGroups = groupsFrom(claims, issuer.groupsClaim);
   return { id, groups: withDirectoryGroups(id, tokenGroups, directory), tokenGroups };
-}
-
-/** A principal's groups: those its token carried plus those the directory declares. */
-export function withDirectoryGroups(
-  id: string,
-  tokenGroups: readonly string[],
-  directory: Readonly<Record<string, readonly string[]>>,
-): string[] {
-  return [...new Set([...tokenGroups, ...(directory[id] ?? [])])];
 }
 
 function groupsFrom(payload: JWTPayload, claim: string | undefined): string[] {

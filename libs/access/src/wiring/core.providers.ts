@@ -60,7 +60,10 @@ export function coreProviders(config: AppConfig, clock: Clock): Provider[] {
     { provide: GrantRepository, useValue: new GrantRepository() },
     { provide: AuditLog, useValue: new AuditLog(clock) },
     { provide: PolicyState, useValue: new PolicyState(config) },
-    { provide: TokenVerifier, useValue: new TokenVerifier(config.issuers, config.directory) },
+    {
+      provide: TokenVerifier,
+      useValue: new TokenVerifier(config.issuers, config.directory, config.workloadIssuers),
+    },
     construct(
       SigningKeys,
       [DATA_SOURCE],
