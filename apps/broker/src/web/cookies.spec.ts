@@ -1,4 +1,12 @@
-import { safeReturnTo } from './cookies.js';
+import { cookieOptions, safeReturnTo } from './cookies.js';
+
+describe('cookieOptions', () => {
+  it('is HttpOnly, SameSite=Lax and site-wide, Secure exactly when the broker is on https', () => {
+    const common = { httpOnly: true, sameSite: 'lax', path: '/', maxAge: 3_600_000 };
+    expect(cookieOptions('https://cs.example.com', 3600)).toEqual({ ...common, secure: true });
+    expect(cookieOptions('http://127.0.0.1:3000', 3600)).toEqual({ ...common, secure: false });
+  });
+});
 
 describe('safeReturnTo', () => {
   const site = 'https://countersign.example.com';
