@@ -18,7 +18,11 @@ export type AuditEventType =
   | 'grant.revocation_failed'
   | 'grant.refused'
   | 'key.created'
-  | 'key.rotated';
+  | 'key.rotated'
+  | 'service_account.created'
+  | 'service_account.rotated'
+  | 'service_account.disabled'
+  | 'service_account.refused';
 
 export interface AuditEventInput {
   type: AuditEventType;
