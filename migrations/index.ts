@@ -6,6 +6,8 @@ import { AddActiveGrantExpiryIndex1795916000000 } from './1795916000000-AddActiv
 import { AddSlackMessages1795916987773 } from './1795916987773-AddSlackMessages.js';
 import { AddWebSessions1795920000000 } from './1795920000000-AddWebSessions.js';
 import { AddApprovalReceipts1795930000000 } from './1795930000000-AddApprovalReceipts.js';
+import { AddRequestIntent1795930100000 } from './1795930100000-AddRequestIntent.js';
+import { AddServiceAccounts1795930200000 } from './1795930200000-AddServiceAccounts.js';
 
 export const migrations = [
   CreateCoreTables1795911535244,
@@ -14,4 +16,6 @@ export const migrations = [
   AddSlackMessages1795916987773,
   AddWebSessions1795920000000,
   AddApprovalReceipts1795930000000,
+  AddRequestIntent1795930100000,
+  AddServiceAccounts1795930200000,
 ];

@@ -16,7 +16,7 @@ export function requestFacts(
     recipient: row.recipient,
     role: row.role,
     resource: row.resource,
-    intent: null,
+    intent: row.intent,
     durationSeconds: row.durationSeconds,
     approvalsRequired: row.approvalsRequired,
     policyHash: policyHashOf(separation, role),

@@ -24,6 +24,8 @@ export interface CreateRequestInput {
   durationSeconds?: number;
   justification?: string;
   recipient?: string;
+  /** Narrows the role: a subset of its actions, optionally a resource under its own. */
+  intent?: { actions: string[]; resource?: string };
 }
 
 export class CreateRequest {
@@ -90,6 +92,12 @@ export class CreateRequest {
         deadlineAt: openRequestDeadline({ status: 'pending', createdAt: now }, role) ?? null,
         decidedAt: null,
         grantId: null,
+        intent: resolved.value.intent
+          ? {
+              actions: [...resolved.value.intent.actions],
+              resource: resolved.value.intent.resource,
+            }
+          : null,
       });
       await this.requests.insert(tx, row);
       await auditDecision(tx, this.audit, { ...subject, requestId: row.id }, decision);
@@ -104,6 +112,7 @@ export class CreateRequest {
           duration: row.durationSeconds,
           approvalsRequired: row.approvalsRequired,
           ...(row.justification === null ? {} : { justification: row.justification }),
+          ...(row.intent === null ? {} : { intent: row.intent }),
         },
       });
       this.observer.requestCreated(row.role);

@@ -77,7 +77,7 @@ export class ExportEvidence {
         recipient: row.recipient,
         role: row.role,
         resource: row.resource,
-        intent: null,
+        intent: row.intent,
         durationSeconds: row.durationSeconds,
         approvalsRequired: row.approvalsRequired,
         status: row.status,

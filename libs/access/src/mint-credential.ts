@@ -169,13 +169,16 @@ export class MintCredential {
     const expiresAt = new Date(issuedAt.getTime() + row.durationSeconds * 1000);
     const grantId = randomUUID();
     const approvers = approvals.map((a) => a.approver);
+    // An approved intent is exactly what the credential carries (issue 5): its `aud` and `scope`.
+    const resource = row.intent?.resource ?? role.resource;
+    const actions = row.intent ? [...row.intent.actions] : [...role.actions];
     const grant: GrantRow = Object.assign(new GrantRow(), {
       id: grantId,
       requestId: row.id,
       role: role.name,
-      resource: role.resource,
+      resource,
       recipient: row.recipient,
-      actions: [...role.actions],
+      actions,
       approvers,
       status: 'active',
       issuedAt,
@@ -211,8 +214,8 @@ export class MintCredential {
       grantId,
       data: {
         role: role.name,
-        resource: role.resource,
-        scope: role.actions.join(' '),
+        resource,
+        scope: actions.join(' '),
         provider: provider.type,
         ...(kid ? { kid } : {}),
         approvers,

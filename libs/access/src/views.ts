@@ -14,6 +14,8 @@ export interface RequestView {
   id: string;
   role: string;
   resource: string;
+  /** Present when the request narrows its role: exactly what a credential would carry. */
+  intent?: { actions: string[]; resource: string };
   requester: string;
   recipient: string;
   justification?: string;
@@ -52,6 +54,7 @@ export function toRequestView(
     id: row.id,
     role: row.role,
     resource: row.resource,
+    ...(row.intent === null ? {} : { intent: row.intent }),
     requester: row.requester,
     recipient: row.recipient,
     ...(row.justification === null ? {} : { justification: row.justification }),

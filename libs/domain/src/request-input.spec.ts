@@ -95,3 +95,76 @@ describe('resolveRequestInput refuses', () => {
     expect(resolveRequestInput(r, input)).toEqual({ ok: false, fields });
   });
 });
+
+describe('an intent', () => {
+  const wide: RoleDefinition = {
+    ...optional,
+    resource: 'postgres://prod/payments',
+    actions: ['db:read', 'db:write', 'db:admin'],
+  };
+  const resolve = (intent: { actions: string[]; resource?: string }) =>
+    resolveRequestInput(wide, { intent });
+
+  it('narrows the actions, in the role’s order, on the role’s resource by default', () => {
+    expect(resolve({ actions: ['db:write', 'db:read'] })).toEqual({
+      ok: true,
+      value: {
+        durationSeconds: 900,
+        justification: undefined,
+        intent: { actions: ['db:read', 'db:write'], resource: 'postgres://prod/payments' },
+      },
+    });
+  });
+
+  it.each([
+    'postgres://prod/payments',
+    'postgres://prod/payments/invoices',
+    'postgres://prod/payments/invoices/2026',
+  ])('accepts the resource %s', (resource) => {
+    expect(resolve({ actions: ['db:read'], resource })).toMatchObject({
+      ok: true,
+      value: { intent: { resource } },
+    });
+  });
+
+  it.each([
+    ['a sibling sharing the prefix', 'postgres://prod/payments-archive'],
+    ['the parent', 'postgres://prod'],
+    ['another resource', 'https://example.com/payments'],
+    ['a dot-dot segment', 'postgres://prod/payments/../ledger'],
+    ['a trailing dot-dot', 'postgres://prod/payments/..'],
+    ['a dot segment', 'postgres://prod/payments/./x'],
+    ['an encoded dot', 'postgres://prod/payments/%2E%2E/ledger'],
+    ['an encoded slash', 'postgres://prod/payments/a%2Fb'],
+    ['a query', 'postgres://prod/payments/x?y=1'],
+    ['a fragment', 'postgres://prod/payments/x#y'],
+    ['whitespace', 'postgres://prod/payments/a b'],
+    ['a backslash', 'postgres://prod/payments/a\\b'],
+    ['just the separator', 'postgres://prod/payments/'],
+  ])('refuses %s', (_case, resource) => {
+    expect(resolve({ actions: ['db:read'], resource })).toEqual({
+      ok: false,
+      fields: [
+        {
+          field: 'intent.resource',
+          message: 'must be postgres://prod/payments or a path under it',
+        },
+      ],
+    });
+  });
+
+  it.each<[string, string[], string]>([
+    [
+      'a wider action',
+      ['db:read', 'db:drop'],
+      "not among the role's actions (db:read, db:write, db:admin): db:drop",
+    ],
+    ['no action', [], 'must name at least one action'],
+    ['a repeated action', ['db:read', 'db:read'], 'must not repeat an action'],
+  ])('refuses %s', (_case, actions, message) => {
+    expect(resolve({ actions })).toEqual({
+      ok: false,
+      fields: [{ field: 'intent.actions', message }],
+    });
+  });
+});

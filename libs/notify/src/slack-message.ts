@@ -60,6 +60,9 @@ export function requestMessage(
       fields: [
         field('Role', view.role),
         field('Resource', view.resource),
+        ...(view.intent
+          ? [field('Narrowed to', `${view.intent.actions.join(', ')} on ${view.intent.resource}`)]
+          : []),
         field('Requester', view.requester),
         field('Recipient', view.recipient),
         field('Duration', formatDuration(view.duration)),

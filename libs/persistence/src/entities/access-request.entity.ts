@@ -1,6 +1,6 @@
 import { Column, Entity, PrimaryColumn } from 'typeorm';
 import type { RequestStatus } from '#domain';
-import { epochMs } from '../columns.js';
+import { epochMs, jsonText } from '../columns.js';
 
 @Entity('access_requests')
 export class AccessRequestRow {
@@ -43,4 +43,8 @@ export class AccessRequestRow {
 
   @Column({ name: 'grant_id', type: 'varchar', length: 36, nullable: true })
   grantId!: string | null;
+
+  /** The narrower actions and resource asked for, when the request narrows its role. */
+  @Column({ type: 'text', nullable: true, transformer: jsonText })
+  intent!: { actions: string[]; resource: string } | null;
 }
