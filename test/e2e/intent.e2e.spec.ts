@@ -9,6 +9,8 @@ import { as } from '../support/flow.js';
 import { decodePart } from '../support/jwt-tools.js';
 import { TestIssuer } from '../support/test-issuer.js';
 
+const tokenOf = (body: unknown) => (body as { credential: { token: string } }).credential.token;
+
 const NARROW = {
   role: 'prod-db-admin',
   justification: 'INC-7: read the invoices',
@@ -41,11 +43,11 @@ describe.each(DATABASE_KINDS)('intent on %s', (kind) => {
     await bob.post(`/v1/requests/${created.body.id}/approve`).expect(200);
 
     const minted = await alice.post(`/v1/requests/${created.body.id}/credentials`).expect(201);
-    const claims = decodePart<Record<string, unknown>>(minted.body.credential.token.split('.')[1]);
+    const claims = decodePart(tokenOf(minted.body).split('.')[1]);
     expect(claims).toMatchObject({ aud: intent.resource, scope: 'db:read' });
 
     const introspected = await bob
-      .post('/v1/introspect', { token: minted.body.credential.token })
+      .post('/v1/introspect', { token: tokenOf(minted.body) })
       .expect(200);
     expect(introspected.body).toMatchObject({
       active: true,
@@ -68,7 +70,7 @@ describe.each(DATABASE_KINDS)('intent on %s', (kind) => {
     expect(created.body).not.toHaveProperty('intent');
     await (await as(broker, 'bob')).post(`/v1/requests/${created.body.id}/approve`).expect(200);
     const minted = await alice.post(`/v1/requests/${created.body.id}/credentials`).expect(201);
-    const claims = decodePart<Record<string, unknown>>(minted.body.credential.token.split('.')[1]);
+    const claims = decodePart(tokenOf(minted.body).split('.')[1]);
     expect(claims).toMatchObject({ aud: 'postgres://prod/payments', scope: 'db:read db:write' });
   });
 
