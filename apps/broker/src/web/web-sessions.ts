@@ -46,6 +46,8 @@ export class WebSessions {
     returnTo: string,
     login: Omit<PendingLogin, 'id' | 'returnTo'>,
   ): Promise<string> {
+    // Anyone may start a sign-in: lapsed rows go first, so only ten minutes' worth are kept.
+    await this.removeExpired(this.clock.now());
     const id = randomId();
     const row = Object.assign(new WebLoginRow(), {
       idHash: hashOf(id),
@@ -72,7 +74,6 @@ export class WebSessions {
 
   async create(principal: AuthenticatedPrincipal): Promise<WebSession> {
     const now = this.clock.now();
-    await this.removeExpired(now);
     const id = randomId();
     const expiresAt = new Date(now.getTime() + SESSION_TTL_SECONDS * 1000);
     await this.uow.dataSource.getRepository(WebSessionRow).insert(
