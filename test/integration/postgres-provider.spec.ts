@@ -373,6 +373,26 @@ describe('the postgres provider, through the broker on PostgreSQL', () => {
     expect(await loginRefused(second.credential)).toBe(true);
   });
 
+  it('grants idempotently: the same grant id again resets the one login role it names', async () => {
+    const role = broker.config.policy.roles.find((r) => r.name === 'pg-read')!;
+    const provider = broker.app.get(ProviderRegistry).forRole(role) as PostgresProvider;
+    const grant = Object.assign(new GrantRow(), {
+      id: randomUUID(),
+      issuedAt: new Date(),
+      expiresAt: new Date(Date.now() + 60_000),
+    });
+    const first = (await provider.grant(grant)).credential as PostgresCredential;
+    const second = (await provider.grant(grant)).credential as PostgresCredential;
+    expect(second.username).toBe(first.username);
+    const roles = await admin('SELECT 1 FROM pg_roles WHERE rolname = $1', [first.username]);
+    expect(roles).toHaveLength(1);
+    expect(await passwordMatches(second.username, second.password)).toBe(true);
+    expect(await passwordMatches(first.username, first.password)).toBe(false);
+    await provider.revoke(grant);
+    await provider.revoke(grant);
+    expect(await roleExists(first.username)).toBe(false);
+  });
+
   it('removes login roles no active grant owns, sparing grants still committing', async () => {
     const registry = broker.app.get(ProviderRegistry);
     const role = broker.config.policy.roles.find((r) => r.name === 'pg-read')!;

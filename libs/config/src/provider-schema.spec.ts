@@ -1,3 +1,6 @@
+import { randomBytes } from 'node:crypto';
+import { ConfigError } from './config-error.js';
+import { parseConfig } from './parse-config.js';
 import { providerSchema } from './provider-schema.js';
 
 describe('providerSchema', () => {
@@ -59,5 +62,46 @@ describe('providerSchema', () => {
   it('keeps jwt as it is and refuses an unknown type', () => {
     expect(providerSchema.parse({ type: 'jwt' })).toEqual({ type: 'jwt' });
     expect(providerSchema.safeParse({ type: 'ldap' }).success).toBe(false);
+  });
+});
+
+describe('a role provider in a whole config', () => {
+  const yaml = (provider: string) => `
+auth:
+  issuers:
+    - { name: corp, issuer: https://idp.example.com, jwksUri: https://idp.example.com/jwks, audience: countersign }
+policy:
+  roles:
+    - name: payments-read
+      resource: postgres://payments
+      actions: [db:read]
+      maxDuration: 1h
+      requesters: { groups: [engineering] }
+      approvers: { groups: [sre-leads] }
+      provider: ${provider}
+`;
+  const env = { COUNTERSIGN_ENCRYPTION_KEY: randomBytes(32).toString('base64') };
+
+  it('takes the connection from the environment', () => {
+    const config = parseConfig(
+      yaml('{ type: postgres, connection: "${PG_ADMIN}", targetRole: payments_reader }'),
+      { ...env, PG_ADMIN: 'postgres://admin:pw@db:5432/payments' },
+    );
+    expect(config.policy.roles[0].provider).toMatchObject({
+      type: 'postgres',
+      host: 'db',
+      database: 'payments',
+    });
+  });
+
+  it('names the bad field and keeps the value to itself', () => {
+    const parse = () =>
+      parseConfig(yaml('{ type: postgres, connection: "${PG_ADMIN}", targetRole: r }'), {
+        ...env,
+        PG_ADMIN: 'mysql://admin:hunter2@db/payments',
+      });
+    expect(parse).toThrow(ConfigError);
+    expect(parse).toThrow(/policy\.roles\[0\]\.provider\.connection/);
+    expect(parse).not.toThrow(/hunter2/);
   });
 });
