@@ -127,7 +127,9 @@ describe.each(['sqlite', 'postgres'] as const)(
         const result = await waiting;
         expect(result.code).toBe(ExitCode.ok);
         expect(result.stderr).toContain(`request ${id} pending: 0/1 approvals`);
-        expect(result.stderr).toContain(`request ${id} approved (corp:bob)`);
+        expect(result.stderr).toContain(
+          `request ${id} approved (corp:bob)\nnext: \`countersign creds ${id}\` (as corp:alice)\n`,
+        );
         expect(result.stdout).toMatch(new RegExp(`^id +${id}$`, 'm'));
         expect(result.stdout).toMatch(/^status +approved$/m);
       });
@@ -328,6 +330,15 @@ describe.each(['sqlite', 'postgres'] as const)(
           exitCode: ExitCode.refused,
         });
         expect(asJson.stdout).toBe('');
+      });
+
+      it("says that an admin's lone approval still needs a non-admin one", async () => {
+        const id = (await createRequest(broker, 'alice')).id;
+        const result = await cli(['approve', id], { as: 'dave' });
+        expect(result.code).toBe(ExitCode.ok);
+        expect(result.stdout).toBe(
+          `request ${id} pending: 1/1 approvals (last by corp:dave); an admin's approval needs a further non-admin approval\n`,
+        );
       });
 
       it('rejects an unknown role with the broker field message (exit 2)', async () => {

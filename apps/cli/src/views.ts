@@ -51,8 +51,13 @@ export function requestDetails(request: AccessRequest): string {
 export function requestLine(request: AccessRequest): string {
   const last = request.approvals.at(-1);
   switch (request.status) {
-    case 'pending':
-      return `request ${request.id} pending: ${approvalsSummary(request)} approvals${last ? ` (last by ${last.approver})` : ''}`;
+    case 'pending': {
+      const line = `request ${request.id} pending: ${approvalsSummary(request)} approvals${last ? ` (last by ${last.approver})` : ''}`;
+      // Enough approvals yet pending: only an admin approved (API.md §2 rule 6).
+      return request.approvals.length >= request.approvalsRequired
+        ? `${line}; an admin's approval needs a further non-admin approval`
+        : line;
+    }
     case 'approved':
     case 'issued':
       return `request ${request.id} ${request.status} (${request.approvals.map((a) => a.approver).join(', ')})`;

@@ -37,6 +37,7 @@ export async function request(
     progress: ctx.json || options.quiet ? undefined : ctx.io.stderr,
     now: ctx.now,
   });
+  suggestNext(ctx, decided);
   return {
     data: decided,
     text: options.quiet ? `${decided.id}\n` : requestDetails(decided),
@@ -63,7 +64,14 @@ export async function wait(
     progress: ctx.json ? undefined : ctx.io.stderr,
     now: ctx.now,
   });
+  suggestNext(ctx, decided);
   return { data: decided, text: requestDetails(decided), exitCode: outcomeExitCode(decided) };
+}
+
+function suggestNext(ctx: Context, request: AccessRequest): void {
+  if (request.status === 'approved') {
+    ctx.note(`next: \`countersign creds ${request.id}\` (as ${request.recipient})`);
+  }
 }
 
 export interface ListOptions {

@@ -69,7 +69,9 @@ async function obtainToken(
       'use --token <jwt>, pipe a token in, --demo <user>, or --issuer <url> --client-id <id>',
     );
   }
-  return { token: await readBounded(stdin), method: 'token' };
+  const piped = await readBounded(stdin);
+  if (!piped) throw usageError('no token on stdin', 'pipe a token in, or use --token <jwt>');
+  return { token: piped, method: 'token' };
 }
 
 function devicePrompt(ctx: Context, uri: string, code: string, complete?: string): void {
