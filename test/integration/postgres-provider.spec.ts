@@ -157,6 +157,8 @@ describe('the postgres provider, through the broker on PostgreSQL', () => {
   let issuer: TestIssuer;
   let database: FreshDatabase;
   let broker: TestBroker;
+  /** Another broker on the same database and config (a restart). */
+  let start: () => Promise<TestBroker>;
   const relay = new Relay();
 
   const roleYaml = (name: string, connection: string) => `
@@ -191,13 +193,15 @@ describe('the postgres provider, through the broker on PostgreSQL', () => {
       issuer,
       roleYaml('pg-read', '${TARGET_URL}') + roleYaml('pg-relayed', '${RELAYED_URL}'),
     );
-    broker = await startBroker({
-      kind: 'postgres',
-      issuer,
-      database,
-      yaml,
-      env: { TARGET_URL: database.url, RELAYED_URL: relayed },
-    });
+    start = () =>
+      startBroker({
+        kind: 'postgres',
+        issuer,
+        database,
+        yaml,
+        env: { TARGET_URL: database.url, RELAYED_URL: relayed },
+      });
+    broker = await start();
   });
 
   afterAll(async () => {
@@ -422,18 +426,28 @@ describe('the postgres provider, through the broker on PostgreSQL', () => {
     const lookalike = `${PREFIX}not_a_grant`;
     await admin(`CREATE ROLE ${lookalike} NOLOGIN`);
 
-    const reconciler = broker.app.get(ProviderReconciler);
-    const run = await reconciler.reconcile();
-    expect(run).toMatchObject({ failed: 0 });
+    // The broker that comes back reconciles at start-up, before it is ready.
+    const restarted = await start();
+    await restarted.close();
     expect(await roleExists(leftBehind.username)).toBe(false);
     expect(await roleExists(inFlight.username)).toBe(true);
     expect(await roleExists(active.credential.username)).toBe(true);
     expect(await roleExists(lookalike)).toBe(true);
 
+    expect(await broker.app.get(ProviderReconciler).reconcile()).toEqual({
+      removed: 0,
+      failed: 0,
+      failures: [],
+    });
+    expect(await roleExists(inFlight.username)).toBe(true);
+
     // Past the grace, the one that never committed goes too; the active grant's role stays.
     const later = new FixedClock(new Date(Date.now() + 11 * 60 * 1000));
     const uow = broker.app.get(UnitOfWork);
-    await new ProviderReconciler(uow, registry, later).reconcile();
+    expect(await new ProviderReconciler(uow, registry, later).reconcile()).toMatchObject({
+      removed: 1,
+      failed: 0,
+    });
     expect(await roleExists(inFlight.username)).toBe(false);
     expect(await roleExists(active.credential.username)).toBe(true);
     const session = await loginWith(active.credential);
