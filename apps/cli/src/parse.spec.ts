@@ -5,6 +5,7 @@ import {
   normalizeUrl,
   parseCount,
   parseId,
+  parseIssuerUrl,
   parseRequestDuration,
 } from './parse.js';
 
@@ -63,6 +64,13 @@ describe('argument parsing', () => {
     expect(normalizeUrl('https://CS.example.com/broker//')).toBe('https://cs.example.com/broker');
     for (const bad of ['localhost:3000', 'ftp://x', 'https://u:p@x', 'https://x/?a=1', 'nope']) {
       expect(normalizeUrl(bad)).toBeUndefined();
+    }
+  });
+
+  it('keeps an issuer URL verbatim, refusing anything but http(s)', () => {
+    expect(parseIssuerUrl('https://idp.example.com/')).toBe('https://idp.example.com/');
+    for (const bad of ['idp.example.com', 'file:///etc/passwd', '']) {
+      expect(() => parseIssuerUrl(bad)).toThrow(InvalidArgumentError);
     }
   });
 });

@@ -62,6 +62,14 @@ export function instantParser(now: () => number): (value: string) => string {
   };
 }
 
+/** An issuer URL, kept exactly as given: OIDC discovery compares issuer identifiers verbatim. */
+export function parseIssuerUrl(value: string): string {
+  if (!URL.canParse(value) || !/^https?:$/.test(new URL(value).protocol)) {
+    throw new InvalidArgumentError('expected an http(s) URL such as https://idp.example.com');
+  }
+  return value;
+}
+
 /** The broker URL: http(s) only, without a trailing slash, so it keys the token store stably. */
 export function normalizeUrl(value: string): string | undefined {
   let url: URL;

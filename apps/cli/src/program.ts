@@ -13,6 +13,7 @@ import {
   parseCount,
   parseDurationOption,
   parseId,
+  parseIssuerUrl,
   parseRequestDuration,
 } from './parse.js';
 import { TokenStore, credentialsPath } from './token-store.js';
@@ -78,7 +79,7 @@ export function buildProgram(io: CliIo, done: (outcome: Outcome) => void): Comma
     )
     .option('--token <jwt>', 'a bearer token from a trusted issuer (or pipe it on stdin)')
     .option('--demo <user>', "fetch a demo user's token (brokers running the demo config)")
-    .option('--issuer <url>', 'sign in with the OIDC device flow at this issuer')
+    .option('--issuer <url>', 'sign in with the OIDC device flow at this issuer', parseIssuerUrl)
     .option('--client-id <id>', 'the OIDC client id for --issuer')
     .option('--scope <scopes>', 'scopes for --issuer', 'openid')
     .option('--id-token', 'store the ID token instead of the access token (--issuer)')
