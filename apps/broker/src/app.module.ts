@@ -13,6 +13,7 @@ import { GrantsController } from './api/grants.controller.js';
 import { IntrospectController } from './api/introspect.controller.js';
 import { RequestsController } from './api/requests.controller.js';
 import { RevocationsController } from './api/revocations.controller.js';
+import { ServiceAccountsController } from './api/service-accounts.controller.js';
 import type { CredentialProvider } from '#access';
 import {
   DatabaseLifecycle,
@@ -20,6 +21,7 @@ import {
   coreProviders,
   revocationImports,
   revocationProviders,
+  serviceAccountProviders,
 } from '#access';
 import type { WorkerOptions } from 'bullmq';
 import { AuthGuard } from './http/auth.guard.js';
@@ -56,12 +58,14 @@ export class AppModule {
         AuditController,
         OpsController,
         RevocationsController,
+        ServiceAccountsController,
         ...(config.demo ? [DemoController] : []),
         ...(config.slack ? [SlackController] : []),
         ...webControllers(config),
       ],
       providers: [
         ...coreProviders(config, clock),
+        ...serviceAccountProviders(config, clock),
         ...notifierProviders(config, clock),
         ...slackInteractionProviders(config, clock),
         ...revocationProviders(config, clock, {

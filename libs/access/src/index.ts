@@ -37,3 +37,6 @@ export * from './wiring/revocation.providers.js';
 export * from './wiring/revocation.tokens.js';
 export * from './revocation/revocation-list.js';
 export * from './wiring/shutdown.js';
+export * from './service-account-view.js';
+export * from './service-accounts.js';
+export * from './wiring/service-account.providers.js';

@@ -8,6 +8,7 @@ import { ApprovalRow } from './entities/approval.entity.js';
 import { AuditEventRow } from './entities/audit-event.entity.js';
 import { GrantRow } from './entities/grant.entity.js';
 import { SigningKeyRow } from './entities/signing-key.entity.js';
+import { ServiceAccountRow } from './entities/service-account.entity.js';
 import { SlackMessageRow } from './entities/slack-message.entity.js';
 import { WebLoginRow, WebSessionRow } from './entities/web-session.entity.js';
 
@@ -20,6 +21,7 @@ export const entities = [
   SlackMessageRow,
   WebSessionRow,
   WebLoginRow,
+  ServiceAccountRow,
 ];
 
 /** The data source for either database. `synchronize` is off everywhere: migrations own the schema. */

@@ -3,18 +3,24 @@ import { Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import type { Request } from 'express';
 import { DomainError } from '#domain';
-import { TokenVerifier } from '#identity';
+import { ServiceAccounts } from '#access';
+import { TokenVerifier, looksLikeApiKey } from '#identity';
 import type { AuthenticatedRequest } from './principal.decorator.js';
 import { IS_PUBLIC } from './public.decorator.js';
 
 const BEARER = /^Bearer ([A-Za-z0-9._~+/=-]+)$/;
 
-/** Every route is authenticated unless marked @Public(): forgetting a decorator fails closed. */
+/**
+ * Every route is authenticated unless marked @Public(): forgetting a decorator fails closed. A
+ * bearer value is a service account's API key when it has the key prefix (`cs_sa_`), a JWT of a
+ * trusted issuer or a JWT-SVID otherwise; neither kind is ever tried as the other.
+ */
 @Injectable()
 export class AuthGuard implements CanActivate {
   constructor(
     private readonly reflector: Reflector,
     private readonly tokens: TokenVerifier,
+    private readonly serviceAccounts: ServiceAccounts,
   ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
@@ -26,7 +32,10 @@ export class AuthGuard implements CanActivate {
     const request = context.switchToHttp().getRequest<Request & AuthenticatedRequest>();
     const match = BEARER.exec(request.headers.authorization ?? '');
     if (!match) throw new DomainError('unauthenticated', 'a bearer token is required');
-    request.principal = await this.tokens.verify(match[1]);
+    const bearer = match[1];
+    request.principal = looksLikeApiKey(bearer)
+      ? await this.serviceAccounts.authenticate(bearer)
+      : await this.tokens.verify(bearer);
     return true;
   }
 }
