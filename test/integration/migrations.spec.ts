@@ -12,6 +12,7 @@ const TABLES = [
   'slack_messages',
   'web_sessions',
   'web_logins',
+  'service_accounts',
 ];
 
 describe.each(DATABASE_KINDS)('migrations on %s', (kind) => {
