@@ -4,6 +4,7 @@ import type { ProviderDefinition } from '#domain';
 import type { GrantRow } from '#persistence';
 import type { CredentialProvider, IssuedCredential, LiveAccess } from './credential-provider.js';
 import { ProviderError } from './credential-provider.js';
+import { FailFast } from './fail-fast.js';
 import { grantIdOf, loginRoleName } from './login-role-name.js';
 import { scramVerifier } from './scram-verifier.js';
 
@@ -32,6 +33,7 @@ export class PostgresProvider implements CredentialProvider {
   private readonly pool: pg.Pool;
   /** Where the admin connection goes, for error messages (never the URL: it holds a password). */
   private readonly target: string;
+  private readonly unreachable = new FailFast();
 
   constructor(private readonly settings: PostgresSettings) {
     const url = new URL(settings.connection);
@@ -111,6 +113,7 @@ export class PostgresProvider implements CredentialProvider {
    * after any failure finishes the job. Objects the role came to own are handed to the target role.
    */
   private async dropLoginRole(username: string): Promise<void> {
+    this.unreachable.check();
     const role = escapeIdentifier(username);
     await this.withClient('revoke', async (client) => {
       const exists = await client.query('SELECT 1 FROM pg_roles WHERE rolname = $1', [username]);
@@ -146,7 +149,9 @@ export class PostgresProvider implements CredentialProvider {
     try {
       client = await this.pool.connect();
     } catch (error) {
-      throw new ProviderError(`postgres ${this.target} unreachable (${codeOf(error)})`);
+      const failure = `postgres ${this.target} unreachable (${codeOf(error)})`;
+      this.unreachable.trip(failure);
+      throw new ProviderError(failure);
     }
     try {
       const result = await work(client);

@@ -8,6 +8,7 @@ import type {
   WebhookCredential,
 } from './credential-provider.js';
 import { ProviderError } from './credential-provider.js';
+import { FailFast } from './fail-fast.js';
 import { SIGNATURE_HEADER, TIMESTAMP_HEADER, webhookSignature } from './webhook-signature.js';
 
 export type WebhookSettings = Extract<ProviderDefinition, { type: 'webhook' }>;
@@ -47,6 +48,7 @@ const grantAnswer = z.object({
  */
 export class WebhookProvider implements CredentialProvider {
   readonly type = 'webhook';
+  private readonly unreachable = new FailFast();
 
   constructor(
     private readonly settings: WebhookSettings,
@@ -62,6 +64,7 @@ export class WebhookProvider implements CredentialProvider {
   }
 
   async revoke(grant: GrantRow): Promise<void> {
+    this.unreachable.check();
     await this.send('revoke', grant, 1);
   }
 
@@ -81,17 +84,21 @@ export class WebhookProvider implements CredentialProvider {
       }
       const outcome = await this.post(event, grant.id, body);
       if (outcome.ok) return outcome.text;
-      failure = outcome.failure;
+      failure = `webhook ${event}: ${outcome.failure}`;
+      if (outcome.unreachable) this.unreachable.trip(failure);
       if (!outcome.retryable) break;
     }
-    throw new ProviderError(`webhook ${event}: ${failure}`);
+    throw new ProviderError(failure);
   }
 
   private async post(
     event: WebhookEvent,
     grantId: string,
     body: string,
-  ): Promise<{ ok: true; text: string } | { ok: false; failure: string; retryable: boolean }> {
+  ): Promise<
+    | { ok: true; text: string }
+    | { ok: false; failure: string; retryable: boolean; unreachable?: true }
+  > {
     const timestamp = String(Math.floor(Date.now() / 1000));
     let response: Response;
     try {
@@ -113,6 +120,7 @@ export class WebhookProvider implements CredentialProvider {
         ok: false,
         failure: `receiver unreachable (${networkCode(error)})`,
         retryable: true,
+        unreachable: true,
       };
     }
     if (response.status < 200 || response.status > 299) {
