@@ -10,7 +10,7 @@ import { SWEEP_OPTIONS } from './revocation.tokens.js';
 /**
  * Provider reconciliation on the sweep's schedule (docs/providers.md): at start-up and every
  * `revocation.sweepInterval`. A target that cannot be reached is logged and tried again next
- * time; it never stops start-up. Closes the providers' connections at shutdown.
+ * time; it never delays start-up. Closes the providers' connections at shutdown.
  */
 @Injectable()
 export class ProviderReconcileTask implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -25,8 +25,9 @@ export class ProviderReconcileTask implements OnApplicationBootstrap, OnApplicat
     @Inject(SWEEP_OPTIONS) private readonly options: { periodic: boolean; startup: boolean },
   ) {}
 
-  async onApplicationBootstrap(): Promise<void> {
-    if (this.options.startup) await this.reconcile();
+  onApplicationBootstrap(): void {
+    // In the background: a target that is down must not hold up readiness.
+    if (this.options.startup) void this.reconcile();
     if (!this.options.periodic) return;
     const every = this.config.revocation.sweepInterval * 1000;
     this.registry.addInterval(
