@@ -11,8 +11,10 @@ import { notifierProviders, slackInteractionProviders } from '#notify';
 import { AuditController } from './api/audit.controller.js';
 import { GrantsController } from './api/grants.controller.js';
 import { IntrospectController } from './api/introspect.controller.js';
+import { KeysController } from './api/keys.controller.js';
 import { RequestsController } from './api/requests.controller.js';
 import { RevocationsController } from './api/revocations.controller.js';
+import { RolesController } from './api/roles.controller.js';
 import { ServiceAccountsController } from './api/service-accounts.controller.js';
 import type { CredentialProvider } from '#access';
 import {
@@ -21,6 +23,7 @@ import {
   coreProviders,
   revocationImports,
   revocationProviders,
+  rolesAndKeysProviders,
   serviceAccountProviders,
 } from '#access';
 import type { WorkerOptions } from 'bullmq';
@@ -59,6 +62,8 @@ export class AppModule {
         OpsController,
         RevocationsController,
         ServiceAccountsController,
+        RolesController,
+        KeysController,
         ...(config.demo ? [DemoController] : []),
         ...(config.slack ? [SlackController] : []),
         ...webControllers(config),
@@ -66,6 +71,7 @@ export class AppModule {
       providers: [
         ...coreProviders(config, clock),
         ...serviceAccountProviders(config, clock),
+        ...rolesAndKeysProviders(),
         ...notifierProviders(config, clock),
         ...slackInteractionProviders(config, clock),
         ...revocationProviders(config, clock, {

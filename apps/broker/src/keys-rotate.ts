@@ -1,4 +1,6 @@
 import 'reflect-metadata';
+import type { KeyRotation } from '#access';
+import { rotateSigningKey } from '#access';
 import { AuditLog } from '#audit';
 import { ConfigError, loadConfig } from '#config';
 import type { AppConfig } from '#config';
@@ -7,13 +9,12 @@ import { systemClock } from '#domain';
 import { UnitOfWork, openDatabase } from '#persistence';
 
 /**
- * `npm run keys:rotate`: adds a signing key that signs from now on. The previous keys stay in
- * JWKS for the longest role maxDuration, so every credential they signed still verifies until it
- * expires. Running brokers pick the new key up within their 10 s key cache.
+ * `npm run keys:rotate`: adds a signing key that signs from now on, as `POST /v1/keys/rotate` does
+ * for an admin (both call `rotateSigningKey`), recorded with the actor `system`. The previous keys
+ * stay in JWKS for the longest role maxDuration. Running brokers pick the new key up within their
+ * 10 s key cache.
  */
-export async function rotateKeys(
-  config: AppConfig,
-): Promise<{ kid: string; retired: string[]; publishedFor: number }> {
+export async function rotateKeys(config: AppConfig): Promise<KeyRotation> {
   const dataSource = await openDatabase(config.database);
   try {
     const keys = new SigningKeys(
@@ -22,16 +23,10 @@ export async function rotateKeys(
       config.credentials.algorithm,
       systemClock,
     );
-    const longest = Math.max(0, ...config.policy.roles.map((role) => role.maxDuration));
-    const result = await keys.rotate(longest);
-    await new UnitOfWork(dataSource).run((tx) =>
-      new AuditLog(systemClock).append(tx, {
-        type: 'key.rotated',
-        actor: 'system',
-        data: { kid: result.kid, retired: result.retired, publishedForSeconds: longest },
-      }),
+    const audit = new AuditLog(systemClock);
+    return await new UnitOfWork(dataSource).run((tx) =>
+      rotateSigningKey(tx, keys, audit, config.policy, 'system'),
     );
-    return { ...result, publishedFor: longest };
   } finally {
     await dataSource.destroy();
   }
