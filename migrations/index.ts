@@ -8,6 +8,7 @@ import { AddWebSessions1795920000000 } from './1795920000000-AddWebSessions.js';
 import { AddApprovalReceipts1795930000000 } from './1795930000000-AddApprovalReceipts.js';
 import { AddRequestIntent1795930100000 } from './1795930100000-AddRequestIntent.js';
 import { AddServiceAccounts1795930200000 } from './1795930200000-AddServiceAccounts.js';
+import { AddBreakGlass1795930300000 } from './1795930300000-AddBreakGlass.js';
 
 export const migrations = [
   CreateCoreTables1795911535244,
@@ -18,4 +19,5 @@ export const migrations = [
   AddApprovalReceipts1795930000000,
   AddRequestIntent1795930100000,
   AddServiceAccounts1795930200000,
+  AddBreakGlass1795930300000,
 ];

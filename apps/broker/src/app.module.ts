@@ -7,7 +7,7 @@ import type { AppConfig } from '#config';
 import type { Clock } from '#domain';
 import { systemClock } from '#domain';
 import { DemoIssuer } from '#identity';
-import { notifierProviders, slackInteractionProviders } from '#notify';
+import { breakGlassAlertProviders, notifierProviders, slackInteractionProviders } from '#notify';
 import { AuditController } from './api/audit.controller.js';
 import { GrantsController } from './api/grants.controller.js';
 import { IntrospectController } from './api/introspect.controller.js';
@@ -20,6 +20,7 @@ import type { CredentialProvider } from '#access';
 import {
   DatabaseLifecycle,
   RequestExpiryTask,
+  BreakGlassEscalationTask,
   coreProviders,
   revocationImports,
   revocationProviders,
@@ -30,6 +31,7 @@ import type { WorkerOptions } from 'bullmq';
 import { AuthGuard } from './http/auth.guard.js';
 import { RateLimitGuard } from './http/rate-limit.guard.js';
 import { DemoController } from './ops/demo.controller.js';
+import { BreakGlassController } from './api/break-glass.controller.js';
 import { OpsController } from './ops/ops.controller.js';
 import { SlackController } from './slack/slack.controller.js';
 import { StartupService } from './startup.service.js';
@@ -59,6 +61,7 @@ export class AppModule {
         GrantsController,
         IntrospectController,
         AuditController,
+        BreakGlassController,
         OpsController,
         RevocationsController,
         ServiceAccountsController,
@@ -73,6 +76,7 @@ export class AppModule {
         ...serviceAccountProviders(config, clock),
         ...rolesAndKeysProviders(),
         ...notifierProviders(config, clock),
+        ...breakGlassAlertProviders(config),
         ...slackInteractionProviders(config, clock),
         ...revocationProviders(config, clock, {
           providers: options.providers,
@@ -84,7 +88,7 @@ export class AppModule {
         ...webProviders(config, clock),
         StartupService,
         DatabaseLifecycle,
-        ...(options.backgroundJobs === false ? [] : [RequestExpiryTask]),
+        ...(options.backgroundJobs === false ? [] : [RequestExpiryTask, BreakGlassEscalationTask]),
         { provide: APP_GUARD, useClass: AuthGuard },
         { provide: APP_GUARD, useClass: RateLimitGuard },
       ],

@@ -67,6 +67,29 @@ export interface ChainVerification {
   brokenAt?: number;
 }
 
+/** `GET /v1/roles` (docs/api-extensions.md), durations in seconds. */
+export interface Role {
+  name: string;
+  resource: string;
+  actions: string[];
+  maxDuration: number;
+  defaultDuration: number;
+  approvalsRequired: number;
+  requireJustification: boolean;
+  provider: string;
+  /** False only on roles an admin sees but may not request. */
+  requestable: boolean;
+  breakGlass?: { maxDuration: number; reviewWithin: number };
+}
+
+/** `POST /v1/keys/rotate`. */
+export interface KeyRotation {
+  kid: string;
+  retired: string[];
+  /** Seconds the retired keys stay in JWKS. */
+  publishedFor: number;
+}
+
 export interface Page<T> {
   items: T[];
   nextCursor?: string;

@@ -38,6 +38,20 @@ export class BrokerClient {
     return response.text();
   }
 
+  /**
+   * A document to keep byte for byte (the sealed evidence bundle): the body as the broker sent
+   * it, never parsed and re-serialised.
+   */
+  async bytes(path: string): Promise<Buffer> {
+    const token = this.requireToken();
+    const response = await this.send('GET', path);
+    if (!response.ok) {
+      const body = await readJson(response);
+      throw brokerError(response.status, body, token.source, response.headers.get('retry-after'));
+    }
+    return Buffer.from(await response.arrayBuffer());
+  }
+
   /** Follows `nextCursor` until `max` items; `nextCursor` is returned when more remain. */
   async collect<T>(path: string, query: Query, max: number): Promise<Page<T>> {
     const items: T[] = [];
@@ -52,22 +66,22 @@ export class BrokerClient {
     }
   }
 
-  private async call<T>(method: string, path: string, body?: object): Promise<T> {
+  private requireToken(): Token {
     if (!this.token) {
       throw new CliError(ExitCode.unauthenticated, `not signed in to ${this.baseUrl}`, {
         code: 'unauthenticated',
         hint: 'run `countersign login` or set COUNTERSIGN_TOKEN',
       });
     }
+    return this.token;
+  }
+
+  private async call<T>(method: string, path: string, body?: object): Promise<T> {
+    const token = this.requireToken();
     const response = await this.send(method, path, body);
     const parsed = await readJson(response);
     if (!response.ok) {
-      throw brokerError(
-        response.status,
-        parsed,
-        this.token.source,
-        response.headers.get('retry-after'),
-      );
+      throw brokerError(response.status, parsed, token.source, response.headers.get('retry-after'));
     }
     if (parsed === undefined) {
       throw new CliError(ExitCode.error, `unexpected answer from ${this.baseUrl}${path}`, {

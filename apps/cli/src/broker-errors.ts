@@ -78,11 +78,16 @@ function isErrorBody(body: unknown): body is ApiErrorBody {
   return typeof error === 'string' && typeof message === 'string';
 }
 
-/** A network failure: say which URL was tried and why, never the request's headers. */
-export function unreachable(url: string, error: unknown): CliError {
+/** Why a fetch failed, in a few words (`ECONNREFUSED`, `no answer in time`). */
+export function networkFailure(error: unknown): string {
   const cause = (error as { cause?: { code?: string; message?: string } }).cause;
   const timedOut = error instanceof Error && error.name === 'TimeoutError';
-  const why = timedOut ? 'no answer in time' : (cause?.code ?? cause?.message ?? 'network error');
+  return timedOut ? 'no answer in time' : (cause?.code ?? cause?.message ?? 'network error');
+}
+
+/** A network failure: say which URL was tried and why, never the request's headers. */
+export function unreachable(url: string, error: unknown): CliError {
+  const why = networkFailure(error);
   return new CliError(ExitCode.unavailable, `cannot reach the broker at ${url} (${why})`, {
     code: 'unreachable',
     hint: 'is it running? point the CLI at it with --url or COUNTERSIGN_URL',

@@ -27,6 +27,8 @@ export interface Outcome {
   data: unknown;
   text: string;
   exitCode?: number;
+  /** `text` is itself the JSON document (the evidence bundle): printed as is, even under --json. */
+  verbatim?: true;
 }
 
 /** Per-invocation state shared by the commands. */

@@ -27,6 +27,8 @@ export const ExitCode = {
   stillPending: 13,
   /** `audit verify`: the hash chain does not verify. */
   auditBroken: 14,
+  /** `evidence verify`: the evidence bundle fails a check (altered, or not sealed by these keys). */
+  evidenceInvalid: 15,
 } as const;
 
 export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];

@@ -1,8 +1,10 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { auditList, verify } from './commands/audit.js';
 import { grant, grants, revoke } from './commands/grants.js';
-import { keysRotate, roles } from './commands/not-in-api.js';
+import { evidence, verifyEvidenceFile } from './commands/evidence.js';
+import { keysRotate } from './commands/keys.js';
 import { approve, cancel, creds, deny, list, request, show, wait } from './commands/requests.js';
+import { roles } from './commands/roles.js';
 import { login, logout, whoami } from './commands/session.js';
 import type { CliIo, Outcome } from './context.js';
 import { Context } from './context.js';
@@ -95,7 +97,7 @@ export function buildProgram(io: CliIo, done: (outcome: Outcome) => void): Comma
     .action(act(whoami));
   program
     .command('roles')
-    .description('list roles (not in the broker API yet: says where to look)')
+    .description('the roles you may request, with their limits (admins: every role)')
     .action(act(roles));
 
   program
@@ -209,8 +211,24 @@ export function buildProgram(io: CliIo, done: (outcome: Outcome) => void): Comma
   const keys = program.command('keys').description('signing keys (admins)');
   keys
     .command('rotate')
-    .description('rotate the signing key (not in the broker API yet: says how)')
+    .description('add a signing key that signs from now on; the old ones stay in JWKS a while')
     .action(act(keysRotate));
+
+  const evidenceCommand = program
+    .command('evidence')
+    .description('the sealed evidence bundle of a request, byte for byte (stdout, or -o <file>)')
+    .argument('<requestId>', 'request id', parseId)
+    .option('-o, --output <file>', 'write it to this file')
+    .action(act(evidence));
+  evidenceCommand
+    .command('verify')
+    .description('check an evidence bundle offline against the published keys (exit 15 if not)')
+    .argument('<file>', 'the bundle (- for stdin)')
+    .option(
+      '--jwks <file|url>',
+      'the keys to check against (default: <broker>/.well-known/jwks.json)',
+    )
+    .action(act(verifyEvidenceFile));
   return program;
 }
 

@@ -20,7 +20,9 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
   }
   if (!outcome) return ExitCode.ok;
   const json = program.opts().json === true;
-  io.stdout.write(json ? `${JSON.stringify(outcome.data, null, 2)}\n` : outcome.text);
+  io.stdout.write(
+    json && !outcome.verbatim ? `${JSON.stringify(outcome.data, null, 2)}\n` : outcome.text,
+  );
   return outcome.exitCode ?? ExitCode.ok;
 }
 

@@ -1,4 +1,4 @@
-import type { AccessRequest, AuditEvent, Grant } from './api-types.js';
+import type { AccessRequest, AuditEvent, Grant, Role } from './api-types.js';
 import type { Paint } from './format.js';
 import { formatDuration, formatInstant, keyValues, relative, table } from './format.js';
 
@@ -110,6 +110,21 @@ export function auditTable(events: AuditEvent[]): string {
       event.actor,
       event.requestId ?? '',
       typeof event.data.reason === 'string' ? event.data.reason : '',
+    ]),
+  );
+}
+
+export function roleTable(roles: Role[]): string {
+  if (roles.length === 0) return 'no roles you may request\n';
+  return table(
+    ['NAME', 'RESOURCE', 'ACTIONS', 'MAX', 'APPROVALS', 'BREAK-GLASS'],
+    roles.map((role) => [
+      role.name,
+      role.resource,
+      role.actions.join(','),
+      formatDuration(role.maxDuration),
+      String(role.approvalsRequired),
+      role.breakGlass ? 'yes' : 'no',
     ]),
   );
 }

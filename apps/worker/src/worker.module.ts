@@ -4,6 +4,7 @@ import { ScheduleModule } from '@nestjs/schedule';
 import {
   DatabaseLifecycle,
   RequestExpiryTask,
+  BreakGlassEscalationTask,
   coreProviders,
   revocationImports,
   revocationProviders,
@@ -12,7 +13,7 @@ import type { CredentialProvider } from '#access';
 import type { WorkerOptions } from 'bullmq';
 import type { AppConfig } from '#config';
 import { systemClock } from '#domain';
-import { notifierProviders } from '#notify';
+import { breakGlassAlertProviders, notifierProviders } from '#notify';
 
 export interface WorkerModuleOptions {
   providers?: CredentialProvider[];
@@ -38,6 +39,7 @@ export class WorkerModule {
         ...coreProviders(config, systemClock),
         // Requests the worker expires update their Slack message too.
         ...notifierProviders(config, systemClock),
+        ...breakGlassAlertProviders(config),
         ...revocationProviders(config, systemClock, {
           ...options,
           runWorker: true,
@@ -45,6 +47,7 @@ export class WorkerModule {
         }),
         DatabaseLifecycle,
         RequestExpiryTask,
+        BreakGlassEscalationTask,
       ],
     };
   }

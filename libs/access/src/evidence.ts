@@ -81,6 +81,7 @@ export class ExportEvidence {
         durationSeconds: row.durationSeconds,
         approvalsRequired: row.approvalsRequired,
         status: row.status,
+        breakGlass: row.breakGlass,
         justification: row.justification,
         createdAt: row.createdAt.toISOString(),
         decidedAt: row.decidedAt?.toISOString() ?? null,

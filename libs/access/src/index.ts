@@ -1,8 +1,10 @@
+export * from './break-glass/index.js';
 export * from './cancel-request.js';
 export * from './create-request.js';
 export * from './decide-request.js';
 export * from './evidence.js';
 export * from './expire-requests.js';
+export * from './grant-issuer.js';
 export * from './introspect.js';
 export * from './mint-credential.js';
 export * from './observer.js';
@@ -43,3 +45,4 @@ export * from './service-account-view.js';
 export * from './service-accounts.js';
 export * from './wiring/service-account.providers.js';
 export * from './wiring/roles-and-keys.providers.js';
+export * from './wiring/break-glass-escalation.task.js';

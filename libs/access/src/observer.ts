@@ -13,7 +13,10 @@ export interface AccessMetrics {
     expiry?: { lagSeconds: number; source: ExpirySource },
   ): void;
   revocationFailed(role: string): void;
+  breakGlass(role: string, event: BreakGlassEvent): void;
 }
+
+export type BreakGlassEvent = 'activated' | 'escalated' | 'reviewed';
 
 export type RequestChangeKind =
   'created' | 'approval_recorded' | 'approved' | 'denied' | 'cancelled' | 'expired' | 'issued';
@@ -68,6 +71,10 @@ export class AccessEvents implements AccessObserver {
 
   revocationFailed(role: string): void {
     this.metrics.revocationFailed(role);
+  }
+
+  breakGlass(role: string, event: BreakGlassEvent): void {
+    this.metrics.breakGlass(role, event);
   }
 
   requestChanged(tx: Tx, change: RequestChange): void {

@@ -1,7 +1,12 @@
 import type { AuditFilter, AuditLog, ChainVerification, AuditEvent } from '#audit';
 import type { Clock, Principal, RequestStatus, GrantStatus } from '#domain';
 import { DomainError, canSeeGrant, canSeeRequest } from '#domain';
-import type { GrantRepository, RequestRepository, UnitOfWork } from '#persistence';
+import type {
+  BreakGlassRepository,
+  GrantRepository,
+  RequestRepository,
+  UnitOfWork,
+} from '#persistence';
 import { grantNotFound, requestNotFound } from './audit-helpers.js';
 import type { PolicyState } from './policy-state.js';
 import type { GrantView, RequestView } from './views.js';
@@ -30,13 +35,18 @@ export class AccessQueries {
     private readonly audit: AuditLog,
     private readonly policy: PolicyState,
     private readonly clock: Clock,
+    private readonly reviews: BreakGlassRepository,
   ) {}
 
   async request(principal: Principal, id: string): Promise<RequestView> {
     return this.uow.read(async (db) => {
       const row = await this.requests.findVisible(db, this.policy.scopeFor(principal), id);
       if (!row || !canSeeRequest(this.policy.policy, principal, row)) throw requestNotFound();
-      return toRequestView(row, await this.requests.approvals(db, [row.id]));
+      const [approvals, reviews] = await Promise.all([
+        this.requests.approvals(db, [row.id]),
+        this.reviews.forRequests(db, row.breakGlass ? [row.id] : []),
+      ]);
+      return toRequestView(row, approvals, reviews);
     });
   }
 
@@ -47,7 +57,14 @@ export class AccessQueries {
         db,
         page.items.map((row) => row.id),
       );
-      return { ...page, items: page.items.map((row) => toRequestView(row, approvals)) };
+      const reviews = await this.reviews.forRequests(
+        db,
+        page.items.filter((row) => row.breakGlass).map((row) => row.id),
+      );
+      return {
+        ...page,
+        items: page.items.map((row) => toRequestView(row, approvals, reviews)),
+      };
     });
   }
 

@@ -1,6 +1,6 @@
 import type { Decision, Principal } from '#domain';
 import { checkApprover, deny } from '#domain';
-import type { AccessRequestRow, ApprovalRow, GrantRow } from '#persistence';
+import type { AccessRequestRow, ApprovalRow, BreakGlassReviewRow, GrantRow } from '#persistence';
 import type { PolicyState } from './policy-state.js';
 
 export interface ApprovalView {
@@ -28,6 +28,17 @@ export interface RequestView {
   grantId?: string;
   /** Only for a viewer who may approve the request (ApproverLinks). */
   links?: { web: string };
+  /** Issued through break-glass, without an approval; `review` says where its review stands. */
+  breakGlass?: true;
+  review?: BreakGlassReviewView;
+}
+
+export interface BreakGlassReviewView {
+  dueAt: string;
+  escalations: number;
+  reviewedBy?: string;
+  reviewedAt?: string;
+  comment?: string;
 }
 
 export interface GrantView {
@@ -44,12 +55,16 @@ export interface GrantView {
   overdue?: true;
   /** Failed provider revocations so far, when any. */
   revocationFailures?: number;
+  /** Issued through break-glass. */
+  breakGlass?: true;
 }
 
 export function toRequestView(
   row: AccessRequestRow,
   approvals: readonly ApprovalRow[],
+  reviews: readonly BreakGlassReviewRow[] = [],
 ): RequestView {
+  const review = row.breakGlass ? reviews.find((r) => r.requestId === row.id) : undefined;
   return {
     id: row.id,
     role: row.role,
@@ -71,6 +86,18 @@ export function toRequestView(
     approvalsRequired: row.approvalsRequired,
     ...(row.decidedAt === null ? {} : { decidedAt: row.decidedAt.toISOString() }),
     ...(row.grantId === null ? {} : { grantId: row.grantId }),
+    ...(row.breakGlass ? { breakGlass: true as const } : {}),
+    ...(review ? { review: toReviewView(review) } : {}),
+  };
+}
+
+function toReviewView(review: BreakGlassReviewRow): BreakGlassReviewView {
+  return {
+    dueAt: review.dueAt.toISOString(),
+    escalations: review.escalations,
+    ...(review.reviewedBy === null ? {} : { reviewedBy: review.reviewedBy }),
+    ...(review.reviewedAt === null ? {} : { reviewedAt: review.reviewedAt.toISOString() }),
+    ...(review.comment === null ? {} : { comment: review.comment }),
   };
 }
 
@@ -89,6 +116,7 @@ export function toGrantView(row: GrantRow, now: Date): GrantView {
       ? { overdue: true as const }
       : {}),
     ...(row.revocationFailures > 0 ? { revocationFailures: row.revocationFailures } : {}),
+    ...(row.breakGlass ? { breakGlass: true as const } : {}),
   };
 }
 

@@ -2,7 +2,7 @@ import type { RoleDefinition } from '#domain';
 import { formatDuration } from '#domain';
 import { z } from 'zod';
 import { providerSchema } from './provider-schema.js';
-import { duration, list, selector, token } from './schema-parts.js';
+import { duration, httpUrl, list, selector, text, token } from './schema-parts.js';
 
 export const ROLE_NAME = /^[a-z0-9][a-z0-9._-]{0,63}$/;
 
@@ -13,6 +13,24 @@ const approvers = selector.refine(
   (s) => (s.groups?.length ?? 0) + (s.principals?.length ?? 0) > 0,
   { message: 'must name at least one group or principal' },
 );
+
+/** Issue 5: a role may allow break-glass; the webhook secret comes from `${NAME}`. */
+const breakGlassSchema = z
+  .strictObject({
+    maxDuration: duration(1),
+    reviewWithin: duration(60),
+    escalateEvery: duration(60).optional(),
+    notify: z
+      .strictObject({
+        slack: z.boolean().default(true),
+        webhook: z.strictObject({ url: httpUrl, secret: text.min(16) }).optional(),
+      })
+      .default({ slack: true }),
+  })
+  .transform((breakGlass) => ({
+    ...breakGlass,
+    escalateEvery: breakGlass.escalateEvery ?? breakGlass.reviewWithin,
+  }));
 
 const roleFields = z.strictObject({
   name: z.string().regex(ROLE_NAME, `must match ${String(ROLE_NAME)}`),
@@ -31,6 +49,7 @@ const roleFields = z.strictObject({
   approvalsRequired: z.int().min(1).max(10).default(1),
   requireJustification: z.boolean().default(false),
   provider: providerSchema.default({ type: 'jwt' }),
+  breakGlass: breakGlassSchema.optional(),
 });
 
 /** A role as written in YAML, turned into the domain's RoleDefinition with defaults applied. */
@@ -42,6 +61,15 @@ export const roleSchema = roleFields.transform((role, ctx): RoleDefinition => {
       path: ['defaultDuration'],
       message: `must not exceed maxDuration (${formatDuration(role.maxDuration)})`,
       input: role.defaultDuration,
+    });
+    return z.NEVER;
+  }
+  if (role.breakGlass && role.breakGlass.maxDuration > role.maxDuration) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['breakGlass', 'maxDuration'],
+      message: `must not exceed the role's maxDuration (${formatDuration(role.maxDuration)})`,
+      input: role.breakGlass.maxDuration,
     });
     return z.NEVER;
   }
@@ -58,5 +86,6 @@ export const roleSchema = roleFields.transform((role, ctx): RoleDefinition => {
     approvalsRequired: role.approvalsRequired,
     requireJustification: role.requireJustification,
     provider: role.provider,
+    ...(role.breakGlass ? { breakGlass: role.breakGlass } : {}),
   };
 });

@@ -9,3 +9,4 @@ export * from './principal.js';
 export * from './request-input.js';
 export * from './request-state.js';
 export * from './separation.js';
+export * from './break-glass.js';

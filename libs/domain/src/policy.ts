@@ -30,6 +30,25 @@ export type ProviderDefinition =
       readonly timeout: number;
     };
 
+/**
+ * The one sanctioned way around a second approver (issue 5): explicit, short, announced at once
+ * and reviewed afterwards by someone else. Durations in seconds.
+ */
+export interface BreakGlassPolicy {
+  /** The longest credential an activation gives. */
+  readonly maxDuration: number;
+  /** A distinct, eligible principal must review the activation within this. */
+  readonly reviewWithin: number;
+  /** Unreviewed past the deadline: escalate again this often until reviewed. */
+  readonly escalateEvery: number;
+  readonly notify: {
+    /** Post to the configured Slack channel. */
+    readonly slack: boolean;
+    /** POST a signed JSON notice here; `secret` keys its HMAC signature. */
+    readonly webhook?: { readonly url: string; readonly secret: string };
+  };
+}
+
 /** A requestable role, with every duration in seconds. */
 export interface RoleDefinition {
   readonly name: string;
@@ -44,6 +63,7 @@ export interface RoleDefinition {
   readonly approvalsRequired: number;
   readonly requireJustification: boolean;
   readonly provider: ProviderDefinition;
+  readonly breakGlass?: BreakGlassPolicy;
 }
 
 export interface PolicyDefinition {

@@ -25,6 +25,8 @@ export interface EvidenceBundle {
   /** The facts each receipt signs, but for the policy hash, which each receipt carries. */
   request: Omit<RequestFacts, 'policyHash'> & {
     status: string;
+    /** Issued through break-glass: no approval, a post-hoc review instead (see auditEvents). */
+    breakGlass: boolean;
     justification: string | null;
     createdAt: string;
     decidedAt: string | null;

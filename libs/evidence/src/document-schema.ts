@@ -36,8 +36,9 @@ const bundle = z.strictObject({
       })
       .nullable(),
     durationSeconds: z.int().positive(),
-    approvalsRequired: z.int().positive(),
+    approvalsRequired: z.int().min(0).max(10),
     status: z.string().max(16),
+    breakGlass: z.boolean(),
     justification: z.string().nullable(),
     createdAt: isoTime,
     decidedAt: isoTime.nullable(),

@@ -25,10 +25,28 @@ export interface RequestFacts {
 
 /**
  * The policy that decided a request: the role as evaluated and the separation mode. The provider
- * appears by type only, since its settings may hold connection secrets.
+ * appears by type only and a break-glass webhook by URL only: their settings hold secrets.
  */
 export function policyFacts(separation: SeparationMode, role: RoleDefinition) {
-  return { separation, role: { ...role, provider: { type: role.provider.type } } };
+  const { breakGlass } = role;
+  return {
+    separation,
+    role: {
+      ...role,
+      provider: { type: role.provider.type },
+      ...(breakGlass
+        ? {
+            breakGlass: {
+              ...breakGlass,
+              notify: {
+                slack: breakGlass.notify.slack,
+                ...(breakGlass.notify.webhook ? { webhook: breakGlass.notify.webhook.url } : {}),
+              },
+            },
+          }
+        : {}),
+    },
+  };
 }
 
 export function policyHashOf(separation: SeparationMode, role: RoleDefinition): string {

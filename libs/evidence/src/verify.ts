@@ -105,7 +105,13 @@ async function checkApprovals(
       ...(problem ? { detail: problem } : {}),
     });
   }
-  if (['approved', 'issued'].includes(request.status) || bundle.issuance) {
+  if (request.approvalsRequired === 0 && !request.breakGlass) {
+    checks.push({
+      check: 'approvals required',
+      ok: false,
+      detail: 'none required, not break-glass',
+    });
+  } else if (['approved', 'issued'].includes(request.status) || bundle.issuance) {
     checks.push(
       check(
         'approvals required',

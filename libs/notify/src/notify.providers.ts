@@ -1,9 +1,16 @@
 import type { Provider } from '@nestjs/common';
-import { DecideRequest, PolicyState, REQUEST_NOTIFIER, silentNotifier } from '#access';
+import {
+  BREAK_GLASS_ALERTS,
+  DecideRequest,
+  PolicyState,
+  REQUEST_NOTIFIER,
+  silentNotifier,
+} from '#access';
 import { AuditLog } from '#audit';
 import type { AppConfig } from '#config';
 import type { Clock } from '#domain';
 import { RequestRepository, UnitOfWork } from '#persistence';
+import { BreakGlassNotifier } from './break-glass-alerts.js';
 import { WebSlackApi } from './slack-api.js';
 import { SlackInteractions } from './slack-interactions.js';
 import { SlackNotifier } from './slack-notifier.js';
@@ -21,6 +28,21 @@ export function notifierProviders(config: AppConfig, clock: Clock): Provider[] {
           publicUrl: config.publicUrl,
         }),
       inject: [UnitOfWork, RequestRepository],
+    },
+  ];
+}
+
+/** Break-glass alerts: the log always, Slack when configured, a role's webhook when it has one. */
+export function breakGlassAlertProviders(config: AppConfig): Provider[] {
+  const slack = config.slack;
+  return [
+    {
+      provide: BREAK_GLASS_ALERTS,
+      useFactory: () =>
+        new BreakGlassNotifier({
+          publicUrl: config.publicUrl,
+          ...(slack ? { slack: { api: new WebSlackApi(slack), channel: slack.channel } } : {}),
+        }),
     },
   ];
 }

@@ -19,17 +19,18 @@ const CHANGE_WORDS: Record<RequestChange['kind'], string> = {
 };
 
 /** Slack's mrkdwn control characters; escaping them also disarms `<!channel>` style mentions. */
-function escape(text: string): string {
+/** Slack mrkdwn control characters: user text never becomes markup or a link. */
+export function escapeMrkdwn(text: string): string {
   return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 }
 
 function field(label: string, value: string) {
-  return { type: 'mrkdwn' as const, text: `*${label}*\n${escape(value)}` };
+  return { type: 'mrkdwn' as const, text: `*${label}*\n${escapeMrkdwn(value)}` };
 }
 
 function lastChange(change: RequestChange): string {
   const words = CHANGE_WORDS[change.kind];
-  return change.kind === 'expired' ? words : `${words} ${escape(change.actor)}`;
+  return change.kind === 'expired' ? words : `${words} ${escapeMrkdwn(change.actor)}`;
 }
 
 /**
@@ -52,7 +53,7 @@ export function requestMessage(
       type: 'section',
       text: {
         type: 'mrkdwn',
-        text: `*Access request: ${escape(view.role)}* is *${view.status}*`,
+        text: `*Access request: ${escapeMrkdwn(view.role)}* is *${view.status}*`,
       },
     },
     {
@@ -71,7 +72,10 @@ export function requestMessage(
     },
     {
       type: 'section',
-      text: { type: 'mrkdwn', text: `*Justification*\n${escape(view.justification ?? '(none)')}` },
+      text: {
+        type: 'mrkdwn',
+        text: `*Justification*\n${escapeMrkdwn(view.justification ?? '(none)')}`,
+      },
     },
     {
       type: 'context',

@@ -70,7 +70,8 @@ export class SlackNotifier implements RequestNotifier {
   private async deliver(change: RequestChange): Promise<void> {
     const found = await this.uow.read(async (db) => {
       const row = await db.findOneBy(AccessRequestRow, { id: change.requestId });
-      if (!row) return undefined;
+      // A break-glass activation is announced by its own alert (BreakGlassNotifier).
+      if (!row || row.breakGlass) return undefined;
       const approvals = await this.requests.approvals(db, [row.id]);
       const sent = await db.findOneBy(SlackMessageRow, { requestId: row.id });
       return { view: toRequestView(row, approvals), sent };

@@ -6,6 +6,7 @@ import { migrations } from '#migrations';
 import { AccessRequestRow } from './entities/access-request.entity.js';
 import { ApprovalRow } from './entities/approval.entity.js';
 import { AuditEventRow } from './entities/audit-event.entity.js';
+import { BreakGlassReviewRow } from './entities/break-glass-review.entity.js';
 import { GrantRow } from './entities/grant.entity.js';
 import { SigningKeyRow } from './entities/signing-key.entity.js';
 import { ServiceAccountRow } from './entities/service-account.entity.js';
@@ -22,6 +23,7 @@ export const entities = [
   WebSessionRow,
   WebLoginRow,
   ServiceAccountRow,
+  BreakGlassReviewRow,
 ];
 
 /** The data source for either database. `synchronize` is off everywhere: migrations own the schema. */

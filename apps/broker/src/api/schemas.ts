@@ -41,6 +41,15 @@ export const createRequestBody = z
   })
   .strict();
 
+export const breakGlassBody = z
+  .object({
+    role: z.string().min(1).max(64),
+    duration: duration.optional(),
+    justification: freeText(2000),
+  })
+  .strict();
+export const reviewBody = z.object({ comment: freeText(1000).optional() }).strict();
+
 export const approveBody = z.object({ comment: freeText(1000).optional() }).strict();
 export const denyBody = z.object({ reason: freeText(1000) }).strict();
 export const emptyBody = z.object({}).strict();
@@ -93,6 +102,7 @@ export const auditQuery = z
   .strict();
 
 export type CreateRequestBody = z.infer<typeof createRequestBody>;
+export type BreakGlassBody = z.infer<typeof breakGlassBody>;
 export type RequestListQuery = z.infer<typeof requestListQuery>;
 export type GrantListQuery = z.infer<typeof grantListQuery>;
 export type AuditQuery = z.infer<typeof auditQuery>;

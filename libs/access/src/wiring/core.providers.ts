@@ -7,8 +7,14 @@ import { AccessQueries } from '../queries.js';
 import { CancelRequest } from '../cancel-request.js';
 import { CreateRequest } from '../create-request.js';
 import { DecideRequest } from '../decide-request.js';
+import type { BreakGlassAlerts } from '../break-glass/alerts.js';
+import { BREAK_GLASS_ALERTS } from '../break-glass/alerts.js';
+import { ActivateBreakGlass } from '../break-glass/activate.js';
+import { EscalateBreakGlass } from '../break-glass/escalate.js';
+import { ReviewBreakGlass } from '../break-glass/review.js';
 import { ExportEvidence } from '../evidence.js';
 import { ExpireRequests } from '../expire-requests.js';
+import { GrantIssuer } from '../grant-issuer.js';
 import { IntrospectCredential } from '../introspect.js';
 import { MintCredential } from '../mint-credential.js';
 import { RequestLoader } from '../request-loader.js';
@@ -23,7 +29,13 @@ import type { AppConfig } from '#config';
 import { CredentialMinter, CredentialVerifier, KeyCipher, SigningKeys } from '#credentials';
 import type { Clock } from '#domain';
 import { TokenVerifier } from '#identity';
-import { GrantRepository, RequestRepository, UnitOfWork, openDatabase } from '#persistence';
+import {
+  BreakGlassRepository,
+  GrantRepository,
+  RequestRepository,
+  UnitOfWork,
+  openDatabase,
+} from '#persistence';
 import { MetricsService } from './metrics.service.js';
 
 export const APP_CONFIG = 'countersign:config';
@@ -58,6 +70,7 @@ export function coreProviders(config: AppConfig, clock: Clock): Provider[] {
     construct(UnitOfWork, [DATA_SOURCE], (ds: DataSource) => new UnitOfWork(ds)),
     { provide: RequestRepository, useValue: new RequestRepository() },
     { provide: GrantRepository, useValue: new GrantRepository() },
+    { provide: BreakGlassRepository, useValue: new BreakGlassRepository() },
     { provide: AuditLog, useValue: new AuditLog(clock) },
     { provide: PolicyState, useValue: new PolicyState(config) },
     {
@@ -139,44 +152,122 @@ export function coreProviders(config: AppConfig, clock: Clock): Provider[] {
       ) => new CancelRequest(uow, requests, loader, audit, clock, observer),
     ),
     construct(
+      GrantIssuer,
+      [RequestRepository, GrantRepository, AuditLog, PolicyState, ProviderRegistry, OBSERVER],
+      (
+        requests: RequestRepository,
+        grants: GrantRepository,
+        audit: AuditLog,
+        policy: PolicyState,
+        providers: ProviderRegistry,
+        observer: AccessObserver,
+      ) => new GrantIssuer(requests, grants, audit, policy, providers, clock, observer),
+    ),
+    construct(
       MintCredential,
       [
         UnitOfWork,
         RequestRepository,
-        GrantRepository,
         RequestLoader,
         AuditLog,
         PolicyState,
         CredentialMinter,
-        ProviderRegistry,
+        GrantIssuer,
         REVOCATION_SCHEDULER,
+      ],
+      (
+        uow: UnitOfWork,
+        requests: RequestRepository,
+        loader: RequestLoader,
+        audit: AuditLog,
+        policy: PolicyState,
+        minter: CredentialMinter,
+        issuer: GrantIssuer,
+        scheduler: RevocationScheduler,
+      ) =>
+        new MintCredential(uow, requests, loader, audit, policy, minter, issuer, scheduler, clock),
+    ),
+    construct(
+      ActivateBreakGlass,
+      [
+        UnitOfWork,
+        RequestRepository,
+        BreakGlassRepository,
+        AuditLog,
+        PolicyState,
+        CredentialMinter,
+        GrantIssuer,
+        REVOCATION_SCHEDULER,
+        BREAK_GLASS_ALERTS,
         OBSERVER,
       ],
       (
         uow: UnitOfWork,
         requests: RequestRepository,
-        grants: GrantRepository,
-        loader: RequestLoader,
+        reviews: BreakGlassRepository,
         audit: AuditLog,
         policy: PolicyState,
         minter: CredentialMinter,
-        providers: ProviderRegistry,
+        issuer: GrantIssuer,
         scheduler: RevocationScheduler,
+        alerts: BreakGlassAlerts,
         observer: AccessObserver,
       ) =>
-        new MintCredential(
+        new ActivateBreakGlass(
           uow,
           requests,
-          grants,
-          loader,
+          reviews,
           audit,
           policy,
           minter,
-          providers,
+          issuer,
           scheduler,
+          alerts,
           clock,
           observer,
         ),
+    ),
+    construct(
+      ReviewBreakGlass,
+      [
+        UnitOfWork,
+        RequestRepository,
+        BreakGlassRepository,
+        RequestLoader,
+        AuditLog,
+        PolicyState,
+        OBSERVER,
+      ],
+      (
+        uow: UnitOfWork,
+        requests: RequestRepository,
+        reviews: BreakGlassRepository,
+        loader: RequestLoader,
+        audit: AuditLog,
+        policy: PolicyState,
+        observer: AccessObserver,
+      ) => new ReviewBreakGlass(uow, requests, reviews, loader, audit, policy, clock, observer),
+    ),
+    construct(
+      EscalateBreakGlass,
+      [
+        UnitOfWork,
+        RequestRepository,
+        BreakGlassRepository,
+        AuditLog,
+        PolicyState,
+        BREAK_GLASS_ALERTS,
+        OBSERVER,
+      ],
+      (
+        uow: UnitOfWork,
+        requests: RequestRepository,
+        reviews: BreakGlassRepository,
+        audit: AuditLog,
+        policy: PolicyState,
+        alerts: BreakGlassAlerts,
+        observer: AccessObserver,
+      ) => new EscalateBreakGlass(uow, requests, reviews, audit, policy, alerts, clock, observer),
     ),
     construct(
       RevokeGrant,
@@ -192,14 +283,15 @@ export function coreProviders(config: AppConfig, clock: Clock): Provider[] {
     ),
     construct(
       AccessQueries,
-      [UnitOfWork, RequestRepository, GrantRepository, AuditLog, PolicyState],
+      [UnitOfWork, RequestRepository, GrantRepository, AuditLog, PolicyState, BreakGlassRepository],
       (
         uow: UnitOfWork,
         requests: RequestRepository,
         grants: GrantRepository,
         audit: AuditLog,
         policy: PolicyState,
-      ) => new AccessQueries(uow, requests, grants, audit, policy, clock),
+        reviews: BreakGlassRepository,
+      ) => new AccessQueries(uow, requests, grants, audit, policy, clock, reviews),
     ),
     construct(
       ExportEvidence,

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import type { AccessMetrics } from '../observer.js';
+import type { AccessMetrics, BreakGlassEvent } from '../observer.js';
 import type { ExpirySource } from '../revocation/end-grants.js';
 
 /** Prometheus metrics. One registry per app instance, so tests can run several brokers in a process. */
@@ -56,6 +56,12 @@ export class MetricsService implements AccessMetrics {
     labelNames: ['role'],
     registers: [this.registry],
   });
+  private readonly breakGlassEvents = new Counter({
+    name: 'countersign_break_glass_total',
+    help: 'Break-glass activations, escalations of unreviewed ones, and reviews',
+    labelNames: ['role', 'event'],
+    registers: [this.registry],
+  });
   private overdueSource?: () => Promise<number>;
   private queueDepthSource?: () => Promise<Record<string, number>>;
 
@@ -84,6 +90,10 @@ export class MetricsService implements AccessMetrics {
 
   requestCreated(role: string): void {
     this.requests.inc({ role });
+  }
+
+  breakGlass(role: string, event: BreakGlassEvent): void {
+    this.breakGlassEvents.inc({ role, event });
   }
 
   requestDecided(role: string, outcome: string): void {

@@ -47,4 +47,8 @@ export class AccessRequestRow {
   /** The narrower actions and resource asked for, when the request narrows its role. */
   @Column({ type: 'text', nullable: true, transformer: jsonText })
   intent!: { actions: string[]; resource: string } | null;
+
+  /** Activated through break-glass: issued without an approval, reviewed afterwards. */
+  @Column({ name: 'break_glass', type: 'boolean', default: false })
+  breakGlass!: boolean;
 }

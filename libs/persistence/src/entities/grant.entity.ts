@@ -56,4 +56,8 @@ export class GrantRow {
   /** The signing key of the credential, so JWKS keeps it published while the grant can live. */
   @Column({ type: 'varchar', length: 64 })
   kid!: string;
+
+  /** Issued through break-glass, without an approval: marked in every view. */
+  @Column({ name: 'break_glass', type: 'boolean', default: false })
+  breakGlass!: boolean;
 }

@@ -1,0 +1,83 @@
+import type { AuditLog } from '#audit';
+import type { Clock } from '#domain';
+import type { BreakGlassRepository, RequestRepository, UnitOfWork } from '#persistence';
+import { runAfterCommit } from '#persistence';
+import type { AccessObserver } from '../observer.js';
+import type { PolicyState } from '../policy-state.js';
+import type { BreakGlassAlerts } from './alerts.js';
+
+const BATCH = 100;
+/** For an activation whose role is gone from the config: keep escalating, hourly. */
+const FALLBACK_EVERY_SECONDS = 3600;
+
+/**
+ * Escalates every break-glass activation whose review is overdue: an audit event, a metric and the
+ * alert again, then the next escalation after `escalateEvery`, until someone reviews it. Rows are
+ * claimed with SKIP LOCKED on PostgreSQL, so replicas escalate each one once.
+ */
+export class EscalateBreakGlass {
+  constructor(
+    private readonly uow: UnitOfWork,
+    private readonly requests: RequestRepository,
+    private readonly reviews: BreakGlassRepository,
+    private readonly audit: AuditLog,
+    private readonly policy: PolicyState,
+    private readonly alerts: BreakGlassAlerts,
+    private readonly clock: Clock,
+    private readonly observer: AccessObserver,
+  ) {}
+
+  /** Returns how many escalations it sent. */
+  async sweep(): Promise<number> {
+    let total = 0;
+    for (;;) {
+      const count = await this.uow.run(async (tx) => {
+        const now = this.clock.now();
+        const due = await this.reviews.dueForEscalation(tx, now, BATCH);
+        for (const review of due) {
+          const breakGlass = this.policy.role(review.role)?.breakGlass;
+          const every = breakGlass?.escalateEvery ?? FALLBACK_EVERY_SECONDS;
+          review.escalations += 1;
+          review.nextEscalationAt = new Date(now.getTime() + every * 1000);
+          await this.reviews.save(tx, review);
+          await this.audit.append(tx, {
+            type: 'break_glass.escalated',
+            actor: 'system',
+            requestId: review.requestId,
+            data: {
+              role: review.role,
+              activatedBy: review.activatedBy,
+              escalations: review.escalations,
+              reviewDueAt: review.dueAt.toISOString(),
+            },
+          });
+          this.observer.breakGlass(review.role, 'escalated');
+          if (!breakGlass) continue;
+          const request = await this.requests.findVisible(
+            tx,
+            { principalId: 'system', admin: true, approverRoles: [] },
+            review.requestId,
+          );
+          runAfterCommit(tx, () =>
+            this.alerts.send(
+              {
+                kind: 'escalated',
+                requestId: review.requestId,
+                role: review.role,
+                activatedBy: review.activatedBy,
+                justification: request?.justification ?? '',
+                activatedAt: review.activatedAt.toISOString(),
+                reviewDueAt: review.dueAt.toISOString(),
+                escalations: review.escalations,
+              },
+              breakGlass,
+            ),
+          );
+        }
+        return due.length;
+      });
+      total += count;
+      if (count < BATCH) return total;
+    }
+  }
+}

@@ -1,0 +1,4 @@
+export * from './activate.js';
+export * from './alerts.js';
+export * from './escalate.js';
+export * from './review.js';

@@ -1,0 +1,43 @@
+import type { OnApplicationBootstrap } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { SchedulerRegistry } from '@nestjs/schedule';
+import type { AppConfig } from '#config';
+import { EscalateBreakGlass } from '../break-glass/escalate.js';
+import { APP_CONFIG } from './core.providers.js';
+
+/** At most this long between escalation checks, whatever the sweep interval. */
+const MAX_CHECK_SECONDS = 60;
+
+/** Escalates overdue break-glass reviews every sweep interval (at most a minute); one run at a time. */
+@Injectable()
+export class BreakGlassEscalationTask implements OnApplicationBootstrap {
+  private readonly logger = new Logger('BreakGlass');
+  private running = false;
+
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly escalate: EscalateBreakGlass,
+    private readonly scheduler: SchedulerRegistry,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    const every = Math.min(this.config.revocation.sweepInterval, MAX_CHECK_SECONDS) * 1000;
+    this.scheduler.addInterval(
+      'break-glass-escalation',
+      setInterval(() => void this.tick(), every),
+    );
+  }
+
+  async tick(): Promise<void> {
+    if (this.running) return;
+    this.running = true;
+    try {
+      const sent = await this.escalate.sweep();
+      if (sent > 0) this.logger.warn(`escalated ${sent} unreviewed break-glass activation(s)`);
+    } catch (error) {
+      this.logger.error(error instanceof Error ? error : String(error));
+    } finally {
+      this.running = false;
+    }
+  }
+}
