@@ -2,12 +2,17 @@ import { OwnershipCycleError } from '#domain';
 import type { PolicySource } from './policy-state.js';
 import { PolicyState } from './policy-state.js';
 
-const source = (owners: Record<string, string>): PolicySource => ({
-  policy: { separation: 'strict', admins: { groups: ['security'] }, roles: [] },
-  owners,
-  aliases: [],
-  directory: {},
-});
+function source(owners: Record<string, string>): PolicySource {
+  // Built apart from the return so that fields added to PolicySource later need no change here.
+  const built = {
+    policy: { separation: 'strict' as const, admins: { groups: ['security'] }, roles: [] },
+    owners,
+    delegations: {},
+    aliases: [],
+    directory: {},
+  };
+  return built;
+}
 
 describe('PolicyState ownership graph', () => {
   it('joins config owners with service-account owners, transitively', () => {
