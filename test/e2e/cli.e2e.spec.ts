@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { createServer as createHttpServer } from 'node:http';
 import type { Server } from 'node:http';
 import { createServer } from 'node:net';
@@ -8,11 +8,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { promisify } from 'node:util';
-import { decodeJwt } from 'jose';
+import { decodeJwt, exportJWK, generateKeyPair } from 'jose';
 import { run } from '../../apps/cli/src/run.js';
 import { ExitCode } from '../../apps/cli/src/exit-codes.js';
 import type { TestBroker } from '../support/broker.js';
-import { startBroker } from '../support/broker.js';
+import { startBroker, testConfigYaml } from '../support/broker.js';
 import { as, createRequest, eventually } from '../support/flow.js';
 import { TestIssuer } from '../support/test-issuer.js';
 
@@ -37,6 +37,18 @@ interface JsonDoc {
   items: { id: string; type: string }[];
 }
 
+/** A role that allows break-glass, for `roles` to show. */
+const BREAK_GLASS_ROLE = `
+    - name: emergency
+      resource: https://ops.example.com
+      actions: [ops:all]
+      maxDuration: 30m
+      requesters: { groups: [engineering] }
+      approvers: { groups: [sre-leads] }
+      approvalsRequired: 2
+      breakGlass: { maxDuration: 10m, reviewWithin: 1h, notify: { slack: false } }
+`;
+
 interface CliResult {
   code: number;
   stdout: string;
@@ -54,7 +66,7 @@ describe.each(['sqlite', 'postgres'] as const)(
 
     beforeAll(async () => {
       issuer = await TestIssuer.start();
-      broker = await startBroker({ kind, issuer });
+      broker = await startBroker({ kind, issuer, yaml: testConfigYaml(issuer, BREAK_GLASS_ROLE) });
       await broker.app.listen(0, '127.0.0.1');
       const { port } = (broker.app.getHttpServer() as Server).address() as AddressInfo;
       url = `http://127.0.0.1:${port}`;
@@ -410,12 +422,166 @@ describe.each(['sqlite', 'postgres'] as const)(
         expect(result.stderr).toContain(`cannot reach the broker at ${nowhere} (ECONNREFUSED)`);
         expect(result.stderr).toContain('--url or COUNTERSIGN_URL');
       });
+    });
 
-      it('says where to go for what the API does not offer', async () => {
-        const rotate = await cli(['keys', 'rotate'], { as: 'dave' });
-        expect(rotate.code).toBe(ExitCode.error);
-        expect(rotate.stderr).toContain('npm run keys:rotate');
-        expect((await cli(['roles'], { as: 'alice' })).stderr).toContain('policy.roles');
+    describe('roles', () => {
+      it('lists the roles the caller may request, as a table and as JSON', async () => {
+        const table = await cli(['roles'], { as: 'alice' });
+        expect(table.code).toBe(0);
+        expect(table.stderr).toBe('');
+        expect(table.stdout.trimEnd().split('\n')).toEqual([
+          expect.stringMatching(/^NAME +RESOURCE +ACTIONS +MAX +APPROVALS +BREAK-GLASS$/),
+          expect.stringMatching(
+            /^prod-db-admin +postgres:\/\/prod\/payments +db:read,db:write +1h +1 +no$/,
+          ),
+          expect.stringMatching(
+            /^two-person +https:\/\/deploy\.example\.com +deploy:create +30m +2 +no$/,
+          ),
+          expect.stringMatching(/^quick +https:\/\/quick\.example\.com +run +10m +1 +no$/),
+          expect.stringMatching(/^emergency +https:\/\/ops\.example\.com +ops:all +30m +2 +yes$/),
+        ]);
+        const json = await cli(['roles', '--json'], { as: 'alice' });
+        expect(json.json().items).toContainEqual({
+          name: 'emergency',
+          resource: 'https://ops.example.com',
+          actions: ['ops:all'],
+          maxDuration: 1800,
+          defaultDuration: 900,
+          approvalsRequired: 2,
+          requireJustification: false,
+          provider: 'jwt',
+          requestable: true,
+          breakGlass: { maxDuration: 600, reviewWithin: 3600 },
+        });
+      });
+
+      it('shows an outsider none, and an admin all, saying which are not its own', async () => {
+        const none = await cli(['roles'], { as: 'mallory' });
+        expect([none.code, none.stdout]).toEqual([0, 'no roles you may request\n']);
+        expect((await cli(['roles', '--json'], { as: 'mallory' })).json()).toEqual({ items: [] });
+        const admin = await cli(['roles'], { as: 'dave' });
+        expect(admin.code).toBe(0);
+        expect(admin.stdout.trimEnd().split('\n')).toHaveLength(5);
+        expect(admin.stderr).toBe(
+          'shown because you are an admin, but not yours to request: prod-db-admin, two-person, quick, emergency\n',
+        );
+      });
+    });
+
+    describe('keys rotate', () => {
+      it('lets an admin rotate the signing key, and refuses anyone else (exit 4)', async () => {
+        const refused = await cli(['keys', 'rotate'], { as: 'alice' });
+        expect(refused.code).toBe(ExitCode.refused);
+        expect(refused.stderr).toBe(
+          'countersign: only admins can rotate signing keys [not_admin]\n',
+        );
+        const jwks = async () =>
+          (
+            (await broker.http.get('/.well-known/jwks.json').expect(200)).body as {
+              keys: { kid: string }[];
+            }
+          ).keys.map((key) => key.kid);
+        const before = await jwks();
+
+        const rotated = await cli(['keys', 'rotate', '--json'], { as: 'dave' });
+        expect(rotated.code).toBe(0);
+        const body = rotated.json() as unknown as { kid: string; retired: string[] };
+        expect(rotated.json()).toEqual({ kid: body.kid, retired: before, publishedFor: 3600 });
+        expect((await jwks()).sort()).toEqual([...before, body.kid].sort());
+
+        const again = await cli(['keys', 'rotate'], { as: 'dave' });
+        expect(again.code).toBe(0);
+        expect(again.stdout).toMatch(
+          new RegExp(`^new signing key \\S+\nretired ${body.kid}: kept in JWKS for 1h\n$`),
+        );
+      });
+    });
+
+    describe('evidence', () => {
+      let dir: string;
+      let id: string;
+
+      beforeAll(async () => {
+        dir = await mkdtemp(join(tmpdir(), 'countersign-evidence-'));
+        id = (await createRequest(broker, 'alice')).id;
+        await (await as(broker, 'bob')).post(`/v1/requests/${id}/approve`).expect(200);
+        await (await as(broker, 'alice')).post(`/v1/requests/${id}/credentials`).expect(201);
+      });
+
+      afterAll(async () => {
+        await rm(dir, { recursive: true, force: true });
+      });
+
+      it('saves the bundle byte for byte, and verifies it against the broker keys (exit 0)', async () => {
+        const file = join(dir, 'saved.json');
+        const saved = await cli(['evidence', id, '-o', file], { as: 'alice' });
+        expect(saved.code).toBe(0);
+        const bytes = await readFile(file);
+        expect(saved.stdout).toMatch(
+          new RegExp(
+            `^evidence of request ${id} written to .+ \\(${bytes.length} bytes, sha256 [0-9a-f]{64}\\)\n$`,
+          ),
+        );
+        expect(saved.stderr).toBe(`check it with \`countersign evidence verify ${file}\`\n`);
+
+        const verified = await cli(['evidence', 'verify', file]);
+        expect(verified.code).toBe(ExitCode.ok);
+        expect(verified.stdout).toContain('ok   seal\n');
+        expect(verified.stdout).toContain('ok   approval[0] corp:bob\n');
+        expect(verified.stdout).toMatch(
+          /\nevidence verified \(keys from http:\/\/127\.0\.0\.1:\d+\/\.well-known\/jwks\.json\)\n$/,
+        );
+        const asJson = await cli(['evidence', 'verify', file, '--json']);
+        expect(asJson.json()).toMatchObject({ ok: true, jwks: `${url}/.well-known/jwks.json` });
+      });
+
+      it('prints the exact bytes on stdout, even under --json, and reads them back from stdin', async () => {
+        const printed = await cli(['evidence', id, '--json'], { as: 'alice' });
+        expect(printed.code).toBe(0);
+        expect(printed.stdout.endsWith('}')).toBe(true);
+        expect(JSON.parse(printed.stdout)).toHaveProperty('seal');
+        const jwksFile = join(dir, 'jwks.json');
+        const jwks = await broker.http.get('/.well-known/jwks.json').expect(200);
+        await writeFile(jwksFile, jwks.text);
+        const fromStdin = await cli(['evidence', 'verify', '-', '--jwks', jwksFile], {
+          stdin: printed.stdout,
+        });
+        expect(fromStdin.code).toBe(ExitCode.ok);
+        expect(fromStdin.stdout).toContain(`evidence verified (keys from ${jwksFile})`);
+      });
+
+      it('fails an altered byte, or other keys, with its own exit code (15)', async () => {
+        const file = join(dir, 'altered.json');
+        expect((await cli(['evidence', id, '-o', file], { as: 'alice' })).code).toBe(0);
+        const bytes = await readFile(file);
+        const at = bytes.indexOf('corp:alice') + 'corp:alic'.length;
+        bytes[at] = 'f'.charCodeAt(0); // corp:alice -> corp:alicf: still valid JSON
+        await writeFile(file, bytes);
+        const altered = await cli(['evidence', 'verify', file]);
+        expect(altered.code).toBe(ExitCode.evidenceInvalid);
+        expect(altered.stdout).toMatch(/^FAIL /m);
+        expect(altered.stdout).toContain('evidence does NOT verify');
+        const asJson = await cli(['evidence', 'verify', file, '--json']);
+        expect(asJson.code).toBe(ExitCode.evidenceInvalid);
+        expect(asJson.json()).toMatchObject({ ok: false });
+
+        const good = join(dir, 'good.json');
+        expect((await cli(['evidence', id, '-o', good], { as: 'alice' })).code).toBe(0);
+        const { publicKey } = await generateKeyPair('EdDSA');
+        const otherKeys = join(dir, 'other-jwks.json');
+        const jwk = { ...(await exportJWK(publicKey)), kid: 'other', alg: 'EdDSA' };
+        await writeFile(otherKeys, JSON.stringify({ keys: [jwk] }));
+        const foreign = await cli(['evidence', 'verify', good, '--jwks', otherKeys]);
+        expect(foreign.code).toBe(ExitCode.evidenceInvalid);
+        expect(foreign.stdout).toMatch(/^FAIL seal/m);
+      });
+
+      it('answers 404 for a request you may not see, and a usage error for a missing file', async () => {
+        expect((await cli(['evidence', id], { as: 'mallory' })).code).toBe(ExitCode.notFound);
+        const missing = await cli(['evidence', 'verify', join(dir, 'nope.json')]);
+        expect(missing.code).toBe(ExitCode.usage);
+        expect(missing.stderr).toContain('cannot read');
+        expect(missing.stderr).toContain('ENOENT');
       });
     });
 
@@ -536,7 +702,8 @@ describe.each(['sqlite', 'postgres'] as const)(
 
     describe('the built bin', () => {
       beforeAll(async () => {
-        // Only the CLI: it imports nothing from the server, and others may be mid-edit there.
+        // Only the CLI: these commands load nothing from the server (only `evidence verify` loads
+        // libs/evidence), and others may be mid-edit there.
         await exec(
           'npx',
           ['swc', 'apps/cli', '-d', 'dist', '--ignore', '**/*.spec.ts', '--quiet'],
