@@ -9,6 +9,7 @@ import { AddApprovalReceipts1795930000000 } from './1795930000000-AddApprovalRec
 import { AddRequestIntent1795930100000 } from './1795930100000-AddRequestIntent.js';
 import { AddServiceAccounts1795930200000 } from './1795930200000-AddServiceAccounts.js';
 import { AddBreakGlass1795930300000 } from './1795930300000-AddBreakGlass.js';
+import { AddDelegation1795930400000 } from './1795930400000-AddDelegation.js';
 
 export const migrations = [
   CreateCoreTables1795911535244,
@@ -20,4 +21,5 @@ export const migrations = [
   AddRequestIntent1795930100000,
   AddServiceAccounts1795930200000,
   AddBreakGlass1795930300000,
+  AddDelegation1795930400000,
 ];

@@ -14,6 +14,7 @@ export function requestFacts(
     id: row.id,
     requester: row.requester,
     recipient: row.recipient,
+    act: row.act,
     role: row.role,
     resource: row.resource,
     intent: row.intent,

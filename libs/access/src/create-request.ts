@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import type { AuditLog } from '#audit';
-import type { Clock } from '#domain';
+import type { Clock, RoleDefinition } from '#domain';
 import {
   DomainError,
+  checkDelegation,
   checkRecipient,
   checkRequester,
   firstRefusal,
@@ -26,6 +27,8 @@ export interface CreateRequestInput {
   recipient?: string;
   /** Narrows the role: a subset of its actions, optionally a resource under its own. */
   intent?: { actions: string[]; resource?: string };
+  /** An agent asking for a person who delegated to it: the person becomes the recipient. */
+  onBehalfOf?: string;
 }
 
 export class CreateRequest {
@@ -56,11 +59,25 @@ export class CreateRequest {
           error,
         );
       }
-      const recipient = input.recipient ?? requester.id;
-      const decision = firstRefusal([
-        () => checkRequester(role, requester),
-        () => checkRecipient(this.policy.context.graph, requester.id, recipient),
-      ]);
+      if (input.onBehalfOf !== undefined && input.recipient !== undefined) {
+        const error = invalidRequest([
+          { field: 'onBehalfOf', message: 'names the recipient: do not give both' },
+        ]);
+        return refuse(
+          tx,
+          this.audit,
+          'request.refused',
+          { actor, data: { role: role.name } },
+          error,
+        );
+      }
+      const recipient = input.onBehalfOf ?? input.recipient ?? requester.id;
+      const decision = input.onBehalfOf
+        ? this.checkOnBehalf(role, requester, input.onBehalfOf)
+        : firstRefusal([
+            () => checkRequester(role, requester),
+            () => checkRecipient(this.policy.context.graph, requester.id, recipient),
+          ]);
       if (!decision.allowed)
         return refuseDecision(tx, this.audit, 'request.refused', subject, decision);
       const resolved = resolveRequestInput(role, input);
@@ -98,6 +115,8 @@ export class CreateRequest {
               resource: resolved.value.intent.resource,
             }
           : null,
+        breakGlass: false,
+        act: input.onBehalfOf ? requester.id : null,
       });
       await this.requests.insert(tx, row);
       await auditDecision(tx, this.audit, { ...subject, requestId: row.id }, decision);
@@ -113,11 +132,24 @@ export class CreateRequest {
           approvalsRequired: row.approvalsRequired,
           ...(row.justification === null ? {} : { justification: row.justification }),
           ...(row.intent === null ? {} : { intent: row.intent }),
+          ...(row.act === null ? {} : { onBehalfOf: row.recipient }),
         },
       });
       this.observer.requestCreated(row.role);
       this.observer.requestChanged(tx, { requestId: row.id, kind: 'created', actor });
       return toRequestView(row, []);
     });
+  }
+
+  /**
+   * An agent asking on a person's behalf: the person must have delegated to it, and the agent must
+   * be a requester of the role itself. (The person's own groups are unknown here: no token of
+   * theirs is at hand, so their eligibility cannot be checked and is not assumed.)
+   */
+  private checkOnBehalf(role: RoleDefinition, agent: AuthenticatedPrincipal, person: string) {
+    return firstRefusal([
+      () => checkDelegation(this.policy.delegatorsOf(agent.id), agent.id, person),
+      () => checkRequester(role, agent),
+    ]);
   }
 }

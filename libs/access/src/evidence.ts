@@ -75,6 +75,7 @@ export class ExportEvidence {
         id: row.id,
         requester: row.requester,
         recipient: row.recipient,
+        act: row.act,
         role: row.role,
         resource: row.resource,
         intent: row.intent,

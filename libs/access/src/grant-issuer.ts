@@ -84,6 +84,7 @@ export class GrantIssuer {
       nextRevocationAt: null,
       kid: '',
       breakGlass: row.breakGlass,
+      act: row.act,
     });
     const provider = this.providers.forRole(role);
     opened.push({ provider, grant });

@@ -13,6 +13,8 @@ export type Introspection =
       jti: string;
       role: string;
       scope: string;
+      /** RFC 8693: the agent acting for `sub`, when one is. */
+      act?: { sub: string };
     };
 
 /** RFC 7662: active only for a credential we signed whose grant is still active and unexpired. */
@@ -47,6 +49,7 @@ export class IntrospectCredential {
       jti: claims.jti,
       role: grant.role,
       scope: grant.actions.join(' '),
+      ...(grant.act ? { act: { sub: grant.act } } : {}),
     };
   }
 }

@@ -89,7 +89,9 @@ export class MintCredential {
       );
       return refuse(tx, this.audit, 'credential.refused', event, error);
     }
-    if (caller.id !== row.recipient) {
+    // An agent redeems for the person it asked for (issue 5): the credential still names the
+    // person as `sub`, with the agent as `act.sub`.
+    if (caller.id !== row.recipient && !(row.act !== null && caller.id === row.act)) {
       // An approver asking for the credential is the separation failure this product exists for:
       // rule 3 decides it, as a policy decision of its own.
       const approvers = approvals.map((a) => a.approver);

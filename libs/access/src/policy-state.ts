@@ -5,6 +5,8 @@ import type { ReadScope } from '#persistence';
 export interface PolicySource {
   policy: PolicyDefinition;
   owners: Record<string, string>;
+  /** Agent -> the people it may request on behalf of. */
+  delegations: Record<string, string[]>;
   aliases: string[][];
   directory: Record<string, string[]>;
 }
@@ -60,6 +62,11 @@ export class PolicyState {
 
   isAdmin(principal: Principal): boolean {
     return isAdmin(this.policy, principal);
+  }
+
+  /** The people `agent` may request on behalf of (config `delegations`). */
+  delegatorsOf(agent: string): readonly string[] {
+    return this.current.source.delegations[agent] ?? [];
   }
 
   /** Groups as of now: the token's groups when it was presented, plus today's directory. */

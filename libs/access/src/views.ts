@@ -18,6 +18,8 @@ export interface RequestView {
   intent?: { actions: string[]; resource: string };
   requester: string;
   recipient: string;
+  /** Present when an agent (the requester) asked on the recipient's behalf. */
+  onBehalfOf?: string;
   justification?: string;
   duration: number;
   status: string;
@@ -72,6 +74,7 @@ export function toRequestView(
     ...(row.intent === null ? {} : { intent: row.intent }),
     requester: row.requester,
     recipient: row.recipient,
+    ...(row.act === null ? {} : { onBehalfOf: row.recipient }),
     ...(row.justification === null ? {} : { justification: row.justification }),
     duration: row.durationSeconds,
     status: row.status,

@@ -96,6 +96,8 @@ export const configFileSchema = z.strictObject({
   // Accepted only from the built-in demo config (checked by parseConfig).
   demoUsers: list(demoUserSchema, 50).optional(),
   owners: boundedRecord(principalId, principalId).default({}),
+  // Agent -> the people it may request on behalf of (issue 5; RFC 8693 `act`).
+  delegations: boundedRecord(principalId, list(principalId, 50).min(1)).default({}),
   aliases: list(list(principalId, 50).min(2), LIMITS.entries).default([]),
   directory: boundedRecord(principalId, list(groupName)).default({}),
   rateLimit: z

@@ -77,6 +77,7 @@ describe('parseConfig: a valid config', () => {
       ],
       workloadIssuers: [],
       owners: { 'corp:svc-deployer': 'corp:alice' },
+      delegations: {},
       aliases: [['corp:alice', 'partner:alice.smith']],
       directory: { 'corp:bob': ['sre-leads'] },
       rateLimit: { perMinute: 1200 },

@@ -45,6 +45,7 @@ export function parseConfig(yamlText: string, env: Env, opts: { demo?: boolean }
     separation: file.separation,
     ...issuersByKind(file),
     owners: file.owners,
+    delegations: file.delegations,
     aliases: file.aliases,
     directory: file.directory,
     rateLimit: file.rateLimit,

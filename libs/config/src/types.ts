@@ -65,6 +65,8 @@ export interface AppConfig {
   /** The `kind: spiffe` issuers, one per trust domain. */
   workloadIssuers: SpiffeIssuerConfig[];
   owners: Record<string, string>;
+  /** Agent -> the people who delegated to it: it may request on their behalf. */
+  delegations: Record<string, string[]>;
   aliases: string[][];
   directory: Record<string, string[]>;
   /** Requests per principal per minute; 0 turns the limit off. */

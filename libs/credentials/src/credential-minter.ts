@@ -12,6 +12,8 @@ export interface CredentialClaims {
   approvers: readonly string[];
   issuedAt: Date;
   expiresAt: Date;
+  /** The agent acting for the recipient: claim `act: {sub}` (RFC 8693). */
+  actor?: string;
 }
 
 /** Signs credentials with one key, loaded before any transaction opens. */
@@ -72,6 +74,7 @@ export class CredentialMinter {
       scope: claims.actions.join(' '),
       request_id: claims.requestId,
       approvers: [...claims.approvers],
+      ...(claims.actor ? { act: { sub: claims.actor } } : {}),
     })
       .setProtectedHeader({ alg: key.algorithm, kid: key.kid, typ: 'JWT' })
       .setIssuer(this.issuer)

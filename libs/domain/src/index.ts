@@ -10,3 +10,4 @@ export * from './request-input.js';
 export * from './request-state.js';
 export * from './separation.js';
 export * from './break-glass.js';
+export * from './delegation.js';

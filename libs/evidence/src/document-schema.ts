@@ -27,6 +27,7 @@ const bundle = z.strictObject({
     id,
     requester: id,
     recipient: id,
+    act: id.nullable(),
     role: z.string().max(64),
     resource: z.string().max(512),
     intent: z

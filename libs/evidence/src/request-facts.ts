@@ -15,6 +15,8 @@ export interface RequestFacts {
   id: string;
   requester: string;
   recipient: string;
+  /** The agent that asked on the recipient's behalf, if one did. */
+  act: string | null;
   role: string;
   resource: string;
   intent: IntentFacts | null;

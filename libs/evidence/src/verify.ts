@@ -93,8 +93,8 @@ async function checkApprovals(
           ? 'receipt is for a different request or different terms'
           : claims.approver !== approval.approver || claims.approvedAt !== approval.at
             ? 'receipt names another approver or time'
-            : approval.approver === request.requester || approval.approver === request.recipient
-              ? 'approver is the requester or the recipient'
+            : [request.requester, request.recipient, request.act].includes(approval.approver)
+              ? 'approver is the requester, the recipient or the agent acting for it'
               : seen.has(approval.approver)
                 ? 'approver counted twice'
                 : undefined;
@@ -161,6 +161,7 @@ function factsOf(request: EvidenceBundle['request'], policyHash: string): Reques
     id: request.id,
     requester: request.requester,
     recipient: request.recipient,
+    act: request.act,
     role: request.role,
     resource: request.resource,
     intent: request.intent,

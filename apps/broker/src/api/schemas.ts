@@ -31,6 +31,7 @@ export const createRequestBody = z
     duration: duration.optional(),
     justification: freeText(2000).optional(),
     recipient: principalId.optional(),
+    onBehalfOf: principalId.optional(),
     intent: z
       .object({
         actions: z.array(z.string().min(1).max(128)).max(100),

@@ -125,6 +125,7 @@ export class ActivateBreakGlass {
       grantId: null,
       intent: null,
       breakGlass: true,
+      act: null,
     });
     await this.requests.insert(tx, row);
     await auditDecision(tx, this.audit, { ...subject, requestId: row.id }, allow('break_glass'));

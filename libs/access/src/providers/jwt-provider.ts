@@ -19,6 +19,7 @@ export class JwtProvider implements CredentialProvider {
       approvers: grant.approvers,
       issuedAt: grant.issuedAt,
       expiresAt: grant.expiresAt,
+      ...(grant.act ? { actor: grant.act } : {}),
     });
     return { credential: { type: 'jwt', token }, kid };
   }

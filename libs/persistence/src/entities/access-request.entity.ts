@@ -51,4 +51,8 @@ export class AccessRequestRow {
   /** Activated through break-glass: issued without an approval, reviewed afterwards. */
   @Column({ name: 'break_glass', type: 'boolean', default: false })
   breakGlass!: boolean;
+
+  /** The agent that asked on the recipient's behalf (RFC 8693 `act`), when one did. */
+  @Column({ type: 'varchar', length: 512, nullable: true })
+  act!: string | null;
 }

@@ -60,4 +60,8 @@ export class GrantRow {
   /** Issued through break-glass, without an approval: marked in every view. */
   @Column({ name: 'break_glass', type: 'boolean', default: false })
   breakGlass!: boolean;
+
+  /** The agent acting for the recipient: the credential's `act.sub`. */
+  @Column({ type: 'varchar', length: 512, nullable: true })
+  act!: string | null;
 }
