@@ -1,5 +1,16 @@
-import { Body, Controller, Get, Header, Inject, Query, Req, Res, UseFilters } from '@nestjs/common';
-import { Post } from '@nestjs/common';
+import {
+  Body,
+  Controller,
+  Get,
+  Header,
+  Inject,
+  Post,
+  Query,
+  Req,
+  Res,
+  UseFilters,
+  UseGuards,
+} from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { randomBytes } from 'node:crypto';
 import type { AppConfig } from '#config';
@@ -19,6 +30,7 @@ import {
 import { secretMatches } from './csrf.js';
 import { demoSignInForm } from './forms.js';
 import { demoSignInPage } from './plain-pages.js';
+import { SignInLimitGuard } from './sign-in-limit.guard.js';
 import { WebErrorFilter } from './web-error.filter.js';
 import { LOGIN_TTL_SECONDS, SESSION_TTL_SECONDS, WebSessions } from './web-sessions.js';
 
@@ -29,6 +41,7 @@ import { LOGIN_TTL_SECONDS, SESSION_TTL_SECONDS, WebSessions } from './web-sessi
  */
 @Public()
 @Controller('auth/demo')
+@UseGuards(SignInLimitGuard)
 @UseFilters(WebErrorFilter)
 export class DemoSignInController {
   constructor(

@@ -1,4 +1,14 @@
-import { Controller, Get, Inject, Logger, Query, Req, Res, UseFilters } from '@nestjs/common';
+import {
+  Controller,
+  Get,
+  Inject,
+  Logger,
+  Query,
+  Req,
+  Res,
+  UseFilters,
+  UseGuards,
+} from '@nestjs/common';
 import type { Request, Response } from 'express';
 import type { AppConfig } from '#config';
 import { APP_CONFIG } from '#access';
@@ -14,6 +24,7 @@ import {
 } from './cookies.js';
 import { OidcSignIn } from './oidc-sign-in.js';
 import { messagePage } from './plain-pages.js';
+import { SignInLimitGuard } from './sign-in-limit.guard.js';
 import { WebErrorFilter } from './web-error.filter.js';
 import { LOGIN_TTL_SECONDS, SESSION_TTL_SECONDS, WebSessions } from './web-sessions.js';
 
@@ -24,6 +35,7 @@ import { LOGIN_TTL_SECONDS, SESSION_TTL_SECONDS, WebSessions } from './web-sessi
  */
 @Public()
 @Controller('auth')
+@UseGuards(SignInLimitGuard)
 @UseFilters(WebErrorFilter)
 export class SignInController {
   private readonly logger = new Logger('SignIn');
