@@ -10,6 +10,7 @@ import { AddRequestIntent1795930100000 } from './1795930100000-AddRequestIntent.
 import { AddServiceAccounts1795930200000 } from './1795930200000-AddServiceAccounts.js';
 import { AddBreakGlass1795930300000 } from './1795930300000-AddBreakGlass.js';
 import { AddDelegation1795930400000 } from './1795930400000-AddDelegation.js';
+import { AddRequesterGroups1795930500000 } from './1795930500000-AddRequesterGroups.js';
 
 export const migrations = [
   CreateCoreTables1795911535244,
@@ -22,4 +23,5 @@ export const migrations = [
   AddServiceAccounts1795930200000,
   AddBreakGlass1795930300000,
   AddDelegation1795930400000,
+  AddRequesterGroups1795930500000,
 ];

@@ -103,6 +103,8 @@ export interface StartOptions {
   background?: boolean;
   providers?: BrokerOptions['providers'];
   workerOptions?: BrokerOptions['workerOptions'];
+  /** The YAML a policy reload reads (with the same environment); the start-up YAML otherwise. */
+  reloadYaml?: () => string;
   /** Listen on `PORT` (from `env`) on 127.0.0.1, for a browser; in-process requests only otherwise. */
   listen?: boolean;
 }
@@ -126,6 +128,8 @@ export async function startBroker(options: StartOptions): Promise<TestBroker> {
     backgroundJobs: options.background ?? false,
     providers: options.providers,
     workerOptions: options.workerOptions,
+    configSource: () =>
+      parseConfig(options.reloadYaml?.() ?? options.yaml ?? testConfigYaml(options.issuer), env),
   });
   if (options.listen) await app.listen(config.port, '127.0.0.1');
   else await app.init();

@@ -4,6 +4,7 @@ import { APP_GUARD } from '@nestjs/core';
 import { ScheduleModule } from '@nestjs/schedule';
 import { TerminusModule } from '@nestjs/terminus';
 import type { AppConfig } from '#config';
+import { loadConfig } from '#config';
 import type { Clock } from '#domain';
 import { systemClock } from '#domain';
 import { DemoIssuer } from '#identity';
@@ -16,8 +17,10 @@ import { RequestsController } from './api/requests.controller.js';
 import { RevocationsController } from './api/revocations.controller.js';
 import { RolesController } from './api/roles.controller.js';
 import { ServiceAccountsController } from './api/service-accounts.controller.js';
-import type { CredentialProvider } from '#access';
+import type { ConfigSource, CredentialProvider } from '#access';
 import {
+  CONFIG_SOURCE,
+  PolicyReload,
   DatabaseLifecycle,
   RequestExpiryTask,
   BreakGlassEscalationTask,
@@ -32,6 +35,7 @@ import { AuthGuard } from './http/auth.guard.js';
 import { RateLimitGuard } from './http/rate-limit.guard.js';
 import { DemoController } from './ops/demo.controller.js';
 import { BreakGlassController } from './api/break-glass.controller.js';
+import { PolicyController } from './api/policy.controller.js';
 import { OpsController } from './ops/ops.controller.js';
 import { SlackController } from './slack/slack.controller.js';
 import { StartupService } from './startup.service.js';
@@ -46,6 +50,8 @@ export interface BrokerOptions {
   providers?: CredentialProvider[];
   /** BullMQ worker settings (tests shorten locks). */
   workerOptions?: Partial<WorkerOptions>;
+  /** Where a policy reload reads the config (tests); COUNTERSIGN_CONFIG by default. */
+  configSource?: ConfigSource;
 }
 
 @Module({})
@@ -62,6 +68,7 @@ export class AppModule {
         IntrospectController,
         AuditController,
         BreakGlassController,
+        PolicyController,
         OpsController,
         RevocationsController,
         ServiceAccountsController,
@@ -87,6 +94,8 @@ export class AppModule {
         ...demo,
         ...webProviders(config, clock),
         StartupService,
+        PolicyReload,
+        { provide: CONFIG_SOURCE, useValue: options.configSource ?? (() => loadConfig()) },
         DatabaseLifecycle,
         ...(options.backgroundJobs === false ? [] : [RequestExpiryTask, BreakGlassEscalationTask]),
         { provide: APP_GUARD, useClass: AuthGuard },

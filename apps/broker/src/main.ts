@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import type { Server } from 'node:http';
 import { loadConfigOrExit } from '#config';
 import { createBroker } from './bootstrap.js';
-import { exitIfShutdownHangs } from '#access';
+import { PolicyReload, exitIfShutdownHangs } from '#access';
 
 async function main(): Promise<void> {
   const config = loadConfigOrExit('countersign');
@@ -13,6 +13,8 @@ async function main(): Promise<void> {
   // keep-alive connections: otherwise a request can race a socket Node is closing (a 502).
   server.keepAliveTimeout = 65_000;
   server.headersTimeout = 66_000;
+  // SIGHUP reloads the policy from COUNTERSIGN_CONFIG (docs/policy-reload.md).
+  process.on('SIGHUP', () => app.get(PolicyReload).onSignal());
   await app.listen(config.port);
   const mode = config.demo ? 'demo config' : 'configured';
   console.log(

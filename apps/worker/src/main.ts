@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
-import { loadConfigOrExit } from '#config';
-import { exitIfShutdownHangs } from '#access';
+import { loadConfig, loadConfigOrExit } from '#config';
+import { PolicyState, exitIfShutdownHangs, swapPolicyOnSignal } from '#access';
 import { WorkerModule } from './worker.module.js';
 
 async function main(): Promise<void> {
@@ -9,7 +9,10 @@ async function main(): Promise<void> {
   const app = await NestFactory.createApplicationContext(WorkerModule.forRoot(config));
   exitIfShutdownHangs();
   // SIGTERM/SIGINT close the app: intervals stop and the database pool closes after them.
-  app.enableShutdownHooks();
+  // Not SIGHUP: that one reloads the policy (PolicyReload).
+  app.enableShutdownHooks(['SIGTERM', 'SIGINT']);
+  // SIGHUP: the policy the worker decides with follows the file; the broker re-evaluates requests.
+  swapPolicyOnSignal(app.get(PolicyState), () => loadConfig());
   console.log(`countersign worker running (${config.database.type})`);
 }
 

@@ -117,6 +117,7 @@ export class CreateRequest {
           : null,
         breakGlass: false,
         act: input.onBehalfOf ? requester.id : null,
+        requesterGroups: [...requester.tokenGroups],
       });
       await this.requests.insert(tx, row);
       await auditDecision(tx, this.audit, { ...subject, requestId: row.id }, decision);

@@ -49,7 +49,8 @@ export class RequestLoader {
   }
 
   /** Moves an open request to `expired`; returns false when another caller already moved it. */
-  async expire(tx: Tx, row: AccessRequestRow, actor: string): Promise<boolean> {
+  /** Moves an open request to `expired`; `reason` says why when it is not its deadline. */
+  async expire(tx: Tx, row: AccessRequestRow, actor: string, reason?: string): Promise<boolean> {
     const from = row.status;
     const moved = await this.requests.transition(tx, row.id, from, {
       status: 'expired',
@@ -60,7 +61,11 @@ export class RequestLoader {
       type: 'request.expired',
       actor,
       requestId: row.id,
-      data: { from, deadline: row.deadlineAt?.toISOString() ?? null },
+      data: {
+        from,
+        deadline: row.deadlineAt?.toISOString() ?? null,
+        ...(reason ? { reason } : {}),
+      },
     });
     row.status = 'expired';
     this.observer.requestDecided(row.role, 'expired');

@@ -21,6 +21,8 @@ export type AuditEventType =
   | 'break_glass.escalated'
   | 'break_glass.reviewed'
   | 'review.refused'
+  | 'policy.changed'
+  | 'policy.refused'
   | 'key.created'
   | 'key.rotated'
   | 'service_account.created'

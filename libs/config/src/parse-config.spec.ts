@@ -100,6 +100,7 @@ describe('parseConfig: a valid config', () => {
             approvalsRequired: 1,
             requireJustification: true,
             provider: { type: 'jwt' },
+            revokeOnPolicyChange: false,
           },
         ],
         approverBots: [],
@@ -133,6 +134,7 @@ describe('parseConfig: a valid config', () => {
       approvalsRequired: 1,
       requireJustification: false,
       provider: { type: 'jwt' },
+      revokeOnPolicyChange: false,
     });
   });
 

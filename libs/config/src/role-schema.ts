@@ -50,6 +50,7 @@ const roleFields = z.strictObject({
   requireJustification: z.boolean().default(false),
   provider: providerSchema.default({ type: 'jwt' }),
   breakGlass: breakGlassSchema.optional(),
+  revokeOnPolicyChange: z.boolean().default(false),
 });
 
 /** A role as written in YAML, turned into the domain's RoleDefinition with defaults applied. */
@@ -87,5 +88,6 @@ export const roleSchema = roleFields.transform((role, ctx): RoleDefinition => {
     requireJustification: role.requireJustification,
     provider: role.provider,
     ...(role.breakGlass ? { breakGlass: role.breakGlass } : {}),
+    revokeOnPolicyChange: role.revokeOnPolicyChange,
   };
 });

@@ -49,6 +49,7 @@ const role: RoleDefinition = {
   approvalsRequired: 1,
   requireJustification: true,
   provider: { type: 'jwt' },
+  revokeOnPolicyChange: false,
 };
 const stagingRole: RoleDefinition = {
   ...role,

@@ -16,6 +16,7 @@ const role: RoleDefinition = {
   approvalsRequired: 1,
   requireJustification: false,
   provider: { type: 'jwt' },
+  revokeOnPolicyChange: false,
   breakGlass: { maxDuration: 600, reviewWithin: 3600, escalateEvery: 900, notify: { slack: true } },
 };
 

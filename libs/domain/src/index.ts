@@ -11,3 +11,4 @@ export * from './request-state.js';
 export * from './separation.js';
 export * from './break-glass.js';
 export * from './delegation.js';
+export * from './policy-change.js';

@@ -64,6 +64,8 @@ export interface RoleDefinition {
   readonly requireJustification: boolean;
   readonly provider: ProviderDefinition;
   readonly breakGlass?: BreakGlassPolicy;
+  /** On a policy reload that changes this role, its active grants are revoked (issue 5). */
+  readonly revokeOnPolicyChange: boolean;
 }
 
 export interface PolicyDefinition {

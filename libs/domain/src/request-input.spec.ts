@@ -14,6 +14,7 @@ const role: RoleDefinition = {
   approvalsRequired: 1,
   requireJustification: true,
   provider: { type: 'jwt' },
+  revokeOnPolicyChange: false,
 };
 const optional: RoleDefinition = { ...role, requireJustification: false };
 

@@ -156,6 +156,21 @@ export class GrantRepository {
       .getCount();
   }
 
+  /**
+   * Active grants of a role, locked: a batch to revoke on a policy reload. It waits for rows
+   * another transaction holds, so that none is left active behind a concurrent ending.
+   */
+  async activeOfRole(tx: EntityManager, role: string, limit: number): Promise<GrantRow[]> {
+    return forUpdate(
+      tx
+        .createQueryBuilder(GrantRow, 'g')
+        .where("g.status = 'active'")
+        .andWhere('g.role = :role', { role })
+        .orderBy('g.id', 'ASC')
+        .limit(limit),
+    ).getMany();
+  }
+
   /** Credentials revoked before their expiry that have not expired yet: the revocation list. */
   async revokedUnexpired(manager: EntityManager, now: Date): Promise<string[]> {
     const rows = await manager

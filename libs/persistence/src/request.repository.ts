@@ -81,6 +81,21 @@ export class RequestRepository {
       .getMany();
   }
 
+  /**
+   * Open (pending or approved) requests after `afterId` in id order, locked: a page of what a
+   * policy reload re-evaluates.
+   */
+  async openPage(tx: EntityManager, afterId: string, limit: number): Promise<AccessRequestRow[]> {
+    return forUpdate(
+      tx
+        .createQueryBuilder(AccessRequestRow, 'r')
+        .where('r.status IN (:...open)', { open: ['pending', 'approved'] })
+        .andWhere('r.id > :afterId', { afterId })
+        .orderBy('r.id', 'ASC')
+        .limit(limit),
+    ).getMany();
+  }
+
   async list(
     manager: EntityManager,
     scope: ReadScope,

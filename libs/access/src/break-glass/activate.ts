@@ -126,6 +126,7 @@ export class ActivateBreakGlass {
       intent: null,
       breakGlass: true,
       act: null,
+      requesterGroups: [...caller.tokenGroups],
     });
     await this.requests.insert(tx, row);
     await auditDecision(tx, this.audit, { ...subject, requestId: row.id }, allow('break_glass'));

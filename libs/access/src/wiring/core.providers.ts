@@ -13,6 +13,7 @@ import { ActivateBreakGlass } from '../break-glass/activate.js';
 import { EscalateBreakGlass } from '../break-glass/escalate.js';
 import { ReviewBreakGlass } from '../break-glass/review.js';
 import { ExportEvidence } from '../evidence.js';
+import { ApplyPolicyChange } from '../policy-change.js';
 import { ExpireRequests } from '../expire-requests.js';
 import { GrantIssuer } from '../grant-issuer.js';
 import { IntrospectCredential } from '../introspect.js';
@@ -268,6 +269,27 @@ export function coreProviders(config: AppConfig, clock: Clock): Provider[] {
         alerts: BreakGlassAlerts,
         observer: AccessObserver,
       ) => new EscalateBreakGlass(uow, requests, reviews, audit, policy, alerts, clock, observer),
+    ),
+    construct(
+      ApplyPolicyChange,
+      [
+        UnitOfWork,
+        RequestRepository,
+        GrantRepository,
+        RequestLoader,
+        AuditLog,
+        PolicyState,
+        GrantEnder,
+      ],
+      (
+        uow: UnitOfWork,
+        requests: RequestRepository,
+        grants: GrantRepository,
+        loader: RequestLoader,
+        audit: AuditLog,
+        policy: PolicyState,
+        ender: GrantEnder,
+      ) => new ApplyPolicyChange(uow, requests, grants, loader, audit, policy, ender, clock),
     ),
     construct(
       RevokeGrant,

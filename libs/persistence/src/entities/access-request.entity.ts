@@ -55,4 +55,8 @@ export class AccessRequestRow {
   /** The agent that asked on the recipient's behalf (RFC 8693 `act`), when one did. */
   @Column({ type: 'varchar', length: 512, nullable: true })
   act!: string | null;
+
+  /** The requester's token groups at creation, for re-evaluation after a policy reload. */
+  @Column({ name: 'requester_groups', type: 'text', nullable: true, transformer: jsonText })
+  requesterGroups!: string[] | null;
 }

@@ -1,0 +1,118 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { AuditLog } from '#audit';
+import type { AppConfig } from '#config';
+import { ConfigError } from '#config';
+import type { Principal } from '#domain';
+import { DomainError, invalidRequest } from '#domain';
+import { UnitOfWork } from '#persistence';
+import type { PolicyChangeReport } from '../policy-change.js';
+import { ApplyPolicyChange } from '../policy-change.js';
+import { PolicyState } from '../policy-state.js';
+import { refuse } from '../audit-helpers.js';
+import { APP_CONFIG } from './core.providers.js';
+
+/** Where a reload reads the config from: the file at COUNTERSIGN_CONFIG, or a test's own. */
+export const CONFIG_SOURCE = 'countersign:config-source';
+export type ConfigSource = () => AppConfig;
+
+/** Settings a reload does not apply: they are wired into connections and verifiers at start-up. */
+const NEEDS_RESTART = [
+  'port',
+  'publicUrl',
+  'database',
+  'redisUrl',
+  'issuers',
+  'workloadIssuers',
+  'directory',
+  'credentials',
+  'revocation',
+  'slack',
+  'web',
+] as const;
+
+export interface ReloadReport extends PolicyChangeReport {
+  /** Settings that changed in the file but take effect only after a restart. */
+  restartNeeded: string[];
+}
+
+/**
+ * Reloads the policy (roles, admins, separation, owners, aliases, delegations) from the config
+ * source, on SIGHUP or the admin endpoint. A config that does not validate changes nothing: the
+ * ConfigError goes back to the caller. Reloads run one at a time.
+ */
+@Injectable()
+export class PolicyReload {
+  private readonly logger = new Logger('PolicyReload');
+  private queue: Promise<unknown> = Promise.resolve();
+
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Inject(CONFIG_SOURCE) private readonly source: ConfigSource,
+    private readonly change: ApplyPolicyChange,
+    private readonly policy: PolicyState,
+    private readonly uow: UnitOfWork,
+    private readonly audit: AuditLog,
+  ) {}
+
+  /** `POST /v1/policy/reload`: admins only; a refusal is audited as `policy.refused`. */
+  async reloadBy(principal: Principal): Promise<ReloadReport> {
+    if (!this.policy.isAdmin(principal)) {
+      const error = new DomainError('forbidden', 'only admins can reload the policy', {
+        reason: 'not_admin',
+      });
+      const event = { actor: principal.id, data: { action: 'reload' } };
+      return this.uow.run<ReloadReport>((tx) =>
+        refuse(tx, this.audit, 'policy.refused', event, error),
+      );
+    }
+    try {
+      return await this.reload(principal.id);
+    } catch (error) {
+      if (error instanceof ConfigError) {
+        throw invalidRequest([{ field: error.field, message: error.message }]);
+      }
+      throw error;
+    }
+  }
+
+  reload(actor: string): Promise<ReloadReport> {
+    const run = this.queue.then(() => this.reloadNow(actor));
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  /** SIGHUP: reload, and log the outcome (the signal has no one to answer). */
+  onSignal(): void {
+    this.reload('system').then(
+      (report) => this.logger.log(`policy reloaded: ${JSON.stringify(report)}`),
+      (error: unknown) =>
+        this.logger.error(
+          `policy reload refused, the policy in force is unchanged: ${error instanceof Error ? error.message : String(error)}`,
+        ),
+    );
+  }
+
+  private async reloadNow(actor: string): Promise<ReloadReport> {
+    const next = this.source();
+    const restartNeeded = NEEDS_RESTART.filter(
+      (key) => JSON.stringify(next[key]) !== JSON.stringify(this.config[key]),
+    );
+    const report = await this.change.apply(actor, next);
+    return { ...report, restartNeeded: [...restartNeeded] };
+  }
+}
+
+/** The worker swaps the policy it decides with, and leaves re-evaluation to the broker. */
+export function swapPolicyOnSignal(policy: PolicyState, source: ConfigSource): void {
+  const logger = new Logger('PolicyReload');
+  process.on('SIGHUP', () => {
+    try {
+      policy.replace(source());
+      logger.log('policy reloaded');
+    } catch (error) {
+      logger.error(
+        `policy reload refused, the policy in force is unchanged: ${error instanceof Error ? error.message : String(error)}`,
+      );
+    }
+  });
+}
