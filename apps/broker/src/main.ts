@@ -13,7 +13,7 @@ async function main(): Promise<void> {
   // keep-alive connections: otherwise a request can race a socket Node is closing (a 502).
   server.keepAliveTimeout = 65_000;
   server.headersTimeout = 66_000;
-  // SIGHUP reloads the policy from COUNTERSIGN_CONFIG (docs/policy-reload.md).
+  // SIGHUP reloads the policy from COUNTERSIGN_CONFIG (docs/policy-changes.md).
   process.on('SIGHUP', () => app.get(PolicyReload).onSignal());
   await app.listen(config.port);
   const mode = config.demo ? 'demo config' : 'configured';
