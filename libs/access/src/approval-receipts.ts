@@ -4,12 +4,17 @@ import type { RequestFacts } from '#evidence';
 import { RECEIPT_TYP, policyHashOf, receiptPayload, requestDigest } from '#evidence';
 import type { AccessRequestRow } from '#persistence';
 
-/** What decided the request, as a receipt and an evidence bundle state it. */
+/** What decided the request, as a receipt signs it: its terms and the policy evaluated. */
 export function requestFacts(
   row: AccessRequestRow,
   separation: SeparationMode,
   role: RoleDefinition,
 ): RequestFacts {
+  return { ...requestTerms(row), policyHash: policyHashOf(separation, role) };
+}
+
+/** The request's terms, as an evidence bundle shows them (each receipt adds its policy hash). */
+export function requestTerms(row: AccessRequestRow): Omit<RequestFacts, 'policyHash'> {
   return {
     id: row.id,
     requester: row.requester,
@@ -20,7 +25,6 @@ export function requestFacts(
     intent: row.intent,
     durationSeconds: row.durationSeconds,
     approvalsRequired: row.approvalsRequired,
-    policyHash: policyHashOf(separation, role),
   };
 }
 

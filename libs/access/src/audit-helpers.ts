@@ -1,6 +1,6 @@
 import type { AuditEventInput, AuditEventType, AuditLog } from '#audit';
-import type { Decision, DomainError } from '#domain';
-import { notFound, refusalError } from '#domain';
+import type { Decision, FieldError } from '#domain';
+import { DomainError, invalidRequest, notFound, refusalError } from '#domain';
 import type { Tx } from '#persistence';
 import { Refusal } from '#persistence';
 
@@ -60,3 +60,22 @@ export async function refuseDecision(
 
 export const requestNotFound = () => notFound('request');
 export const grantNotFound = () => notFound('grant');
+
+/** A refused request for access (`request.refused`), naming the role asked for. */
+export function refuseRequest(
+  tx: Tx,
+  audit: AuditLog,
+  actor: string,
+  role: string,
+  error: DomainError,
+): Promise<Refusal> {
+  return refuse(tx, audit, 'request.refused', { actor, data: { role } }, error);
+}
+
+/** Fields a policy rule found wrong: a 400 that names them, audited (unlike schema errors). */
+export function invalidInput(fields: FieldError[]): DomainError {
+  return new DomainError('invalid_request', invalidRequest(fields).message, {
+    fields,
+    reason: 'invalid_input',
+  });
+}

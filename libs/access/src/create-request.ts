@@ -2,7 +2,6 @@ import { randomUUID } from 'node:crypto';
 import type { AuditLog } from '#audit';
 import type { Clock, RoleDefinition } from '#domain';
 import {
-  DomainError,
   checkDelegation,
   checkRecipient,
   checkRequester,
@@ -15,7 +14,7 @@ import type { AuthenticatedPrincipal } from '#identity';
 import type { RequestRepository, UnitOfWork } from '#persistence';
 import { AccessRequestRow } from '#persistence';
 import type { AccessObserver } from './observer.js';
-import { auditDecision, refuse, refuseDecision } from './audit-helpers.js';
+import { auditDecision, invalidInput, refuseDecision, refuseRequest } from './audit-helpers.js';
 import type { PolicyState } from './policy-state.js';
 import type { RequestView } from './views.js';
 import { toRequestView } from './views.js';
@@ -51,25 +50,13 @@ export class CreateRequest {
       const role = this.policy.role(input.role);
       if (!role) {
         const error = invalidRequest([{ field: 'role', message: 'no such role' }]);
-        return refuse(
-          tx,
-          this.audit,
-          'request.refused',
-          { actor, data: { role: input.role } },
-          error,
-        );
+        return refuseRequest(tx, this.audit, actor, input.role, error);
       }
       if (input.onBehalfOf !== undefined && input.recipient !== undefined) {
         const error = invalidRequest([
           { field: 'onBehalfOf', message: 'names the recipient: do not give both' },
         ]);
-        return refuse(
-          tx,
-          this.audit,
-          'request.refused',
-          { actor, data: { role: role.name } },
-          error,
-        );
+        return refuseRequest(tx, this.audit, actor, role.name, error);
       }
       const recipient = input.onBehalfOf ?? input.recipient ?? requester.id;
       const decision = input.onBehalfOf
@@ -82,17 +69,7 @@ export class CreateRequest {
         return refuseDecision(tx, this.audit, 'request.refused', subject, decision);
       const resolved = resolveRequestInput(role, input);
       if (!resolved.ok) {
-        const error = new DomainError('invalid_request', invalidRequest(resolved.fields).message, {
-          fields: resolved.fields,
-          reason: 'invalid_input',
-        });
-        return refuse(
-          tx,
-          this.audit,
-          'request.refused',
-          { actor, data: { role: role.name } },
-          error,
-        );
+        return refuseRequest(tx, this.audit, actor, role.name, invalidInput(resolved.fields));
       }
       const now = this.clock.now();
       const row: AccessRequestRow = Object.assign(new AccessRequestRow(), {

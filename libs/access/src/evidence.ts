@@ -3,7 +3,7 @@ import type { CredentialMinter } from '#credentials';
 import type { Principal } from '#domain';
 import { canSeeRequest } from '#domain';
 import type { EvidenceBundle } from '#evidence';
-import { EVIDENCE_FORMAT, policyFacts, readReceipt, sealBundle } from '#evidence';
+import { EVIDENCE_FORMAT, policyFacts, policyHashOf, readReceipt, sealBundle } from '#evidence';
 import type {
   AccessRequestRow,
   ApprovalRow,
@@ -12,7 +12,7 @@ import type {
   RequestRepository,
   UnitOfWork,
 } from '#persistence';
-import { requestFacts } from './approval-receipts.js';
+import { requestTerms } from './approval-receipts.js';
 import { requestNotFound } from './audit-helpers.js';
 import type { PolicyState } from './policy-state.js';
 
@@ -66,21 +66,14 @@ export class ExportEvidence {
     const policyHashes = approvals.map((a) =>
       a.receipt ? readReceipt(a.receipt).policyHash : null,
     );
-    const current = role ? requestFacts(row, this.policy.policy.separation, role) : undefined;
+    const { separation } = this.policy.policy;
+    const currentHash = role ? policyHashOf(separation, role) : undefined;
     return {
       format: EVIDENCE_FORMAT,
       issuer: this.minter.issuer,
       generatedAt: new Date().toISOString(),
       request: {
-        id: row.id,
-        requester: row.requester,
-        recipient: row.recipient,
-        act: row.act,
-        role: row.role,
-        resource: row.resource,
-        intent: row.intent,
-        durationSeconds: row.durationSeconds,
-        approvalsRequired: row.approvalsRequired,
+        ...requestTerms(row),
         status: row.status,
         breakGlass: row.breakGlass,
         justification: row.justification,
@@ -88,11 +81,11 @@ export class ExportEvidence {
         decidedAt: row.decidedAt?.toISOString() ?? null,
       },
       policy:
-        role && current
+        role && currentHash
           ? {
-              hash: current.policyHash,
-              approvedUnderThisPolicy: policyHashes.every((hash) => hash === current.policyHash),
-              definition: policyFacts(this.policy.policy.separation, role),
+              hash: currentHash,
+              approvedUnderThisPolicy: policyHashes.every((hash) => hash === currentHash),
+              definition: policyFacts(separation, role),
             }
           : null,
       approvals: approvals.map((a) => ({

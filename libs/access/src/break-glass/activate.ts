@@ -6,7 +6,7 @@ import { DomainError, allow, checkRequester, invalidRequest, resolveBreakGlass }
 import type { AuthenticatedPrincipal } from '#identity';
 import type { BreakGlassRepository, RequestRepository, Tx, UnitOfWork } from '#persistence';
 import { AccessRequestRow, BreakGlassReviewRow, Refusal, runAfterCommit } from '#persistence';
-import { auditDecision, refuse, refuseDecision } from '../audit-helpers.js';
+import { auditDecision, invalidInput, refuseDecision, refuseRequest } from '../audit-helpers.js';
 import type { GrantIssuer, MintedCredential, Opened } from '../grant-issuer.js';
 import type { AccessObserver } from '../observer.js';
 import type { PolicyState } from '../policy-state.js';
@@ -83,30 +83,20 @@ export class ActivateBreakGlass {
     const role = this.policy.role(input.role);
     if (!role) {
       const error = invalidRequest([{ field: 'role', message: 'no such role' }]);
-      return refuse(
-        tx,
-        this.audit,
-        'request.refused',
-        { actor, data: { role: input.role } },
-        error,
-      );
+      return refuseRequest(tx, this.audit, actor, input.role, error);
     }
     if (!role.breakGlass) {
       const error = new DomainError('forbidden', `${role.name} does not allow break-glass`, {
         reason: 'break_glass_not_allowed',
       });
-      return refuse(tx, this.audit, 'request.refused', { actor, data: { role: role.name } }, error);
+      return refuseRequest(tx, this.audit, actor, role.name, error);
     }
     const eligible = checkRequester(role, caller);
     if (!eligible.allowed)
       return refuseDecision(tx, this.audit, 'request.refused', subject, eligible);
     const resolved = resolveBreakGlass(role, input);
     if (!resolved.ok) {
-      const error = new DomainError('invalid_request', invalidRequest(resolved.fields).message, {
-        fields: resolved.fields,
-        reason: 'invalid_input',
-      });
-      return refuse(tx, this.audit, 'request.refused', { actor, data: { role: role.name } }, error);
+      return refuseRequest(tx, this.audit, actor, role.name, invalidInput(resolved.fields));
     }
     const now = this.clock.now();
     const row: AccessRequestRow = Object.assign(new AccessRequestRow(), {
