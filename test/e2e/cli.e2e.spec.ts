@@ -529,10 +529,13 @@ describe.each(['sqlite', 'postgres'] as const)(
         expect(verified.stdout).toContain('ok   seal\n');
         expect(verified.stdout).toContain('ok   approval[0] corp:bob\n');
         expect(verified.stdout).toMatch(
-          /\nevidence verified \(keys from http:\/\/127\.0\.0\.1:\d+\/\.well-known\/jwks\.json\)\n$/,
+          /\nevidence verified \(keys from http:\/\/127\.0\.0\.1:\d+\/\.well-known\/countersign-evidence-keys\.json\)\n$/,
         );
         const asJson = await cli(['evidence', 'verify', file, '--json']);
-        expect(asJson.json()).toMatchObject({ ok: true, jwks: `${url}/.well-known/jwks.json` });
+        expect(asJson.json()).toMatchObject({
+          ok: true,
+          jwks: `${url}/.well-known/countersign-evidence-keys.json`,
+        });
       });
 
       it('prints the exact bytes on stdout, even under --json, and reads them back from stdin', async () => {

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { exportJWK, generateKeyPair } from 'jose';
 import type { JSONWebKeySet } from 'jose';
+import { FixedClock } from '#domain';
 import type { EvidenceDocument } from '#evidence';
 import { canonicalJson, readReceipt, verifyEvidence } from '#evidence';
 import type { TestBroker } from '../support/broker.js';
@@ -165,6 +166,55 @@ describe.each(DATABASE_KINDS)('approval receipts and evidence on %s', (kind) => 
       .expect(404);
     expect(outsider.body).toMatchObject({ error: 'not_found' });
     await broker.http.get(`/v1/requests/${requestId}/evidence`).expect(401);
+  });
+});
+
+describe('evidence after a key rotation', () => {
+  const clock = new FixedClock(new Date());
+  let issuer: TestIssuer;
+  let broker: TestBroker;
+
+  beforeAll(async () => {
+    issuer = await TestIssuer.start();
+    broker = await startBroker({ kind: 'sqlite', issuer, clock });
+  });
+
+  afterAll(async () => {
+    await broker.close();
+    await issuer.close();
+  });
+
+  it('still verifies against the evidence keys once the signing key has left JWKS', async () => {
+    const id = await fullStory(broker);
+    const before = (await broker.http.get('/.well-known/jwks.json').expect(200))
+      .body as JSONWebKeySet;
+    const oldKid = (before.keys[0] as { kid: string }).kid;
+    await (await as(broker, 'dave')).post('/v1/keys/rotate').expect(200);
+    // Past the longest role maxDuration (1h): the old key is no longer published in JWKS.
+    clock.advance(3600 + 60);
+    const text = await evidenceText(broker, 'alice', id);
+    const jwks = (await broker.http.get('/.well-known/jwks.json').expect(200))
+      .body as JSONWebKeySet;
+    expect(jwks.keys.map((key) => (key as { kid: string }).kid)).not.toContain(oldKid);
+    const againstJwks = await verifyEvidence(text, jwks);
+    // Both receipts were signed with the retired key: neither verifies, so neither counts.
+    const failed = againstJwks.checks.filter((c) => !c.ok).map((c) => c.check);
+    expect(failed).toHaveLength(3);
+    expect(failed).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^approval\[\d\] corp:bob$/),
+        expect.stringMatching(/^approval\[\d\] corp:carol$/),
+        'approvals required',
+      ]),
+    );
+
+    const evidenceKeys = (
+      await broker.http.get('/.well-known/countersign-evidence-keys.json').expect(200)
+    ).body as JSONWebKeySet;
+    expect(evidenceKeys.keys.map((key) => (key as { kid: string }).kid)).toContain(oldKid);
+    expect(JSON.stringify(evidenceKeys)).not.toMatch(/"d":/);
+    const report = await verifyEvidence(text, evidenceKeys);
+    expect(report.checks.filter((c) => !c.ok)).toEqual([]);
   });
 });
 

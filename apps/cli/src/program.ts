@@ -226,7 +226,7 @@ export function buildProgram(io: CliIo, done: (outcome: Outcome) => void): Comma
     .argument('<file>', 'the bundle (- for stdin)')
     .option(
       '--jwks <file|url>',
-      'the keys to check against (default: <broker>/.well-known/jwks.json)',
+      'the keys to check against (default: <broker>/.well-known/countersign-evidence-keys.json)',
     )
     .action(act(verifyEvidenceFile));
   return program;

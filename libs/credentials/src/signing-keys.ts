@@ -91,6 +91,18 @@ export class SigningKeys {
     return this.published.jwks;
   }
 
+  /**
+   * Every public key that ever signed, retired or not: what approval receipts and evidence seals
+   * verify against for as long as they are kept, long after a key has left JWKS. Safe to publish:
+   * a key leaves JWKS only once every credential it signed has expired.
+   */
+  async evidenceKeys(): Promise<{ keys: JWK[] }> {
+    const rows = await this.dataSource.manager.find(SigningKeyRow, {
+      order: { createdAt: 'DESC' },
+    });
+    return { keys: rows.map((row) => JSON.parse(row.publicJwk) as JWK) };
+  }
+
   private async newestActiveRow(): Promise<SigningKeyRow | null> {
     return this.dataSource.manager.findOne(SigningKeyRow, {
       where: { retiredAt: IsNull() },

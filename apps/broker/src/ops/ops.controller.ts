@@ -76,4 +76,11 @@ export class OpsController {
   jwks(): Promise<object> {
     return this.keys.jwks();
   }
+
+  /** Keys for receipts and evidence, retired ones included (docs/evidence.md). */
+  @Get('.well-known/countersign-evidence-keys.json')
+  @Header('Cache-Control', 'public, max-age=60')
+  evidenceKeys(): Promise<object> {
+    return this.keys.evidenceKeys();
+  }
 }

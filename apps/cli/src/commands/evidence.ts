@@ -46,7 +46,7 @@ export async function verifyEvidenceFile(
   options: { jwks?: string },
 ): Promise<Outcome> {
   const bytes = await readEvidence(ctx, file);
-  const source = options.jwks ?? `${ctx.url}/.well-known/jwks.json`;
+  const source = options.jwks ?? `${ctx.url}/.well-known/countersign-evidence-keys.json`;
   const jwks = await loadJwks(ctx, source);
   const text = utf8(bytes);
   // Loaded here only: the verifier brings jose and the audit hashing, which no other command needs.
