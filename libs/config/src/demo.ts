@@ -47,6 +47,8 @@ policy:
       approvers: { groups: [sre-leads], principals: ["demo:carol"] }
       approvalsRequired: 1
       requireJustification: true
+      # POST /v1/break-glass: at once, 10 minutes at most, reviewed afterwards (docs/break-glass.md)
+      breakGlass: { maxDuration: 10m, reviewWithin: 1h }
     - name: payments-deploy
       resource: https://deploy.example.com/payments
       actions: [deploy:create]
