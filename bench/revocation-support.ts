@@ -177,10 +177,11 @@ function phaseOf(sql: string): Phase {
   if (/^\s*(START TRANSACTION|BEGIN)/i.test(sql)) return 'begin';
   if (/^\s*COMMIT/i.test(sql)) return 'commit';
   if (/pg_advisory_xact_lock/.test(sql)) return 'auditLock';
-  if (/^\s*INSERT INTO "audit_events"/i.test(sql)) return 'auditInsert';
-  if (/FROM "audit_events"/.test(sql)) return 'auditHead';
-  if (/^\s*UPDATE "grants"/i.test(sql)) return 'update';
-  if (/FROM "grants"/.test(sql) && /FOR UPDATE/i.test(sql)) return 'claim';
+  // TypeORM quotes table names; the raw PostgreSQL statements of the ending path do not.
+  if (/^\s*INSERT INTO "?audit_events"?/i.test(sql)) return 'auditInsert';
+  if (/FROM "?audit_events"?/.test(sql)) return 'auditHead';
+  if (/^\s*UPDATE "?grants"?/i.test(sql)) return 'update';
+  if (/FROM "?grants"?/.test(sql) && /FOR UPDATE/i.test(sql)) return 'claim';
   return 'other';
 }
 

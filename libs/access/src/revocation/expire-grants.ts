@@ -9,10 +9,11 @@ export interface ExpiryRun {
   retryAt: Date[];
 }
 
-const BATCH = 1000;
+/** Grants ended per transaction. */
+export const EXPIRY_BATCH = 1000;
 
 /**
- * Ends every grant past its expiry, in batches of 500 per transaction. Claimed rows are locked
+ * Ends every grant past its expiry, in batches of EXPIRY_BATCH per transaction. Claimed rows are locked
  * (PostgreSQL `SKIP LOCKED`), so jobs, sweeps and replicas racing end each grant exactly once.
  */
 export class ExpireGrants {
@@ -30,7 +31,7 @@ export class ExpireGrants {
       total.ended += run.ended;
       total.failed += run.failed;
       total.retryAt.push(...run.retryAt);
-      if (claimed < BATCH) return total;
+      if (claimed < EXPIRY_BATCH) return total;
     }
   }
 
@@ -38,7 +39,7 @@ export class ExpireGrants {
     const now = this.clock.now();
     // At start-up, wait for rows another process is ending rather than skip them: the broker
     // must not report ready while a revocation it could see is still in flight.
-    const due = await this.grants.claimDue(tx, now, BATCH, source !== 'startup');
+    const due = await this.grants.claimDue(tx, now, EXPIRY_BATCH, source !== 'startup');
     const result = await this.ender.end(
       tx,
       due,
