@@ -90,9 +90,11 @@ describe.each(DATABASE_KINDS)('demo sign-in on %s', (kind) => {
     }
   });
 
+  /** A bearer token for a demo user, from the demo issuer. */
+  const token = async (user: string) =>
+    (await (await fetch(`${base}/demo/token/${user}`)).text()).trim();
+
   it('sends a signed-out GET to the demo sign-in, and approves through the page', async () => {
-    const token = async (user: string) =>
-      (await (await fetch(`${base}/demo/token/${user}`)).text()).trim();
     const created = await fetch(`${base}/v1/requests`, {
       method: 'POST',
       headers: {
@@ -119,6 +121,44 @@ describe.each(DATABASE_KINDS)('demo sign-in on %s', (kind) => {
       headers: { authorization: `Bearer ${await token('alice')}` },
     });
     expect(await view.json()).toMatchObject({ status: 'approved' });
+  });
+
+  it('shows a break-glass activation and takes its review from someone else', async () => {
+    const activated = await fetch(`${base}/v1/break-glass`, {
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${await token('alice')}`,
+        'content-type': 'application/json',
+      },
+      body: JSON.stringify({ role: 'prod-db-admin', justification: 'INC-9 outage' }),
+    });
+    expect(activated.status).toBe(201);
+    const { requestId } = (await activated.json()) as { requestId: string };
+
+    const alice = await signIn('alice');
+    const own = await http.get(`/requests/${requestId}`).set('cookie', alice.cookie).expect(200);
+    expect(own.text).toContain('Break-glass');
+    expect(own.text).not.toContain('Mark as reviewed');
+
+    const bob = await signIn('bob');
+    const page = await http.get(`/requests/${requestId}`).set('cookie', bob.cookie).expect(200);
+    expect(page.text).toContain('review due');
+    expect(page.text).toContain(`action="/requests/${requestId}/review"`);
+    await http
+      .post(`/requests/${requestId}/review`)
+      .set('cookie', bob.cookie)
+      .type('form')
+      .send({ comment: 'checked' })
+      .expect(403);
+    await http
+      .post(`/requests/${requestId}/review`)
+      .set('cookie', bob.cookie)
+      .type('form')
+      .send({ csrf: field(page.text, 'csrf'), comment: 'checked' })
+      .expect(303);
+    const after = await http.get(`/requests/${requestId}`).set('cookie', bob.cookie).expect(200);
+    expect(after.text).toContain('reviewed by');
+    expect(after.text).not.toContain('Mark as reviewed');
   });
 
   it('has no OpenID Connect sign-in without auth.web', async () => {

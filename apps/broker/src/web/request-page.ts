@@ -10,6 +10,7 @@ export type Standing =
   | { kind: 'approver' }
   | { kind: 'approved_already' }
   | { kind: 'refused'; reason: string; message: string }
+  | { kind: 'reviewer' }
   | { kind: 'closed' };
 
 export function status(value: string): SafeHtml {
@@ -38,10 +39,22 @@ export function requestPage(
       <dd>${view.role}</dd>
       <dt>Resource</dt>
       <dd class="mono">${view.resource}</dd>
+      ${
+        view.intent
+          ? html`<dt>Narrowed to</dt>
+              <dd>
+                <span class="mono">${view.intent.actions.join(', ')}</span> on
+                <span class="mono">${view.intent.resource}</span>
+              </dd>`
+          : null
+      }
       <dt>Requester</dt>
       <dd class="mono">${view.requester}</dd>
       <dt>Recipient</dt>
-      <dd class="mono">${view.recipient}</dd>
+      <dd class="mono">
+        ${view.recipient}${view.onBehalfOf ? html` (requested on their behalf by the agent)` : null}
+      </dd>
+      ${view.breakGlass ? breakGlassRow(view) : null}
       <dt>Duration</dt>
       <dd>${formatDuration(view.duration)}</dd>
       <dt>Justification</dt>
@@ -57,8 +70,33 @@ export function requestPage(
   return page(`Request for ${view.role}`, body, viewer);
 }
 
+/** Break-glass: issued without an approval; where its review stands. */
+function breakGlassRow(view: RequestView): SafeHtml {
+  const review = view.review;
+  const state = !review
+    ? null
+    : review.reviewedBy
+      ? html`reviewed by
+          <span class="mono">${review.reviewedBy}</span>
+          ${review.reviewedAt ? when(review.reviewedAt) : null}`
+      : html`review due
+        ${when(review.dueAt)}${
+          review.escalations ? html` — escalated ${review.escalations} time(s)` : null
+        }`;
+  return html`<dt>Break-glass</dt>
+    <dd class="notice">issued without an approval; ${state}</dd>`;
+}
+
 function decision(view: RequestView, viewer: Viewer, standing: Standing): SafeHtml {
   switch (standing.kind) {
+    case 'reviewer':
+      return html`<section class="actions">
+        <form method="post" action="/requests/${view.id}/review">
+          ${csrfField(viewer.csrf)}
+          <label>Comment (optional) <input name="comment" maxlength="1000" /></label>
+          <button type="submit" class="approve">Mark as reviewed</button>
+        </form>
+      </section>`;
     case 'approver':
       return html`<section class="actions">
         <form method="post" action="/requests/${view.id}/approve">

@@ -20,9 +20,11 @@ import {
   CancelRequest,
   DecideRequest,
   PolicyState,
+  ReviewBreakGlass,
   approverDecision,
 } from '#access';
 import type { Principal } from '#domain';
+import { checkBreakGlassReviewer } from '#domain';
 import { IdPipe } from '../http/id.pipe.js';
 import { Public } from '../http/public.decorator.js';
 import { RateLimitGuard } from '../http/rate-limit.guard.js';
@@ -55,6 +57,7 @@ export class RequestPagesController {
     private readonly queries: AccessQueries,
     private readonly decide: DecideRequest,
     private readonly cancel: CancelRequest,
+    private readonly review: ReviewBreakGlass,
     private readonly policy: PolicyState,
     private readonly sessions: WebSessions,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -139,8 +142,20 @@ export class RequestPagesController {
     });
   }
 
-  /** The same rule DecideRequest applies, so the page offers only what would be accepted. */
+  @Post('requests/:id/review')
+  async reviewActivation(
+    @CurrentSession() session: WebSession,
+    @Param('id', requestId) id: string,
+    @Body(new ZodPipe(approveForm)) form: { comment?: string },
+    @Res() res: Response,
+  ): Promise<void> {
+    await this.review.execute(session.principal, id, form.comment);
+    res.redirect(303, `/requests/${id}`);
+  }
+
+  /** The same rules DecideRequest and ReviewBreakGlass apply: the page offers what they accept. */
   private standing(view: RequestView, principal: Principal): Standing {
+    if (view.breakGlass) return this.reviewStanding(view, principal);
     if (view.status !== 'pending') return { kind: 'closed' };
     if (view.approvals.some((a) => a.approver === principal.id))
       return { kind: 'approved_already' };
@@ -148,5 +163,18 @@ export class RequestPagesController {
     return decision.allowed
       ? { kind: 'approver' }
       : { kind: 'refused', reason: decision.reason, message: decision.message };
+  }
+
+  private reviewStanding(view: RequestView, principal: Principal): Standing {
+    const role = this.policy.role(view.role);
+    if (!role || !view.review || view.review.reviewedBy) return { kind: 'closed' };
+    const decision = checkBreakGlassReviewer(
+      this.policy.context,
+      role,
+      view,
+      principal,
+      this.policy.isAdmin(principal),
+    );
+    return decision.allowed ? { kind: 'reviewer' } : { kind: 'closed' };
   }
 }
