@@ -18,10 +18,16 @@ export interface ActiveKey {
 // A credential signed with a just-retired key still verifies, as the retired key stays published.
 const CACHE_MS = 10_000;
 
+interface PublishedKey {
+  jwk: JWK;
+  /** Epoch ms after which it leaves JWKS; null while it signs. */
+  publishUntil: number | null;
+}
+
 /** The credential signing keys: created on first start, rotated on demand, published in JWKS. */
 export class SigningKeys {
   private active?: { key: ActiveKey; loadedAt: number };
-  private published?: { jwks: { keys: JWK[] }; loadedAt: number };
+  private published?: { keys: PublishedKey[]; loadedAt: number };
 
   constructor(
     private readonly dataSource: DataSource,
@@ -78,17 +84,11 @@ export class SigningKeys {
 
   /** The public keys a verifier needs: the active ones and retired ones still within their window. */
   async jwks(): Promise<{ keys: JWK[] }> {
-    const nowMs = Date.now();
-    if (this.published && nowMs - this.published.loadedAt < CACHE_MS) return this.published.jwks;
     const now = this.clock.now().getTime();
-    const rows = await this.dataSource.manager.find(SigningKeyRow, {
-      order: { createdAt: 'DESC' },
-    });
-    const keys = rows
-      .filter((row) => row.publishUntil === null || row.publishUntil.getTime() > now)
-      .map((row) => JSON.parse(row.publicJwk) as JWK);
-    this.published = { jwks: { keys }, loadedAt: nowMs };
-    return this.published.jwks;
+    const keys = (await this.publicKeys())
+      .filter((key) => key.publishUntil === null || key.publishUntil > now)
+      .map((key) => key.jwk);
+    return { keys };
   }
 
   /**
@@ -97,10 +97,22 @@ export class SigningKeys {
    * a key leaves JWKS only once every credential it signed has expired.
    */
   async evidenceKeys(): Promise<{ keys: JWK[] }> {
+    return { keys: (await this.publicKeys()).map((key) => key.jwk) };
+  }
+
+  /** Every key's public half, newest first, read at most every CACHE_MS (both routes are public). */
+  private async publicKeys(): Promise<PublishedKey[]> {
+    const nowMs = Date.now();
+    if (this.published && nowMs - this.published.loadedAt < CACHE_MS) return this.published.keys;
     const rows = await this.dataSource.manager.find(SigningKeyRow, {
       order: { createdAt: 'DESC' },
     });
-    return { keys: rows.map((row) => JSON.parse(row.publicJwk) as JWK) };
+    const keys = rows.map((row) => ({
+      jwk: JSON.parse(row.publicJwk) as JWK,
+      publishUntil: row.publishUntil?.getTime() ?? null,
+    }));
+    this.published = { keys, loadedAt: nowMs };
+    return keys;
   }
 
   private async newestActiveRow(): Promise<SigningKeyRow | null> {

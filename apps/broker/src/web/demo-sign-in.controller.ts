@@ -19,20 +19,13 @@ import { DomainError } from '#domain';
 import { principalFromClaims } from '#identity';
 import { Public } from '../http/public.decorator.js';
 import { ZodPipe } from '../http/zod.pipe.js';
-import {
-  LOGIN_COOKIE,
-  SESSION_COOKIE,
-  clearCookie,
-  cookieOptions,
-  readCookie,
-  safeReturnTo,
-} from './cookies.js';
+import { LOGIN_COOKIE, clearCookie, cookieOptions, readCookie, safeReturnTo } from './cookies.js';
 import { secretMatches } from './csrf.js';
 import { demoSignInForm } from './forms.js';
 import { demoSignInPage } from './plain-pages.js';
 import { SignInLimitGuard } from './sign-in-limit.guard.js';
 import { WebErrorFilter } from './web-error.filter.js';
-import { LOGIN_TTL_SECONDS, SESSION_TTL_SECONDS, WebSessions } from './web-sessions.js';
+import { LOGIN_TTL_SECONDS, WebSessions, openSession } from './web-sessions.js';
 
 /**
  * Pick a demo user instead of signing in at an identity provider. Registered only under the
@@ -85,12 +78,6 @@ export class DemoSignInController {
       { sub: user.sub, groups: user.groups },
       this.config.directory,
     );
-    const session = await this.sessions.create(principal);
-    res.cookie(
-      SESSION_COOKIE,
-      session.id,
-      cookieOptions(this.config.publicUrl, SESSION_TTL_SECONDS),
-    );
-    res.redirect(303, login.returnTo);
+    await openSession(this.sessions, res, this.config.publicUrl, principal, login.returnTo);
   }
 }

@@ -14,19 +14,12 @@ import type { AppConfig } from '#config';
 import { APP_CONFIG } from '#access';
 import { principalFromClaims } from '#identity';
 import { Public } from '../http/public.decorator.js';
-import {
-  LOGIN_COOKIE,
-  SESSION_COOKIE,
-  clearCookie,
-  cookieOptions,
-  readCookie,
-  safeReturnTo,
-} from './cookies.js';
+import { LOGIN_COOKIE, clearCookie, cookieOptions, readCookie, safeReturnTo } from './cookies.js';
 import { OidcSignIn } from './oidc-sign-in.js';
 import { messagePage } from './plain-pages.js';
 import { SignInLimitGuard } from './sign-in-limit.guard.js';
 import { WebErrorFilter } from './web-error.filter.js';
-import { LOGIN_TTL_SECONDS, SESSION_TTL_SECONDS, WebSessions } from './web-sessions.js';
+import { LOGIN_TTL_SECONDS, WebSessions, openSession } from './web-sessions.js';
 
 /**
  * OpenID Connect sign-in (API.md §6), registered only when `auth.web` is configured. The login
@@ -92,13 +85,7 @@ export class SignInController {
       res.status(401).type('html').send(this.restart('The identity provider did not sign you in.'));
       return;
     }
-    const session = await this.sessions.create(principal);
-    res.cookie(
-      SESSION_COOKIE,
-      session.id,
-      cookieOptions(this.config.publicUrl, SESSION_TTL_SECONDS),
-    );
-    res.redirect(303, login.returnTo);
+    await openSession(this.sessions, res, this.config.publicUrl, principal, login.returnTo);
   }
 
   private restart(message: string): string {

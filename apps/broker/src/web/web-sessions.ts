@@ -1,10 +1,12 @@
 import { createHash, randomBytes } from 'node:crypto';
+import type { Response } from 'express';
 import type { AppConfig } from '#config';
 import type { Clock } from '#domain';
 import type { AuthenticatedPrincipal } from '#identity';
 import { withDirectoryGroups } from '#identity';
 import type { UnitOfWork } from '#persistence';
 import { WebLoginRow, WebSessionRow } from '#persistence';
+import { SESSION_COOKIE, cookieOptions } from './cookies.js';
 
 export const SESSION_TTL_SECONDS = 3600;
 export const LOGIN_TTL_SECONDS = 600;
@@ -116,4 +118,20 @@ export class WebSessions {
         .execute();
     }
   }
+}
+
+/**
+ * Ends a sign-in, whichever way it went (OpenID Connect or the demo picker): a new session for
+ * the principal, its cookie, and back to where the sign-in started.
+ */
+export async function openSession(
+  sessions: WebSessions,
+  res: Response,
+  publicUrl: string,
+  principal: AuthenticatedPrincipal,
+  returnTo: string,
+): Promise<void> {
+  const session = await sessions.create(principal);
+  res.cookie(SESSION_COOKIE, session.id, cookieOptions(publicUrl, SESSION_TTL_SECONDS));
+  res.redirect(303, returnTo);
 }
