@@ -1,4 +1,7 @@
 import { readFileSync, readdirSync } from 'node:fs';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { Session } from 'node:inspector/promises';
+import { join } from 'node:path';
 import pg from 'pg';
 
 // Linux reports process CPU in USER_HZ ticks, 100 per second on every mainstream architecture.
@@ -90,6 +93,31 @@ export async function sampleAdvisoryWaits(
       await loop;
       await client.end();
       return { waiting, samples };
+    },
+  };
+}
+
+/**
+ * With BENCH_CPU_PROFILE=<dir>, a V8 CPU profile of this process (sampled every 100 µs) from
+ * `startCpuProfile` to `stop`, written as <dir>/<label>.cpuprofile for Chrome DevTools or
+ * speedscope: where the main thread spends a drain, without the setup around it.
+ */
+export async function startCpuProfile(): Promise<
+  { stop(label: string): Promise<void> } | undefined
+> {
+  const dir = process.env.BENCH_CPU_PROFILE;
+  if (!dir) return undefined;
+  const session = new Session();
+  session.connect();
+  await session.post('Profiler.enable');
+  await session.post('Profiler.setSamplingInterval', { interval: 100 });
+  await session.post('Profiler.start');
+  return {
+    async stop(label: string) {
+      const { profile } = await session.post('Profiler.stop');
+      session.disconnect();
+      await mkdir(dir, { recursive: true });
+      await writeFile(join(dir, `${label}.cpuprofile`), JSON.stringify(profile));
     },
   };
 }

@@ -128,6 +128,10 @@ export class RawFlows {
           'x'.repeat(43),
         ],
       );
+      await tx.client.query('INSERT INTO grant_revocations (grant_id, due_at) VALUES ($1, $2)', [
+        grantId,
+        now + 900_000,
+      ]);
       await this.transition(tx, id, 'approved', {
         status: 'issued',
         grant_id: grantId,

@@ -44,6 +44,7 @@ import {
   postgresBackendTicks,
   postgresCpuSecondsBetween,
   sampleAdvisoryWaits,
+  startCpuProfile,
 } from './probes.js';
 import { writeSection } from './report.js';
 import type { Machine, ScenarioResult, TargetName, Targets } from './revocation-report.js';
@@ -235,6 +236,7 @@ async function measureDrain(
     : undefined;
   const pgBefore = postgresBackendTicks(setup.database.name);
   const mainBefore = mainThreadCpuSeconds();
+  const cpuProfile = await startCpuProfile();
   profile.start();
   try {
     await run();
@@ -242,6 +244,7 @@ async function measureDrain(
     if (!done) log(`  timed out with ${probe.ended} of ${n} ended`);
   } finally {
     profile.stop();
+    await cpuProfile?.stop(`${setup.database.name}-${n}`);
   }
   const nodeCpuS = mainThreadCpuSeconds() - mainBefore;
   const pgCpuS = postgresCpuSecondsBetween(pgBefore, postgresBackendTicks(setup.database.name));
@@ -372,9 +375,18 @@ const captured: { claim?: Statement; update?: Statement } = {};
  * The planner settings the ending transaction applies before each statement
  * (GrantRepository#claimDue, #endMany), so that EXPLAIN shows the plan the product gets.
  */
+const CLAIM_SETTINGS = [
+  'enable_sort',
+  'enable_bitmapscan',
+  'enable_seqscan',
+  'enable_material',
+  'enable_hashjoin',
+  'enable_mergejoin',
+];
 const ENDING_SETTINGS = {
-  claim: ['enable_sort', 'enable_bitmapscan'],
-  update: ['enable_sort', 'enable_bitmapscan', 'enable_seqscan'],
+  claim: CLAIM_SETTINGS,
+  // endMany runs in the claim's transaction, after it: the claim's settings still hold.
+  update: CLAIM_SETTINGS,
 } as const;
 
 /**
@@ -399,17 +411,18 @@ async function explain(
     );
     return plan;
   });
+  // Every node, depth first; the rows expected are the first scan's (the one the plan drives).
   const nodes: string[] = [];
-  let node: PlanNode | undefined = row?.['QUERY PLAN'][0].Plan;
   let estimate = NaN;
-  while (node) {
+  const visit = (node: PlanNode) => {
     nodes.push(
       node['Index Name'] ? `${node['Node Type']} (${node['Index Name']})` : node['Node Type'],
     );
-    estimate = node['Plan Rows'];
-    node = node.Plans?.[0];
-  }
-  return `${nodes.join(' → ')}; the scan expects ${estimate} rows`;
+    if (Number.isNaN(estimate) && node['Node Type'].includes('Scan')) estimate = node['Plan Rows'];
+    for (const child of node.Plans ?? []) visit(child);
+  };
+  if (row) visit(row['QUERY PLAN'][0].Plan);
+  return `${nodes.join(' → ')}; the first scan expects ${estimate} rows`;
 }
 
 interface PlanNode {
@@ -677,8 +690,12 @@ async function main(): Promise<void> {
           hz: originalHz,
           expiriesFrom: (t0) => sameSecond(n, t0),
         });
+        const perTransaction = Object.entries(run.phases ?? {})
+          .map(([phase, { ms }]) => `${phase} ${(ms / (run.transactions ?? 1)).toFixed(1)}`)
+          .join(', ');
         log(
-          `shipped ${n}: lag ${JSON.stringify(run.lag)}, at commit ${JSON.stringify(run.committed)}`,
+          `shipped ${n}: lag ${JSON.stringify(run.lag)}, at commit ${JSON.stringify(run.committed)}; ` +
+            `ms per transaction: ${perTransaction}`,
         );
       }
       return;

@@ -11,6 +11,7 @@ import { AddServiceAccounts1795930200000 } from './1795930200000-AddServiceAccou
 import { AddBreakGlass1795930300000 } from './1795930300000-AddBreakGlass.js';
 import { AddDelegation1795930400000 } from './1795930400000-AddDelegation.js';
 import { AddRequesterGroups1795930500000 } from './1795930500000-AddRequesterGroups.js';
+import { AddGrantRevocationQueue1795930600000 } from './1795930600000-AddGrantRevocationQueue.js';
 
 export const migrations = [
   CreateCoreTables1795911535244,
@@ -24,4 +25,5 @@ export const migrations = [
   AddBreakGlass1795930300000,
   AddDelegation1795930400000,
   AddRequesterGroups1795930500000,
+  AddGrantRevocationQueue1795930600000,
 ];

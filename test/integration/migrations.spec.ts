@@ -8,6 +8,7 @@ const TABLES = [
   'approvals',
   'audit_events',
   'grants',
+  'grant_revocations',
   'signing_keys',
   'slack_messages',
   'web_sessions',

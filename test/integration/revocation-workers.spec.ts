@@ -11,7 +11,7 @@ import type { DataSource } from 'typeorm';
 import type { RevocationScheduler } from '#access';
 import { DATA_SOURCE, REVOCATION_SCHEDULER, RevocationSweepTask } from '#access';
 import { parseConfig } from '#config';
-import { GrantRow } from '#persistence';
+import { GrantRepository, GrantRow } from '#persistence';
 import { WorkerModule } from '../../apps/worker/src/worker.module.js';
 import { TEST_ENCRYPTION_KEY, startBroker, testConfigYaml } from '../support/broker.js';
 import type { FreshDatabase } from '../support/databases.js';
@@ -151,7 +151,7 @@ describe('revocation workers (PostgreSQL + Redis)', () => {
         }),
       );
       for (let i = 0; i < grants.length; i += 100)
-        await dataSource.manager.insert(GrantRow, grants.slice(i, i + 100));
+        await new GrantRepository().insert(dataSource.manager, grants.slice(i, i + 100));
       await workers[0]
         .get<RevocationScheduler>(REVOCATION_SCHEDULER)
         .schedule(grants.map((g) => g.expiresAt));

@@ -8,6 +8,7 @@ import { ApprovalRow } from './entities/approval.entity.js';
 import { AuditEventRow } from './entities/audit-event.entity.js';
 import { BreakGlassReviewRow } from './entities/break-glass-review.entity.js';
 import { GrantRow } from './entities/grant.entity.js';
+import { GrantRevocationRow } from './entities/grant-revocation.entity.js';
 import { SigningKeyRow } from './entities/signing-key.entity.js';
 import { ServiceAccountRow } from './entities/service-account.entity.js';
 import { SlackMessageRow } from './entities/slack-message.entity.js';
@@ -17,6 +18,7 @@ export const entities = [
   AccessRequestRow,
   ApprovalRow,
   GrantRow,
+  GrantRevocationRow,
   AuditEventRow,
   SigningKeyRow,
   SlackMessageRow,

@@ -1,6 +1,8 @@
 import type { EntityManager } from 'typeorm';
 import type { GrantStatus } from '#domain';
+import { GrantRevocationRow } from './entities/grant-revocation.entity.js';
 import { GrantRow } from './entities/grant.entity.js';
+import { entitiesFromRaw } from './hydrate.js';
 import type { Page, ReadScope } from './scope.js';
 import { forUpdate, newestFirstPage } from './scope.js';
 
@@ -21,8 +23,19 @@ export interface GrantEnding {
 }
 
 export class GrantRepository {
-  async insert(tx: EntityManager, row: GrantRow): Promise<void> {
-    await tx.insert(GrantRow, row);
+  /** New active grants, each with its revocation owed at its expiry, in the caller's transaction. */
+  async insert(tx: EntityManager, rows: GrantRow | readonly GrantRow[]): Promise<void> {
+    const grants: readonly GrantRow[] = rows instanceof GrantRow ? [rows] : rows;
+    if (grants.length === 0) return;
+    // updateEntity(false): TypeORM would otherwise read defaults back into the caller's objects,
+    // and on SQLite, with several rows, it pairs them up by position and swaps their ids.
+    const insert = (target: typeof GrantRow | typeof GrantRevocationRow, values: object[]) =>
+      tx.createQueryBuilder().insert().into(target).values(values).updateEntity(false).execute();
+    await insert(GrantRow, [...grants]);
+    await insert(
+      GrantRevocationRow,
+      grants.map((grant) => ({ grantId: grant.id, dueAt: grant.expiresAt })),
+    );
   }
 
   /** A grant the scope may see; with `lock`, held until commit for a state change. */
@@ -44,10 +57,10 @@ export class GrantRepository {
   }
 
   /**
-   * Active grants past their expiry whose next revocation attempt is due, oldest first. On
-   * PostgreSQL they stay locked until commit and rows locked by another worker or sweep are
-   * skipped, so replicas share the work without doing any of it twice. `skipLocked: false` waits
-   * for them instead.
+   * Active grants whose revocation is due (at their expiry, or at the next attempt after a failed
+   * one), oldest first. On PostgreSQL the grants stay locked until commit and grants locked by
+   * another worker, sweep or API call are skipped, so replicas share the work without doing any of
+   * it twice. `skipLocked: false` waits for them instead.
    */
   async claimDue(
     tx: EntityManager,
@@ -57,40 +70,47 @@ export class GrantRepository {
   ): Promise<GrantRow[]> {
     const query = tx
       .createQueryBuilder(GrantRow, 'g')
-      .where("g.status = 'active'")
-      .andWhere('g.expiresAt <= :now', { now: now.getTime() })
-      .andWhere('(g.nextRevocationAt IS NULL OR g.nextRevocationAt <= :now)', {
-        now: now.getTime(),
-      })
-      .orderBy('g.expiresAt', 'ASC')
+      .innerJoin(GrantRevocationRow, 'r', 'r.grant_id = g.id')
+      .where('r.dueAt <= :now', { now: now.getTime() })
+      .andWhere('g.endedAt IS NULL')
+      .orderBy('r.dueAt', 'ASC')
       .limit(limit);
+    // Only the grant is locked: whoever ends a grant holds its row first, then its revocation.
+    forUpdate(query, 'g');
     if (tx.connection.options.type === 'postgres') {
-      forUpdate(query);
       if (skipLocked) query.setOnLocked('skip_locked');
-      // Read the partial index (idx_grants_active_expiry) in order and stop at the limit. Right
-      // after a burst of mints the statistics still say "a few rows", and the planner would sort
-      // every due row for each batch instead: quadratic at 100k due together.
-      await tx.query('SET LOCAL enable_sort = off');
-      await tx.query('SET LOCAL enable_bitmapscan = off');
+      // Read the due index (idx_grant_revocations_due) in order, look each grant up by its
+      // primary key, and stop at the limit. Right after a burst of mints the statistics still say
+      // "a few rows", and the planner would otherwise sort every due row, or scan every grant, for
+      // each batch: quadratic at 100k due together. These settings last until the transaction ends.
+      await tx.query(
+        `SET LOCAL enable_sort = off; SET LOCAL enable_bitmapscan = off;
+         SET LOCAL enable_seqscan = off; SET LOCAL enable_material = off;
+         SET LOCAL enable_hashjoin = off; SET LOCAL enable_mergejoin = off`,
+      );
     }
-    return query.getMany();
+    // Up to 1000 rows at a time while a burst drains: hydrated without TypeORM's per-row cost.
+    return entitiesFromRaw(tx, GrantRow, 'g', await query.getRawMany());
   }
 
   /** Ends grants this transaction has claimed; returns how many it ended. */
   async endMany(tx: EntityManager, ids: readonly string[], ending: GrantEnding): Promise<number> {
     if (ids.length === 0) return 0;
     if (tx.connection.options.type === 'postgres') {
-      // One statement over an array of ids, planned as one primary-key lookup per id. Two things
-      // would otherwise make it read every active grant per batch (quadratic in a burst, as
-      // statistics taken before the burst say the table is small): a sequential scan, and the
-      // partial index on active grants, which a `status = 'active'` guard would match. So
-      // sequential scans are off for the rest of this transaction, and the guard is the
-      // equivalent `ended_at IS NULL` (a grant has an end exactly when it is no longer active).
+      // One statement over an array of ids, planned as one primary-key lookup per id in each
+      // table. Statistics taken before a burst say the tables are small, and the planner would
+      // read every grant per batch instead (quadratic in a burst): sequential scans are off for the
+      // rest of this transaction. The guard `ended_at IS NULL` is `status = 'active'` (a grant has
+      // an end exactly when it is no longer active).
       await tx.query('SET LOCAL enable_seqscan = off');
-      const [, affected] = await tx.query<[unknown, number]>(
-        `UPDATE grants SET status = $1, ended_at = $2, revoked_reason = $3, revoked_by = $4,
-                next_revocation_at = NULL
-          WHERE id = ANY($5::varchar[]) AND ended_at IS NULL`,
+      const [{ ended }] = await tx.query<{ ended: number }[]>(
+        `WITH ended AS (
+           UPDATE grants SET status = $1, ended_at = $2, revoked_reason = $3, revoked_by = $4,
+                  next_revocation_at = NULL
+            WHERE id = ANY($5::varchar[]) AND ended_at IS NULL
+           RETURNING 1),
+         settled AS (DELETE FROM grant_revocations WHERE grant_id = ANY($5::varchar[]))
+         SELECT count(*)::int AS ended FROM ended`,
         [
           ending.status,
           ending.endedAt.getTime(),
@@ -99,7 +119,7 @@ export class GrantRepository {
           ids,
         ],
       );
-      return affected;
+      return ended;
     }
     const result = await tx
       .createQueryBuilder()
@@ -113,6 +133,12 @@ export class GrantRepository {
       })
       .where('id IN (:...ids)', { ids })
       .andWhere("status = 'active'")
+      .execute();
+    await tx
+      .createQueryBuilder()
+      .delete()
+      .from(GrantRevocationRow)
+      .where('grant_id IN (:...ids)', { ids })
       .execute();
     return result.affected ?? 0;
   }
@@ -128,28 +154,27 @@ export class GrantRepository {
       { id, status: 'active' },
       { revocationFailures: failures, nextRevocationAt: retryAt },
     );
+    await tx.update(GrantRevocationRow, { grantId: id }, { dueAt: retryAt });
   }
 
-  /** Expiry instants of active grants still to come, for re-creating lost jobs or timers. */
+  /**
+   * Instants still to come at which revocations are owed (expiries, and retries of failed ones),
+   * for re-creating lost jobs or timers.
+   */
   async futureExpiries(manager: EntityManager, now: Date): Promise<Date[]> {
     const rows = await manager
-      .createQueryBuilder(GrantRow, 'g')
-      .select('DISTINCT g.expires_at', 'at')
-      .where("g.status = 'active'")
-      .andWhere('g.expiresAt > :now', { now: now.getTime() })
+      .createQueryBuilder(GrantRevocationRow, 'r')
+      .select('DISTINCT r.due_at', 'at')
+      .where('r.dueAt > :now', { now: now.getTime() })
       .getRawMany<{ at: string | number }>();
     return rows.map((row) => new Date(Number(row.at)));
   }
 
-  /** Active grants expiring in (from, to]: whether an expiry bucket still has work. */
+  /** Revocations owed in (from, to]: whether an expiry bucket still has work. */
   async countActiveExpiring(manager: EntityManager, from: Date, to: Date): Promise<number> {
     return manager
-      .createQueryBuilder(GrantRow, 'g')
-      .where("g.status = 'active'")
-      .andWhere('g.expiresAt > :from AND g.expiresAt <= :to', {
-        from: from.getTime(),
-        to: to.getTime(),
-      })
+      .createQueryBuilder(GrantRevocationRow, 'r')
+      .where('r.dueAt > :from AND r.dueAt <= :to', { from: from.getTime(), to: to.getTime() })
       .getCount();
   }
 
@@ -157,8 +182,8 @@ export class GrantRepository {
   async countOverdue(manager: EntityManager, now: Date): Promise<number> {
     return manager
       .createQueryBuilder(GrantRow, 'g')
-      .where("g.status = 'active'")
-      .andWhere('g.expiresAt <= :now', { now: now.getTime() })
+      .innerJoin(GrantRevocationRow, 'r', 'r.grant_id = g.id')
+      .where('g.expiresAt <= :now', { now: now.getTime() })
       .getCount();
   }
 
@@ -170,10 +195,12 @@ export class GrantRepository {
     return forUpdate(
       tx
         .createQueryBuilder(GrantRow, 'g')
+        .innerJoin(GrantRevocationRow, 'r', 'r.grant_id = g.id')
         .where("g.status = 'active'")
         .andWhere('g.role = :role', { role })
         .orderBy('g.id', 'ASC')
         .limit(limit),
+      'g',
     ).getMany();
   }
 
@@ -199,6 +226,7 @@ export class GrantRepository {
     if (filter.status) query.andWhere('g.status = :status', { status: filter.status });
     if (filter.overdue) {
       query
+        .innerJoin(GrantRevocationRow, 'r', 'r.grant_id = g.id')
         .andWhere("g.status = 'active'")
         .andWhere('g.expiresAt <= :now', { now: filter.now.getTime() });
     }

@@ -5,6 +5,7 @@ export * from './entities/approval.entity.js';
 export * from './entities/audit-event.entity.js';
 export * from './entities/break-glass-review.entity.js';
 export * from './entities/grant.entity.js';
+export * from './entities/grant-revocation.entity.js';
 export * from './entities/service-account.entity.js';
 export * from './entities/signing-key.entity.js';
 export * from './entities/slack-message.entity.js';

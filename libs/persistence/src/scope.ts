@@ -29,13 +29,16 @@ export function decodeCursor(cursor: string): { at: number; id: string } | undef
 }
 
 /**
- * Locks the rows a query selects until commit, on PostgreSQL. SQLite has one writer, serialised by
- * the UnitOfWork, and TypeORM refuses row locks there.
+ * Locks the rows a query selects until commit (of the `tables` aliases only, when given), on
+ * PostgreSQL. SQLite has one writer, serialised by the UnitOfWork, and TypeORM refuses row locks
+ * there.
  */
 export function forUpdate<T extends ObjectLiteral>(
   query: SelectQueryBuilder<T>,
+  ...tables: string[]
 ): SelectQueryBuilder<T> {
-  return query.connection.options.type === 'postgres' ? query.setLock('pessimistic_write') : query;
+  if (query.connection.options.type !== 'postgres') return query;
+  return query.setLock('pessimistic_write', undefined, tables.length > 0 ? tables : undefined);
 }
 
 /**

@@ -1,0 +1,135 @@
+import { randomUUID } from 'node:crypto';
+import type { DataSource } from 'typeorm';
+import { demoConfigYaml, parseConfig } from '#config';
+import { GrantRepository, GrantRevocationRow, GrantRow, openDatabase } from '#persistence';
+import type { FreshDatabase } from '../support/databases.js';
+import { DATABASE_KINDS, freshDatabase } from '../support/databases.js';
+
+// The revocations owed (grant_revocations) kept in step with the grants, and the claim's own
+// hydration giving exactly what TypeORM reads.
+describe.each(DATABASE_KINDS)('GrantRepository on %s', (kind) => {
+  let database: FreshDatabase;
+  let dataSource: DataSource;
+  const grants = new GrantRepository();
+
+  beforeAll(async () => {
+    database = await freshDatabase(kind);
+    const config = parseConfig(demoConfigYaml(), { DATABASE_URL: database.url }, { demo: true });
+    dataSource = await openDatabase(config.database);
+  });
+
+  afterAll(async () => {
+    await dataSource?.destroy();
+    await database?.drop();
+  });
+
+  const grant = (expiresAt: Date, extra: Partial<GrantRow> = {}): GrantRow =>
+    Object.assign(new GrantRow(), {
+      id: randomUUID(),
+      requestId: randomUUID(),
+      role: 'prod-db-admin',
+      resource: 'postgres://prod/main',
+      recipient: 'corp:alice',
+      actions: ['read', 'write'],
+      approvers: ['corp:bob', 'corp:carol'],
+      status: 'active',
+      issuedAt: new Date(expiresAt.getTime() - 60_000),
+      expiresAt,
+      endedAt: null,
+      revokedReason: null,
+      revokedBy: null,
+      revocationFailures: 0,
+      nextRevocationAt: null,
+      kid: 'key-1',
+      breakGlass: false,
+      act: null,
+      ...extra,
+    });
+
+  const owed = async () =>
+    (await dataSource.manager.find(GrantRevocationRow, { order: { dueAt: 'ASC' } })).map((row) => [
+      row.grantId,
+      row.dueAt.getTime(),
+    ]);
+
+  it('owes a revocation for each grant inserted, at its expiry, and claims them in that order', async () => {
+    const now = new Date();
+    const late = grant(new Date(now.getTime() - 1000), { breakGlass: true, act: 'corp:agent' });
+    const early = grant(new Date(now.getTime() - 5000));
+    const future = grant(new Date(now.getTime() + 60_000));
+    await grants.insert(dataSource.manager, [late, early, future]);
+    expect(await owed()).toEqual([
+      [early.id, early.expiresAt.getTime()],
+      [late.id, late.expiresAt.getTime()],
+      [future.id, future.expiresAt.getTime()],
+    ]);
+
+    await dataSource.transaction(async (tx) => {
+      const claimed = await grants.claimDue(tx, now, 10);
+      expect(claimed.map((row) => row.id)).toEqual([early.id, late.id]);
+      // The claim's hydration gives what TypeORM itself reads, types included.
+      for (const row of claimed) {
+        expect(row).toBeInstanceOf(GrantRow);
+        expect(row).toEqual(await tx.findOneByOrFail(GrantRow, { id: row.id }));
+      }
+      expect(claimed[1]).toMatchObject({
+        breakGlass: true,
+        act: 'corp:agent',
+        actions: ['read', 'write'],
+      });
+      expect(claimed[1].expiresAt).toEqual(late.expiresAt);
+      expect(
+        await grants.endMany(tx, [early.id, late.id], {
+          status: 'expired',
+          endedAt: now,
+          revokedBy: 'system',
+        }),
+      ).toBe(2);
+    });
+    expect(await owed()).toEqual([[future.id, future.expiresAt.getTime()]]);
+    expect(await dataSource.manager.findOneByOrFail(GrantRow, { id: late.id })).toMatchObject({
+      status: 'expired',
+      endedAt: now,
+      revokedBy: 'system',
+    });
+  });
+
+  it('moves a failed revocation to its next attempt and ends a grant only once', async () => {
+    const now = new Date();
+    const failing = grant(new Date(now.getTime() - 1000));
+    await grants.insert(dataSource.manager, failing);
+    const retryAt = new Date(now.getTime() + 4000);
+    await dataSource.transaction(async (tx) => {
+      const [claimed] = await grants.claimDue(tx, now, 10);
+      expect(claimed.id).toBe(failing.id);
+      await grants.recordRevocationFailure(tx, failing.id, 1, retryAt);
+    });
+    await dataSource.transaction(async (tx) => {
+      expect(await grants.claimDue(tx, now, 10)).toEqual([]);
+      const [retried] = await grants.claimDue(tx, retryAt, 10);
+      expect(retried).toMatchObject({
+        id: failing.id,
+        revocationFailures: 1,
+        nextRevocationAt: retryAt,
+      });
+      expect(await grants.countOverdue(tx, now)).toBe(1);
+      expect(await grants.futureExpiries(tx, now)).toContainEqual(retryAt);
+      expect(
+        await grants.endMany(tx, [failing.id], {
+          status: 'revoked',
+          endedAt: retryAt,
+          revokedBy: 'corp:dave',
+        }),
+      ).toBe(1);
+      expect(
+        await grants.endMany(tx, [failing.id], {
+          status: 'expired',
+          endedAt: retryAt,
+          revokedBy: 'system',
+        }),
+      ).toBe(0);
+    });
+    expect((await owed()).map(([id]) => id)).not.toContain(failing.id);
+    expect(await grants.countOverdue(dataSource.manager, now)).toBe(0);
+  });
+});
