@@ -182,7 +182,7 @@ function phaseOf(sql: string): Phase {
   if (/^\s*COMMIT/i.test(sql)) return 'commit';
   if (/pg_advisory_xact_lock/.test(sql)) return 'auditLock';
   // TypeORM quotes table names; the raw PostgreSQL statements of the ending path do not.
-  if (/^\s*INSERT INTO "?audit_events"?/i.test(sql)) return 'auditInsert';
+  if (/^\s*(INSERT INTO|COPY) "?audit_events"?/i.test(sql)) return 'auditInsert';
   if (/FROM "?audit_events"?/.test(sql)) return 'auditHead';
   // The ending statement: an UPDATE of the grants, alone or with its revocations in a WITH.
   if (/^\s*(WITH \w+ AS \(\s*)?UPDATE "?grants"?/i.test(sql)) return 'update';
@@ -230,6 +230,17 @@ export class SqlProfile {
             throw error;
           },
         );
+      }
+      // A COPY is a stream: it is over when the stream finishes (or fails).
+      if (result && typeof (result as { once?: unknown }).once === 'function') {
+        const stream = result as { once(event: string, listener: () => void): void };
+        let done = false;
+        const finish = () => {
+          if (!done) record(phase, started);
+          done = true;
+        };
+        stream.once('finish', finish);
+        stream.once('error', finish);
       }
       return result;
     };

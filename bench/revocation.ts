@@ -12,7 +12,8 @@
  * repeated at Redis `hz 100` (restored afterwards) when it misses its target at the server's `hz`,
  * or with BENCH_HZ_COMPARE=1. BENCH_SCALE=0.1 is a quick look that prints the figures without
  * writing them into docs/performance.md; BENCH_PER_GRANT_N sets the per-grant-jobs run's grants;
- * BENCH_ONLY=shipped runs only the shipped design at both sizes and prints its lags.
+ * BENCH_ONLY=shipped runs only the shipped design at both sizes and prints its lags (with
+ * BENCH_CONCURRENCY=n, at job concurrency n instead of the shipped one).
  */
 import 'reflect-metadata';
 import { randomBytes, randomUUID } from 'node:crypto';
@@ -401,12 +402,16 @@ async function explain(
   settings: readonly string[],
 ): Promise<string | undefined> {
   if (!statement) return undefined;
-  // The numeric parameters are instants (now, ended_at); the rest (ids, status) stay as sent.
+  // The numeric parameters are instants (now, ended_at); the rest (ids, status) stay as sent. The
+  // claim sends its planner settings and its numbers inline, in one text: the SELECT is explained.
   const values = statement.values.map((value) => (typeof value === 'number' ? now : value));
+  const text = statement.text
+    .replace(/^(\s*SET LOCAL [^;]+;)+/, '')
+    .replace(/due_at <= \d+/, `due_at <= ${now}`);
   const row = await dataSource.transaction(async (tx) => {
     for (const setting of settings) await tx.query(`SET LOCAL ${setting} = off`);
     const [plan] = await tx.query<{ 'QUERY PLAN': [{ Plan: PlanNode }] }[]>(
-      `EXPLAIN (FORMAT JSON) ${statement.text}`,
+      `EXPLAIN (FORMAT JSON) ${text}`,
       values,
     );
     return plan;
@@ -684,11 +689,13 @@ async function main(): Promise<void> {
     if (process.env.BENCH_ONLY === 'shipped') {
       // A quick look at the shipped design alone; the docs are left as they are.
       for (const n of SIZES) {
+        const concurrency = Number(process.env.BENCH_CONCURRENCY ?? 0);
         const run = await shipped(redis, {
           key: 'buckets',
           n,
           hz: originalHz,
           expiriesFrom: (t0) => sameSecond(n, t0),
+          ...(concurrency ? { workerConcurrency: concurrency } : {}),
         });
         const perTransaction = Object.entries(run.phases ?? {})
           .map(([phase, { ms }]) => `${phase} ${(ms / (run.transactions ?? 1)).toFixed(1)}`)

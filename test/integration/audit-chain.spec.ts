@@ -52,6 +52,29 @@ describe.each(DATABASE_KINDS)('audit chain on %s', (kind) => {
     });
   });
 
+  it('stores every character a principal or a reason may hold exactly, and the chain verifies', async () => {
+    const awkward = 'tab\there\nline\r\\N \\. back\\slash "quote" zoë 🔑';
+    const before = await audit.verify(dataSource.manager);
+    await uow.run((tx) =>
+      audit.appendMany(tx, [
+        { type: 'grant.revoked', actor: `corp:${awkward}`, data: { reason: awkward, n: 1 } },
+        { type: 'grant.revoked', actor: 'corp:plain', requestId: awkward.slice(0, 36) },
+      ]),
+    );
+    const [first, second] = await audit.list(dataSource.manager, {
+      afterSeq: before.events,
+      limit: 10,
+    });
+    expect(first).toMatchObject({ actor: `corp:${awkward}`, data: { reason: awkward, n: 1 } });
+    expect(first.requestId).toBeUndefined();
+    expect(second).toMatchObject({ actor: 'corp:plain', requestId: awkward.slice(0, 36) });
+    await expect(audit.verify(dataSource.manager)).resolves.toMatchObject({
+      ok: true,
+      events: before.events + 2,
+      head: second.hash,
+    });
+  });
+
   it('rolls an event back with the transaction that wrote it', async () => {
     const before = await audit.verify(dataSource.manager);
     await expect(

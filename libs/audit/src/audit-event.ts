@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import canonicalize from 'canonicalize';
 
 export type AuditEventType =
@@ -59,9 +59,9 @@ export function hashEvent(event: Omit<AuditEvent, 'hash'>): string {
   const { prevHash, ...rest } = event;
   const canonical = canonicalize(rest);
   if (canonical === undefined) throw new Error('audit event is not serialisable');
-  return createHash('sha256')
-    .update(prevHash + canonical)
-    .digest('hex');
+  // One-shot hash: half the cost of createHash().update().digest() per event, and a batch of
+  // expiries hashes thousands of chained events under the audit lock.
+  return hash('sha256', prevHash + canonical, 'hex');
 }
 
 // Defence in depth: the audit log must never hold a secret, whatever a caller puts in `data`.

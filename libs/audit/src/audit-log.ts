@@ -1,8 +1,13 @@
 import { randomUUID } from 'node:crypto';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type { ClientBase } from 'pg';
+import copyStreams from 'pg-copy-streams';
 import type { EntityManager } from 'typeorm';
 import type { Clock } from '#domain';
 import { AuditEventRow, runBeforeCommit } from '#persistence';
 import type { AuditEvent, AuditEventInput } from './audit-event.js';
+import { copyText } from './copy-text.js';
 import { GENESIS_HASH, assertNoSecrets, hashEvent } from './audit-event.js';
 
 // One advisory lock serialises appends on PostgreSQL so that seq and prevHash follow commit order.
@@ -118,27 +123,33 @@ export class AuditLog {
   }
 
   /**
-   * One INSERT for any number of events on PostgreSQL, from arrays: a batch of revocations at
-   * expiry writes hundreds of events while holding the append lock, so this path is kept lean.
+   * Any number of events in one COPY on PostgreSQL: a batch of revocations at expiry writes
+   * thousands of events while holding the append lock, and COPY takes about half the time of an
+   * INSERT from arrays (bench/revocation). It runs on the transaction's own connection.
    */
   private async insertPostgres(tx: EntityManager, events: readonly AuditEvent[]): Promise<void> {
-    await tx.query(
-      `INSERT INTO audit_events (seq, id, at, type, actor, request_id, grant_id, data, prev_hash, hash)
-       SELECT * FROM unnest($1::bigint[], $2::varchar[], $3::bigint[], $4::varchar[], $5::varchar[],
-                            $6::varchar[], $7::varchar[], $8::text[], $9::varchar[], $10::varchar[])`,
+    if (!tx.queryRunner) throw new Error('audit events are written in a transaction');
+    const client = (await tx.queryRunner.connect()) as ClientBase;
+    const lines = events.map((e) =>
       [
-        events.map((e) => e.seq),
-        events.map((e) => e.id),
-        events.map((e) => new Date(e.at).getTime()),
-        events.map((e) => e.type),
-        events.map((e) => e.actor),
-        events.map((e) => e.requestId ?? null),
-        events.map((e) => e.grantId ?? null),
-        events.map((e) => JSON.stringify(e.data)),
-        events.map((e) => e.prevHash),
-        events.map((e) => e.hash),
-      ],
+        String(e.seq),
+        copyText(e.id),
+        String(new Date(e.at).getTime()),
+        copyText(e.type),
+        copyText(e.actor),
+        copyText(e.requestId),
+        copyText(e.grantId),
+        copyText(JSON.stringify(e.data)),
+        copyText(e.prevHash),
+        copyText(e.hash),
+      ].join('\t'),
     );
+    const copy = client.query(
+      copyStreams.from(
+        'COPY audit_events (seq, id, at, type, actor, request_id, grant_id, data, prev_hash, hash) FROM STDIN',
+      ),
+    );
+    await pipeline(Readable.from([`${lines.join('\n')}\n`]), copy);
   }
 
   /** The newest event's position and hash (seq 0 and the genesis hash for an empty log). */

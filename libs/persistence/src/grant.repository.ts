@@ -1,3 +1,4 @@
+import type { ClientBase, QueryResult } from 'pg';
 import type { EntityManager } from 'typeorm';
 import type { GrantStatus } from '#domain';
 import { GrantRevocationRow } from './entities/grant-revocation.entity.js';
@@ -68,6 +69,14 @@ export class GrantRepository {
     limit: number,
     skipLocked = true,
   ): Promise<GrantRow[]> {
+    if (tx.connection.options.type === 'postgres') {
+      return entitiesFromRaw(
+        tx,
+        GrantRow,
+        '',
+        await claimDueOnPostgres(tx, now, limit, skipLocked),
+      );
+    }
     const query = tx
       .createQueryBuilder(GrantRow, 'g')
       .innerJoin(GrantRevocationRow, 'r', 'r.grant_id = g.id')
@@ -75,22 +84,8 @@ export class GrantRepository {
       .andWhere('g.endedAt IS NULL')
       .orderBy('r.dueAt', 'ASC')
       .limit(limit);
-    // Only the grant is locked: whoever ends a grant holds its row first, then its revocation.
-    forUpdate(query, 'g');
-    if (tx.connection.options.type === 'postgres') {
-      if (skipLocked) query.setOnLocked('skip_locked');
-      // Read the due index (idx_grant_revocations_due) in order, look each grant up by its
-      // primary key, and stop at the limit. Right after a burst of mints the statistics still say
-      // "a few rows", and the planner would otherwise sort every due row, or scan every grant, for
-      // each batch: quadratic at 100k due together. These settings last until the transaction ends.
-      await tx.query(
-        `SET LOCAL enable_sort = off; SET LOCAL enable_bitmapscan = off;
-         SET LOCAL enable_seqscan = off; SET LOCAL enable_material = off;
-         SET LOCAL enable_hashjoin = off; SET LOCAL enable_mergejoin = off`,
-      );
-    }
-    // Up to 1000 rows at a time while a burst drains: hydrated without TypeORM's per-row cost.
-    return entitiesFromRaw(tx, GrantRow, 'g', await query.getRawMany());
+    // Up to a batch of rows at a time while a burst drains: hydrated without TypeORM's per-row cost.
+    return entitiesFromRaw(tx, GrantRow, 'g_', await query.getRawMany());
   }
 
   /** Ends grants this transaction has claimed; returns how many it ended. */
@@ -102,7 +97,7 @@ export class GrantRepository {
       // read every grant per batch instead (quadratic in a burst): sequential scans are off for the
       // rest of this transaction. The guard `ended_at IS NULL` is `status = 'active'` (a grant has
       // an end exactly when it is no longer active).
-      await tx.query('SET LOCAL enable_seqscan = off');
+      if (!tunedForBatches.has(tx)) await tx.query('SET LOCAL enable_seqscan = off');
       const [{ ended }] = await tx.query<{ ended: number }[]>(
         `WITH ended AS (
            UPDATE grants SET status = $1, ended_at = $2, revoked_reason = $3, revoked_by = $4,
@@ -232,4 +227,41 @@ export class GrantRepository {
     }
     return newestFirstPage(query, 'issuedAt', (row) => row.issuedAt, filter);
   }
+}
+
+/** Transactions whose planner settings `claimDue` has already set (they last until its end). */
+const tunedForBatches = new WeakSet<EntityManager>();
+
+/**
+ * The claim on PostgreSQL, in one round trip with the planner settings it needs: read the due index
+ * (idx_grant_revocations_due) in order, look each grant up by its primary key, lock it and stop at
+ * the limit. Right after a burst of mints the statistics still say "a few rows", and the planner
+ * would otherwise sort every due row, or scan every grant, for each batch: quadratic at 100k due
+ * together. Only the grant is locked: whoever ends a grant holds its row first, then its
+ * revocation. Several statements need the simple query protocol, hence the two numbers inlined
+ * (checked to be integers) and the driver's client, whose results TypeORM would drop.
+ */
+async function claimDueOnPostgres(
+  tx: EntityManager,
+  now: Date,
+  limit: number,
+  skipLocked: boolean,
+): Promise<Record<string, unknown>[]> {
+  const dueBy = now.getTime();
+  if (!Number.isSafeInteger(dueBy) || !Number.isSafeInteger(limit) || limit < 1) {
+    throw new Error('claimDue: the instant and the limit must be integers');
+  }
+  if (!tx.queryRunner) throw new Error('claimDue needs a transaction');
+  const client = (await tx.queryRunner.connect()) as ClientBase;
+  const results = (await client.query(
+    `SET LOCAL enable_sort = off; SET LOCAL enable_bitmapscan = off;
+     SET LOCAL enable_seqscan = off; SET LOCAL enable_material = off;
+     SET LOCAL enable_hashjoin = off; SET LOCAL enable_mergejoin = off;
+     SELECT g.* FROM grants g INNER JOIN grant_revocations r ON r.grant_id = g.id
+      WHERE r.due_at <= ${dueBy} AND g.ended_at IS NULL
+      ORDER BY r.due_at ASC LIMIT ${limit}
+      FOR UPDATE OF g${skipLocked ? ' SKIP LOCKED' : ''}`,
+  )) as unknown as QueryResult<Record<string, unknown>>[];
+  tunedForBatches.add(tx);
+  return results[results.length - 1].rows;
 }

@@ -1,18 +1,19 @@
 import type { EntityManager, ObjectLiteral, ValueTransformer } from 'typeorm';
 
 /**
- * Entities from the raw rows of a query that selected `alias` (columns named `<alias>_<column>`),
- * through each column's transformer: what TypeORM's own hydration does, at a fraction of its cost
- * per row. For hot paths only (a batch of 1000 grants ending at expiry); elsewhere `getMany`.
+ * Entities from raw rows whose columns are named `<prefix><column>` (TypeORM's `getRawMany` names
+ * them `<alias>_<column>`), through each column's transformer: what TypeORM's own hydration does,
+ * at a fraction of its cost per row. For hot paths only (a batch of grants ending at expiry);
+ * elsewhere `getMany`.
  */
 export function entitiesFromRaw<T extends ObjectLiteral>(
   manager: EntityManager,
   target: new () => T,
-  alias: string,
+  prefix: string,
   raws: readonly Record<string, unknown>[],
 ): T[] {
   const columns = manager.connection.getMetadata(target).columns.map((column) => ({
-    key: `${alias}_${column.databaseName}`,
+    key: `${prefix}${column.databaseName}`,
     property: column.propertyName,
     // SQLite has no boolean type: it returns 0 and 1.
     boolean: column.type === 'boolean',

@@ -9,8 +9,13 @@ export interface ExpiryRun {
   retryAt: Date[];
 }
 
-/** Grants ended per transaction. */
-export const EXPIRY_BATCH = 1000;
+/**
+ * Grants ended per transaction. Each transaction costs a few round trips, a commit and one turn of
+ * the audit chain's lock, so larger batches drain a burst faster: at 100k due together, batches of
+ * 1000, 2000, 4000 and 8000 ended the last grant about 3.8, 3.3, 2.9 and 3.2 s after it was due
+ * (bench/revocation). A batch holds its grants' row locks until it commits (about 0.25 s at 4000).
+ */
+export const EXPIRY_BATCH = 4000;
 
 /**
  * Ends every grant past its expiry, in batches of EXPIRY_BATCH per transaction. Claimed rows are locked
