@@ -1,5 +1,5 @@
 import type { DataSource } from 'typeorm';
-import { AuditLog } from '#audit';
+import { AuditLog, COPY_FROM_EVENTS } from '#audit';
 import { demoConfigYaml, parseConfig } from '#config';
 import { systemClock } from '#domain';
 import { UnitOfWork, openDatabase } from '#persistence';
@@ -55,23 +55,36 @@ describe.each(DATABASE_KINDS)('audit chain on %s', (kind) => {
   it('stores every character a principal or a reason may hold exactly, and the chain verifies', async () => {
     const awkward = 'tab\there\nline\r\\N \\. back\\slash "quote" zoë 🔑';
     const before = await audit.verify(dataSource.manager);
-    await uow.run((tx) =>
-      audit.appendMany(tx, [
-        { type: 'grant.revoked', actor: `corp:${awkward}`, data: { reason: awkward, n: 1 } },
-        { type: 'grant.revoked', actor: 'corp:plain', requestId: awkward.slice(0, 36) },
-      ]),
-    );
-    const [first, second] = await audit.list(dataSource.manager, {
-      afterSeq: before.events,
-      limit: 10,
+    // A few events (one INSERT on PostgreSQL), then a batch large enough for COPY.
+    const batches = [2, COPY_FROM_EVENTS + 20];
+    for (const size of batches) {
+      await uow.run((tx) =>
+        audit.appendMany(tx, [
+          { type: 'grant.revoked', actor: `corp:${awkward}`, data: { reason: awkward, n: 1 } },
+          ...Array.from({ length: size - 1 }, (_, i) => ({
+            type: 'grant.revoked' as const,
+            actor: 'corp:plain',
+            requestId: awkward.slice(0, 36),
+            data: { i },
+          })),
+        ]),
+      );
+    }
+    const written = await audit.list(dataSource.manager, { afterSeq: before.events, limit: 500 });
+    expect(written).toHaveLength(batches[0] + batches[1]);
+    for (const first of [written[0], written[batches[0]]]) {
+      expect(first).toMatchObject({ actor: `corp:${awkward}`, data: { reason: awkward, n: 1 } });
+      expect(first.requestId).toBeUndefined();
+    }
+    expect(written.at(-1)).toMatchObject({
+      actor: 'corp:plain',
+      requestId: awkward.slice(0, 36),
+      data: { i: batches[1] - 2 },
     });
-    expect(first).toMatchObject({ actor: `corp:${awkward}`, data: { reason: awkward, n: 1 } });
-    expect(first.requestId).toBeUndefined();
-    expect(second).toMatchObject({ actor: 'corp:plain', requestId: awkward.slice(0, 36) });
     await expect(audit.verify(dataSource.manager)).resolves.toMatchObject({
       ok: true,
-      events: before.events + 2,
-      head: second.hash,
+      events: before.events + batches[0] + batches[1],
+      head: written.at(-1)!.hash,
     });
   });
 

@@ -16,6 +16,8 @@ import { GENESIS_HASH, assertNoSecrets, hashEvent } from './audit-event.js';
 const AUDIT_APPEND_LOCK = 0x636f756e; // "coun"
 // Rows per INSERT: 10 columns each stays far below SQLite's bound-parameter limit.
 const INSERT_BATCH = 200;
+// From this many events on, PostgreSQL gets them by COPY rather than INSERT (see insertPostgres).
+export const COPY_FROM_EVENTS = 100;
 
 export interface AuditFilter {
   type?: string;
@@ -123,11 +125,32 @@ export class AuditLog {
   }
 
   /**
-   * Any number of events in one COPY on PostgreSQL: a batch of revocations at expiry writes
-   * thousands of events while holding the append lock, and COPY takes about half the time of an
-   * INSERT from arrays (bench/revocation). It runs on the transaction's own connection.
+   * One statement for any number of events on PostgreSQL. A batch of revocations at expiry writes
+   * thousands of events while holding the append lock; COPY takes about half the time of an INSERT
+   * from arrays for those (bench/revocation), but costs a second round trip, which a use case's few
+   * events would pay under the lock: they keep the INSERT.
    */
   private async insertPostgres(tx: EntityManager, events: readonly AuditEvent[]): Promise<void> {
+    if (events.length < COPY_FROM_EVENTS) {
+      await tx.query(
+        `INSERT INTO audit_events (seq, id, at, type, actor, request_id, grant_id, data, prev_hash, hash)
+         SELECT * FROM unnest($1::bigint[], $2::varchar[], $3::bigint[], $4::varchar[], $5::varchar[],
+                              $6::varchar[], $7::varchar[], $8::text[], $9::varchar[], $10::varchar[])`,
+        [
+          events.map((e) => e.seq),
+          events.map((e) => e.id),
+          events.map((e) => new Date(e.at).getTime()),
+          events.map((e) => e.type),
+          events.map((e) => e.actor),
+          events.map((e) => e.requestId ?? null),
+          events.map((e) => e.grantId ?? null),
+          events.map((e) => JSON.stringify(e.data)),
+          events.map((e) => e.prevHash),
+          events.map((e) => e.hash),
+        ],
+      );
+      return;
+    }
     if (!tx.queryRunner) throw new Error('audit events are written in a transaction');
     const client = (await tx.queryRunner.connect()) as ClientBase;
     const lines = events.map((e) =>
