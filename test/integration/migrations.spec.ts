@@ -34,4 +34,38 @@ describe.each(DATABASE_KINDS)('migrations on %s', (kind) => {
       await database.drop();
     }
   });
+
+  it('carries the active grants of an existing install into grant_revocations, nothing lost', async () => {
+    const database = await freshDatabase(kind);
+    const config = parseConfig(demoConfigYaml(), { DATABASE_URL: database.url }, { demo: true });
+    const dataSource = await openDatabase(config.database);
+    try {
+      // Back to the schema before the revocations owed had a table of their own.
+      await dataSource.undoLastMigration();
+      const runner = dataSource.createQueryRunner();
+      expect(await runner.hasTable('grant_revocations')).toBe(false);
+      await runner.release();
+      const grant = (id: string, status: string, expiresAt: number, retryAt: number | null) =>
+        dataSource.query(
+          `INSERT INTO grants (id, request_id, role, resource, recipient, actions, approvers, status,
+             issued_at, expires_at, kid, next_revocation_at)
+           VALUES ('${id}', 'req-${id}', 'r', 'x', 'corp:alice', '[]', '[]', '${status}', 1,
+                   ${expiresAt}, 'k', ${retryAt ?? 'NULL'})`,
+        );
+      await grant('active-future', 'active', 5_000, null);
+      await grant('active-failing', 'active', 1_000, 9_000);
+      await grant('ended', 'expired', 2_000, null);
+      await dataSource.runMigrations({ transaction: 'each' });
+      const owed = await dataSource.query<{ grant_id: string; due_at: string | number }[]>(
+        'SELECT grant_id, due_at FROM grant_revocations ORDER BY grant_id',
+      );
+      expect(owed.map((row) => [row.grant_id, Number(row.due_at)])).toEqual([
+        ['active-failing', 9_000],
+        ['active-future', 5_000],
+      ]);
+    } finally {
+      await dataSource.destroy();
+      await database.drop();
+    }
+  });
 });
