@@ -2,6 +2,7 @@ import type { AuditEventInput, AuditLog } from '#audit';
 import type { GrantRepository, GrantRow, Tx } from '#persistence';
 import type { AccessMetrics } from '../observer.js';
 import type { ProviderRegistry } from '../providers/provider-registry.js';
+import { mapInFlight } from './in-flight.js';
 
 /** Who found the grants to end: metrics tell the fast path (job, timer) from the safety net. */
 export type ExpirySource = 'job' | 'timer' | 'sweep' | 'startup';
@@ -21,6 +22,8 @@ export interface EndResult {
 }
 
 const MAX_BACKOFF_SECONDS = 60;
+/** Provider revocations of one batch running at once (the postgres provider's pool has 4). */
+const PROVIDER_CALLS_IN_FLIGHT = 8;
 
 /** Capped exponential backoff: 1 s, 2 s, 4 s … then every minute, for as long as it takes. */
 export function revocationBackoffSeconds(failures: number): number {
@@ -50,18 +53,29 @@ export class GrantEnder {
   ): Promise<EndResult> {
     const result: EndResult = { ended: [], failed: [] };
     const events: AuditEventInput[] = [];
-    for (const grant of candidates.filter((candidate) => candidate.status === 'active')) {
+    const active = candidates.filter((candidate) => candidate.status === 'active');
+    // Provider calls run a few at a time: a batch holds its grants' row locks until it commits,
+    // and a target that answers slowly would otherwise hold them for the sum of its answers.
+    const outcomes = await mapInFlight(active, PROVIDER_CALLS_IN_FLIGHT, async (grant) => {
       try {
         await this.providers.forGrant(grant).revoke(grant);
-        result.ended.push(grant);
+        return { grant, failed: false as const };
       } catch (error) {
-        const failures = grant.revocationFailures + 1;
-        const retryAt = new Date(now.getTime() + revocationBackoffSeconds(failures) * 1000);
-        await this.grants.recordRevocationFailure(tx, grant.id, failures, retryAt);
-        result.failed.push({ grant, failures, retryAt });
-        events.push(failureEvent(grant, failures, retryAt, error));
-        this.observer.revocationFailed(grant.role);
+        return { grant, failed: true as const, error };
       }
+    });
+    for (const outcome of outcomes) {
+      const { grant } = outcome;
+      if (!outcome.failed) {
+        result.ended.push(grant);
+        continue;
+      }
+      const failures = grant.revocationFailures + 1;
+      const retryAt = new Date(now.getTime() + revocationBackoffSeconds(failures) * 1000);
+      await this.grants.recordRevocationFailure(tx, grant.id, failures, retryAt);
+      result.failed.push({ grant, failures, retryAt });
+      events.push(failureEvent(grant, failures, retryAt, outcome.error));
+      this.observer.revocationFailed(grant.role);
     }
     const ids = result.ended.map((grant) => grant.id);
     const count = await this.grants.endMany(tx, ids, {
