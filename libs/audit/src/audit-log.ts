@@ -1,14 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import type { ClientBase } from 'pg';
 import copyStreams from 'pg-copy-streams';
 import type { EntityManager } from 'typeorm';
 import type { Clock } from '#domain';
-import { AuditEventRow, runBeforeCommit } from '#persistence';
+import { AuditEventRow, postgresClientOf, runBeforeCommit } from '#persistence';
 import type { AuditEvent, AuditEventInput } from './audit-event.js';
-import { copyText } from './copy-text.js';
 import { GENESIS_HASH, assertNoSecrets, hashEvent } from './audit-event.js';
+import { copyText } from './copy-text.js';
 
 // One advisory lock serialises appends on PostgreSQL so that seq and prevHash follow commit order.
 // Events are buffered and written last in each transaction (after its row locks and state
@@ -151,8 +150,6 @@ export class AuditLog {
       );
       return;
     }
-    if (!tx.queryRunner) throw new Error('audit events are written in a transaction');
-    const client = (await tx.queryRunner.connect()) as ClientBase;
     const lines = events.map((e) =>
       [
         String(e.seq),
@@ -167,7 +164,7 @@ export class AuditLog {
         copyText(e.hash),
       ].join('\t'),
     );
-    const copy = client.query(
+    const copy = (await postgresClientOf(tx)).query(
       copyStreams.from(
         'COPY audit_events (seq, id, at, type, actor, request_id, grant_id, data, prev_hash, hash) FROM STDIN',
       ),

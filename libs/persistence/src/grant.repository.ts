@@ -1,9 +1,10 @@
-import type { ClientBase, QueryResult } from 'pg';
+import type { QueryResult } from 'pg';
 import type { EntityManager } from 'typeorm';
 import type { GrantStatus } from '#domain';
 import { GrantRevocationRow } from './entities/grant-revocation.entity.js';
 import { GrantRow } from './entities/grant.entity.js';
 import { entitiesFromRaw } from './hydrate.js';
+import { postgresClientOf } from './postgres-client.js';
 import type { Page, ReadScope } from './scope.js';
 import { forUpdate, newestFirstPage } from './scope.js';
 
@@ -239,7 +240,7 @@ const tunedForBatches = new WeakSet<EntityManager>();
  * would otherwise sort every due row, or scan every grant, for each batch: quadratic at 100k due
  * together. Only the grant is locked: whoever ends a grant holds its row first, then its
  * revocation. Several statements need the simple query protocol, hence the two numbers inlined
- * (checked to be integers) and the driver's client, whose results TypeORM would drop.
+ * (checked to be integers) and the driver's own client.
  */
 async function claimDueOnPostgres(
   tx: EntityManager,
@@ -251,8 +252,7 @@ async function claimDueOnPostgres(
   if (!Number.isSafeInteger(dueBy) || !Number.isSafeInteger(limit) || limit < 1) {
     throw new Error('claimDue: the instant and the limit must be integers');
   }
-  if (!tx.queryRunner) throw new Error('claimDue needs a transaction');
-  const client = (await tx.queryRunner.connect()) as ClientBase;
+  const client = await postgresClientOf(tx);
   const results = (await client.query(
     `SET LOCAL enable_sort = off; SET LOCAL enable_bitmapscan = off;
      SET LOCAL enable_seqscan = off; SET LOCAL enable_material = off;

@@ -12,6 +12,7 @@ export * from './entities/slack-message.entity.js';
 export * from './entities/web-session.entity.js';
 export * from './break-glass.repository.js';
 export * from './grant.repository.js';
+export * from './postgres-client.js';
 export * from './request.repository.js';
 export * from './scope.js';
 export * from './service-account.repository.js';
