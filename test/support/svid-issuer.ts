@@ -8,7 +8,12 @@ import type { CryptoKey, JWK } from 'jose';
 import { SignJWT, exportJWK, generateKeyPair } from 'jose';
 
 export interface SvidOptions {
-  audience?: string;
+  /** One audience (`countersign` by default) or several. */
+  audience?: string | string[];
+  /** The `typ` header (`JWT` by default); null leaves it out. */
+  typ?: string | null;
+  /** `iat` as epoch seconds (now by default). */
+  issuedAt?: number;
   expiresIn?: string;
   /** Sign with the key the bundle lists for X.509-SVIDs only: it must never verify a JWT. */
   x509Key?: boolean;
@@ -96,10 +101,14 @@ export class SvidIssuer {
   async svid(spiffeId: string, options: SvidOptions = {}): Promise<string> {
     const key = options.x509Key ? this.x509Key : options.strayKey ? this.stray : this.jwtKey;
     return new SignJWT({})
-      .setProtectedHeader({ alg: 'ES256', kid: key.jwk.kid, typ: 'JWT' })
+      .setProtectedHeader({
+        alg: 'ES256',
+        kid: key.jwk.kid,
+        ...(options.typ === null ? {} : { typ: options.typ ?? 'JWT' }),
+      })
       .setSubject(spiffeId)
       .setAudience(options.audience ?? 'countersign')
-      .setIssuedAt()
+      .setIssuedAt(options.issuedAt)
       .setExpirationTime(options.expiresIn ?? '5m')
       .sign(key.privateKey);
   }

@@ -12,6 +12,10 @@ export interface TokenOptions {
   /** Sign with a key the JWKS does not publish. */
   unknownKey?: boolean;
   claims?: JWTPayload;
+  /** The `typ` header (`JWT` by default); null leaves it out. */
+  typ?: string | null;
+  /** `iat` as epoch seconds (now by default). */
+  issuedAt?: number;
 }
 
 /**
@@ -64,12 +68,12 @@ export class TestIssuer {
       .setProtectedHeader({
         alg: 'EdDSA',
         kid: options.unknownKey ? 'stray-key' : 'test-key',
-        typ: 'JWT',
+        ...(options.typ === null ? {} : { typ: options.typ ?? 'JWT' }),
       })
       .setIssuer(options.issuer ?? this.url)
       .setAudience(options.audience ?? 'countersign')
       .setSubject(sub)
-      .setIssuedAt()
+      .setIssuedAt(options.issuedAt)
       .setExpirationTime(options.expiresIn ?? '1h');
     return jwt.sign(options.unknownKey ? this.strayKey : this.privateKey);
   }

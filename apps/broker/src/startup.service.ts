@@ -6,7 +6,10 @@ import { SigningKeys } from '#credentials';
 import { UnitOfWork } from '#persistence';
 import { APP_CONFIG } from '#access';
 
-/** Creates the first signing key and says loudly when keys are stored in the clear. */
+/**
+ * Creates the first signing key, seals keys left in the clear by a demo run now that an encryption
+ * key is configured, and says loudly when keys are stored in the clear.
+ */
 @Injectable()
 export class StartupService implements OnApplicationBootstrap {
   private readonly logger = new Logger('Startup');
@@ -24,6 +27,7 @@ export class StartupService implements OnApplicationBootstrap {
         'COUNTERSIGN_ENCRYPTION_KEY is not set: signing keys are stored unencrypted (allowed only under the demo config)',
       );
     }
+    await this.sealPlaintextKeys();
     const created = await this.keys.ensureActiveKey();
     if (created) {
       await this.uow.run((tx) =>
@@ -34,6 +38,22 @@ export class StartupService implements OnApplicationBootstrap {
         }),
       );
       this.logger.log(`created signing key ${created}`);
+    }
+  }
+
+  /** The seal and its `key.encrypted` event commit together; only the broker that sealed logs. */
+  private async sealPlaintextKeys(): Promise<void> {
+    const sealed = await this.uow.run(async (tx) => {
+      const kids = await this.keys.sealPlaintextKeys(tx);
+      for (const kid of kids) {
+        await this.audit.append(tx, { type: 'key.encrypted', actor: 'system', data: { kid } });
+      }
+      return kids;
+    });
+    for (const kid of sealed) {
+      this.logger.warn(
+        `signing key ${kid} was stored unencrypted (created without COUNTERSIGN_ENCRYPTION_KEY): encrypted it in place; rotate it (POST /v1/keys/rotate) if the database may have been copied`,
+      );
     }
   }
 }

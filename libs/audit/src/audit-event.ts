@@ -24,6 +24,7 @@ export type AuditEventType =
   | 'policy.changed'
   | 'policy.refused'
   | 'key.created'
+  | 'key.encrypted'
   | 'key.rotated'
   | 'service_account.created'
   | 'service_account.rotated'

@@ -55,6 +55,38 @@ describe('loadConfig', () => {
   });
 });
 
+describe('loadConfig under NODE_ENV=production', () => {
+  it.each(['production', 'Production', ' production '])(
+    'refuses to start with no config file (NODE_ENV=%p), naming COUNTERSIGN_CONFIG',
+    (nodeEnv) => {
+      expect(() => loadConfig({ NODE_ENV: nodeEnv, COUNTERSIGN_ENCRYPTION_KEY: KEY })).toThrow(
+        configError('COUNTERSIGN_CONFIG', /NODE_ENV=production.*set COUNTERSIGN_CONFIG/),
+      );
+    },
+  );
+
+  it('reads ./countersign.yaml as usual', () => {
+    writeFileSync(join(dir, 'countersign.yaml'), FILE_YAML);
+    const config = loadConfig({ NODE_ENV: 'production', COUNTERSIGN_ENCRYPTION_KEY: KEY });
+    expect(config.demo).toBe(false);
+  });
+
+  it('reads the file COUNTERSIGN_CONFIG names as usual', () => {
+    const path = join(dir, 'prod.yaml');
+    writeFileSync(path, FILE_YAML);
+    const env = {
+      NODE_ENV: 'production',
+      COUNTERSIGN_CONFIG: path,
+      COUNTERSIGN_ENCRYPTION_KEY: KEY,
+    };
+    expect(loadConfig(env).issuers.map((issuer) => issuer.name)).toEqual(['corp']);
+  });
+
+  it.each(['development', 'test', ''])('leaves the demo default to NODE_ENV=%p', (nodeEnv) => {
+    expect(loadConfig({ NODE_ENV: nodeEnv }).demo).toBe(true);
+  });
+});
+
 describe('the demo config', () => {
   it('applies with no file and no encryption key', () => {
     const config = loadConfig({});

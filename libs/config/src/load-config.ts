@@ -11,7 +11,8 @@ const DEFAULT_CONFIG_PATH = './countersign.yaml';
 /**
  * Reads the config file at COUNTERSIGN_CONFIG (default ./countersign.yaml). Only when no path was
  * given and the default file is absent does the built-in demo config apply: a path that was asked
- * for and is missing is an error, never a silent fallback to demo.
+ * for and is missing is an error, never a silent fallback to demo. Nor does NODE_ENV=production
+ * ever fall back to demo (its users, its self-issued tokens, its unencrypted keys).
  */
 export function loadConfig(env: Env = process.env): AppConfig {
   const requested = envValue(env, 'COUNTERSIGN_CONFIG');
@@ -22,6 +23,12 @@ export function loadConfig(env: Env = process.env): AppConfig {
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code ?? 'unknown error';
     if (code === 'ENOENT' && requested === undefined) {
+      if (envValue(env, 'NODE_ENV')?.trim().toLowerCase() === 'production') {
+        throw new ConfigError(
+          'COUNTERSIGN_CONFIG',
+          `NODE_ENV=production and no config file (${path} is absent): set COUNTERSIGN_CONFIG to your config file; the built-in demo config is not for production`,
+        );
+      }
       return parseConfig(demoConfigYaml(), env, { demo: true });
     }
     const problem = code === 'ENOENT' ? 'no such file' : `cannot read it (${code})`;

@@ -471,14 +471,58 @@ describe('parseConfig: web sign-in (API.md §6)', () => {
   it('resolves the named issuer and reads the secret from the environment', () => {
     const doc = withWeb({
       issuer: 'corp',
-      clientId: 'countersign',
+      clientId: 'countersign-web',
       clientSecret: '${OIDC_SECRET}',
     });
     expect(parseConfig(stringify(doc), WEB_ENV).web).toStrictEqual({
       issuer: minimal().auth.issuers[0],
-      clientId: 'countersign',
+      clientId: 'countersign-web',
       clientSecret: 's3cret',
     });
+  });
+
+  // An ID token's aud is the clientId: were it an API audience, every ID token would be an API token.
+  const sameUrlIssuer = {
+    name: 'corp2',
+    issuer: 'https://idp.example.com',
+    jwksUri: 'https://idp.example.com/jwks.json',
+    audience: 'countersign-web',
+  };
+  const otherIssuer = { ...sameUrlIssuer, name: 'other', issuer: 'https://other.example.com' };
+
+  it.each<[string, Record<string, unknown>[], string, string]>([
+    [
+      'the sign-in issuer whose audience is the clientId',
+      [],
+      'countersign',
+      'auth.issuers[0].audience',
+    ],
+    [
+      'another entry for the same issuer URL whose audience is the clientId',
+      [sameUrlIssuer],
+      'countersign-web',
+      'auth.issuers[1].audience',
+    ],
+  ])('refuses %s, naming the audience field', (_case, more, clientId, field) => {
+    const doc = withWeb({ issuer: 'corp', clientId });
+    doc.auth.issuers.push(...(more as typeof doc.auth.issuers));
+    expect(() => parseConfig(stringify(doc), WEB_ENV)).toThrow(
+      configError(field, new RegExp(`equals auth\\.web\\.clientId "${clientId}"`)),
+    );
+  });
+
+  it.each<[string, Record<string, unknown>[], string]>([
+    ['a clientId that differs from every audience', [sameUrlIssuer], 'countersign-web2'],
+    [
+      'another issuer (another URL) whose audience is the clientId',
+      [otherIssuer],
+      'countersign-web',
+    ],
+    ['a clientId differing only in case (aud is compared exactly)', [], 'Countersign'],
+  ])('accepts %s', (_case, more, clientId) => {
+    const doc = withWeb({ issuer: 'corp', clientId });
+    doc.auth.issuers.push(...(more as typeof doc.auth.issuers));
+    expect(parseConfig(stringify(doc), WEB_ENV).web?.clientId).toBe(clientId);
   });
 
   it.each<[string, Record<string, unknown>, string, RegExp]>([

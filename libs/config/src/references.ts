@@ -48,6 +48,9 @@ export function checkReferences(file: ConfigFile): void {
       `no configured OpenID issuer is named "${web.issuer}"`,
     );
   }
+  if (web && signInIssuer?.kind === 'oidc') {
+    checkIdTokensAreNotApiTokens(file, signInIssuer.issuer, web.clientId);
+  }
   const graph = checkOwnership(file);
   file.policy.approverBots.forEach((id, i) => {
     const path = ['policy', 'approverBots', i];
@@ -113,6 +116,23 @@ function knownPrincipals(file: ConfigFile): Known {
         return;
     }
   };
+}
+
+/**
+ * An ID token's `aud` is the web sign-in's `clientId`. Were that also an API audience of the same
+ * issuer, every ID token (handed to the browser, logged by proxies, sent to other relying parties
+ * of the same client) would be a bearer token for the API: so no issuer entry with the sign-in
+ * issuer's URL may take the clientId as its audience.
+ */
+function checkIdTokensAreNotApiTokens(file: ConfigFile, issuerUrl: string, clientId: string) {
+  file.auth.issuers.forEach((issuer, i) => {
+    if (issuer.kind === 'oidc' && issuer.issuer === issuerUrl && issuer.audience === clientId) {
+      throw new ConfigError(
+        formatPath(['auth', 'issuers', i, 'audience']),
+        `equals auth.web.clientId "${clientId}": ID tokens would be accepted as API tokens; give the API its own audience`,
+      );
+    }
+  });
 }
 
 function uniqueNames(items: readonly { name: string }[], path: PropertyKey[]): Set<string> {

@@ -1,9 +1,10 @@
-import type { JWTPayload, JWTVerifyGetKey } from 'jose';
+import type { JWTPayload, JWTVerifyGetKey, JWTVerifyResult } from 'jose';
 import { createRemoteJWKSet, decodeJwt, jwtVerify } from 'jose';
 import type { IssuerConfig, SpiffeIssuerConfig } from '#config';
 import { DomainError, parseSpiffeId } from '#domain';
 import type { AuthenticatedPrincipal } from './authenticated-principal.js';
 import { withDirectoryGroups } from './authenticated-principal.js';
+import { CLOCK_TOLERANCE_SECONDS, hygieneProblem } from './token-hygiene.js';
 import { WorkloadVerifier } from './workload-verifier.js';
 
 // Asymmetric algorithms only: never `none`, never HMAC (which would accept a public key as secret).
@@ -23,7 +24,6 @@ export const ALLOWED_ALGORITHMS = [
 
 const MAX_TOKEN_LENGTH = 16 * 1024;
 const MAX_GROUPS = 256;
-const CLOCK_TOLERANCE_SECONDS = 5;
 
 interface TrustedIssuer {
   config: IssuerConfig;
@@ -65,17 +65,22 @@ export class TokenVerifier {
     const claims = this.unverifiedClaims(token);
     const trusted = typeof claims.iss === 'string' ? this.issuers.get(claims.iss) : undefined;
     if (!trusted) return this.verifyWorkload(token, claims);
-    let payload: JWTPayload;
+    let verified: JWTVerifyResult;
     try {
-      ({ payload } = await jwtVerify(token, trusted.keys, {
+      verified = await jwtVerify(token, trusted.keys, {
         algorithms: ALLOWED_ALGORITHMS,
         issuer: trusted.config.issuer,
         audience: trusted.config.audience,
         requiredClaims: ['exp', 'sub'],
         clockTolerance: CLOCK_TOLERANCE_SECONDS,
-      }));
+      });
     } catch {
       // The reason stays in our logs' absence on purpose: it would help an attacker tune a forgery.
+      throw unauthenticated('invalid token');
+    }
+    const { protectedHeader, payload } = verified;
+    // A bad `typ` or a future `iat` gets the same answer as a bad signature (docs/identity.md).
+    if (hygieneProblem(protectedHeader, payload, { nowSeconds: Date.now() / 1000 })) {
       throw unauthenticated('invalid token');
     }
     return principalFromClaims(trusted.config, payload, this.directory);
@@ -112,13 +117,21 @@ export function principalFromClaims(
   }
   const id = `${issuer.name}:${claims.sub}`;
   const tokenGroups = groupsFrom(claims, issuer.groupsClaim);
-  return { id, groups: withDirectoryGroups(id, tokenGroups, directory), tokenGroups };
+  return {
+    id,
+    groups: withDirectoryGroups(id, tokenGroups ?? [], directory),
+    tokenGroups: tokenGroups ?? [],
+    // An issuer without a groups claim gives none, knowingly; one whose token lacks the claim
+    // (an ID token, say) leaves them unknown, and admin reach is judged from elsewhere.
+    tokenGroupsKnown: tokenGroups !== undefined,
+  };
 }
 
-function groupsFrom(payload: JWTPayload, claim: string | undefined): string[] {
+/** The token's groups; undefined when the issuer has a groups claim and the token lacks it. */
+function groupsFrom(payload: JWTPayload, claim: string | undefined): string[] | undefined {
   if (!claim) return [];
   const value = payload[claim];
-  if (!Array.isArray(value)) return [];
+  if (!Array.isArray(value)) return undefined;
   return value
     .filter((group): group is string => typeof group === 'string' && group.length <= 256)
     .slice(0, MAX_GROUPS);

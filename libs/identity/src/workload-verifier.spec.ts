@@ -18,12 +18,23 @@ async function key(kid: string): Promise<Key> {
   return { privateKey, jwk: { ...(await exportJWK(publicKey)), kid, alg: 'ES256' } };
 }
 
-function svid(signer: Key, claims: { sub?: string; aud?: string; exp?: string } = {}) {
+interface SvidClaims {
+  sub?: string;
+  aud?: string | string[];
+  exp?: string;
+  /** Seconds from now. */
+  iat?: number;
+  /** null: no typ header at all. */
+  typ?: string | null;
+}
+
+function svid(signer: Key, claims: SvidClaims = {}) {
+  const typ = claims.typ === null ? {} : { typ: claims.typ ?? 'JWT' };
   const jwt = new SignJWT({})
-    .setProtectedHeader({ alg: 'ES256', kid: signer.jwk.kid, typ: 'JWT' })
+    .setProtectedHeader({ alg: 'ES256', kid: signer.jwk.kid, ...typ })
     .setAudience(claims.aud ?? 'countersign')
     .setExpirationTime(claims.exp ?? '5m')
-    .setIssuedAt();
+    .setIssuedAt(Math.floor(Date.now() / 1000) + (claims.iat ?? 0));
   if (claims.sub !== '') jwt.setSubject(claims.sub ?? WORKLOAD);
   return jwt.sign(signer.privateKey);
 }
@@ -95,9 +106,28 @@ describe('WorkloadVerifier with a bundle file', () => {
     ['another audience', () => svid(trusted, { aud: 'someone-else' })],
     ['an expired SVID', () => svid(trusted, { exp: '-1m' })],
     ['a key outside the bundle', () => svid(other)],
+    ['two audiences, one of them ours', () => svid(trusted, { aud: ['countersign', 'other'] })],
+    ['our audience twice', () => svid(trusted, { aud: ['countersign', 'countersign'] })],
+    ['an iat an hour in the future', () => svid(trusted, { iat: 3600 })],
+    ['an iat just beyond the skew allowance', () => svid(trusted, { iat: 30 })],
+    ['typ JOSE', () => svid(trusted, { typ: 'JOSE' })],
+    ['typ dpop+jwt', () => svid(trusted, { typ: 'dpop+jwt' })],
+    ['typ secevent+jwt', () => svid(trusted, { typ: 'secevent+jwt' })],
   ])('refuses %s', async (_case, make) => {
     await expect(verifier().verify(await make())).rejects.toMatchObject({
       code: 'unauthenticated',
+    });
+  });
+
+  it.each<[string, SvidClaims]>([
+    ['no typ', { typ: null }],
+    ['typ jwt', { typ: 'jwt' }],
+    ['typ application/at+jwt', { typ: 'application/at+jwt' }],
+    ['our audience alone in an array', { aud: ['countersign'] }],
+    ['an iat within the skew allowance', { iat: 3 }],
+  ])('accepts %s', async (_case, claims) => {
+    await expect(verifier().verify(await svid(trusted, claims))).resolves.toMatchObject({
+      id: `spiffe:${WORKLOAD}`,
     });
   });
 

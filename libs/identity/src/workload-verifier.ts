@@ -1,10 +1,11 @@
-import type { JWTPayload, JWTVerifyGetKey } from 'jose';
+import type { JWTVerifyGetKey, JWTVerifyResult } from 'jose';
 import { jwtVerify } from 'jose';
 import type { SpiffeIssuerConfig } from '#config';
 import { DomainError, parseSpiffeId, workloadPrincipal } from '#domain';
 import { BundleFile, remoteBundle } from './jwt-svid-bundle.js';
 import type { AuthenticatedPrincipal } from './authenticated-principal.js';
 import { withDirectoryGroups } from './authenticated-principal.js';
+import { CLOCK_TOLERANCE_SECONDS, hygieneProblem } from './token-hygiene.js';
 
 // The JWT-SVID standard's algorithms: RSA and ECDSA only, never `none` or HMAC.
 const JWT_SVID_ALGORITHMS = [
@@ -18,11 +19,10 @@ const JWT_SVID_ALGORITHMS = [
   'PS384',
   'PS512',
 ];
-const CLOCK_TOLERANCE_SECONDS = 5;
 
 /**
- * One SPIFFE trust domain: verifies its JWT-SVIDs (signature against the domain's bundle, `aud`,
- * `exp`) and names the workload `spiffe:<SPIFFE ID>`. The `sub` must be a SPIFFE ID of this very
+ * One SPIFFE trust domain: verifies its JWT-SVIDs (signature against the domain's bundle, `aud`
+ * naming this broker alone, `exp`, `iat`, `typ`: see token-hygiene.ts) and names the workload `spiffe:<SPIFFE ID>`. The `sub` must be a SPIFFE ID of this very
  * trust domain: a key of one domain never vouches for a workload of another.
  */
 export class WorkloadVerifier {
@@ -53,15 +53,20 @@ export class WorkloadVerifier {
   }
 
   async verify(token: string): Promise<AuthenticatedPrincipal> {
-    let payload: JWTPayload;
+    let verified: JWTVerifyResult;
     try {
-      ({ payload } = await jwtVerify(token, this.keys, {
+      verified = await jwtVerify(token, this.keys, {
         algorithms: JWT_SVID_ALGORITHMS,
         audience: this.config.audience,
         requiredClaims: ['exp', 'sub', 'aud'],
         clockTolerance: CLOCK_TOLERANCE_SECONDS,
-      }));
+      });
     } catch {
+      throw new DomainError('unauthenticated', 'invalid token');
+    }
+    const { protectedHeader, payload } = verified;
+    const nowSeconds = Date.now() / 1000;
+    if (hygieneProblem(protectedHeader, payload, { nowSeconds, singleAudience: true })) {
       throw new DomainError('unauthenticated', 'invalid token');
     }
     const spiffeId = typeof payload.sub === 'string' ? parseSpiffeId(payload.sub) : undefined;
