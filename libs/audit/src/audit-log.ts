@@ -7,6 +7,8 @@ import type { Clock } from '#domain';
 import { AuditEventRow, postgresClientOf, runBeforeCommit } from '#persistence';
 import type { AuditEvent, AuditEventInput } from './audit-event.js';
 import { GENESIS_HASH, assertNoSecrets, hashEvent } from './audit-event.js';
+import type { ChainPosition } from './chain-head.js';
+import { appendPosition, readHead, recordHead, recordHeadSql } from './chain-head.js';
 import { copyText } from './copy-text.js';
 
 // One advisory lock serialises appends on PostgreSQL so that seq and prevHash follow commit order.
@@ -28,11 +30,19 @@ export interface AuditFilter {
   limit: number;
 }
 
+/**
+ * Why a chain does not verify: an event changed (`altered`) or absent between others (`missing`);
+ * the chain ends before the head recorded in `audit_head` (`truncated`) or the event at that seq
+ * is not the one recorded (`head_mismatch`); the head record itself is gone (`head_missing`).
+ */
+export type ChainBreak = 'altered' | 'missing' | 'truncated' | 'head_mismatch' | 'head_missing';
+
 export interface ChainVerification {
   ok: boolean;
   events: number;
   head: string;
   brokenAt?: number;
+  reason?: ChainBreak;
 }
 
 export function toAuditEvent(row: AuditEventRow): AuditEvent {
@@ -76,7 +86,11 @@ export class AuditLog {
     else await this.write(tx, inputs);
   }
 
-  /** Writes events in order with one head read and batched inserts, under the append lock. */
+  /**
+   * Writes events in order under the append lock: one head read, batched inserts, and one
+   * statement that records the new head in `audit_head` (on PostgreSQL's INSERT path, part of the
+   * INSERT itself).
+   */
   private async write(
     tx: EntityManager,
     inputs: readonly AuditEventInput[],
@@ -85,7 +99,7 @@ export class AuditLog {
     if (tx.connection.options.type === 'postgres') {
       await tx.query('SELECT pg_advisory_xact_lock($1)', [AUDIT_APPEND_LOCK]);
     }
-    const head = await this.head(tx);
+    const head = appendPosition(await readHead(tx));
     let seq = head.seq;
     let prevHash = head.hash;
     const at = this.clock.now().toISOString();
@@ -106,8 +120,10 @@ export class AuditLog {
       prevHash = event.hash;
       return event;
     });
+    const last = events[events.length - 1];
+    const newHead = { seq: last.seq, hash: last.hash };
     if (tx.connection.options.type === 'postgres') {
-      await this.insertPostgres(tx, events);
+      await this.insertPostgres(tx, events, newHead);
       return events;
     }
     for (let i = 0; i < events.length; i += INSERT_BATCH) {
@@ -120,6 +136,7 @@ export class AuditLog {
       // The jsonText transformer serialises `data`; TypeORM's deep-partial type cannot see that.
       await tx.getRepository(AuditEventRow).insert(rows as never);
     }
+    await recordHead(tx, newHead);
     return events;
   }
 
@@ -127,12 +144,17 @@ export class AuditLog {
    * One statement for any number of events on PostgreSQL. A batch of revocations at expiry writes
    * thousands of events while holding the append lock; COPY takes about half the time of an INSERT
    * from arrays for those (bench/revocation), but costs a second round trip, which a use case's few
-   * events would pay under the lock: they keep the INSERT.
+   * events would pay under the lock: they keep the INSERT, which records the head as well.
    */
-  private async insertPostgres(tx: EntityManager, events: readonly AuditEvent[]): Promise<void> {
+  private async insertPostgres(
+    tx: EntityManager,
+    events: readonly AuditEvent[],
+    newHead: ChainPosition,
+  ): Promise<void> {
     if (events.length < COPY_FROM_EVENTS) {
       await tx.query(
-        `INSERT INTO audit_events (seq, id, at, type, actor, request_id, grant_id, data, prev_hash, hash)
+        `WITH head AS (${recordHeadSql(true, 11)})
+         INSERT INTO audit_events (seq, id, at, type, actor, request_id, grant_id, data, prev_hash, hash)
          SELECT * FROM unnest($1::bigint[], $2::varchar[], $3::bigint[], $4::varchar[], $5::varchar[],
                               $6::varchar[], $7::varchar[], $8::text[], $9::varchar[], $10::varchar[])`,
         [
@@ -146,6 +168,8 @@ export class AuditLog {
           events.map((e) => JSON.stringify(e.data)),
           events.map((e) => e.prevHash),
           events.map((e) => e.hash),
+          newHead.seq,
+          newHead.hash,
         ],
       );
       return;
@@ -170,16 +194,15 @@ export class AuditLog {
       ),
     );
     await pipeline(Readable.from([`${lines.join('\n')}\n`]), copy);
+    await recordHead(tx, newHead);
   }
 
-  /** The newest event's position and hash (seq 0 and the genesis hash for an empty log). */
-  async head(manager: EntityManager): Promise<{ seq: number; hash: string }> {
-    const row = await manager
-      .createQueryBuilder(AuditEventRow, 'e')
-      .orderBy('e.seq', 'DESC')
-      .limit(1)
-      .getOne();
-    return { seq: row?.seq ?? 0, hash: row?.hash ?? GENESIS_HASH };
+  /**
+   * Where the chain ends: the newest event's seq and hash, or the recorded head when newest events
+   * were deleted (seq 0 and the genesis hash for an empty log). The next event links here.
+   */
+  async head(manager: EntityManager): Promise<ChainPosition> {
+    return appendPosition(await readHead(manager));
   }
 
   async list(manager: EntityManager, filter: AuditFilter): Promise<AuditEvent[]> {
@@ -195,10 +218,22 @@ export class AuditLog {
     return rows.map(toAuditEvent);
   }
 
-  /** Recomputes the whole chain in seq order and reports the first event that does not link. */
+  /**
+   * Recomputes the whole chain in seq order and reports the first event that does not link, then
+   * checks that it reaches the head recorded in `audit_head`. The record is read first: every event
+   * up to it committed with it, so the reads that follow find them all (later appends only add).
+   */
   async verify(manager: EntityManager, batchSize = 1000): Promise<ChainVerification> {
+    const { recorded } = await readHead(manager);
     let expectedSeq = 1;
     let head = GENESIS_HASH;
+    const broken = (reason: ChainBreak, brokenAt?: number): ChainVerification => ({
+      ok: false,
+      events: expectedSeq - 1,
+      head,
+      ...(brokenAt === undefined ? {} : { brokenAt }),
+      reason,
+    });
     for (;;) {
       const rows = await manager
         .createQueryBuilder(AuditEventRow, 'e')
@@ -209,13 +244,20 @@ export class AuditLog {
       for (const row of rows) {
         const event = toAuditEvent(row);
         const { hash, ...unhashed } = event;
-        if (event.seq !== expectedSeq || event.prevHash !== head || hashEvent(unhashed) !== hash) {
-          return { ok: false, events: expectedSeq - 1, head, brokenAt: expectedSeq };
+        if (event.seq !== expectedSeq) return broken('missing', expectedSeq);
+        if (event.prevHash !== head || hashEvent(unhashed) !== hash) {
+          return broken('altered', expectedSeq);
+        }
+        if (event.seq === recorded?.seq && hash !== recorded.hash) {
+          return broken('head_mismatch', expectedSeq);
         }
         head = hash;
         expectedSeq += 1;
       }
-      if (rows.length < batchSize) return { ok: true, events: expectedSeq - 1, head };
+      if (rows.length < batchSize) break;
     }
+    if (!recorded) return broken('head_missing');
+    if (expectedSeq <= recorded.seq) return broken('truncated', expectedSeq);
+    return { ok: true, events: expectedSeq - 1, head };
   }
 }

@@ -6,6 +6,7 @@ import { migrations } from '#migrations';
 import { AccessRequestRow } from './entities/access-request.entity.js';
 import { ApprovalRow } from './entities/approval.entity.js';
 import { AuditEventRow } from './entities/audit-event.entity.js';
+import { AuditHeadRow } from './entities/audit-head.entity.js';
 import { BreakGlassReviewRow } from './entities/break-glass-review.entity.js';
 import { GrantRow } from './entities/grant.entity.js';
 import { GrantRevocationRow } from './entities/grant-revocation.entity.js';
@@ -20,6 +21,7 @@ export const entities = [
   GrantRow,
   GrantRevocationRow,
   AuditEventRow,
+  AuditHeadRow,
   SigningKeyRow,
   SlackMessageRow,
   WebSessionRow,

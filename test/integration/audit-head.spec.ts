@@ -1,0 +1,141 @@
+import type { DataSource } from 'typeorm';
+import type { AuditEventInput } from '#audit';
+import { AuditLog, COPY_FROM_EVENTS, GENESIS_HASH } from '#audit';
+import { demoConfigYaml, parseConfig } from '#config';
+import { systemClock } from '#domain';
+import { AuditHeadRow, UnitOfWork, openDatabase } from '#persistence';
+import { DATABASE_KINDS, freshDatabase } from '../support/databases.js';
+import type { DatabaseKind, FreshDatabase } from '../support/databases.js';
+
+const audit = new AuditLog(systemClock);
+
+const events = (n: number, actor = 'corp:alice'): AuditEventInput[] =>
+  Array.from({ length: n }, (_, i) => ({ type: 'request.created', actor, data: { i } }));
+
+/** A database migrated to the latest schema, for one test. */
+async function withDatabase(
+  kind: DatabaseKind,
+  test: (dataSource: DataSource, uow: UnitOfWork) => Promise<void>,
+): Promise<void> {
+  const database: FreshDatabase = await freshDatabase(kind);
+  const config = parseConfig(demoConfigYaml(), { DATABASE_URL: database.url }, { demo: true });
+  const dataSource = await openDatabase(config.database);
+  try {
+    await test(dataSource, new UnitOfWork(dataSource));
+  } finally {
+    await dataSource.destroy();
+    await database.drop();
+  }
+}
+
+const recordedHead = async (dataSource: DataSource) =>
+  dataSource.manager.findOneBy(AuditHeadRow, { id: 1 });
+
+describe.each(DATABASE_KINDS)('the audit chain head on %s', (kind) => {
+  const p = (n: number) => (kind === 'postgres' ? `$${n}` : '?');
+
+  it('is recorded in the transaction of every append, INSERT and COPY alike, and not on rollback', () =>
+    withDatabase(kind, async (dataSource, uow) => {
+      expect(await recordedHead(dataSource)).toEqual({ id: 1, seq: 0, hash: GENESIS_HASH });
+      for (const size of [1, 3, COPY_FROM_EVENTS + 5]) {
+        await uow.run((tx) => audit.appendMany(tx, events(size)));
+        const [newest] = await audit.list(dataSource.manager, {
+          afterSeq: (await audit.verify(dataSource.manager)).events - 1,
+          limit: 1,
+        });
+        expect(await recordedHead(dataSource)).toEqual({
+          id: 1,
+          seq: newest.seq,
+          hash: newest.hash,
+        });
+      }
+      const before = await recordedHead(dataSource);
+      await expect(
+        uow.run(async (tx) => {
+          await audit.append(tx, events(1)[0]);
+          throw new Error('state change failed');
+        }),
+      ).rejects.toThrow('state change failed');
+      expect(await recordedHead(dataSource)).toEqual(before);
+      await expect(audit.verify(dataSource.manager)).resolves.toEqual({
+        ok: true,
+        events: 1 + 3 + COPY_FROM_EVENTS + 5,
+        head: before!.hash,
+      });
+    }));
+
+  it('reports newest events deleted behind its back, and keeps reporting them after new appends', () =>
+    withDatabase(kind, async (dataSource, uow) => {
+      await uow.run((tx) => audit.appendMany(tx, events(10)));
+      const intact = await audit.verify(dataSource.manager);
+      expect(intact).toMatchObject({ ok: true, events: 10 });
+
+      await dataSource.query(`DELETE FROM audit_events WHERE seq > ${p(1)}`, [7]);
+      const [seventh] = await audit.list(dataSource.manager, { afterSeq: 6, limit: 1 });
+      await expect(audit.verify(dataSource.manager)).resolves.toEqual({
+        ok: false,
+        events: 7,
+        head: seventh.hash,
+        brokenAt: 8,
+        reason: 'truncated',
+      });
+
+      // The next event links to the recorded head, not to the newest row: the gap stays.
+      await uow.run((tx) => audit.append(tx, events(1, 'corp:after')[0]));
+      const [after] = await audit.list(dataSource.manager, { actor: 'corp:after', limit: 1 });
+      expect(after).toMatchObject({ seq: 11, prevHash: intact.head });
+      await expect(audit.verify(dataSource.manager)).resolves.toMatchObject({
+        ok: false,
+        events: 7,
+        brokenAt: 8,
+        reason: 'missing',
+      });
+    }));
+
+  it('reports a head record that does not match its event, or that is gone', () =>
+    withDatabase(kind, async (dataSource, uow) => {
+      await uow.run((tx) => audit.appendMany(tx, events(5)));
+      await dataSource.query(`UPDATE audit_head SET hash = ${p(1)}`, ['f'.repeat(64)]);
+      await expect(audit.verify(dataSource.manager)).resolves.toMatchObject({
+        ok: false,
+        brokenAt: 5,
+        reason: 'head_mismatch',
+      });
+      await dataSource.query('DELETE FROM audit_head');
+      await expect(audit.verify(dataSource.manager)).resolves.toEqual({
+        ok: false,
+        events: 5,
+        head: expect.any(String) as string,
+        reason: 'head_missing',
+      });
+      // Appends go on from the newest event and write the record again.
+      await uow.run((tx) => audit.append(tx, events(1)[0]));
+      await expect(audit.verify(dataSource.manager)).resolves.toMatchObject({
+        ok: true,
+        events: 6,
+      });
+    }));
+
+  it('starts an upgraded install from its newest event (or the genesis hash when empty)', () =>
+    withDatabase(kind, async (dataSource, uow) => {
+      const toBeforeHead = async () => {
+        const runner = dataSource.createQueryRunner();
+        while (await runner.hasTable('audit_head')) await dataSource.undoLastMigration();
+        await runner.release();
+      };
+      await toBeforeHead();
+      await dataSource.runMigrations({ transaction: 'each' });
+      expect(await recordedHead(dataSource)).toEqual({ id: 1, seq: 0, hash: GENESIS_HASH });
+
+      await uow.run((tx) => audit.appendMany(tx, events(4)));
+      const { head } = await audit.verify(dataSource.manager);
+      await toBeforeHead();
+      await dataSource.runMigrations({ transaction: 'each' });
+      expect(await recordedHead(dataSource)).toEqual({ id: 1, seq: 4, hash: head });
+      await expect(audit.verify(dataSource.manager)).resolves.toEqual({
+        ok: true,
+        events: 4,
+        head,
+      });
+    }));
+});
