@@ -353,10 +353,10 @@ describe.each(['sqlite', 'postgres'] as const)(
         );
       });
 
-      it('rejects an unknown role with the broker field message (exit 2)', async () => {
+      it('refuses an unknown role as a role one may not request, pointing to `roles` (exit 4)', async () => {
         const result = await cli(['request', 'no-such-role', '--reason', 'x'], { as: 'alice' });
-        expect(result.code).toBe(ExitCode.usage);
-        expect(result.stderr).toContain('role: no such role');
+        expect(result.code).toBe(ExitCode.refused);
+        expect(result.stderr).toContain('GET /v1/roles lists the roles you may request');
       });
 
       it('rejects a malformed duration before calling, and one over the maximum after', async () => {

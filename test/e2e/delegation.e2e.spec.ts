@@ -96,8 +96,9 @@ describe.each(DATABASE_KINDS)('an agent acting for a person on %s', (kind) => {
     const mark = await auditHead(broker);
     const undelegated = await (await as(broker, 'bob-bot')).post('/v1/requests', BODY).expect(403);
     expect(undelegated.body).toMatchObject({ error: 'not_eligible', reason: 'not_delegated' });
+    // A requester of the role itself (engineering): only requesters learn of a missing delegation.
     const otherPerson = await (
-      await as(broker, 'alice-bot')
+      await as(broker, 'alice-bot', ['engineering'])
     )
       .post('/v1/requests', { ...BODY, onBehalfOf: 'corp:bob' })
       .expect(403);

@@ -167,8 +167,12 @@ describe.each(DATABASE_KINDS)('policy reload on %s', (kind) => {
     ]);
 
     // The new policy is in force for what comes next.
-    const gone = await alice.post('/v1/requests', { role: 'two-person' }).expect(400);
-    expect(gone.body.fields).toEqual([{ field: 'role', message: 'no such role' }]);
+    const gone = await alice.post('/v1/requests', { role: 'two-person' }).expect(403);
+    expect(gone.body).toEqual({
+      error: 'not_eligible',
+      message: 'you may not request this role; GET /v1/roles lists the roles you may request',
+      reason: 'not_a_requester',
+    });
     // bob is no approver of prod-db-admin any more: the request is not his to see.
     await (await as(broker, 'bob')).post(`/v1/requests/${fits.id}/approve`).expect(404);
   });

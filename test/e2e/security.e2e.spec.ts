@@ -305,7 +305,8 @@ describe.each(DATABASE_KINDS)('security on %s', (kind) => {
         [alice.raw('/v1/requests', '{"role": '), 400],
         [alice.raw('/v1/requests', '"just a string"'), 400],
         [alice.raw('/v1/requests', '[1, 2, 3]'), 400],
-        [alice.post('/v1/requests', { role: 'no-such-role', justification: 'x' }), 400],
+        // An unknown role is answered as a role one may not request (no role enumeration).
+        [alice.post('/v1/requests', { role: 'no-such-role', justification: 'x' }), 403],
         [
           alice.post('/v1/requests', { role: 'prod-db-admin', justification: 'x', duration: '2h' }),
           400,

@@ -14,8 +14,9 @@ import type { AuthenticatedPrincipal } from '#identity';
 import type { RequestRepository, UnitOfWork } from '#persistence';
 import { AccessRequestRow } from '#persistence';
 import type { AccessObserver } from './observer.js';
-import { auditDecision, invalidInput, refuseDecision, refuseRequest } from './audit-helpers.js';
+import { auditDecision, invalidInput, refuseRequest } from './audit-helpers.js';
 import type { PolicyState } from './policy-state.js';
+import { refuseRequestDecision, refuseUnknownRole } from './role-refusal.js';
 import type { RequestView } from './views.js';
 import { toRequestView } from './views.js';
 
@@ -47,17 +48,16 @@ export class CreateRequest {
     return this.uow.run(async (tx) => {
       const actor = requester.id;
       const subject = { actor, action: 'request' };
-      const role = this.policy.role(input.role);
-      if (!role) {
-        const error = invalidRequest([{ field: 'role', message: 'no such role' }]);
-        return refuseRequest(tx, this.audit, actor, input.role, error);
-      }
       if (input.onBehalfOf !== undefined && input.recipient !== undefined) {
         const error = invalidRequest([
           { field: 'onBehalfOf', message: 'names the recipient: do not give both' },
         ]);
-        return refuseRequest(tx, this.audit, actor, role.name, error);
+        return refuseRequest(tx, this.audit, actor, input.role, error);
       }
+      // Whether the role exists is told only to its requesters (role-refusal.ts): every check
+      // that could tell it runs after checkRequester.
+      const role = this.policy.role(input.role);
+      if (!role) return refuseUnknownRole(tx, this.audit, actor, input.role);
       const recipient = input.onBehalfOf ?? input.recipient ?? requester.id;
       const decision = input.onBehalfOf
         ? this.checkOnBehalf(role, requester, input.onBehalfOf)
@@ -65,8 +65,7 @@ export class CreateRequest {
             () => checkRequester(role, requester),
             () => checkRecipient(this.policy.context.graph, requester.id, recipient),
           ]);
-      if (!decision.allowed)
-        return refuseDecision(tx, this.audit, 'request.refused', subject, decision);
+      if (!decision.allowed) return refuseRequestDecision(tx, this.audit, subject, decision);
       const resolved = resolveRequestInput(role, input);
       if (!resolved.ok) {
         return refuseRequest(tx, this.audit, actor, role.name, invalidInput(resolved.fields));
@@ -120,14 +119,15 @@ export class CreateRequest {
   }
 
   /**
-   * An agent asking on a person's behalf: the person must have delegated to it, and the agent must
-   * be a requester of the role itself. (The person's own groups are unknown here: no token of
-   * theirs is at hand, so their eligibility cannot be checked and is not assumed.)
+   * An agent asking on a person's behalf: the agent must be a requester of the role itself (first,
+   * so that a missing delegation tells no one else that the role exists), and the person must have
+   * delegated to it. (The person's own groups are unknown here: no token of theirs is at hand, so
+   * their eligibility cannot be checked and is not assumed.)
    */
   private checkOnBehalf(role: RoleDefinition, agent: AuthenticatedPrincipal, person: string) {
     return firstRefusal([
-      () => checkDelegation(this.policy.delegatorsOf(agent.id), agent.id, person),
       () => checkRequester(role, agent),
+      () => checkDelegation(this.policy.delegatorsOf(agent.id), agent.id, person),
     ]);
   }
 }

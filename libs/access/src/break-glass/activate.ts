@@ -2,14 +2,15 @@ import { randomUUID } from 'node:crypto';
 import type { AuditLog } from '#audit';
 import type { CredentialMinter } from '#credentials';
 import type { Clock } from '#domain';
-import { DomainError, allow, checkRequester, invalidRequest, resolveBreakGlass } from '#domain';
+import { DomainError, allow, checkRequester, resolveBreakGlass } from '#domain';
 import type { AuthenticatedPrincipal } from '#identity';
 import type { BreakGlassRepository, RequestRepository, Tx, UnitOfWork } from '#persistence';
 import { AccessRequestRow, BreakGlassReviewRow, Refusal, runAfterCommit } from '#persistence';
-import { auditDecision, invalidInput, refuseDecision, refuseRequest } from '../audit-helpers.js';
+import { auditDecision, invalidInput, refuseRequest } from '../audit-helpers.js';
 import type { GrantIssuer, MintedCredential, Opened } from '../grant-issuer.js';
 import type { AccessObserver } from '../observer.js';
 import type { PolicyState } from '../policy-state.js';
+import { refuseRequestDecision, refuseUnknownRole } from '../role-refusal.js';
 import type { RevocationScheduler } from '../revocation/revocation-scheduler.js';
 import type { BreakGlassAlerts } from './alerts.js';
 
@@ -80,20 +81,17 @@ export class ActivateBreakGlass {
   ): Promise<AccessRequestRow | Refusal> {
     const actor = caller.id;
     const subject = { actor, action: 'break_glass' };
+    // As for a request (role-refusal.ts): only the role's requesters learn that it exists.
     const role = this.policy.role(input.role);
-    if (!role) {
-      const error = invalidRequest([{ field: 'role', message: 'no such role' }]);
-      return refuseRequest(tx, this.audit, actor, input.role, error);
-    }
+    if (!role) return refuseUnknownRole(tx, this.audit, actor, input.role);
+    const eligible = checkRequester(role, caller);
+    if (!eligible.allowed) return refuseRequestDecision(tx, this.audit, subject, eligible);
     if (!role.breakGlass) {
       const error = new DomainError('forbidden', `${role.name} does not allow break-glass`, {
         reason: 'break_glass_not_allowed',
       });
       return refuseRequest(tx, this.audit, actor, role.name, error);
     }
-    const eligible = checkRequester(role, caller);
-    if (!eligible.allowed)
-      return refuseDecision(tx, this.audit, 'request.refused', subject, eligible);
     const resolved = resolveBreakGlass(role, input);
     if (!resolved.ok) {
       return refuseRequest(tx, this.audit, actor, role.name, invalidInput(resolved.fields));
