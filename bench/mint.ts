@@ -280,11 +280,13 @@ function inProcessFlow(app: INestApplication): Flow {
     id: 'corp:alice',
     groups: ['engineering'],
     tokenGroups: ['engineering'],
+    tokenGroupsKnown: true,
   };
   const bob: AuthenticatedPrincipal = {
     id: 'corp:bob',
     groups: ['sre-leads'],
     tokenGroups: ['sre-leads'],
+    tokenGroupsKnown: true,
   };
   return async () => {
     const started = performance.now();

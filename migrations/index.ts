@@ -12,6 +12,7 @@ import { AddBreakGlass1795930300000 } from './1795930300000-AddBreakGlass.js';
 import { AddDelegation1795930400000 } from './1795930400000-AddDelegation.js';
 import { AddRequesterGroups1795930500000 } from './1795930500000-AddRequesterGroups.js';
 import { AddGrantRevocationQueue1795930600000 } from './1795930600000-AddGrantRevocationQueue.js';
+import { AddSeparationRecords1795930700000 } from './1795930700000-AddSeparationRecords.js';
 import { AddAuditHead1795930800000 } from './1795930800000-AddAuditHead.js';
 
 export const migrations = [
@@ -27,5 +28,6 @@ export const migrations = [
   AddDelegation1795930400000,
   AddRequesterGroups1795930500000,
   AddGrantRevocationQueue1795930600000,
+  AddSeparationRecords1795930700000,
   AddAuditHead1795930800000,
 ];

@@ -164,6 +164,7 @@ describe.each(DATABASE_KINDS)('identity on %s', (kind) => {
         keyCreatedAt: expect.any(String),
         createdAt: expect.any(String),
         createdBy: 'corp:dave',
+        keyHolder: 'corp:dave',
         key: expect.stringMatching(/^cs_sa_[0-9a-f]{16}_[A-Za-z0-9_-]{43}$/),
       });
       expect(created.key.startsWith(`${created.keyPrefix as string}_`)).toBe(true);

@@ -176,6 +176,27 @@ describe.each(DATABASE_KINDS)('policy reload on %s', (kind) => {
     // bob is no approver of prod-db-admin any more: the request is not his to see.
     await (await as(broker, 'bob')).post(`/v1/requests/${fits.id}/approve`).expect(404);
   });
+
+  it('applies a directory change to bearer tokens at once, with no restart needed', async () => {
+    const request = await createRequest(broker, 'alice', { role: 'quick' });
+    // zed's token carries no groups; only the directory can make him an sre-lead.
+    const before = await (await as(broker, 'zed')).post(`/v1/requests/${request.id}/approve`);
+    expect({ status: before.status, reason: before.body.reason }).toEqual({
+      status: 404,
+      reason: undefined,
+    });
+    const directory = 'directory:\n  "corp:erin": [sre-leads]\n';
+    expect(reloadYaml).toContain(directory);
+    reloadYaml = reloadYaml.replace(directory, `${directory}  "corp:zed": [sre-leads]\n`);
+    const reloaded = await (await as(broker, 'dave')).post('/v1/policy/reload').expect(200);
+    expect(reloaded.body.restartNeeded).toEqual([]);
+    await (await as(broker, 'zed')).post(`/v1/requests/${request.id}/approve`).expect(200);
+    const approved = await (await as(broker, 'alice')).get(`/v1/requests/${request.id}`);
+    expect(approved.body).toMatchObject({
+      status: 'approved',
+      approvals: [{ approver: 'corp:zed' }],
+    });
+  });
 });
 
 const run = promisify(execFile);

@@ -44,18 +44,25 @@ export interface WebSetup {
  */
 export async function startWebBroker(
   kind: DatabaseKind,
-  options: { extraYaml?: string; env?: Record<string, string> } & Partial<
-    Pick<Parameters<typeof startBroker>[0], 'clock'>
-  > = {},
+  options: {
+    extraYaml?: string;
+    env?: Record<string, string>;
+    /** Edits the whole config, for keys `extraYaml` cannot reach (owners, policy.approverBots). */
+    editYaml?: (yaml: string) => string;
+    idTokensWithoutGroups?: readonly string[];
+  } & Partial<Pick<Parameters<typeof startBroker>[0], 'clock'>> = {},
 ): Promise<WebSetup> {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
-  const provider = await TestOpenIdProvider.start(`${url}/auth/callback`);
+  const provider = await TestOpenIdProvider.start(`${url}/auth/callback`, {
+    idTokensWithoutGroups: options.idTokensWithoutGroups,
+  });
+  const edit = options.editYaml ?? ((yaml: string) => yaml);
   try {
     const broker = await startBroker({
       kind,
       issuer: provider,
-      yaml: withWebSignIn(testConfigYaml(provider, options.extraYaml)),
+      yaml: edit(withWebSignIn(testConfigYaml(provider, options.extraYaml))),
       env: {
         PORT: String(port),
         PUBLIC_URL: url,

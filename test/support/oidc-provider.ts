@@ -26,7 +26,15 @@ export class TestOpenIdProvider {
     private readonly privateKey: CryptoKey,
   ) {}
 
-  static async start(redirectUri: string): Promise<TestOpenIdProvider> {
+  /**
+   * `idTokensWithoutGroups`: users whose ID tokens leave the `groups` claim out, as many
+   * providers do (groups only in access tokens or at userinfo).
+   */
+  static async start(
+    redirectUri: string,
+    options: { idTokensWithoutGroups?: readonly string[] } = {},
+  ): Promise<TestOpenIdProvider> {
+    const withoutGroups = new Set(options.idTokensWithoutGroups ?? []);
     const { publicKey, privateKey } = await generateKeyPair('RS256', { extractable: true });
     const jwk: JWK = { ...(await exportJWK(privateKey)), kid: 'op-key', alg: 'RS256', use: 'sig' };
     void publicKey;
@@ -53,7 +61,7 @@ export class TestOpenIdProvider {
           conformIdTokenClaims: false,
           findAccount: (_ctx: unknown, sub: string): Account => ({
             accountId: sub,
-            claims: () => ({ sub, groups: groupsOf(sub) }),
+            claims: () => (withoutGroups.has(sub) ? { sub } : { sub, groups: groupsOf(sub) }),
           }),
           loadExistingGrant: preGrantedConsent,
           ttl: { AccessToken: 600, IdToken: 600, Interaction: 600, Session: 3600, Grant: 3600 },

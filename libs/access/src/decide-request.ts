@@ -2,10 +2,18 @@ import { randomUUID } from 'node:crypto';
 import type { AuditLog } from '#audit';
 import type { CredentialMinter } from '#credentials';
 import type { Clock, RoleDefinition } from '#domain';
-import { checkApprover, deny, isFullyApproved, openRequestDeadline } from '#domain';
+import {
+  DomainError,
+  checkApprover,
+  checkNewApprover,
+  countsAsApproved,
+  deny,
+  openRequestDeadline,
+} from '#domain';
 import type { AuthenticatedPrincipal } from '#identity';
 import type { AccessRequestRow, RequestRepository, Tx, UnitOfWork } from '#persistence';
 import { ApprovalRow, Refusal } from '#persistence';
+import type { AdminReachJudge } from './admin-reach.js';
 import { requestFacts, signApprovalReceipt } from './approval-receipts.js';
 import { auditDecision, refuse, refuseDecision } from './audit-helpers.js';
 import type { AccessObserver } from './observer.js';
@@ -26,6 +34,7 @@ export class DecideRequest {
     private readonly clock: Clock,
     private readonly observer: AccessObserver,
     private readonly minter: CredentialMinter,
+    private readonly adminReach: AdminReachJudge,
   ) {}
 
   async approve(
@@ -42,6 +51,8 @@ export class DecideRequest {
       const approvals = await this.requests.approvals(tx, [row.id]);
       // A principal counts once: a repeated approval (a retry, a double click) changes nothing.
       if (approvals.some((a) => a.approver === approver.id)) return toRequestView(row, approvals);
+      const counted = await this.countedAs(tx, approver, row, approvals);
+      if (counted instanceof Refusal) return counted;
       const at = this.clock.now();
       const facts = requestFacts(row, this.policy.policy.separation, role);
       const approval: ApprovalRow = Object.assign(new ApprovalRow(), {
@@ -50,7 +61,7 @@ export class DecideRequest {
         approver: approver.id,
         comment: comment ?? null,
         at,
-        adminReach: this.policy.isAdmin(approver),
+        adminReach: counted.adminReach,
         tokenGroups: [...approver.tokenGroups],
         receipt: await signApprovalReceipt(signer, this.minter.issuer, facts, approver.id, at),
       });
@@ -62,7 +73,7 @@ export class DecideRequest {
         data: { adminReach: approval.adminReach, ...(comment ? { comment } : {}) },
       });
       const all = [...approvals, approval];
-      const complete = isFullyApproved(all, row.approvalsRequired);
+      const complete = countsAsApproved(this.policy.context, all, row.approvalsRequired);
       if (complete) await this.markApproved(tx, row, role, all);
       const kind = complete ? 'approved' : 'approval_recorded';
       this.observer.requestChanged(tx, { requestId: row.id, kind, actor: approver.id });
@@ -129,6 +140,31 @@ export class DecideRequest {
     return { row, role };
   }
 
+  /**
+   * Rules 5 and 6 for a new approval, under the request's row lock so that two linked approvers
+   * racing are decided one after the other: it must come from a person who has not approved yet,
+   * and its admin reach must be known.
+   */
+  private async countedAs(
+    tx: Tx,
+    approver: AuthenticatedPrincipal,
+    row: AccessRequestRow,
+    approvals: readonly ApprovalRow[],
+  ): Promise<{ adminReach: boolean } | Refusal> {
+    const subject = { actor: approver.id, requestId: row.id, action: 'approve' };
+    const { policy, graph } = this.policy.context;
+    const earlier = approvals.map((a) => a.approver);
+    const distinct = checkNewApprover(policy, graph, earlier, approver.id);
+    if (!distinct.allowed)
+      return refuseDecision(tx, this.audit, 'approval.refused', subject, distinct);
+    const reach = await this.adminReach.judge(tx, approver);
+    if (reach === 'unknown') {
+      const event = { actor: approver.id, requestId: row.id, data: { action: 'approve' } };
+      return refuse(tx, this.audit, 'approval.refused', event, adminReachUnknown());
+    }
+    return { adminReach: reach === 'admin' };
+  }
+
   private async markApproved(
     tx: Tx,
     row: AccessRequestRow,
@@ -154,3 +190,13 @@ export class DecideRequest {
     this.observer.requestDecided(row.role, 'approved');
   }
 }
+
+/** Rule 6 fails closed: an approval whose admin reach cannot be told is not recorded. */
+const adminReachUnknown = () =>
+  new DomainError(
+    'forbidden',
+    'countersign cannot tell from this sign-in whether you hold admin reach (no groups came ' +
+      'with it): approve on the web page or with the CLI, signed in with a token that carries ' +
+      'your groups',
+    { reason: 'admin_reach_unknown' },
+  );

@@ -1,3 +1,4 @@
+export * from './admin-reach.js';
 export * from './break-glass/index.js';
 export * from './cancel-request.js';
 export * from './create-request.js';

@@ -2,6 +2,12 @@ import type { PolicyContext, PolicyDefinition, Principal, RoleDefinition } from 
 import { IdentityGraph, findRole, isAdmin, rolesApprovableBy } from '#domain';
 import type { ReadScope } from '#persistence';
 
+/** Service-account principal -> its owner, and -> whoever received its current key. */
+export interface ServiceAccountLinks {
+  readonly owners: Readonly<Record<string, string>>;
+  readonly keyHolders: Readonly<Record<string, string>>;
+}
+
 export interface PolicySource {
   policy: PolicyDefinition;
   owners: Record<string, string>;
@@ -15,37 +21,44 @@ export interface PolicySource {
  * The policy in force and what derives from it. Held in one place so that a later config reload
  * swaps all of it at once and every decision after that sees the new policy.
  *
- * The ownership graph joins the config's `owners` with the owners of service accounts, which live
- * in the database (`local:<name>` -> its person): `setServiceAccountOwners` brings them in at
- * start-up, after each change and periodically (ServiceAccountOwnersSync).
+ * The identity graph joins the config's `owners`, `aliases` and `delegations` with what lives in
+ * the database about service accounts (`local:<name>` -> its person, and whoever holds its current
+ * key): `setServiceAccountLinks` brings them in at start-up, after each change and periodically
+ * (ServiceAccountOwnersSync).
  */
 export class PolicyState {
   private current: { source: PolicySource; context: PolicyContext };
-  private accountOwners: Readonly<Record<string, string>> = {};
+  private accounts: ServiceAccountLinks = { owners: {}, keyHolders: {} };
 
   constructor(source: PolicySource) {
-    this.current = PolicyState.derive(source, this.accountOwners);
+    this.current = PolicyState.derive(source, this.accounts);
   }
 
   /** Throws OwnershipCycleError when config and service-account owners together form a loop. */
-  private static derive(source: PolicySource, accountOwners: Readonly<Record<string, string>>) {
-    const graph = IdentityGraph.build({ ...accountOwners, ...source.owners }, source.aliases);
+  private static derive(source: PolicySource, accounts: ServiceAccountLinks) {
+    const graph = IdentityGraph.build({ ...accounts.owners, ...source.owners }, source.aliases, {
+      keyHolders: accounts.keyHolders,
+      delegations: source.delegations,
+    });
     return { source, context: { policy: source.policy, graph } };
   }
 
   replace(source: PolicySource): void {
-    this.current = PolicyState.derive(source, this.accountOwners);
+    this.current = PolicyState.derive(source, this.accounts);
   }
 
-  /** Service-account principal -> owner, for every service account (disabled ones too). */
-  setServiceAccountOwners(owners: Readonly<Record<string, string>>): void {
-    this.current = PolicyState.derive(this.current.source, owners);
-    this.accountOwners = owners;
+  /** Every service account's owner and key holder (disabled ones too). */
+  setServiceAccountLinks(links: ServiceAccountLinks): void {
+    this.current = PolicyState.derive(this.current.source, links);
+    this.accounts = links;
   }
 
-  /** Whether the graph already holds this service account's owner. */
-  hasServiceAccountOwner(principalId: string, owner: string): boolean {
-    return this.accountOwners[principalId] === owner;
+  /** Whether the graph already holds this service account's owner and key holder. */
+  hasServiceAccountLinks(principalId: string, owner: string, keyHolder: string | null): boolean {
+    return (
+      this.accounts.owners[principalId] === owner &&
+      (this.accounts.keyHolders[principalId] ?? null) === keyHolder
+    );
   }
 
   get context(): PolicyContext {
@@ -71,7 +84,12 @@ export class PolicyState {
 
   /** Groups as of now: the token's groups when it was presented, plus today's directory. */
   groupsNow(id: string, tokenGroups: readonly string[]): string[] {
-    return [...new Set([...tokenGroups, ...(this.current.source.directory[id] ?? [])])];
+    return [...new Set([...tokenGroups, ...this.directoryGroups(id)])];
+  }
+
+  /** The directory's groups for a principal, as the policy in force declares them. */
+  directoryGroups(id: string): readonly string[] {
+    return this.current.source.directory[id] ?? [];
   }
 
   scopeFor(principal: Principal): ReadScope {

@@ -16,6 +16,8 @@ export interface ServiceAccountView {
   keyExpiresAt?: string;
   createdAt: string;
   createdBy: string;
+  /** Who received the current key: linked to this account for separation of duties. */
+  keyHolder?: string;
   disabledAt?: string;
   lastUsedAt?: string;
 }
@@ -33,6 +35,7 @@ export function toServiceAccountView(row: ServiceAccountRow): ServiceAccountView
     ...(row.keyExpiresAt ? { keyExpiresAt: row.keyExpiresAt.toISOString() } : {}),
     createdAt: row.createdAt.toISOString(),
     createdBy: row.createdBy,
+    ...(row.keyHolder === null ? {} : { keyHolder: row.keyHolder }),
     ...(row.disabledAt ? { disabledAt: row.disabledAt.toISOString() } : {}),
     ...(row.lastUsedAt ? { lastUsedAt: row.lastUsedAt.toISOString() } : {}),
   };

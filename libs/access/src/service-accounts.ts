@@ -57,6 +57,7 @@ export class ServiceAccounts {
           description: input.description ?? null,
           groups: input.groups ?? [],
           status: 'active' as const,
+          keyHolder: admin.id,
           keyId: issued.keyId,
           keyHash: issued.hash,
           keyCreatedAt: now,
@@ -127,6 +128,7 @@ export class ServiceAccounts {
         return this.refuse(tx, admin, 'rotate', name, error);
       }
       const key = {
+        keyHolder: admin.id,
         keyId: issued.keyId,
         keyHash: issued.hash,
         keyCreatedAt: now,
@@ -145,6 +147,8 @@ export class ServiceAccounts {
       });
       return Object.assign(found, key);
     });
+    // Whoever receives the key is linked to the account from now on (key custody).
+    await this.refreshOwners();
     return { ...toServiceAccountView(row), key: issued.key };
   }
 
@@ -179,18 +183,29 @@ export class ServiceAccounts {
     if (row.keyExpiresAt && now.getTime() >= row.keyExpiresAt.getTime()) throw unauthenticated();
     const id = serviceAccountPrincipal(row.name);
     // Created through another broker since our last refresh: its owner must be known first.
-    if (!this.policy.hasServiceAccountOwner(id, row.owner)) await this.refreshOwners();
+    if (!this.policy.hasServiceAccountLinks(id, row.owner, row.keyHolder))
+      await this.refreshOwners();
     await this.recordUse(row, now);
-    return { id, groups: this.policy.groupsNow(id, row.groups), tokenGroups: row.groups };
+    // An admin gave the account its groups: all of them are known.
+    return {
+      id,
+      groups: this.policy.groupsNow(id, row.groups),
+      tokenGroups: row.groups,
+      tokenGroupsKnown: true,
+    };
   }
 
-  /** Loads every service account's owner into the ownership graph. */
+  /** Loads every service account's owner and key holder into the identity graph. */
   async refreshOwners(): Promise<void> {
-    const rows = await this.uow.read((db) => this.accounts.owners(db));
-    const owners = Object.fromEntries(
-      rows.map((row) => [serviceAccountPrincipal(row.name), row.owner]),
-    );
-    this.policy.setServiceAccountOwners(owners);
+    const rows = await this.uow.read((db) => this.accounts.links(db));
+    const owners: Record<string, string> = {};
+    const keyHolders: Record<string, string> = {};
+    for (const row of rows) {
+      const principal = serviceAccountPrincipal(row.name);
+      owners[principal] = row.owner;
+      if (row.keyHolder !== null) keyHolders[principal] = row.keyHolder;
+    }
+    this.policy.setServiceAccountLinks({ owners, keyHolders });
   }
 
   private async recordUse(row: ServiceAccountRow, now: Date): Promise<void> {

@@ -5,6 +5,7 @@ import type {
   PolicyContext,
 } from './access-rules.js';
 import {
+  adminReachOf,
   canSeeGrant,
   canSeeRequest,
   checkApprover,
@@ -249,6 +250,51 @@ describe('isFullyApproved', () => {
   ])('%s (required %p) -> %p', (_case, approvals, required, expected) => {
     expect(isFullyApproved(approvals, required)).toBe(expected);
   });
+
+  // Rule 5 counts people: `samePersonAs` joins linked approvers, transitively (the safe count).
+  const links = new Set(['a|a2', 'a2|a3', 'x|admin-x']);
+  const samePerson = (a: string, b: string) =>
+    a === b || links.has(`${a}|${b}`) || links.has(`${b}|${a}`);
+  it.each<[string, CountedApproval[], number, boolean]>([
+    ['two linked approvers of two', [user('a'), user('a2')], 2, false],
+    ['two linked and one other, of two', [user('a'), user('a2'), user(BOB)], 2, true],
+    ['a chain of links is one person', [user('a'), user('a3'), user('a2')], 2, false],
+    [
+      'a chain of links and one other, of three',
+      [user('a'), user('a2'), user('a3'), user(BOB)],
+      3,
+      false,
+    ],
+    ['unlinked approvers of two', [user('a'), user(BOB)], 2, true],
+    // a person with admin reach under one of its ids counts as an admin (rule 6)
+    ['a person approving as user and as admin, of one', [user('x'), admin('admin-x')], 1, false],
+    ['that person and a plain user, of two', [user('x'), admin('admin-x'), user(BOB)], 2, true],
+  ])('people: %s (required %p) -> %p', (_case, approvals, required, expected) => {
+    expect(isFullyApproved(approvals, required, samePerson)).toBe(expected);
+  });
+});
+
+describe('adminReachOf', () => {
+  const byPrincipal: PolicyDefinition = { ...policy, admins: { principals: [DAVE] } };
+  it.each<[string, PolicyDefinition, Principal, boolean, string[] | undefined, string]>([
+    ['admin by its groups', policy, p(DAVE, 'security'), true, undefined, 'admin'],
+    [
+      'admin by directory groups, token groups unknown',
+      policy,
+      p(DAVE, 'security'),
+      false,
+      undefined,
+      'admin',
+    ],
+    ['no admin group, token groups known', policy, p(BOB, 'sre-leads'), true, undefined, 'none'],
+    ['token groups unknown, last seen without admin', policy, p(BOB), false, ['sre-leads'], 'none'],
+    ['token groups unknown, last seen with admin', policy, p(BOB), false, ['security'], 'admin'],
+    ['token groups unknown, never seen', policy, p(BOB), false, undefined, 'unknown'],
+    ['never seen, admins named by principal only', byPrincipal, p(BOB), false, undefined, 'none'],
+    ['never seen, named admin', byPrincipal, p(DAVE), false, undefined, 'admin'],
+  ])('%s -> %p', (_case, pol, principal, known, lastSeen, expected) => {
+    expect(adminReachOf(pol, principal, known, lastSeen)).toBe(expected);
+  });
 });
 
 describe('checkMint', () => {
@@ -452,6 +498,54 @@ describe('checkMint', () => {
       'an approver for a bot recipient, unrelated (strict)',
       { request: { recipient: ALICE_BOT, approvals: [approval(BOB, ['sre-leads'])] } },
       null,
+    ],
+    // rule 5 at mint: linked approvers count once, with today's links
+    [
+      'two required, approved by two aliases of one person (strict)',
+      {
+        role: { approvalsRequired: 2 },
+        request: {
+          requester: BOB,
+          recipient: BOB,
+          approvals: [approval(ALICE, ['sre-leads']), approval(ALICE_PARTNER, ['sre-leads'])],
+        },
+      },
+      'not_eligible/approver_not_eligible',
+    ],
+    [
+      'two required, two aliases and a third person (strict)',
+      {
+        role: { approvalsRequired: 2 },
+        request: {
+          requester: BOB,
+          recipient: BOB,
+          approvals: [
+            approval(ALICE, ['sre-leads']),
+            approval(ALICE_PARTNER, ['sre-leads']),
+            approval(CAROL, []),
+          ],
+        },
+      },
+      null,
+    ],
+    [
+      'two required, two aliases of one person (identity mode)',
+      {
+        mode: 'identity',
+        role: { approvalsRequired: 2 },
+        request: {
+          requester: BOB,
+          recipient: BOB,
+          approvals: [approval(ALICE, ['sre-leads']), approval(ALICE_PARTNER, ['sre-leads'])],
+        },
+      },
+      null,
+    ],
+    // rule 6 at mint: admin reach under today's policy counts, even if not held at approval
+    [
+      'the only approver became an admin since',
+      { request: { approvals: [approval(BOB, ['sre-leads', 'security'])] } },
+      'not_eligible/approver_not_eligible',
     ],
   ])('%s -> %p', (_case, row, expected) => {
     const mintRole = row.role === 'removed' ? undefined : { ...role, ...row.role };

@@ -4,7 +4,7 @@ import type { IdentityGraph } from './identity-graph.js';
 import type { PolicyDefinition, RoleDefinition } from './policy.js';
 import type { Principal } from './principal.js';
 import { matchesSelector } from './principal.js';
-import { checkApproverSeparation, checkRecipientSeparation } from './separation.js';
+import { checkApproverSeparation, checkRecipientSeparation, samePerson } from './separation.js';
 
 /** Everything a rule may consult besides the request itself. */
 export interface PolicyContext {
@@ -14,6 +14,32 @@ export interface PolicyContext {
 
 export function isAdmin(policy: PolicyDefinition, principal: Principal): boolean {
   return matchesSelector(policy.admins, principal);
+}
+
+/** Rule 6's question on any path: does this approver hold admin reach, and can we tell? */
+export type AdminReach = 'admin' | 'none' | 'unknown';
+
+/**
+ * Admin reach, computed one way on every path (API, web, Slack) from what is known of the
+ * principal's groups. `principal.groups` are the directory's plus whatever its credential
+ * carried; when that credential could have carried groups and did not (a Slack click, an ID
+ * token without its groups claim), the groups it last presented in a verified token stand in,
+ * and with none of those either, reach is `unknown` — never `none` — unless admins are named by
+ * principal only, where groups cannot matter.
+ */
+export function adminReachOf(
+  policy: PolicyDefinition,
+  principal: Principal,
+  tokenGroupsKnown: boolean,
+  lastSeenTokenGroups: readonly string[] | undefined,
+): AdminReach {
+  if (isAdmin(policy, principal)) return 'admin';
+  if (tokenGroupsKnown) return 'none';
+  if (lastSeenTokenGroups !== undefined) {
+    const groups = [...principal.groups, ...lastSeenTokenGroups];
+    return isAdmin(policy, { id: principal.id, groups }) ? 'admin' : 'none';
+  }
+  return (policy.admins.groups ?? []).length === 0 ? 'none' : 'unknown';
 }
 
 export function isEligibleApprover(role: RoleDefinition, principal: Principal): boolean {
@@ -71,19 +97,55 @@ export interface CountedApproval {
 }
 
 /**
- * Rules 5 and 6: N distinct approvers, and at least one of them without admin reach, so an
- * admin can never complete a request on its own.
+ * Rules 5 and 6: N distinct *people*, and at least one of them without admin reach, so an admin
+ * can never complete a request on its own. Approvals whose approvers are the same person (the
+ * same id, or linked under `samePersonAs`) count once, and that person counts as an admin if any
+ * of its approvals held admin reach. Links are not transitive (two bots may each share an owner
+ * with a third identity and not with each other), so people are the connected groups: the
+ * fewest people the approvals could be, which is the safe count.
  */
-export function isFullyApproved(approvals: readonly CountedApproval[], required: number): boolean {
-  const distinct = new Map(approvals.map((a) => [a.approver, a]));
-  if (distinct.size < required) return false;
-  return [...distinct.values()].some((a) => !a.adminReach);
+export function isFullyApproved(
+  approvals: readonly CountedApproval[],
+  required: number,
+  samePersonAs: (a: string, b: string) => boolean = (a, b) => a === b,
+): boolean {
+  const people = groupIntoPeople(approvals, samePersonAs);
+  if (people.length < required) return false;
+  return people.some((person) => person.every((a) => !a.adminReach));
+}
+
+/** The approvals of a request for its policy: people as separation mode and links make them. */
+export function countsAsApproved(
+  context: PolicyContext,
+  approvals: readonly CountedApproval[],
+  required: number,
+): boolean {
+  return isFullyApproved(approvals, required, (a, b) =>
+    samePerson(context.policy, context.graph, a, b),
+  );
+}
+
+function groupIntoPeople<T extends CountedApproval>(
+  approvals: readonly T[],
+  samePersonAs: (a: string, b: string) => boolean,
+): T[][] {
+  const people: T[][] = [];
+  for (const approval of approvals) {
+    const joined = people.filter((person) =>
+      person.some((other) => samePersonAs(other.approver, approval.approver)),
+    );
+    const merged = [...joined.flat(), approval];
+    for (const person of joined) people.splice(people.indexOf(person), 1);
+    people.push(merged);
+  }
+  return people;
 }
 
 export interface ApprovalAtMint {
   readonly approver: string;
   /** The approver's groups as of now: its token groups at approval plus today's directory. */
   readonly groups: readonly string[];
+  /** Admin reach as recorded at approval; at mint it counts if it holds then or now (rule 6). */
   readonly adminReach: boolean;
 }
 
@@ -95,8 +157,9 @@ export interface MintCandidate extends OpenRequest {
 
 /**
  * Rule 7: policy is evaluated again at mint. The role must still exist, the duration still fit,
- * the redeem window still be open, enough approvers still be eligible, and the recipient must be
- * none of them (rule 3).
+ * the redeem window still be open, enough approvers still be eligible and still distinct people
+ * (rule 5, with today's links), one of them still without admin reach under today's policy
+ * (rule 6), and the recipient must be none of them (rule 3).
  */
 export function checkMint(
   context: PolicyContext,
@@ -128,11 +191,18 @@ export function checkMint(
     request.approvals.map((a) => a.approver),
   );
   if (!separation.allowed) return separation;
-  const stillEligible = request.approvals.filter((approval) => {
-    const principal = { id: approval.approver, groups: approval.groups };
-    return checkApprover(context, role, request, principal).allowed;
-  });
-  if (!isFullyApproved(stillEligible, role.approvalsRequired)) {
+  const stillEligible = request.approvals
+    .filter((approval) => {
+      const principal = { id: approval.approver, groups: approval.groups };
+      return checkApprover(context, role, request, principal).allowed;
+    })
+    .map((approval) => ({
+      approver: approval.approver,
+      adminReach:
+        approval.adminReach ||
+        isAdmin(context.policy, { id: approval.approver, groups: approval.groups }),
+    }));
+  if (!countsAsApproved(context, stillEligible, role.approvalsRequired)) {
     return deny(
       'mint.approvers',
       'not_eligible',

@@ -217,6 +217,56 @@ describe('IdentityGraph.isNonHuman', () => {
   });
 });
 
+describe('IdentityGraph control links (key custody, delegation)', () => {
+  const SA = 'local:ci'; // owned by alice, its key with dave
+  const AGENT = 'corp:agent'; // carol delegated to it
+  const DAVE = 'corp:dave';
+  const controlled = IdentityGraph.build(
+    { [SA]: ALICE, [DEPLOYER]: ALICE },
+    [[ALICE, ALICE_PARTNER]],
+    { keyHolders: { [SA]: DAVE, 'local:other': DAVE }, delegations: { [AGENT]: [CAROL] } },
+  );
+
+  it.each<[string, string, string, string | undefined]>([
+    ['aliases', ALICE, ALICE_PARTNER, 'alias'],
+    ['owner and its account', ALICE, SA, 'ownership'],
+    ['account and its owner', SA, ALICE, 'ownership'],
+    ['two tools of one owner', SA, DEPLOYER, 'shared_owner'],
+    ['key holder and the account', DAVE, SA, 'key_custody'],
+    ['the account and its key holder', SA, DAVE, 'key_custody'],
+    ['two accounts whose keys one person holds', SA, 'local:other', 'key_custody'],
+    ['delegator and agent', CAROL, AGENT, 'delegation'],
+    ['agent and delegator', AGENT, CAROL, 'delegation'],
+    ['key holder and the owner: two people', DAVE, ALICE, undefined],
+    ['the same id', SA, SA, undefined],
+    ['unrelated', BOB, SA, undefined],
+  ])('%s: linkBetween(%p, %p) is %p', (_case, a, b, expected) => {
+    expect(controlled.linkBetween(a, b)).toBe(expected);
+    expect(controlled.linked(a, b)).toBe(expected !== undefined);
+  });
+
+  it('gives no ownership: a key holder or delegator cannot request for the account or agent', () => {
+    expect(controlled.owns(DAVE, SA)).toBe(false);
+    expect(controlled.owns(CAROL, AGENT)).toBe(false);
+    expect(controlled.owns(ALICE, SA)).toBe(true);
+  });
+
+  it('counts an agent someone delegated to as non-human', () => {
+    expect(controlled.isNonHuman(AGENT)).toBe(true);
+    expect(controlled.isNonHuman(CAROL)).toBe(false);
+    expect(controlled.isNonHuman(DAVE)).toBe(false);
+  });
+
+  it('ends a walk through a loop of control links', () => {
+    const loop = IdentityGraph.build({}, [], {
+      keyHolders: { 'local:a': 'corp:b' },
+      delegations: { 'corp:b': ['local:a'] },
+    });
+    expect(loop.linked('local:a', 'corp:b')).toBe(true);
+    expect(loop.linked('local:a', 'corp:x')).toBe(false);
+  });
+});
+
 describe('OwnershipCycleError', () => {
   it('names the cycle, from the principal back to itself', () => {
     const build = () =>

@@ -1,7 +1,12 @@
 import type { Decision } from './decision.js';
 import { IdentityGraph } from './identity-graph.js';
 import type { SeparationMode } from './policy.js';
-import { checkApproverSeparation, checkRecipientSeparation } from './separation.js';
+import {
+  checkApproverSeparation,
+  checkNewApprover,
+  checkRecipientSeparation,
+  samePerson,
+} from './separation.js';
 
 const ALICE = 'corp:alice';
 const ALICE_PARTNER = 'partner:alice.smith';
@@ -189,5 +194,59 @@ describe('checkApproverSeparation with policy.approverBots', () => {
       RELEASE_BOT,
     );
     expect(outcome(decision)).toBe('approver_non_human');
+  });
+});
+
+describe('checkNewApprover (rule 5: one approval per person)', () => {
+  const strict = { separation: 'strict' as const };
+  const identity = { separation: 'identity' as const };
+  it.each<[string, { separation: SeparationMode }, string[], string, string | null]>([
+    ['no earlier approver', strict, [], ALICE, null],
+    ['an unrelated earlier approver', strict, [BOB], ALICE, null],
+    ['the same id again (a retry, the caller’s no-op)', strict, [ALICE], ALICE, null],
+    ['an alias of an earlier approver', strict, [ALICE], ALICE_PARTNER, 'approver_linked'],
+    ['the owner of an earlier (bot) approver', strict, [ALICE_BOT], ALICE, 'approver_linked'],
+    ['a bot of an earlier approver', strict, [ALICE], ALICE_BOT, 'approver_linked'],
+    [
+      'a bot sharing an owner with an earlier bot',
+      strict,
+      [ALICE_BOT],
+      ALICE_BOT2,
+      'approver_linked',
+    ],
+    [
+      'linked to the second of two earlier approvers',
+      strict,
+      [BOB, ALICE],
+      ALICE_PARTNER,
+      'approver_linked',
+    ],
+    ['aliases under identity separation', identity, [ALICE], ALICE_PARTNER, null],
+    // a non-human identity stays linked to its owner in any mode, as for rule 4
+    ['a bot of an earlier approver (identity)', identity, [ALICE], ALICE_BOT, 'approver_linked'],
+  ])('%s -> %p', (_case, policy, earlier, approver, expected) => {
+    expect(outcome(checkNewApprover(policy, graph, earlier, approver))).toBe(expected);
+  });
+
+  it('names the kind of link and not the other identity', () => {
+    const decision = checkNewApprover({ separation: 'strict' }, graph, [ALICE], ALICE_PARTNER);
+    expect(decision.allowed).toBe(false);
+    if (decision.allowed) return;
+    expect(decision.message).toBe(
+      'the approver is linked to an earlier approver (aliases of one person)',
+    );
+    expect(decision.message).not.toContain(ALICE);
+  });
+});
+
+describe('samePerson', () => {
+  it.each<[SeparationMode, string, string, boolean]>([
+    ['strict', ALICE, ALICE, true],
+    ['strict', ALICE, ALICE_PARTNER, true],
+    ['strict', ALICE, BOB, false],
+    ['identity', ALICE, ALICE_PARTNER, false],
+    ['identity', ALICE, ALICE_BOT, true],
+  ])('%s: samePerson(%p, %p) is %p', (separation, a, b, expected) => {
+    expect(samePerson({ separation }, graph, a, b)).toBe(expected);
   });
 });

@@ -1,6 +1,7 @@
 import type { Decision } from './decision.js';
 import { allow, deny } from './decision.js';
-import type { IdentityGraph } from './identity-graph.js';
+import type { IdentityGraph, LinkKind } from './identity-graph.js';
+import { LINK_WORDS } from './identity-graph.js';
 import type { PolicyDefinition } from './policy.js';
 import type { SeparationMode } from './policy.js';
 
@@ -35,11 +36,11 @@ export function checkApproverSeparation(
   }
   const nonHuman = graph.isNonHuman(approver);
   if (policy.separation === 'strict' || nonHuman) {
-    if (graph.linked(approver, parties.requester) || graph.linked(approver, parties.recipient)) {
-      return sod(
-        'approver_linked',
-        'the approver is linked to the requester or the recipient through aliases or ownership',
-      );
+    const link =
+      graph.linkBetween(approver, parties.requester) ??
+      graph.linkBetween(approver, parties.recipient);
+    if (link) {
+      return linkedRefusal(link, 'the approver is linked to the requester or the recipient');
     }
   }
   if (nonHuman && !(policy.approverBots ?? []).includes(approver)) {
@@ -47,6 +48,59 @@ export function checkApproverSeparation(
   }
   return allow('separation');
 }
+
+/**
+ * Whether two approvers count as one person (rule 5): the same id, or, under strict separation
+ * (or when either is non-human, as for rule 4), linked by an alias, ownership, a held key or a
+ * delegation.
+ */
+export function samePerson(
+  policy: Pick<PolicyDefinition, 'separation'>,
+  graph: IdentityGraph,
+  a: string,
+  b: string,
+): boolean {
+  return a === b || personLink(policy, graph, a, b) !== undefined;
+}
+
+function personLink(
+  policy: Pick<PolicyDefinition, 'separation'>,
+  graph: IdentityGraph,
+  a: string,
+  b: string,
+): LinkKind | undefined {
+  if (policy.separation !== 'strict' && !graph.isNonHuman(a) && !graph.isNonHuman(b)) {
+    return undefined;
+  }
+  return graph.linkBetween(a, b);
+}
+
+/**
+ * Rule 5: a new approval must come from a person who has not approved yet. The same id again is
+ * the caller's no-op (a retry), so only a *linked* earlier approver refuses here. The message
+ * names the kind of link, never the other identity.
+ */
+export function checkNewApprover(
+  policy: Pick<PolicyDefinition, 'separation'>,
+  graph: IdentityGraph,
+  earlierApprovers: readonly string[],
+  approver: string,
+): Decision {
+  for (const earlier of earlierApprovers) {
+    if (earlier === approver) continue;
+    const link = personLink(policy, graph, approver, earlier);
+    if (link) return linkedRefusal(link, 'the approver is linked to an earlier approver');
+  }
+  return allow('separation.distinct_people');
+}
+
+const linkedRefusal = (link: LinkKind, who: string): Decision =>
+  deny(
+    'separation.approver_linked',
+    'separation_of_duties',
+    'approver_linked',
+    `${who} (${LINK_WORDS[link]})`,
+  );
 
 /**
  * Rule 3, checked again at mint: the recipient is none of the approvers and, under strict
@@ -61,8 +115,12 @@ export function checkRecipientSeparation(
   if (approvers.includes(recipient)) {
     return sod('recipient_is_approver', 'the recipient approved this request');
   }
-  if (mode === 'strict' && approvers.some((approver) => graph.linked(approver, recipient))) {
-    return sod('approver_linked', 'the recipient is linked to an approver of this request');
+  if (mode === 'strict') {
+    for (const approver of approvers) {
+      const link = graph.linkBetween(approver, recipient);
+      if (link)
+        return linkedRefusal(link, 'the recipient is linked to an approver of this request');
+    }
   }
   return allow('separation');
 }

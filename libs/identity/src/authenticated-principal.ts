@@ -6,13 +6,25 @@ import type { Principal } from '#domain';
  */
 export interface AuthenticatedPrincipal extends Principal {
   readonly tokenGroups: readonly string[];
+  /**
+   * Whether `tokenGroups` are all the groups the credential could give: false when it could have
+   * carried groups and did not (a Slack click, an ID token without its issuer's groups claim), so
+   * admin reach must be judged from elsewhere (libs/access `AdminReachJudge`), never assumed none.
+   */
+  readonly tokenGroupsKnown: boolean;
 }
+
+/**
+ * The directory's groups for a principal, looked up per use: the policy in force gives them, so a
+ * policy reload reaches bearer tokens, SVIDs and web sessions at once.
+ */
+export type DirectoryGroups = (id: string) => readonly string[];
 
 /** A principal's groups: those its credential carried plus those the directory declares. */
 export function withDirectoryGroups(
   id: string,
   tokenGroups: readonly string[],
-  directory: Readonly<Record<string, readonly string[]>>,
+  directory: DirectoryGroups,
 ): string[] {
-  return [...new Set([...tokenGroups, ...(directory[id] ?? [])])];
+  return [...new Set([...tokenGroups, ...directory(id)])];
 }

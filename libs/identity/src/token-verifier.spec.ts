@@ -49,7 +49,7 @@ function token(claims: Claims = {}): Promise<string> {
 }
 
 describe('TokenVerifier: token hygiene', () => {
-  const verifier = () => new TokenVerifier([issuer], {});
+  const verifier = () => new TokenVerifier([issuer], () => []);
 
   it.each<[string, Claims]>([
     ['no typ', { typ: null }],

@@ -2,7 +2,7 @@ import type { JWTPayload, JWTVerifyGetKey, JWTVerifyResult } from 'jose';
 import { createRemoteJWKSet, decodeJwt, jwtVerify } from 'jose';
 import type { IssuerConfig, SpiffeIssuerConfig } from '#config';
 import { DomainError, parseSpiffeId } from '#domain';
-import type { AuthenticatedPrincipal } from './authenticated-principal.js';
+import type { AuthenticatedPrincipal, DirectoryGroups } from './authenticated-principal.js';
 import { withDirectoryGroups } from './authenticated-principal.js';
 import { CLOCK_TOLERANCE_SECONDS, hygieneProblem } from './token-hygiene.js';
 import { WorkloadVerifier } from './workload-verifier.js';
@@ -44,7 +44,7 @@ export class TokenVerifier {
 
   constructor(
     issuers: readonly IssuerConfig[],
-    private readonly directory: Readonly<Record<string, readonly string[]>>,
+    private readonly directory: DirectoryGroups,
     workloadIssuers: readonly SpiffeIssuerConfig[] = [],
   ) {
     for (const config of issuers) {
@@ -110,7 +110,7 @@ export class TokenVerifier {
 export function principalFromClaims(
   issuer: IssuerConfig,
   claims: JWTPayload,
-  directory: Readonly<Record<string, readonly string[]>>,
+  directory: DirectoryGroups,
 ): AuthenticatedPrincipal {
   if (typeof claims.sub !== 'string' || claims.sub.length === 0 || claims.sub.length > 256) {
     throw unauthenticated('invalid token subject');

@@ -87,7 +87,7 @@ describe('WorkloadVerifier with a bundle file', () => {
   const verifier = () =>
     new WorkloadVerifier(
       { name: 'workloads', trustDomain: 'example.org', bundleFile: file, audience: 'countersign' },
-      { [`spiffe:${WORKLOAD}`]: ['deployers'] },
+      (id) => (id === `spiffe:${WORKLOAD}` ? ['deployers'] : []),
     );
 
   it('names the workload spiffe:<SPIFFE ID>, with its directory groups', async () => {
@@ -95,6 +95,7 @@ describe('WorkloadVerifier with a bundle file', () => {
       id: `spiffe:${WORKLOAD}`,
       groups: ['deployers'],
       tokenGroups: [],
+      tokenGroupsKnown: true,
     });
   });
 
@@ -151,7 +152,7 @@ describe('WorkloadVerifier with a bundle file', () => {
             bundleFile: join(dir, 'missing.json'),
             audience: 'a',
           },
-          {},
+          () => [],
         ),
     ).toThrow('auth.issuers "w": cannot read bundleFile');
   });

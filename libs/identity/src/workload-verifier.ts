@@ -3,7 +3,7 @@ import { jwtVerify } from 'jose';
 import type { SpiffeIssuerConfig } from '#config';
 import { DomainError, parseSpiffeId, workloadPrincipal } from '#domain';
 import { BundleFile, remoteBundle } from './jwt-svid-bundle.js';
-import type { AuthenticatedPrincipal } from './authenticated-principal.js';
+import type { AuthenticatedPrincipal, DirectoryGroups } from './authenticated-principal.js';
 import { withDirectoryGroups } from './authenticated-principal.js';
 import { CLOCK_TOLERANCE_SECONDS, hygieneProblem } from './token-hygiene.js';
 
@@ -30,7 +30,7 @@ export class WorkloadVerifier {
 
   constructor(
     readonly config: SpiffeIssuerConfig,
-    private readonly directory: Readonly<Record<string, readonly string[]>>,
+    private readonly directory: DirectoryGroups,
   ) {
     if (config.bundleFile !== undefined) {
       try {
@@ -75,6 +75,11 @@ export class WorkloadVerifier {
     }
     const id = workloadPrincipal(payload.sub as string);
     // A JWT-SVID carries no groups: a workload's groups are the directory's.
-    return { id, groups: withDirectoryGroups(id, [], this.directory), tokenGroups: [] };
+    return {
+      id,
+      groups: withDirectoryGroups(id, [], this.directory),
+      tokenGroups: [],
+      tokenGroupsKnown: true,
+    };
   }
 }

@@ -55,7 +55,7 @@ export function slackInteractionProviders(config: AppConfig, clock: Clock): Prov
     {
       provide: SlackInteractions,
       useFactory: (decide: DecideRequest, policy: PolicyState, uow: UnitOfWork, audit: AuditLog) =>
-        new SlackInteractions(slack, decide, policy, uow, audit, clock),
+        new SlackInteractions(slack, config.publicUrl, decide, policy, uow, audit, clock),
       inject: [DecideRequest, PolicyState, UnitOfWork, AuditLog],
     },
   ];

@@ -34,11 +34,11 @@ const clickSchema = z.object({
 const SLACK_HOOKS = 'https://hooks.slack.com/';
 const RESPONSE_TIMEOUT_MS = 5000;
 
+// Plain words for the refusals a clicker can meet; others keep the use case's own message
+// (approver_linked's names the kind of link, which is what the clicker needs to know).
 const REFUSALS: Record<string, string> = {
   self_approval: 'you cannot approve or deny your own request',
   approver_is_recipient: 'you cannot approve or deny a request you would receive',
-  approver_linked:
-    'you are linked to the requester or the recipient (an alias or an owner), so you cannot decide',
   not_an_approver: 'you are not an approver of this role',
   role_removed: 'the role no longer exists',
   not_found: 'the request does not exist, or you are not one of its approvers',
@@ -48,8 +48,16 @@ function reply(text: string): SlackReply {
   return { response_type: 'ephemeral', replace_original: false, text };
 }
 
-function refusalText(error: DomainError): string {
+function refusalText(error: DomainError, webPage: string): string {
   const reason = typeof error.details.reason === 'string' ? error.details.reason : error.code;
+  if (reason === 'admin_reach_unknown') {
+    // A click carries no token: who has never shown countersign their groups must decide where
+    // a token does (API.md §2 rule 6: unknown admin reach never counts as none).
+    return (
+      `Refused (${reason}): countersign cannot tell from Slack whether you hold admin reach. ` +
+      `Approve on the web page instead: ${webPage}`
+    );
+  }
   return `Refused (${reason}): ${REFUSALS[reason] ?? error.message}.`;
 }
 
@@ -61,11 +69,13 @@ function outcomeText(view: RequestView): string {
 /**
  * Approve and Deny clicks from Slack (API.md §7): a signed request, a clicker mapped by
  * `slack.users`, and then the very use cases the API calls, with the same rules and audit trail.
- * A click carries no token, so the clicker's groups are its `directory` groups only.
+ * A click carries no token, so the clicker's groups are its `directory` groups only, and its
+ * admin reach is judged from the groups it last presented in a token (`AdminReachJudge`).
  */
 export class SlackInteractions {
   constructor(
     private readonly slack: SlackConfig,
+    private readonly publicUrl: string,
     private readonly decide: DecideRequest,
     private readonly policy: PolicyState,
     private readonly uow: UnitOfWork,
@@ -110,6 +120,7 @@ export class SlackInteractions {
       id: principalId,
       groups: this.policy.groupsNow(principalId, []),
       tokenGroups: [],
+      tokenGroupsKnown: false,
     };
     try {
       const view =
@@ -119,7 +130,10 @@ export class SlackInteractions {
       return reply(outcomeText(view));
     } catch (error) {
       // Refusals are already audited by the use case; the clicker is told why.
-      if (error instanceof DomainError) return reply(refusalText(error));
+      if (error instanceof DomainError) {
+        const webPage = `${this.publicUrl}/requests/${encodeURIComponent(click.requestId)}`;
+        return reply(refusalText(error, webPage));
+      }
       throw error;
     }
   }

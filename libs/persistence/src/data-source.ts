@@ -10,6 +10,7 @@ import { AuditHeadRow } from './entities/audit-head.entity.js';
 import { BreakGlassReviewRow } from './entities/break-glass-review.entity.js';
 import { GrantRow } from './entities/grant.entity.js';
 import { GrantRevocationRow } from './entities/grant-revocation.entity.js';
+import { PrincipalGroupsRow } from './entities/principal-groups.entity.js';
 import { SigningKeyRow } from './entities/signing-key.entity.js';
 import { ServiceAccountRow } from './entities/service-account.entity.js';
 import { SlackMessageRow } from './entities/slack-message.entity.js';
@@ -27,6 +28,7 @@ export const entities = [
   WebSessionRow,
   WebLoginRow,
   ServiceAccountRow,
+  PrincipalGroupsRow,
   BreakGlassReviewRow,
 ];
 

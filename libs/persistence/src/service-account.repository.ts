@@ -4,6 +4,7 @@ import type { Page, ReadScope } from './scope.js';
 import { forUpdate, newestFirstPage } from './scope.js';
 
 export interface NewKey {
+  keyHolder: string;
   keyId: string;
   keyHash: string;
   keyCreatedAt: Date;
@@ -50,11 +51,17 @@ export class ServiceAccountRepository {
     return manager.findOne(ServiceAccountRow, { where: { keyId } });
   }
 
-  /** Every account's owner, disabled ones included: ownership outlives the key. */
-  async owners(manager: EntityManager): Promise<{ name: string; owner: string }[]> {
+  /**
+   * Every account's owner and key holder, disabled ones included: ownership outlives the key, and
+   * a disabled account's last key may still sit with its holder (re-enabled accounts are not a
+   * thing, but the link costs nothing to keep).
+   */
+  async links(
+    manager: EntityManager,
+  ): Promise<{ name: string; owner: string; keyHolder: string | null }[]> {
     return manager
       .createQueryBuilder(ServiceAccountRow, 'sa')
-      .select(['sa.name', 'sa.owner'])
+      .select(['sa.name', 'sa.owner', 'sa.keyHolder'])
       .getMany();
   }
 

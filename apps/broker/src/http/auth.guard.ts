@@ -3,7 +3,7 @@ import { Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import type { Request } from 'express';
 import { DomainError } from '#domain';
-import { ServiceAccounts } from '#access';
+import { AdminReachJudge, ServiceAccounts } from '#access';
 import { TokenVerifier, looksLikeApiKey } from '#identity';
 import type { AuthenticatedRequest } from './principal.decorator.js';
 import { IS_PUBLIC } from './public.decorator.js';
@@ -21,6 +21,7 @@ export class AuthGuard implements CanActivate {
     private readonly reflector: Reflector,
     private readonly tokens: TokenVerifier,
     private readonly serviceAccounts: ServiceAccounts,
+    private readonly adminReach: AdminReachJudge,
   ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
@@ -36,6 +37,8 @@ export class AuthGuard implements CanActivate {
     request.principal = looksLikeApiKey(bearer)
       ? await this.serviceAccounts.authenticate(bearer)
       : await this.tokens.verify(bearer);
+    // Paths without a token (a Slack click) judge admin reach by the groups last presented here.
+    await this.adminReach.remember(request.principal);
     return true;
   }
 }

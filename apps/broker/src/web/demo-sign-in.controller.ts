@@ -14,7 +14,7 @@ import {
 import type { Request, Response } from 'express';
 import { randomBytes } from 'node:crypto';
 import type { AppConfig } from '#config';
-import { APP_CONFIG } from '#access';
+import { APP_CONFIG, PolicyState } from '#access';
 import { DomainError } from '#domain';
 import { principalFromClaims } from '#identity';
 import { Public } from '../http/public.decorator.js';
@@ -40,6 +40,7 @@ export class DemoSignInController {
   constructor(
     private readonly sessions: WebSessions,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly policy: PolicyState,
   ) {}
 
   @Get()
@@ -73,10 +74,8 @@ export class DemoSignInController {
     const issuer = this.config.issuers.find((candidate) => candidate.name === 'demo');
     if (!user || !issuer) throw new DomainError('not_found', 'no such demo user');
     // The claims a demo token carries (DemoIssuer), so the principal is the API's.
-    const principal = principalFromClaims(
-      issuer,
-      { sub: user.sub, groups: user.groups },
-      this.config.directory,
+    const principal = principalFromClaims(issuer, { sub: user.sub, groups: user.groups }, (id) =>
+      this.policy.directoryGroups(id),
     );
     await openSession(this.sessions, res, this.config.publicUrl, principal, login.returnTo);
   }

@@ -1,7 +1,7 @@
 import type { Provider, Type } from '@nestjs/common';
 import type { AppConfig } from '#config';
 import type { Clock } from '#domain';
-import { ApproverLinks, PolicyState } from '#access';
+import { AdminReachJudge, ApproverLinks, PolicyState } from '#access';
 import { UnitOfWork } from '#persistence';
 import { AdminPagesController } from './admin-pages.controller.js';
 import { AssetsController } from './assets.controller.js';
@@ -31,8 +31,9 @@ export function webProviders(config: AppConfig, clock: Clock): Provider[] {
   return [
     {
       provide: WebSessions,
-      useFactory: (uow: UnitOfWork) => new WebSessions(uow, config, clock),
-      inject: [UnitOfWork],
+      useFactory: (uow: UnitOfWork, policy: PolicyState, adminReach: AdminReachJudge) =>
+        new WebSessions(uow, policy, adminReach, clock),
+      inject: [UnitOfWork, PolicyState, AdminReachJudge],
     },
     {
       provide: ApproverLinks,

@@ -11,7 +11,7 @@ import {
 } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import type { AppConfig } from '#config';
-import { APP_CONFIG } from '#access';
+import { APP_CONFIG, PolicyState } from '#access';
 import { principalFromClaims } from '#identity';
 import { Public } from '../http/public.decorator.js';
 import { LOGIN_COOKIE, clearCookie, cookieOptions, readCookie, safeReturnTo } from './cookies.js';
@@ -37,6 +37,7 @@ export class SignInController {
     private readonly oidc: OidcSignIn,
     private readonly sessions: WebSessions,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly policy: PolicyState,
   ) {}
 
   @Get('login')
@@ -76,7 +77,8 @@ export class SignInController {
     try {
       const query = new URL(req.originalUrl, this.config.publicUrl).searchParams;
       const claims = await this.oidc.complete(query, login);
-      principal = web && principalFromClaims(web.issuer, claims, this.config.directory);
+      principal =
+        web && principalFromClaims(web.issuer, claims, (id) => this.policy.directoryGroups(id));
     } catch (error) {
       // Never echo the provider's answer: it may carry a code or token.
       this.logger.warn(`sign-in refused: ${error instanceof Error ? error.name : 'error'}`);

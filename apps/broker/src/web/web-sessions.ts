@@ -1,9 +1,8 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { Response } from 'express';
-import type { AppConfig } from '#config';
+import type { AdminReachJudge, PolicyState } from '#access';
 import type { Clock } from '#domain';
 import type { AuthenticatedPrincipal } from '#identity';
-import { withDirectoryGroups } from '#identity';
 import type { UnitOfWork } from '#persistence';
 import { WebLoginRow, WebSessionRow } from '#persistence';
 import { SESSION_COOKIE, cookieOptions } from './cookies.js';
@@ -34,13 +33,14 @@ const COOKIE_ID = /^[A-Za-z0-9_-]{43}$/;
 /**
  * Server-side sessions: the cookie holds a random id, the database its SHA-256. So logout and
  * expiry end a session everywhere at once, every replica shares them through the database, and
- * no signing secret has to be distributed. Groups are the token's at sign-in plus today's
- * directory, as for a bearer token.
+ * no signing secret has to be distributed. Groups are the token's at sign-in plus the directory
+ * of the policy in force, as for a bearer token (a policy reload reaches open sessions at once).
  */
 export class WebSessions {
   constructor(
     private readonly uow: UnitOfWork,
-    private readonly config: AppConfig,
+    private readonly policy: PolicyState,
+    private readonly adminReach: AdminReachJudge,
     private readonly clock: Clock,
   ) {}
 
@@ -75,6 +75,8 @@ export class WebSessions {
   }
 
   async create(principal: AuthenticatedPrincipal): Promise<WebSession> {
+    // An ID token's groups count as a token's: a later Slack click judges admin reach by them.
+    await this.adminReach.remember(principal);
     const now = this.clock.now();
     const id = randomId();
     const expiresAt = new Date(now.getTime() + SESSION_TTL_SECONDS * 1000);
@@ -83,6 +85,7 @@ export class WebSessions {
         idHash: hashOf(id),
         principal: principal.id,
         tokenGroups: [...principal.tokenGroups],
+        tokenGroupsKnown: principal.tokenGroupsKnown === true,
         createdAt: now,
         expiresAt,
       }),
@@ -96,10 +99,15 @@ export class WebSessions {
       .getRepository(WebSessionRow)
       .findOneBy({ idHash: hashOf(id) });
     if (!row || row.expiresAt.getTime() <= this.clock.now().getTime()) return undefined;
-    const groups = withDirectoryGroups(row.principal, row.tokenGroups, this.config.directory);
+    const groups = this.policy.groupsNow(row.principal, row.tokenGroups);
     return {
       id,
-      principal: { id: row.principal, groups, tokenGroups: row.tokenGroups },
+      principal: {
+        id: row.principal,
+        groups,
+        tokenGroups: row.tokenGroups,
+        tokenGroupsKnown: row.tokenGroupsKnown,
+      },
       expiresAt: row.expiresAt,
     };
   }

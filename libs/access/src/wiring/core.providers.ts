@@ -7,6 +7,7 @@ import { AccessQueries } from '../queries.js';
 import { CancelRequest } from '../cancel-request.js';
 import { CreateRequest } from '../create-request.js';
 import { DecideRequest } from '../decide-request.js';
+import { AdminReachJudge } from '../admin-reach.js';
 import type { BreakGlassAlerts } from '../break-glass/alerts.js';
 import { BREAK_GLASS_ALERTS } from '../break-glass/alerts.js';
 import { ActivateBreakGlass } from '../break-glass/activate.js';
@@ -33,6 +34,7 @@ import { TokenVerifier } from '#identity';
 import {
   BreakGlassRepository,
   GrantRepository,
+  PrincipalGroupsRepository,
   RequestRepository,
   UnitOfWork,
   openDatabase,
@@ -74,10 +76,22 @@ export function coreProviders(config: AppConfig, clock: Clock): Provider[] {
     { provide: BreakGlassRepository, useValue: new BreakGlassRepository() },
     { provide: AuditLog, useValue: new AuditLog(clock) },
     { provide: PolicyState, useValue: new PolicyState(config) },
-    {
-      provide: TokenVerifier,
-      useValue: new TokenVerifier(config.issuers, config.directory, config.workloadIssuers),
-    },
+    construct(
+      AdminReachJudge,
+      [UnitOfWork, PolicyState],
+      (uow: UnitOfWork, policy: PolicyState) =>
+        new AdminReachJudge(uow, new PrincipalGroupsRepository(), policy, clock, config.issuers),
+    ),
+    construct(
+      TokenVerifier,
+      [PolicyState],
+      (policy: PolicyState) =>
+        new TokenVerifier(
+          config.issuers,
+          (id) => policy.directoryGroups(id),
+          config.workloadIssuers,
+        ),
+    ),
     construct(
       SigningKeys,
       [DATA_SOURCE],
@@ -130,6 +144,7 @@ export function coreProviders(config: AppConfig, clock: Clock): Provider[] {
         PolicyState,
         OBSERVER,
         CredentialMinter,
+        AdminReachJudge,
       ],
       (
         uow: UnitOfWork,
@@ -139,7 +154,19 @@ export function coreProviders(config: AppConfig, clock: Clock): Provider[] {
         policy: PolicyState,
         observer: AccessObserver,
         minter: CredentialMinter,
-      ) => new DecideRequest(uow, requests, loader, audit, policy, clock, observer, minter),
+        adminReach: AdminReachJudge,
+      ) =>
+        new DecideRequest(
+          uow,
+          requests,
+          loader,
+          audit,
+          policy,
+          clock,
+          observer,
+          minter,
+          adminReach,
+        ),
     ),
     construct(
       CancelRequest,

@@ -23,7 +23,6 @@ const NEEDS_RESTART = [
   'redisUrl',
   'issuers',
   'workloadIssuers',
-  'directory',
   'credentials',
   'revocation',
   'slack',
@@ -36,7 +35,7 @@ export interface ReloadReport extends PolicyChangeReport {
 }
 
 /**
- * Reloads the policy (roles, admins, separation, owners, aliases, delegations) from the config
+ * Reloads the policy (roles, admins, separation, owners, aliases, delegations, directory) from the config
  * source, on SIGHUP or the admin endpoint. A config that does not validate changes nothing: the
  * ConfigError goes back to the caller. Reloads run one at a time.
  */

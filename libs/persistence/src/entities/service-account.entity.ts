@@ -48,6 +48,13 @@ export class ServiceAccountRow {
   @Column({ name: 'created_by', type: 'varchar', length: 512 })
   createdBy!: string;
 
+  /**
+   * Who received the current key (its creator, then whoever rotated it last): linked to the
+   * account for separation of duties until someone else rotates it. Null only where unknown.
+   */
+  @Column({ name: 'key_holder', type: 'varchar', length: 512, nullable: true })
+  keyHolder!: string | null;
+
   @Column({ name: 'disabled_at', type: 'bigint', transformer: epochMs, nullable: true })
   disabledAt!: Date | null;
 

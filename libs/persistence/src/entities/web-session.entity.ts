@@ -17,6 +17,10 @@ export class WebSessionRow {
   @Column({ name: 'token_groups', type: 'text', transformer: jsonText })
   tokenGroups!: string[];
 
+  /** False when the ID token lacked its issuer's groups claim: admin reach must be found elsewhere. */
+  @Column({ name: 'token_groups_known', type: 'boolean', default: true })
+  tokenGroupsKnown!: boolean;
+
   @Column({ name: 'created_at', type: 'bigint', transformer: epochMs })
   createdAt!: Date;
 
