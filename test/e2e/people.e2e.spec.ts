@@ -262,4 +262,30 @@ describe.each(DATABASE_KINDS)('separation counts people on %s', (kind) => {
     expect(await view(request.id)).toMatchObject({ status: 'pending' });
     expect(await approvers(request.id)).toEqual(['corp:judy']);
   });
+
+  it('the web page offers a linked approver Deny but not Approve, and the use case agrees', async () => {
+    const request = await createRequest(broker(), 'alice', TWO);
+    await approveOk('frank.alt', request.id, ['sre-leads']);
+    const signedIn = await signInOverHttp(web.url, 'frank');
+    const shown = await broker()
+      .http.get(`/requests/${request.id}`)
+      .set('cookie', signedIn.cookie)
+      .expect(200);
+    expect(shown.text).toContain('You cannot approve this request');
+    expect(shown.text).toContain(`action="/requests/${request.id}/deny"`);
+    expect(shown.text).not.toContain(`action="/requests/${request.id}/approve"`);
+    const approveAnyway = await broker()
+      .http.post(`/requests/${request.id}/approve`)
+      .set('cookie', signedIn.cookie)
+      .type('form')
+      .send({ csrf: csrfOf(shown.text) });
+    expect(approveAnyway.status).toBe(403);
+    const denied = await broker()
+      .http.post(`/requests/${request.id}/deny`)
+      .set('cookie', signedIn.cookie)
+      .type('form')
+      .send({ csrf: csrfOf(shown.text), reason: 'not this release' });
+    expect(denied.status).toBe(303);
+    expect(await view(request.id)).toMatchObject({ status: 'denied' });
+  });
 });

@@ -9,6 +9,8 @@ import { csrfField, page, when } from './layout.js';
 export type Standing =
   | { kind: 'approver' }
   | { kind: 'approved_already' }
+  /** An approver who already counts through a linked identity (rule 5): may still deny. */
+  | { kind: 'counted_already'; message: string }
   | { kind: 'refused'; reason: string; message: string }
   | { kind: 'reviewer' }
   | { kind: 'closed' };
@@ -112,6 +114,17 @@ function decision(view: RequestView, viewer: Viewer, standing: Standing): SafeHt
       </section>`;
     case 'approved_already':
       return html`<p class="notice ok">You have approved this request.</p>`;
+    case 'counted_already':
+      return html`<p class="notice" id="refusal">
+          You cannot approve this request: ${standing.message} (<code>approver_linked</code>).
+        </p>
+        <section class="actions">
+          <form method="post" action="/requests/${view.id}/deny">
+            ${csrfField(viewer.csrf)}
+            <label>Reason <input name="reason" maxlength="1000" required /></label>
+            <button type="submit" class="deny">Deny</button>
+          </form>
+        </section>`;
     case 'refused':
       return html`<p class="notice" id="refusal">
         You cannot approve or deny this request: ${standing.message}

@@ -24,7 +24,7 @@ import {
   approverDecision,
 } from '#access';
 import type { Principal } from '#domain';
-import { checkBreakGlassReviewer } from '#domain';
+import { checkBreakGlassReviewer, checkNewApprover } from '#domain';
 import { IdPipe } from '../http/id.pipe.js';
 import { Public } from '../http/public.decorator.js';
 import { RateLimitGuard } from '../http/rate-limit.guard.js';
@@ -160,9 +160,14 @@ export class RequestPagesController {
     if (view.approvals.some((a) => a.approver === principal.id))
       return { kind: 'approved_already' };
     const decision = approverDecision(this.policy, view, principal);
-    return decision.allowed
+    if (!decision.allowed)
+      return { kind: 'refused', reason: decision.reason, message: decision.message };
+    const { policy, graph } = this.policy.context;
+    const earlier = view.approvals.map((a) => a.approver);
+    const distinct = checkNewApprover(policy, graph, earlier, principal.id);
+    return distinct.allowed
       ? { kind: 'approver' }
-      : { kind: 'refused', reason: decision.reason, message: decision.message };
+      : { kind: 'counted_already', message: distinct.message };
   }
 
   private reviewStanding(view: RequestView, principal: Principal): Standing {
