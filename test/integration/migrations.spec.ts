@@ -15,6 +15,7 @@ const TABLES = [
   'web_sessions',
   'web_logins',
   'service_accounts',
+  'principal_groups',
 ];
 
 describe.each(DATABASE_KINDS)('migrations on %s', (kind) => {
@@ -64,6 +65,31 @@ describe.each(DATABASE_KINDS)('migrations on %s', (kind) => {
         ['active-failing', 9_000],
         ['active-future', 5_000],
       ]);
+    } finally {
+      await dataSource.destroy();
+      await database.drop();
+    }
+  });
+
+  it('makes every existing service account’s creator its key holder', async () => {
+    const database = await freshDatabase(kind);
+    const config = parseConfig(demoConfigYaml(), { DATABASE_URL: database.url }, { demo: true });
+    const dataSource = await openDatabase(config.database);
+    try {
+      const runner = dataSource.createQueryRunner();
+      while (await runner.hasTable('principal_groups')) await dataSource.undoLastMigration();
+      expect(await runner.hasColumn('service_accounts', 'key_holder')).toBe(false);
+      await runner.release();
+      await dataSource.query(
+        `INSERT INTO service_accounts (id, name, owner, groups, status, key_id, key_hash,
+           key_created_at, created_at, created_by)
+         VALUES ('sa-1', 'ci', 'corp:alice', '[]', 'active', 'k1', 'h1', 1, 1, 'corp:dave')`,
+      );
+      await dataSource.runMigrations({ transaction: 'each' });
+      const rows = await dataSource.query<{ key_holder: string }[]>(
+        "SELECT key_holder FROM service_accounts WHERE id = 'sa-1'",
+      );
+      expect(rows).toEqual([{ key_holder: 'corp:dave' }]);
     } finally {
       await dataSource.destroy();
       await database.drop();
