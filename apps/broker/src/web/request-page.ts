@@ -106,11 +106,7 @@ function decision(view: RequestView, viewer: Viewer, standing: Standing): SafeHt
           <label>Comment (optional) <input name="comment" maxlength="1000" /></label>
           <button type="submit" class="approve">Approve</button>
         </form>
-        <form method="post" action="/requests/${view.id}/deny">
-          ${csrfField(viewer.csrf)}
-          <label>Reason <input name="reason" maxlength="1000" required /></label>
-          <button type="submit" class="deny">Deny</button>
-        </form>
+        ${denyForm(view, viewer)}
       </section>`;
     case 'approved_already':
       return html`<p class="notice ok">You have approved this request.</p>`;
@@ -118,13 +114,7 @@ function decision(view: RequestView, viewer: Viewer, standing: Standing): SafeHt
       return html`<p class="notice" id="refusal">
           You cannot approve this request: ${standing.message} (<code>approver_linked</code>).
         </p>
-        <section class="actions">
-          <form method="post" action="/requests/${view.id}/deny">
-            ${csrfField(viewer.csrf)}
-            <label>Reason <input name="reason" maxlength="1000" required /></label>
-            <button type="submit" class="deny">Deny</button>
-          </form>
-        </section>`;
+        <section class="actions">${denyForm(view, viewer)}</section>`;
     case 'refused':
       return html`<p class="notice" id="refusal">
         You cannot approve or deny this request: ${standing.message}
@@ -133,6 +123,14 @@ function decision(view: RequestView, viewer: Viewer, standing: Standing): SafeHt
     case 'closed':
       return html`<p class="muted">This request is ${view.status}: there is nothing to decide.</p>`;
   }
+}
+
+function denyForm(view: RequestView, viewer: Viewer): SafeHtml {
+  return html`<form method="post" action="/requests/${view.id}/deny">
+    ${csrfField(viewer.csrf)}
+    <label>Reason <input name="reason" maxlength="1000" required /></label>
+    <button type="submit" class="deny">Deny</button>
+  </form>`;
 }
 
 function cancelForm(view: RequestView, viewer: Viewer): SafeHtml {
