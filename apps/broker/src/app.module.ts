@@ -33,6 +33,7 @@ import {
 import type { WorkerOptions } from 'bullmq';
 import { AuthGuard } from './http/auth.guard.js';
 import { RateLimitGuard } from './http/rate-limit.guard.js';
+import { UnauthenticatedLimiter } from './http/unauthenticated-limiter.js';
 import { DemoController } from './ops/demo.controller.js';
 import { BreakGlassController } from './api/break-glass.controller.js';
 import { PolicyController } from './api/policy.controller.js';
@@ -98,6 +99,7 @@ export class AppModule {
         { provide: CONFIG_SOURCE, useValue: options.configSource ?? (() => loadConfig()) },
         DatabaseLifecycle,
         ...(options.backgroundJobs === false ? [] : [RequestExpiryTask, BreakGlassEscalationTask]),
+        UnauthenticatedLimiter,
         { provide: APP_GUARD, useClass: AuthGuard },
         { provide: APP_GUARD, useClass: RateLimitGuard },
       ],

@@ -101,7 +101,11 @@ export const configFileSchema = z.strictObject({
   aliases: list(list(principalId, 50).min(2), LIMITS.entries).default([]),
   directory: boundedRecord(principalId, list(groupName)).default({}),
   rateLimit: z
-    .strictObject({ perMinute: z.int().min(0).max(1_000_000).default(1200) })
+    .strictObject({
+      perMinute: z.int().min(0).max(1_000_000).default(1200),
+      // Failed authentications per client address; absent means 60 (the broker's default).
+      unauthenticatedPerMinute: z.int().min(0).max(1_000_000).optional(),
+    })
     .default({ perMinute: 1200 }),
   credentials: z
     .strictObject({

@@ -69,8 +69,11 @@ export interface AppConfig {
   delegations: Record<string, string[]>;
   aliases: string[][];
   directory: Record<string, string[]>;
-  /** Requests per principal per minute; 0 turns the limit off. */
-  rateLimit: { perMinute: number };
+  /**
+   * Requests per principal per minute, and failed authentications per client address per minute
+   * (absent: 60); 0 turns either limit off.
+   */
+  rateLimit: { perMinute: number; unauthenticatedPerMinute?: number };
   credentials: { issuer: string; algorithm: 'EdDSA' | 'ES256' };
   /**
    * sweepInterval in seconds; `worker` says whether the broker runs the BullMQ revocation worker

@@ -62,6 +62,12 @@ export class MetricsService implements AccessMetrics {
     labelNames: ['role', 'event'],
     registers: [this.registry],
   });
+  private readonly unauthenticatedRequests = new Counter({
+    name: 'countersign_unauthenticated_total',
+    help: 'Requests refused before anyone was authenticated: failed authentications by kind, and rate_limited for an address over its budget of them',
+    labelNames: ['reason'],
+    registers: [this.registry],
+  });
   private overdueSource?: () => Promise<number>;
   private queueDepthSource?: () => Promise<Record<string, number>>;
 
@@ -117,6 +123,11 @@ export class MetricsService implements AccessMetrics {
 
   revocationFailed(role: string): void {
     this.failures.inc({ role });
+  }
+
+  /** One refused unauthenticated request; `reason` is one of a fixed few (the HTTP layer's). */
+  unauthenticated(reason: string): void {
+    this.unauthenticatedRequests.inc({ reason });
   }
 
   /** Gauges read at scrape time from whoever owns the numbers (database, queue). */
