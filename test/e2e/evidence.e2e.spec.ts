@@ -81,6 +81,8 @@ describe.each(DATABASE_KINDS)('approval receipts and evidence on %s', (kind) => 
       expect(claims.requestDigest).toMatch(/^sha256:[0-9a-f]{64}$/);
     }
     expect(bundle.policy).toMatchObject({ approvedUnderThisPolicy: true });
+    // alice, bob and carol are three people: nothing links them, no one holds a key.
+    expect(bundle.separation).toEqual({ mode: 'strict', links: [], keyHolders: {} });
     expect(bundle.issuance).toMatchObject({
       recipient: 'corp:alice',
       approvers: ['corp:bob', 'corp:carol'],
@@ -111,6 +113,7 @@ describe.each(DATABASE_KINDS)('approval receipts and evidence on %s', (kind) => 
     expect(report.checks.map((c) => c.check)).toEqual([
       'canonical',
       'seal',
+      'separation',
       'approval[0] corp:bob',
       'approval[1] corp:carol',
       'approvals required',
@@ -154,6 +157,79 @@ describe.each(DATABASE_KINDS)('approval receipts and evidence on %s', (kind) => 
       ok: false,
     });
     expect(report.ok).toBe(false);
+  });
+
+  it('shows who holds a requesting service account’s key, and an approver who took it since', async () => {
+    const dave = await as(broker, 'dave');
+    const created = await dave
+      .post('/v1/service-accounts', {
+        name: `evidence-${kind}`,
+        owner: 'corp:alice',
+        groups: ['engineering'],
+      })
+      .expect(201);
+    const account = `local:evidence-${kind}`;
+    const request = await broker.http
+      .post('/v1/requests')
+      .set('authorization', `Bearer ${created.body.key as string}`)
+      .send({ role: 'two-person', duration: '10m' })
+      .expect(201);
+    const id = request.body.id as string;
+    // kate (an admin who may approve) approves, then bob: two people, none of them holds the key.
+    const kate = await as(broker, 'kate', ['security', 'sre-leads']);
+    await kate.post(`/v1/requests/${id}/approve`).expect(200);
+    await (await as(broker, 'bob')).post(`/v1/requests/${id}/approve`).expect(200);
+
+    const before = JSON.parse(await evidenceText(broker, 'dave', id)) as EvidenceDocument;
+    expect(before.bundle.separation).toEqual({
+      mode: 'strict',
+      links: [],
+      keyHolders: { [account]: 'corp:dave' },
+    });
+    const good = await verifyEvidence(await evidenceText(broker, 'dave', id), jwks);
+    expect(good.checks.filter((c) => !c.ok)).toEqual([]);
+
+    // kate takes the key after approving: she and the account are now one person, offline too.
+    await kate.post(`/v1/service-accounts/evidence-${kind}/rotate`).expect(200);
+    const text = await evidenceText(broker, 'dave', id);
+    const { bundle } = JSON.parse(text) as EvidenceDocument;
+    expect(bundle.separation).toEqual({
+      mode: 'strict',
+      links: [{ between: ['corp:kate', account], kind: 'key_custody' }],
+      keyHolders: { [account]: 'corp:kate' },
+    });
+    const report = await verifyEvidence(text, jwks);
+    expect(report.checks.filter((c) => !c.ok)).toEqual([
+      {
+        check: 'approval[0] corp:kate',
+        ok: false,
+        detail: 'approver linked to the requester or the recipient (key_custody)',
+      },
+      {
+        check: 'approvals required',
+        ok: false,
+        detail: '1 of 2 approvals by distinct people',
+      },
+    ]);
+  });
+
+  it('shows a requester linked to the recipient, which separation allows', async () => {
+    const request = await createRequest(broker, 'alice', {
+      role: 'two-person',
+      duration: '10m',
+      recipient: 'corp:alice-bot',
+    });
+    await (await as(broker, 'bob')).post(`/v1/requests/${request.id}/approve`).expect(200);
+    await (await as(broker, 'carol')).post(`/v1/requests/${request.id}/approve`).expect(200);
+    const text = await evidenceText(broker, 'alice', request.id);
+    const { bundle } = JSON.parse(text) as EvidenceDocument;
+    expect(bundle.separation).toEqual({
+      mode: 'strict',
+      links: [{ between: ['corp:alice', 'corp:alice-bot'], kind: 'ownership' }],
+      keyHolders: {},
+    });
+    const report = await verifyEvidence(text, jwks);
+    expect(report.checks.filter((c) => !c.ok)).toEqual([]);
   });
 
   it('is served to those who may see the request and to no one else', async () => {

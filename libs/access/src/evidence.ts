@@ -1,9 +1,16 @@
 import type { AuditEvent, AuditLog } from '#audit';
 import type { CredentialMinter } from '#credentials';
 import type { Principal } from '#domain';
-import { canSeeRequest } from '#domain';
-import type { EvidenceBundle } from '#evidence';
-import { EVIDENCE_FORMAT, policyFacts, policyHashOf, readReceipt, sealBundle } from '#evidence';
+import { canSeeRequest, principalKind } from '#domain';
+import type { EvidenceBundle, EvidenceLink } from '#evidence';
+import {
+  EVIDENCE_FORMAT,
+  partiesOf,
+  policyFacts,
+  policyHashOf,
+  readReceipt,
+  sealBundle,
+} from '#evidence';
 import type {
   AccessRequestRow,
   ApprovalRow,
@@ -94,6 +101,7 @@ export class ExportEvidence {
         comment: a.comment,
         receipt: a.receipt,
       })),
+      separation: this.separationFacts(row, approvals),
       issuance: grant
         ? {
             grantId: grant.id,
@@ -115,5 +123,34 @@ export class ExportEvidence {
       auditEvents,
       chainHead,
     };
+  }
+
+  /**
+   * Who is linked to whom among the request's parties, and who holds each service account's key,
+   * as the identity graph knows it now (the mint counts people with today's links too).
+   */
+  private separationFacts(
+    row: AccessRequestRow,
+    approvals: readonly ApprovalRow[],
+  ): EvidenceBundle['separation'] {
+    const { graph } = this.policy.context;
+    const parties = partiesOf(
+      row,
+      approvals.map((a) => a.approver),
+    );
+    const links: EvidenceLink[] = [];
+    for (const [i, a] of parties.entries()) {
+      for (const b of parties.slice(i + 1)) {
+        const kind = graph.linkBetween(a, b);
+        if (kind) links.push({ between: [a, b], kind });
+      }
+    }
+    const keyHolders: Record<string, string> = {};
+    for (const party of parties) {
+      const holder =
+        principalKind(party) === 'service_account' ? this.policy.keyHolderOf(party) : undefined;
+      if (holder !== undefined) keyHolders[party] = holder;
+    }
+    return { mode: this.policy.policy.separation, links, keyHolders };
   }
 }

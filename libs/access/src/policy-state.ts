@@ -61,6 +61,11 @@ export class PolicyState {
     );
   }
 
+  /** Whoever received this service account's current key, if the graph knows the account. */
+  keyHolderOf(principalId: string): string | undefined {
+    return this.accounts.keyHolders[principalId];
+  }
+
   get context(): PolicyContext {
     return this.current.context;
   }

@@ -1,4 +1,5 @@
 import type { AuditEvent } from '#audit';
+import type { LinkKind, SeparationMode } from '#domain';
 import { canonicalJson, digestOf } from './canonical.js';
 import type { RequestFacts } from './request-facts.js';
 
@@ -13,6 +14,27 @@ export interface EvidenceApproval {
   /** The broker's signed receipt (compact JWS) for this approval. */
   receipt: string | null;
 }
+
+/** Two parties of a request that the broker's identity graph joins into one person (a pair, sorted). */
+export interface EvidenceLink {
+  between: [string, string];
+  kind: LinkKind;
+}
+
+/**
+ * Who is linked to whom among a request's parties (requester, recipient, acting agent, approvers)
+ * as the broker knew it when the bundle was made, so that a verifier counts people offline.
+ */
+export interface EvidenceSeparation {
+  mode: SeparationMode;
+  /** Every linked pair of parties, sorted by the pair; each pair's ids sorted. */
+  links: EvidenceLink[];
+  /** Service-account party (`local:<name>`) -> whoever received its current key. */
+  keyHolders: Record<string, string>;
+}
+
+/** At most the requester, the recipient, the acting agent and ten approvers. */
+export const MAX_PARTIES = 13;
 
 /**
  * Everything needed to show, without the broker's database, who asked, who approved what under
@@ -37,6 +59,7 @@ export interface EvidenceBundle {
    */
   policy: { hash: string; approvedUnderThisPolicy: boolean; definition: unknown } | null;
   approvals: EvidenceApproval[];
+  separation: EvidenceSeparation;
   issuance: {
     grantId: string;
     issuedAt: string;
@@ -63,6 +86,15 @@ export interface SealClaims {
 export interface EvidenceDocument {
   bundle: EvidenceBundle;
   seal: string;
+}
+
+/** The distinct parties of a request, sorted: whom `separation` speaks about. */
+export function partiesOf(
+  request: Pick<EvidenceBundle['request'], 'requester' | 'recipient' | 'act'>,
+  approvers: readonly string[],
+): string[] {
+  const ids = [request.requester, request.recipient, request.act, ...approvers];
+  return [...new Set(ids.filter((id): id is string => id !== null))].sort();
 }
 
 export type BytesSigner = (typ: string, payload: Uint8Array) => Promise<string>;

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { MAX_PARTIES } from './bundle.js';
 
 // The evidence document as the verifier accepts it: every object strict, so that a renamed,
 // missing or extra field is a failure of its own rather than a crash or a silently ignored field.
@@ -17,6 +18,21 @@ const auditEvent = z.strictObject({
   data: z.record(z.string(), z.unknown()),
   prevHash: z.string().regex(/^[0-9a-f]{64}$/),
   hash: z.string().regex(/^[0-9a-f]{64}$/),
+});
+
+const separation = z.strictObject({
+  mode: z.enum(['strict', 'identity']),
+  links: z
+    .array(
+      z.strictObject({
+        between: z.tuple([id, id]),
+        kind: z.enum(['alias', 'ownership', 'shared_owner', 'key_custody', 'delegation']),
+      }),
+    )
+    .max((MAX_PARTIES * (MAX_PARTIES - 1)) / 2),
+  keyHolders: z
+    .record(id.regex(/^local:/), id)
+    .refine((holders) => Object.keys(holders).length <= MAX_PARTIES, 'too many key holders'),
 });
 
 const bundle = z.strictObject({
@@ -57,6 +73,7 @@ const bundle = z.strictObject({
       }),
     )
     .max(10),
+  separation,
   issuance: z
     .strictObject({
       grantId: id,

@@ -9,6 +9,11 @@ import type { ReceiptClaims } from './receipt.js';
 import { RECEIPT_TYP } from './receipt.js';
 import type { RequestFacts } from './request-facts.js';
 import { requestDigest } from './request-facts.js';
+import {
+  approverSeparationProblem,
+  linkLookup,
+  separationFactsProblems,
+} from './separation-facts.js';
 
 export interface EvidenceCheck {
   check: string;
@@ -26,8 +31,9 @@ const ALGORITHMS = ['EdDSA', 'ES256'];
 /**
  * Checks an evidence document offline, against the broker's published keys only: the document is
  * canonical and sealed, every approval has a receipt for exactly this request, no approver is the
- * requester or the recipient, the issuance names the receipts' approvers, and every audit event
- * hashes to what it claims. Any changed byte fails at least one check.
+ * requester or the recipient, approvals are counted per person (under strict separation, linked
+ * identities count once: `bundle.separation`), the issuance names the receipts' approvers, and every
+ * audit event hashes to what it claims. Any changed byte fails at least one check.
  */
 export async function verifyEvidence(text: string, jwks: JSONWebKeySet): Promise<EvidenceReport> {
   const checks: EvidenceCheck[] = [];
@@ -60,6 +66,7 @@ export async function verifyEvidence(text: string, jwks: JSONWebKeySet): Promise
       seal.ok ? 'the seal does not cover this bundle' : seal.error,
     ),
   );
+  checkSeparation(bundle, checks);
   await checkApprovals(bundle, keys, checks);
   checkIssuance(bundle, checks);
   checkAuditEvents(bundle, checks);
@@ -72,7 +79,9 @@ async function checkApprovals(
   checks: EvidenceCheck[],
 ): Promise<void> {
   const { request } = bundle;
-  const seen = new Set<string>();
+  const linkOf = linkLookup(bundle.separation);
+  // One entry per person: an approval that fails any check, or repeats a person, is not counted.
+  const people: string[] = [];
   for (const [i, approval] of bundle.approvals.entries()) {
     const name = `approval[${i}] ${approval.approver}`;
     if (!approval.receipt) {
@@ -84,21 +93,11 @@ async function checkApprovals(
       checks.push({ check: name, ok: false, detail: receipt.error });
       continue;
     }
-    const claims = receipt.claims;
-    const digest = requestDigest(factsOf(request, claims.policyHash));
+    const earlier = bundle.approvals.slice(0, i).map((a) => a.approver);
     const problem =
-      claims.iss !== bundle.issuer
-        ? 'receipt from another issuer'
-        : claims.requestId !== request.id || claims.requestDigest !== digest
-          ? 'receipt is for a different request or different terms'
-          : claims.approver !== approval.approver || claims.approvedAt !== approval.at
-            ? 'receipt names another approver or time'
-            : [request.requester, request.recipient, request.act].includes(approval.approver)
-              ? 'approver is the requester, the recipient or the agent acting for it'
-              : seen.has(approval.approver)
-                ? 'approver counted twice'
-                : undefined;
-    seen.add(approval.approver);
+      receiptProblem(bundle, approval, receipt.claims) ??
+      approverSeparationProblem(request, earlier, approval.approver, linkOf);
+    if (problem === undefined) people.push(approval.approver);
     checks.push({
       check: name,
       ok: problem === undefined,
@@ -115,11 +114,36 @@ async function checkApprovals(
     checks.push(
       check(
         'approvals required',
-        seen.size >= request.approvalsRequired,
-        `${seen.size} of ${request.approvalsRequired} approvals`,
+        people.length >= request.approvalsRequired,
+        `${people.length} of ${request.approvalsRequired} approvals by distinct people`,
       ),
     );
   }
+}
+
+function receiptProblem(
+  bundle: EvidenceBundle,
+  approval: EvidenceBundle['approvals'][number],
+  claims: ReceiptClaims,
+): string | undefined {
+  const { request } = bundle;
+  const digest = requestDigest(factsOf(request, claims.policyHash));
+  if (claims.iss !== bundle.issuer) return 'receipt from another issuer';
+  if (claims.requestId !== request.id || claims.requestDigest !== digest)
+    return 'receipt is for a different request or different terms';
+  if (claims.approver !== approval.approver || claims.approvedAt !== approval.at)
+    return 'receipt names another approver or time';
+  return undefined;
+}
+
+/** The separation facts, checked against this request; see separation-facts.ts. */
+function checkSeparation(bundle: EvidenceBundle, checks: EvidenceCheck[]): void {
+  const problems = separationFactsProblems(bundle);
+  checks.push({
+    check: 'separation',
+    ok: problems.length === 0,
+    ...(problems.length ? { detail: problems.join('; ') } : {}),
+  });
 }
 
 function checkIssuance(bundle: EvidenceBundle, checks: EvidenceCheck[]): void {
