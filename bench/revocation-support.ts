@@ -181,9 +181,12 @@ function phaseOf(sql: string): Phase {
   if (/^\s*(START TRANSACTION|BEGIN)/i.test(sql)) return 'begin';
   if (/^\s*COMMIT/i.test(sql)) return 'commit';
   if (/pg_advisory_xact_lock/.test(sql)) return 'auditLock';
-  // TypeORM quotes table names; the raw PostgreSQL statements of the ending path do not.
-  if (/^\s*(INSERT INTO|COPY) "?audit_events"?/i.test(sql)) return 'auditInsert';
-  if (/FROM "?audit_events"?/.test(sql)) return 'auditHead';
+  // TypeORM quotes table names; the raw PostgreSQL statements of the ending path do not. A few
+  // events go in with the chain's recorded head (`WITH head AS (… audit_head …) INSERT …`).
+  if (/^\s*(WITH head AS \([\s\S]*?\)\s*)?(INSERT INTO|COPY) "?audit_events"?/i.test(sql))
+    return 'auditInsert';
+  if (/FROM "?audit_(events|head)"?/.test(sql) || /INTO "?audit_head"?/.test(sql))
+    return 'auditHead';
   // The ending statement: an UPDATE of the grants, alone or with its revocations in a WITH.
   if (/^\s*(WITH \w+ AS \(\s*)?UPDATE "?grants"?/i.test(sql)) return 'update';
   if (/FROM "?grants"?/.test(sql) && /FOR UPDATE/i.test(sql)) return 'claim';
