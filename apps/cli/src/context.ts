@@ -2,6 +2,7 @@ import type { Fetch, Token } from './broker-client.js';
 import { BrokerClient } from './broker-client.js';
 import type { Paint } from './format.js';
 import { colourStatus } from './format.js';
+import { terminalText } from './terminal-text.js';
 import type { TokenStore } from './token-store.js';
 
 export interface OutputStream {
@@ -58,9 +59,12 @@ export class Context {
     return stored ? { value: stored.token, source: 'store' } : undefined;
   }
 
-  /** A note for the person at the terminal; kept off stderr under --json (stderr is JSON then). */
+  /**
+   * A note for the person at the terminal; kept off stderr under --json (stderr is JSON then).
+   * Escaped as it is written, like all output (terminal-text.ts).
+   */
   note(text: string): void {
-    if (!this.json) this.io.stderr.write(`${text}\n`);
+    if (!this.json) this.io.stderr.write(`${terminalText(text, 'output')}\n`);
   }
 
   /** Colours status words, only on a terminal and unless NO_COLOR is set. */

@@ -1,5 +1,6 @@
 import type { Credential } from './api-types.js';
 import { shellQuote } from './format.js';
+import { terminalText } from './terminal-text.js';
 
 const POSTGRES_VARIABLES: [string, string][] = [
   ['PGHOST', 'host'],
@@ -30,17 +31,20 @@ export function envExports(credential: Credential): string | undefined {
   return `export ${present.map(([name, value]) => `${name}=${shellQuote(String(value))}`).join(' ')}\n`;
 }
 
-/** The credential as a person reads it: a JWT alone on its line, other types as `field  value`. */
+/**
+ * The credential as a person reads it: a JWT alone on its line, other types as `field  value`,
+ * each value escaped like any text from the broker (--json has the exact values).
+ */
 export function credentialText(credential: Credential): string {
   if (credential.type === 'jwt' && typeof credential.token === 'string') {
-    return `${credential.token}\n`;
+    return `${terminalText(credential.token)}\n`;
   }
   const fields = Object.entries(credential).filter(([key]) => key !== 'type');
   const width = Math.max(...fields.map(([key]) => key.length));
   return fields
     .map(
       ([key, value]) =>
-        `${key.padEnd(width)}  ${typeof value === 'string' ? value : JSON.stringify(value)}`,
+        `${terminalText(key).padEnd(width)}  ${terminalText(typeof value === 'string' ? value : JSON.stringify(value))}`,
     )
     .join('\n')
     .concat('\n');

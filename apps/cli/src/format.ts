@@ -1,11 +1,17 @@
 /** Pure text formatting for the human-readable output (unit-tested). */
 
+import { terminalText } from './terminal-text.js';
+
 export type Paint = (column: number, text: string) => string;
 
 const plain: Paint = (_column, text) => text;
 
-/** Aligned columns under upper-case headers; `paint` colours cells after padding. */
-export function table(headers: string[], rows: string[][], paint: Paint = plain): string {
+/**
+ * Aligned columns under upper-case headers; `paint` colours cells after padding. Every cell is
+ * escaped (terminalText) before it is measured, so no value can move the cursor or add a row.
+ */
+export function table(headers: string[], cells: string[][], paint: Paint = plain): string {
+  const rows = cells.map((row) => row.map((cell) => terminalText(cell ?? '')));
   const widths = headers.map((header, column) =>
     Math.max(header.length, ...rows.map((row) => (row[column] ?? '').length)),
   );
@@ -20,11 +26,16 @@ export function table(headers: string[], rows: string[][], paint: Paint = plain)
   return [line(headers, plain), ...rows.map((row) => line(row, paint))].join('\n') + '\n';
 }
 
-/** `key  value` lines, keys aligned; entries with an undefined value are left out. */
+/**
+ * `key  value` lines, keys aligned; entries with an undefined value are left out. Each value is
+ * escaped (terminalText): one line per key, whatever the value holds.
+ */
 export function keyValues(entries: [string, string | undefined][]): string {
   const shown = entries.filter((entry): entry is [string, string] => entry[1] !== undefined);
   const width = Math.max(...shown.map(([key]) => key.length));
-  return shown.map(([key, value]) => `${key.padEnd(width)}  ${value}`).join('\n') + '\n';
+  return (
+    shown.map(([key, value]) => `${key.padEnd(width)}  ${terminalText(value)}`).join('\n') + '\n'
+  );
 }
 
 /** 1800 -> `30m`, 5400 -> `1h30m`, 90061 -> `1d1h1m1s`. */

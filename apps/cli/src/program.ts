@@ -18,6 +18,7 @@ import {
   parseIssuerUrl,
   parseRequestDuration,
 } from './parse.js';
+import { terminalText } from './terminal-text.js';
 import { TokenStore, credentialsPath } from './token-store.js';
 
 export const DEFAULT_URL = 'http://localhost:3000';
@@ -47,8 +48,9 @@ export function buildProgram(io: CliIo, done: (outcome: Outcome) => void): Comma
     .exitOverride()
     .showSuggestionAfterError()
     .configureOutput({
-      writeOut: (text) => io.stdout.write(text),
-      writeErr: (text) => io.stderr.write(text),
+      // Help and usage: our own words, but they may quote the command line back.
+      writeOut: (text) => io.stdout.write(terminalText(text, 'output')),
+      writeErr: (text) => io.stderr.write(terminalText(text, 'output')),
       // run() reports errors itself, as text or JSON.
       outputError: () => undefined,
     });

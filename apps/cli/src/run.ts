@@ -2,6 +2,7 @@ import { CommanderError } from 'commander';
 import type { CliIo, Outcome } from './context.js';
 import { CliError, ExitCode } from './exit-codes.js';
 import { buildProgram } from './program.js';
+import { jsonSafe, jsonText, terminalText } from './terminal-text.js';
 
 /**
  * The CLI as a function: parse `argv` (without node and the script), run the command, print its
@@ -19,11 +20,28 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
     return report(error, io, program.opts().json === true || argv.includes('--json'));
   }
   if (!outcome) return ExitCode.ok;
-  const json = program.opts().json === true;
-  io.stdout.write(
-    json && !outcome.verbatim ? `${JSON.stringify(outcome.data, null, 2)}\n` : outcome.text,
-  );
+  io.stdout.write(printable(outcome, program.opts().json === true, io));
   return outcome.exitCode ?? ExitCode.ok;
+}
+
+/**
+ * The one place stdout is written: whatever a command produced leaves here escaped
+ * (terminal-text.ts), so no text from the broker reaches the terminal as control sequences.
+ */
+function printable(outcome: Outcome, json: boolean, io: CliIo): string {
+  if (outcome.verbatim) {
+    // The evidence bundle, byte for byte into a pipe or a file (its seal covers those bytes);
+    // escaped only on a terminal, where nobody can keep the bytes anyway.
+    if (!io.stdout.isTTY) return outcome.text;
+    const shown = jsonSafe(outcome.text);
+    if (shown !== outcome.text && !json) {
+      io.stderr.write(
+        'countersign: control characters shown escaped; redirect to a file for the exact bytes\n',
+      );
+    }
+    return shown;
+  }
+  return json ? `${jsonText(outcome.data)}\n` : terminalText(outcome.text, 'output');
 }
 
 function report(error: unknown, io: CliIo, json: boolean): number {
@@ -33,9 +51,11 @@ function report(error: unknown, io: CliIo, json: boolean): number {
   if (!failure.message) return failure.exitCode;
   if (json) {
     const body = { error: code ?? 'error', message: failure.message, reason, fields, hint };
-    io.stderr.write(`${JSON.stringify({ ...body, exitCode: failure.exitCode })}\n`);
+    io.stderr.write(`${jsonSafe(JSON.stringify({ ...body, exitCode: failure.exitCode }))}\n`);
   } else {
-    io.stderr.write(`countersign: ${failure.message}\n${hint ? `  ${hint}\n` : ''}`);
+    // The message often quotes the broker's (and so a requester's) words: one escaped line.
+    const message = terminalText(failure.message);
+    io.stderr.write(`countersign: ${message}\n${hint ? `  ${terminalText(hint)}\n` : ''}`);
   }
   return failure.exitCode;
 }

@@ -1,8 +1,12 @@
 import type { AccessRequest, AuditEvent, Grant, Role } from './api-types.js';
 import type { Paint } from './format.js';
 import { formatDuration, formatInstant, keyValues, relative, table } from './format.js';
+import { terminalText as t } from './terminal-text.js';
 
-/** How the API's objects read in a terminal. */
+/**
+ * How the API's objects read in a terminal. table() and keyValues() escape every value; a line
+ * built here by hand escapes each broker value itself (`t`).
+ */
 
 export function approvalsSummary(request: AccessRequest): string {
   return `${request.approvals.length}/${request.approvalsRequired}`;
@@ -42,7 +46,7 @@ export function requestDetails(request: AccessRequest): string {
   ]);
   const approvals = request.approvals.map(
     (approval) =>
-      `  ${formatInstant(approval.at)}  ${approval.approver}${approval.comment ? `  "${approval.comment}"` : ''}`,
+      `  ${t(formatInstant(approval.at))}  ${t(approval.approver)}${approval.comment ? `  "${t(approval.comment)}"` : ''}`,
   );
   return approvals.length > 0 ? `${head}${approvals.join('\n')}\n` : head;
 }
@@ -52,7 +56,7 @@ export function requestLine(request: AccessRequest): string {
   const last = request.approvals.at(-1);
   switch (request.status) {
     case 'pending': {
-      const line = `request ${request.id} pending: ${approvalsSummary(request)} approvals${last ? ` (last by ${last.approver})` : ''}`;
+      const line = `request ${t(request.id)} pending: ${t(approvalsSummary(request))} approvals${last ? ` (last by ${t(last.approver)})` : ''}`;
       // Enough approvals yet pending: only an admin approved (API.md §2 rule 6).
       return request.approvals.length >= request.approvalsRequired
         ? `${line}; an admin's approval needs a further non-admin approval`
@@ -60,11 +64,11 @@ export function requestLine(request: AccessRequest): string {
     }
     case 'approved':
     case 'issued':
-      return `request ${request.id} ${request.status} (${request.approvals.map((a) => a.approver).join(', ')})`;
+      return `request ${t(request.id)} ${request.status} (${request.approvals.map((a) => t(a.approver)).join(', ')})`;
     case 'denied':
     case 'cancelled':
     case 'expired':
-      return `request ${request.id} ${request.status}`;
+      return `request ${t(request.id)} ${request.status}`;
   }
 }
 

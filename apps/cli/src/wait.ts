@@ -3,6 +3,7 @@ import type { BrokerClient } from './broker-client.js';
 import type { OutputStream } from './context.js';
 import { CliError, ExitCode } from './exit-codes.js';
 import { formatDuration } from './format.js';
+import { terminalText } from './terminal-text.js';
 import { requestLine } from './views.js';
 
 export interface WaitOptions {
@@ -86,7 +87,8 @@ class Progress {
   constructor(private readonly out?: OutputStream) {}
 
   show(request: AccessRequest): void {
-    const line = requestLine(request);
+    // The line goes next to the spinner's own CR and erase-line: escaped here as well.
+    const line = terminalText(requestLine(request));
     if (!this.out || line === this.last) return;
     this.last = line;
     if (!this.out.isTTY) {
@@ -102,7 +104,8 @@ class Progress {
 
   warn(text: string): void {
     if (!this.out) return;
-    this.out.write(this.out.isTTY ? `\r\u001b[K${text}\n` : `${text}\n`);
+    const shown = terminalText(text);
+    this.out.write(this.out.isTTY ? `\r\u001b[K${shown}\n` : `${shown}\n`);
   }
 
   stop(): void {

@@ -5,7 +5,7 @@ import { SIGNATURE_HEADER, TIMESTAMP_HEADER, webhookSignature } from '#access';
 import type { BreakGlassPolicy } from '#domain';
 import type { SlackApi } from './slack-api.js';
 import { describeFailure } from './slack-api.js';
-import { escapeMrkdwn } from './slack-message.js';
+import { quotedSection, slackText } from './slack-text.js';
 
 const ATTEMPTS = 4;
 const FIRST_RETRY_MS = 500;
@@ -54,29 +54,29 @@ export class BreakGlassNotifier implements BreakGlassAlerts {
 
   private async postToSlack(slack: { api: SlackApi; channel: string }, alert: BreakGlassAlert) {
     const link = `${this.targets.publicUrl}/requests/${alert.requestId}`;
+    // Each value escaped on its own (slackText); the message's own mrkdwn around them stays.
+    const who = slackText(alert.activatedBy, { max: 512 });
+    const role = slackText(alert.role, { max: 256 });
     const headline =
       alert.kind === 'activated'
-        ? `:rotating_light: *Break-glass*: ${alert.activatedBy} took *${alert.role}* without approval`
+        ? `:rotating_light: *Break-glass*: ${who} took *${role}* without approval`
         : `:rotating_light: *Break-glass still unreviewed* (escalation ${alert.escalations}): ` +
-          `${alert.activatedBy} on *${alert.role}*`;
+          `${who} on *${role}*`;
+    const mrkdwn = (text: string) => ({ type: 'mrkdwn' as const, text, verbatim: true });
     const blocks: KnownBlock[] = [
-      { type: 'section', text: { type: 'mrkdwn', text: escapeMrkdwn(headline) } },
-      {
-        type: 'section',
-        text: { type: 'mrkdwn', text: `*Justification*\n${escapeMrkdwn(alert.justification)}` },
-      },
+      { type: 'section', text: mrkdwn(headline) },
+      { type: 'section', text: mrkdwn(quotedSection('Justification', alert.justification)) },
       {
         type: 'context',
         elements: [
-          {
-            type: 'mrkdwn',
-            text: `Review due ${alert.reviewDueAt} · <${link}|Review the activation>`,
-          },
+          mrkdwn(
+            `Review due ${slackText(alert.reviewDueAt, { max: 64 })} · <${link}|Review the activation>`,
+          ),
         ],
       },
     ];
     await slack.api.postMessage(slack.channel, {
-      text: `Break-glass ${alert.kind}: ${alert.role}`,
+      text: `Break-glass ${slackText(alert.kind, { max: 64 })}: ${role}`,
       blocks,
     });
   }

@@ -1,6 +1,7 @@
 import type { KnownBlock } from '@slack/web-api';
 import type { RequestChange, RequestView } from '#access';
 import { formatDuration } from '#domain';
+import { SLACK_FIELD_MAX, quotedSection, slackText } from './slack-text.js';
 
 export interface SlackMessage {
   /** The notification's plain-text fallback. */
@@ -18,19 +19,22 @@ const CHANGE_WORDS: Record<RequestChange['kind'], string> = {
   issued: 'Credential issued to',
 };
 
-/** Slack's mrkdwn control characters; escaping them also disarms `<!channel>` style mentions. */
-/** Slack mrkdwn control characters: user text never becomes markup or a link. */
-export function escapeMrkdwn(text: string): string {
-  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+/**
+ * A mrkdwn text object: ours, with values that went through slackText. `verbatim` stops Slack's
+ * own preprocessing (bare URLs, `#channel`, `@here`); our `<url|label>` links still work.
+ */
+function mrkdwn(text: string) {
+  return { type: 'mrkdwn' as const, text, verbatim: true };
 }
 
 function field(label: string, value: string) {
-  return { type: 'mrkdwn' as const, text: `*${label}*\n${escapeMrkdwn(value)}` };
+  const max = SLACK_FIELD_MAX - label.length - 3;
+  return mrkdwn(`*${label}*\n${slackText(value, { max })}`);
 }
 
 function lastChange(change: RequestChange): string {
   const words = CHANGE_WORDS[change.kind];
-  return change.kind === 'expired' ? words : `${words} ${escapeMrkdwn(change.actor)}`;
+  return change.kind === 'expired' ? words : `${words} ${slackText(change.actor, { max: 512 })}`;
 }
 
 /**
@@ -48,14 +52,9 @@ export function requestMessage(
   const approvals =
     `${view.approvals.length} of ${view.approvalsRequired}` +
     (approvers === '' ? '' : ` (${approvers})`);
+  const role = slackText(view.role, { max: 256 });
   const blocks: KnownBlock[] = [
-    {
-      type: 'section',
-      text: {
-        type: 'mrkdwn',
-        text: `*Access request: ${escapeMrkdwn(view.role)}* is *${view.status}*`,
-      },
-    },
+    { type: 'section', text: mrkdwn(`*Access request: ${role}* is *${view.status}*`) },
     {
       type: 'section',
       fields: [
@@ -70,16 +69,10 @@ export function requestMessage(
         field('Approvals', approvals),
       ],
     },
-    {
-      type: 'section',
-      text: {
-        type: 'mrkdwn',
-        text: `*Justification*\n${escapeMrkdwn(view.justification ?? '(none)')}`,
-      },
-    },
+    { type: 'section', text: mrkdwn(quotedSection('Justification', view.justification)) },
     {
       type: 'context',
-      elements: [{ type: 'mrkdwn', text: `${lastChange(change)} · <${link}|Open the request>` }],
+      elements: [mrkdwn(`${lastChange(change)} · <${link}|Open the request>`)],
     },
   ];
   if (view.status === 'pending') {
@@ -104,6 +97,8 @@ export function requestMessage(
       ],
     });
   }
-  const text = `Access request ${view.role} by ${view.requester}: ${view.status}. ${lastChange(change)}.`;
+  // The notification's fallback is mrkdwn too: escaped the same way.
+  const requester = slackText(view.requester, { max: 512 });
+  const text = `Access request ${role} by ${requester}: ${view.status}. ${lastChange(change)}.`;
   return { text, blocks };
 }

@@ -1,6 +1,7 @@
 import type { AuditEvent, ChainVerification } from '../api-types.js';
 import type { Context, Outcome } from '../context.js';
 import { ExitCode } from '../exit-codes.js';
+import { terminalText as t } from '../terminal-text.js';
 import { auditTable } from '../views.js';
 import { listOutcome } from './requests.js';
 
@@ -9,11 +10,11 @@ export async function verify(ctx: Context): Promise<Outcome> {
   return result.ok
     ? {
         data: result,
-        text: `audit chain intact: ${result.events} events, head ${result.head}\n`,
+        text: `audit chain intact: ${t(String(result.events))} events, head ${t(result.head)}\n`,
       }
     : {
         data: result,
-        text: `audit chain BROKEN at event ${result.brokenAt ?? '?'} (of ${result.events})\n`,
+        text: `audit chain BROKEN at event ${t(String(result.brokenAt ?? '?'))} (of ${t(String(result.events))})\n`,
         exitCode: ExitCode.auditBroken,
       };
 }

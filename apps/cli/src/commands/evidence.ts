@@ -4,6 +4,7 @@ import type { JSONWebKeySet } from 'jose';
 import { networkFailure } from '../broker-errors.js';
 import type { Context, InputStream, Outcome } from '../context.js';
 import { CliError, ExitCode, usageError } from '../exit-codes.js';
+import { terminalText as t } from '../terminal-text.js';
 
 const TIMEOUT_MS = 30_000;
 const MAX_EVIDENCE_BYTES = 64 * 1024 * 1024;
@@ -28,10 +29,10 @@ export async function evidence(
     throw usageError(`cannot write ${file} (${errorCode(error)})`);
   });
   const sha256 = createHash('sha256').update(bytes).digest('hex');
-  ctx.note(`check it with \`countersign evidence verify ${file}\``);
+  ctx.note(`check it with \`countersign evidence verify ${t(file)}\``);
   return {
     data: { requestId: id, file, bytes: bytes.length, sha256 },
-    text: `evidence of request ${id} written to ${file} (${bytes.length} bytes, sha256 ${sha256})\n`,
+    text: `evidence of request ${t(id)} written to ${t(file)} (${bytes.length} bytes, sha256 ${sha256})\n`,
   };
 }
 
@@ -57,12 +58,12 @@ export async function verifyEvidenceFile(
       : await verifyEvidence(text, jwks);
   const lines = report.checks.map(
     (check) =>
-      `${check.ok ? 'ok  ' : 'FAIL'} ${check.check}${check.detail ? `: ${check.detail}` : ''}`,
+      `${check.ok ? 'ok  ' : 'FAIL'} ${t(check.check)}${check.detail ? `: ${t(check.detail)}` : ''}`,
   );
   const verdict = report.ok ? 'evidence verified' : 'evidence does NOT verify';
   return {
     data: { ...report, jwks: source },
-    text: `${lines.join('\n')}\n${verdict} (keys from ${source})\n`,
+    text: `${lines.join('\n')}\n${verdict} (keys from ${t(source)})\n`,
     exitCode: report.ok ? ExitCode.ok : ExitCode.evidenceInvalid,
   };
 }

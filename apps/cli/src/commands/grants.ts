@@ -1,5 +1,6 @@
 import type { Grant } from '../api-types.js';
 import type { Context, Outcome } from '../context.js';
+import { terminalText as t } from '../terminal-text.js';
 import { grantDetails, grantTable } from '../views.js';
 import { listOutcome } from './requests.js';
 
@@ -26,5 +27,5 @@ export async function grant(ctx: Context, id: string): Promise<Outcome> {
 
 export async function revoke(ctx: Context, id: string, reason: string): Promise<Outcome> {
   const revoked = await (await ctx.client()).post<Grant>(`/v1/grants/${id}/revoke`, { reason });
-  return { data: revoked, text: `grant ${revoked.id} ${revoked.status}\n` };
+  return { data: revoked, text: `grant ${t(revoked.id)} ${t(revoked.status)}\n` };
 }

@@ -2,6 +2,7 @@ import type { AccessRequest, Minted, Page, RequestStatus } from '../api-types.js
 import type { Context, Outcome } from '../context.js';
 import { credentialText, envExports } from '../credential-output.js';
 import { formatInstant, relative } from '../format.js';
+import { terminalText as t } from '../terminal-text.js';
 import { outcomeExitCode, waitForDecision } from '../wait.js';
 import { requestDetails, requestLine, requestTable } from '../views.js';
 
@@ -29,7 +30,7 @@ export async function request(
     ...(options.recipient !== undefined ? { recipient: options.recipient } : {}),
   });
   if (!options.wait) {
-    return { data: created, text: options.quiet ? `${created.id}\n` : requestDetails(created) };
+    return { data: created, text: options.quiet ? `${t(created.id)}\n` : requestDetails(created) };
   }
   const decided = await waitForDecision(client, created, {
     intervalMs: options.interval,
@@ -40,7 +41,7 @@ export async function request(
   suggestNext(ctx, decided);
   return {
     data: decided,
-    text: options.quiet ? `${decided.id}\n` : requestDetails(decided),
+    text: options.quiet ? `${t(decided.id)}\n` : requestDetails(decided),
     exitCode: outcomeExitCode(decided),
   };
 }
@@ -70,7 +71,7 @@ export async function wait(
 
 function suggestNext(ctx: Context, request: AccessRequest): void {
   if (request.status === 'approved') {
-    ctx.note(`next: \`countersign creds ${request.id}\` (as ${request.recipient})`);
+    ctx.note(`next: \`countersign creds ${t(request.id)}\` (as ${t(request.recipient)})`);
   }
 }
 
@@ -139,12 +140,12 @@ export async function creds(
 ): Promise<Outcome> {
   const minted = await (await ctx.client()).post<Minted>(`/v1/requests/${id}/credentials`);
   ctx.note(
-    `grant ${minted.grantId}, expires ${formatInstant(minted.expiresAt)} (${relative(minted.expiresAt, ctx.now())})`,
+    `grant ${t(minted.grantId)}, expires ${t(formatInstant(minted.expiresAt))} (${relative(minted.expiresAt, ctx.now())})`,
   );
   if (!options.env) return { data: minted, text: credentialText(minted.credential) };
   const exports = envExports(minted.credential);
   if (exports) return { data: minted, text: exports };
   // Minting happens once: rather than lose the credential, show it in its other form.
-  ctx.note(`no --env form for a ${minted.credential.type} credential; shown as fields instead`);
+  ctx.note(`no --env form for a ${t(minted.credential.type)} credential; shown as fields instead`);
   return { data: minted, text: credentialText(minted.credential) };
 }

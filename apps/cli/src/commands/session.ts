@@ -4,6 +4,7 @@ import { deviceLogin } from '../device-login.js';
 import { CliError, ExitCode, usageError } from '../exit-codes.js';
 import { formatInstant, keyValues } from '../format.js';
 import { readClaims } from '../jwt-claims.js';
+import { jsonSafe, terminalText as t } from '../terminal-text.js';
 import type { StoredLogin } from '../token-store.js';
 
 export interface LoginOptions {
@@ -30,7 +31,7 @@ export async function login(ctx: Context, options: LoginOptions): Promise<Outcom
   const who = describeToken(token, ctx.now());
   return {
     data: { url: ctx.url, method, verified: options.verify, stored: ctx.store.path, ...who },
-    text: `signed in to ${ctx.url} as ${who.subject ?? 'an unnamed subject'}${who.expiresAt ? ` until ${formatInstant(who.expiresAt)}` : ''}\n`,
+    text: `signed in to ${t(ctx.url)} as ${who.subject !== undefined ? t(who.subject) : 'an unnamed subject'}${who.expiresAt ? ` until ${formatInstant(who.expiresAt)}` : ''}\n`,
   };
 }
 
@@ -78,16 +79,19 @@ function devicePrompt(ctx: Context, uri: string, code: string, complete?: string
   const stderr = ctx.io.stderr;
   if (ctx.json) {
     stderr.write(
-      `${JSON.stringify({ verificationUri: uri, userCode: code, verificationUriComplete: complete })}\n`,
+      `${jsonSafe(JSON.stringify({ verificationUri: uri, userCode: code, verificationUriComplete: complete }))}\n`,
     );
   } else {
-    stderr.write(`To sign in, open ${complete ?? uri}\nand check that it shows the code ${code}\n`);
+    // The URL and the code come from the identity provider: escaped like any other text.
+    stderr.write(
+      `To sign in, open ${t(complete ?? uri)}\nand check that it shows the code ${t(code)}\n`,
+    );
   }
 }
 
 function demoError(ctx: Context, user: string, error: unknown): unknown {
   if (error instanceof CliError && error.exitCode === ExitCode.notFound) {
-    return new CliError(ExitCode.notFound, `no demo user "${user}" at ${ctx.url}`, {
+    return new CliError(ExitCode.notFound, `no demo user "${t(user)}" at ${t(ctx.url)}`, {
       code: 'not_found',
       hint: 'demo users are alice, bob, carol, dave and mallory, on a broker started with the demo config (`npm start` with no countersign.yaml)',
     });
@@ -131,7 +135,7 @@ export async function logout(ctx: Context): Promise<Outcome> {
   const removed = await ctx.store.remove(ctx.url);
   return {
     data: { url: ctx.url, removed },
-    text: removed ? `signed out of ${ctx.url}\n` : `was not signed in to ${ctx.url}\n`,
+    text: removed ? `signed out of ${t(ctx.url)}\n` : `was not signed in to ${t(ctx.url)}\n`,
   };
 }
 
