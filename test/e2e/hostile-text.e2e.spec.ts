@@ -26,8 +26,7 @@ const BIN = join(BUILD, 'apps', 'cli', 'src', 'main.js');
  * What a requester might type to take over an approver's terminal or the Slack channel (issue 11):
  * erase the line and go up one, write the clipboard (OSC 52, ended by BEL and by ST), draw a
  * forged approval line after a CR, reverse text with a bidi override, the C1 CSI and DEL, and
- * Slack's mention and link markup. (NUL is left to the unit specs: PostgreSQL cannot store it in
- * text, and the broker answers 500 before anything is printed.)
+ * Slack's mention and link markup. (NUL is refused at the door: see the last test.)
  */
 const HOSTILE = [
   'INC-7: rotate the payments key',
@@ -160,6 +159,22 @@ describe.each(DATABASE_KINDS)('text from a requester is never markup, on %s', (k
     const code = await run(args, { stdout, stderr, env });
     return { code, stdout: stdout.text, stderr: stderr.text };
   }
+
+  it('refuses NUL in any field of a body with 400 naming it, before anything is stored', async () => {
+    const alice = await as(broker, 'alice');
+    const body = { role: 'two-person', justification: 'INC-7\u0000 approved' };
+    const refused = await alice.post('/v1/requests', body).expect(400);
+    expect(refused.body).toMatchObject({
+      error: 'invalid_request',
+      fields: [{ field: 'justification', message: 'must not contain NUL' }],
+    });
+    const comment = await (
+      await as(broker, 'carol')
+    )
+      .post(`/v1/requests/${id}/approve`, { comment: 'ok\u0000' })
+      .expect(400);
+    expect(comment.body.fields).toEqual([{ field: 'comment', message: 'must not contain NUL' }]);
+  });
 
   describe('the CLI', () => {
     it('show: no control character, every line its own, the words still readable', async () => {

@@ -8,6 +8,7 @@ import type { AuthenticatedPrincipal } from '#identity';
 import type { UnitOfWork } from '#persistence';
 import type { SignedBody } from './slack-signature.js';
 import { verifySlackSignature } from './slack-signature.js';
+import { slackText } from './slack-text.js';
 
 /** Slack's answer to a click: shown to the clicker only, the channel message left as it is. */
 export interface SlackReply {
@@ -55,15 +56,15 @@ function refusalText(error: DomainError, webPage: string): string {
     // a token does (API.md §2 rule 6: unknown admin reach never counts as none).
     return (
       `Refused (${reason}): countersign cannot tell from Slack whether you hold admin reach. ` +
-      `Approve on the web page instead: ${webPage}`
+      `Approve on the web page instead: <${webPage}>`
     );
   }
-  return `Refused (${reason}): ${REFUSALS[reason] ?? error.message}.`;
+  return `Refused (${slackText(reason)}): ${slackText(REFUSALS[reason] ?? error.message)}.`;
 }
 
 function outcomeText(view: RequestView): string {
   const progress = `${view.approvals.length} of ${view.approvalsRequired} approvals`;
-  return `Done: request for ${view.role} is ${view.status} (${progress}).`;
+  return `Done: request for ${slackText(view.role)} is ${view.status} (${progress}).`;
 }
 
 /**

@@ -1,12 +1,19 @@
 import type { PipeTransform } from '@nestjs/common';
 import type { ZodType } from 'zod';
+import type { FieldError } from '#domain';
 import { invalidRequest } from '#domain';
 
-/** Validates a body or query against a strict zod schema: unknown fields are failing fields. */
+/**
+ * Validates a body or query against a strict zod schema: unknown fields are failing fields. A NUL
+ * character is refused in every string first: no text we keep or show needs one, PostgreSQL cannot
+ * store it, and it has cut strings short in more than one C library.
+ */
 export class ZodPipe<T> implements PipeTransform<unknown, T> {
   constructor(private readonly schema: ZodType<T>) {}
 
   transform(value: unknown): T {
+    const withNul = nulFields(value ?? {});
+    if (withNul.length > 0) throw invalidRequest(withNul);
     const result = this.schema.safeParse(value ?? {});
     if (result.success) return result.data;
     throw invalidRequest(
@@ -21,4 +28,41 @@ export class ZodPipe<T> implements PipeTransform<unknown, T> {
       })),
     );
   }
+}
+
+interface Visit {
+  value: unknown;
+  key?: string;
+  parent?: Visit;
+}
+
+/**
+ * Every string (or key) holding a NUL, by path. A loop, not recursion, and paths built only for
+ * what is found, so no nesting depth can overflow the stack or cost more than one pass.
+ */
+function nulFields(value: unknown): FieldError[] {
+  const found: FieldError[] = [];
+  const pending: Visit[] = [{ value }];
+  for (let next = pending.pop(); next !== undefined; next = pending.pop()) {
+    if (typeof next.value === 'string') {
+      if (next.value.includes('\u0000'))
+        found.push({ field: pathOf(next), message: 'must not contain NUL' });
+    } else if (next.value !== null && typeof next.value === 'object') {
+      for (const [key, item] of Object.entries(next.value)) {
+        if (key.includes('\u0000'))
+          found.push({ field: pathOf(next), message: 'a key must not contain NUL' });
+        pending.push({ value: item, key, parent: next });
+      }
+    }
+    if (found.length >= MAX_REPORTED) break;
+  }
+  return found;
+}
+
+const MAX_REPORTED = 20;
+
+function pathOf(visit: Visit): string {
+  const keys: string[] = [];
+  for (let at: Visit | undefined = visit; at?.key !== undefined; at = at.parent) keys.push(at.key);
+  return keys.length > 0 ? keys.reverse().join('.') : 'body';
 }
