@@ -65,6 +65,8 @@ export interface ChainVerification {
   events: number;
   head: string;
   brokenAt?: number;
+  /** Why it is broken: `altered`, `missing`, `truncated`, `head_mismatch`, `head_missing`. */
+  reason?: string;
 }
 
 /** `GET /v1/roles` (docs/api-extensions.md), durations in seconds. */

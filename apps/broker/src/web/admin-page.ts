@@ -12,7 +12,8 @@ function chainStatus(chain: ChainVerification): SafeHtml {
         Audit chain intact: ${chain.events} events, head <code>${chain.head.slice(0, 16)}…</code>
       </p>`
     : html`<p class="notice" id="chain">
-        Audit chain BROKEN at event ${chain.brokenAt ?? '?'} (${chain.events} events checked).
+        Audit chain BROKEN at event ${chain.brokenAt ?? '?'} (${chain.events} events
+        checked)${chain.reason ? html`: <code>${chain.reason}</code>` : ''}.
       </p>`;
 }
 

@@ -14,7 +14,9 @@ export async function verify(ctx: Context): Promise<Outcome> {
       }
     : {
         data: result,
-        text: `audit chain BROKEN at event ${t(String(result.brokenAt ?? '?'))} (of ${t(String(result.events))})\n`,
+        text:
+          `audit chain BROKEN at event ${t(String(result.brokenAt ?? '?'))} ` +
+          `(of ${t(String(result.events))})${result.reason ? `: ${t(result.reason)}` : ''}\n`,
         exitCode: ExitCode.auditBroken,
       };
 }
