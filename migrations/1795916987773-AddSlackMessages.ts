@@ -2,7 +2,7 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
 import { Table } from 'typeorm';
 
 /**
- * The Slack message announcing each request (API.md §7), so later state changes update it in
+ * The Slack message announcing each request (docs/api.md §7), so later state changes update it in
  * place. Portable types only: created_at is epoch milliseconds, as everywhere else.
  */
 export class AddSlackMessages1795916987773 implements MigrationInterface {

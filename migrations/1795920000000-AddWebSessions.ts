@@ -2,7 +2,7 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
 import { Table } from 'typeorm';
 
 /**
- * Web sessions and sign-ins in progress (API.md §6), keyed by the SHA-256 of the cookie's random
+ * Web sessions and sign-ins under way (docs/api.md §6), keyed by the SHA-256 of the cookie's random
  * id. Portable types only: instants are epoch milliseconds, as everywhere else.
  */
 export class AddWebSessions1795920000000 implements MigrationInterface {

@@ -1,7 +1,7 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
 import { TableColumn } from 'typeorm';
 
-/** A request may narrow its role (issue 5): the approved actions and resource, as JSON text. */
+/** A request may narrow its role (`intent`): the approved actions and resource, as JSON text. */
 export class AddRequestIntent1795930100000 implements MigrationInterface {
   name = 'AddRequestIntent1795930100000';
 

@@ -2,7 +2,7 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
 import { Table, TableColumn } from 'typeorm';
 
 /**
- * Break-glass (issue 5): activations are marked on their request and grant, and each has a
+ * Break-glass: activations are marked on their request and grant, and each has a
  * post-hoc review that escalates until someone distinct and eligible signs it off.
  */
 export class AddBreakGlass1795930300000 implements MigrationInterface {

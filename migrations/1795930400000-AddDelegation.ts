@@ -2,7 +2,7 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
 import { TableColumn } from 'typeorm';
 
 /**
- * An agent acting for a person (issue 5): the agent is kept as `act` on the request and on its
+ * An agent acting for a person (delegation): the agent is kept as `act` on the request and on its
  * grant, so the credential and introspection can name it (RFC 8693 `act.sub`).
  */
 export class AddDelegation1795930400000 implements MigrationInterface {

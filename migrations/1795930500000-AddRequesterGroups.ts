@@ -3,7 +3,7 @@ import { TableColumn } from 'typeorm';
 
 /**
  * The requester's groups from its token, kept with the request, so a policy reload can tell
- * whether the requester is still eligible (issue 5). Null on requests from before this column.
+ * whether the requester is still eligible. Null on requests from before this column.
  */
 export class AddRequesterGroups1795930500000 implements MigrationInterface {
   name = 'AddRequesterGroups1795930500000';

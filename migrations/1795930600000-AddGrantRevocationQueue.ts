@@ -2,7 +2,7 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
 import { Table, TableIndex, TableUnique } from 'typeorm';
 
 /**
- * Revocations still owed move to their own table (issue 3, 100k grants due together), so that
+ * Revocations still owed move to their own table (for 100k grants due together), so that
  * ending a grant writes no index entry:
  * - `grant_revocations` holds one row per active grant (its expiry, or its next attempt after a
  *   failed provider revocation), indexed by that instant: the claim of due grants reads it in order.

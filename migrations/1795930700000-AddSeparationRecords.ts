@@ -2,7 +2,7 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
 import { Table, TableColumn } from 'typeorm';
 
 /**
- * What separation of duties needs to count people (issue 11):
+ * What separation of duties needs to count people (docs/identity.md):
  * - `service_accounts.key_holder`: who received the current key, linked to the account until
  *   someone else rotates it. Accounts from before this column get their creator, the one holder
  *   known for sure (a rotation since then made the rotating admin a holder too, unrecorded).

@@ -4,7 +4,7 @@ import { Table } from 'typeorm';
 const GENESIS_HASH = '0'.repeat(64);
 
 /**
- * The audit chain's head, recorded outside `audit_events` (issue 11): every append rewrites this
+ * The audit chain's head, recorded outside `audit_events`: every append rewrites this
  * one row in its own transaction, so newest events deleted while the broker is stopped leave the
  * chain shorter than its recorded head, which `GET /v1/audit/verify` reports. An existing install
  * starts from its newest event (or the genesis hash when the log is empty).

@@ -23,7 +23,7 @@ const BUILD = join(ROOT, 'dist', `hostile-text-${process.pid}`);
 const BIN = join(BUILD, 'apps', 'cli', 'src', 'main.js');
 
 /**
- * What a requester might type to take over an approver's terminal or the Slack channel (issue 11):
+ * What a requester might type to take over an approver's terminal or the Slack channel:
  * erase the line and go up one, write the clipboard (OSC 52, ended by BEL and by ST), draw a
  * forged approval line after a CR, reverse text with a bidi override, the C1 CSI and DEL, and
  * Slack's mention and link markup. (NUL is refused at the door: see the last test.)

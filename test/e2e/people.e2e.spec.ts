@@ -56,7 +56,7 @@ function expectRefused(res: Response, status: number, error: string, reason: str
   });
 }
 
-/** Issue 11: separation of duties counts people, on the API, Slack and web paths alike. */
+/** Separation of duties counts people, on the API, Slack and web paths alike. */
 describe.each(DATABASE_KINDS)('separation counts people on %s', (kind) => {
   let web: WebSetup;
   let slack: FakeSlack;

@@ -321,7 +321,7 @@ describe.each(DATABASE_KINDS)('security on %s', (kind) => {
         const expected = { status, error: 'string', message: 'string', leaks: false };
         expect(jwt.errorShape(await probe)).toEqual(expected);
       }
-      // A request-list cursor that decodes to nothing: API.md names no status; it must leak nothing.
+      // A request-list cursor that decodes to nothing: a 4xx, never a 500; it must leak nothing.
       const badCursor = await alice.get('/v1/requests?cursor=%25%25not-base64');
       expect(badCursor.status).toBeLessThan(500);
       expect(jwt.leaksInternals(badCursor.text)).toBe(false);

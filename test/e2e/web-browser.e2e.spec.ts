@@ -20,7 +20,7 @@ slack:
 `;
 
 /**
- * API.md §6 in a real browser (Debian's Chromium through playwright-core) against a real OpenID
+ * docs/api.md §6 in a real browser (Debian's Chromium via playwright-core) against a real OpenID
  * provider: the link from the Slack message, sign-in, approval, and the security team's page.
  */
 describe('approving on the web, in Chromium', () => {

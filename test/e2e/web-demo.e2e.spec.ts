@@ -20,7 +20,7 @@ const cookieFrom = (response: request.Response, name: string): string => {
   return line.split(';')[0];
 };
 
-/** The newcomer's web path (API.md §6): pick a demo user, no identity provider needed. */
+/** The newcomer's web path (docs/api.md §6): pick a demo user, no identity provider needed. */
 describe.each(DATABASE_KINDS)('demo sign-in on %s', (kind) => {
   let app: INestApplication;
   let database: FreshDatabase;

@@ -12,7 +12,7 @@ const csrfOf = (page: string): string => {
   return match[1];
 };
 
-/** API.md §6 over HTTP: sign-in, sessions, CSRF, what each page shows and to whom. */
+/** docs/api.md §6 over HTTP: sign-in, sessions, CSRF, what each page shows and to whom. */
 describe.each(DATABASE_KINDS)('web pages on %s', (kind) => {
   let web: WebSetup;
   // The broker's clock: real time until a test moves it past a session's end.

@@ -1,7 +1,7 @@
 import type { TestBroker } from './broker.js';
 import { as } from './flow.js';
 
-/** An audit event as `GET /v1/audit` answers it (API.md §5). */
+/** An audit event as `GET /v1/audit` answers it (docs/api.md §5). */
 export interface AuditEventBody {
   seq: number;
   type: string;

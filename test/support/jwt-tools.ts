@@ -92,7 +92,7 @@ export interface ChainEvent {
   [key: string]: unknown;
 }
 
-/** Recomputes API.md §5's chain; returns the first seq that does not link, or undefined. */
+/** Recomputes docs/api.md §5's chain; returns the first seq that does not link, or undefined. */
 export function firstBrokenLink(events: readonly ChainEvent[]): number | undefined {
   let prev = '0'.repeat(64);
   for (const [index, event] of events.entries()) {

@@ -1,4 +1,4 @@
-/** The broker's HTTP API shapes (API.md §4), as the CLI reads them. */
+/** The broker's HTTP API shapes (docs/api.md §4), as the CLI reads them. */
 
 export interface Approval {
   approver: string;

@@ -12,7 +12,7 @@ export interface Token {
 }
 
 const TIMEOUT_MS = 30_000;
-/** Largest page the API serves (API.md §4). */
+/** Largest page the API serves (docs/api.md §4). */
 const MAX_PAGE = 200;
 
 /** The broker's HTTP API over fetch. It never puts the token in an error or a message. */

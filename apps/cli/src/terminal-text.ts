@@ -1,5 +1,5 @@
 /**
- * Text is never terminal markup (issue 11). Every string the CLI prints comes from the broker, an
+ * Text is never terminal markup. Every string the CLI prints comes from the broker, an
  * identity provider or a file it was given, and a terminal obeys what it reads: `ESC[1A ESC[2K`
  * rewrites the line above, OSC 52 writes the clipboard, a carriage return overwrites the line, a
  * bidi override reorders what the reader sees. So every such character is shown, escaped, instead:

@@ -57,7 +57,7 @@ export function requestLine(request: AccessRequest): string {
   switch (request.status) {
     case 'pending': {
       const line = `request ${t(request.id)} pending: ${t(approvalsSummary(request))} approvals${last ? ` (last by ${t(last.approver)})` : ''}`;
-      // Enough approvals yet pending: only an admin approved (API.md §2 rule 6).
+      // Enough approvals yet pending: only an admin approved (docs/api.md §2 rule 6).
       return request.approvals.length >= request.approvalsRequired
         ? `${line}; an admin's approval needs a further non-admin approval`
         : line;

@@ -10,7 +10,7 @@ const REFRESH_MS = 60_000;
 const MAX_CACHED = 10_000;
 
 /**
- * Rule 6 on every path (issue 11): admin reach is judged by one domain rule (`adminReachOf`) from
+ * Rule 6 on every path: admin reach is judged by one domain rule (`adminReachOf`) from
  * the groups a path knows. Paths with a token record the groups it carried (`remember`), so a
  * path without one (a Slack click, an ID token with no groups claim) judges by the groups last
  * presented rather than by none; a principal never seen with its groups has unknown reach.

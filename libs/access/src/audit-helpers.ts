@@ -4,7 +4,7 @@ import { DomainError, invalidRequest, notFound, refusalError } from '#domain';
 import type { Tx } from '#persistence';
 import { Refusal } from '#persistence';
 
-/** Records a policy decision, allow or deny, with the rule that decided it (API.md §5). */
+/** Records a policy decision, allow or deny, with the rule that decided it (docs/api.md §5). */
 export async function auditDecision(
   tx: Tx,
   audit: AuditLog,

@@ -29,7 +29,7 @@ const MAX_EVENTS = 10_000;
 
 /**
  * `GET /v1/requests/:id/evidence`: everything about one request that a verifier needs, sealed by
- * the broker's key, for whoever may see the request (API.md §4 visibility).
+ * the broker's key, for whoever may see the request (docs/api.md §4 visibility).
  */
 export class ExportEvidence {
   constructor(

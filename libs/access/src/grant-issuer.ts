@@ -63,7 +63,7 @@ export class GrantIssuer {
     const expiresAt = new Date(issuedAt.getTime() + row.durationSeconds * 1000);
     const grantId = randomUUID();
     const approvers = approvals.map((a) => a.approver);
-    // An approved intent is exactly what the credential carries (issue 5): its `aud` and `scope`.
+    // An approved intent is exactly what the credential carries: its `aud` and `scope`.
     const resource = row.intent?.resource ?? role.resource;
     const actions = row.intent ? [...row.intent.actions] : [...role.actions];
     const grant: GrantRow = Object.assign(new GrantRow(), {

@@ -19,7 +19,7 @@ import type { RequestLoader } from './request-loader.js';
 import { invalidStateFor } from './request-loader.js';
 
 /**
- * Redeems an approved request: re-evaluates policy (API.md §2 rule 7), has the role's provider
+ * Redeems an approved request: re-evaluates policy (docs/api.md §2 rule 7), has the role's provider
  * open access, commits the grant, schedules its revocation, then hands out the credential. The
  * request lock and the unique grant per request make it mint once. Ordering and failures:
  * docs/providers.md.
@@ -89,7 +89,7 @@ export class MintCredential {
       );
       return refuse(tx, this.audit, 'credential.refused', event, error);
     }
-    // An agent redeems for the person it asked for (issue 5): the credential still names the
+    // An agent redeems for the person it asked for (`onBehalfOf`): the credential still names the
     // person as `sub`, with the agent as `act.sub`.
     if (caller.id !== row.recipient && !(row.act !== null && caller.id === row.act)) {
       // An approver asking for the credential is the separation failure this product exists for:

@@ -29,7 +29,7 @@ export interface RequestChange {
 }
 
 /**
- * Told of each request change once it has committed (Slack, API.md §7). It must return at once and
+ * Told of each request change after commit (Slack, docs/api.md §7). It must return at once and
  * never throw: notifications are retried on their own and never block or fail the change.
  */
 export interface RequestNotifier {

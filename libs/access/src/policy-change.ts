@@ -21,7 +21,7 @@ export interface PolicyChangeReport {
 }
 
 /**
- * Issue 5: a new policy reaches live requests. The policy is swapped at once (every decision after
+ * A new policy reaches live requests. The policy is swapped at once (every decision after
  * that uses it); then each open request is re-evaluated and those no longer allowed expire with
  * reason `policy_changed`, and roles that changed and say `revokeOnPolicyChange` have their active
  * grants revoked. One `policy.changed` event records the reload and what it did.

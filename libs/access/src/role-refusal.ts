@@ -7,7 +7,7 @@ import { refuseDecision, refuseRequest } from './audit-helpers.js';
 
 /**
  * An unknown role and a role the caller may not request get one answer, word for word, so that
- * refusals never tell which roles exist (issue 11); `GET /v1/roles` lists the ones the caller may
+ * refusals never tell which roles exist; `GET /v1/roles` lists the ones the caller may
  * request. The audit log (admins only) keeps which it was: `unknown_role` or `not_a_requester`.
  */
 export function roleNotRequestable(): DomainError {

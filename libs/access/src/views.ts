@@ -9,7 +9,7 @@ export interface ApprovalView {
   comment?: string;
 }
 
-/** The request object of API.md §4. */
+/** The request object of docs/api.md §4. */
 export interface RequestView {
   id: string;
   role: string;
@@ -138,7 +138,7 @@ export function approverDecision(
 }
 
 /**
- * `links.web` (API.md §6): the request's page, on request objects shown to a principal who may
+ * `links.web` (docs/api.md §6): the request's page, on request objects shown to a principal who may
  * approve it. Nobody else gets a link, so the field says "this one is yours to decide".
  */
 export class ApproverLinks {

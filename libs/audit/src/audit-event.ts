@@ -39,7 +39,7 @@ export interface AuditEventInput {
   data?: Record<string, unknown>;
 }
 
-/** An event as API.md §5 shows it. */
+/** An event as docs/api.md §5 shows it. */
 export interface AuditEvent {
   seq: number;
   id: string;

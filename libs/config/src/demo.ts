@@ -1,5 +1,5 @@
 /**
- * The built-in demo config, used when there is no config file (API.md §3). Kept as a string in a
+ * The built-in demo config, used without a config file (docs/api.md §3). Kept as a string in a
  * .ts file so the build copies no assets. `${PUBLIC_URL}` is filled in with the resolved public
  * URL; the demo issuer and its users are served by the broker itself, only in demo mode.
  */

@@ -62,7 +62,7 @@ const demoUserSchema = z.strictObject({
 
 const SLACK_USER = /^[A-Z0-9]{1,32}\/[A-Z0-9]{1,32}$/;
 
-/** API.md §7. Secrets come from the environment through `${NAME}` interpolation. */
+/** docs/api.md §7. Secrets come from the environment through `${NAME}` interpolation. */
 const slackSchema = z.strictObject({
   signingSecret: text,
   botToken: text,
@@ -76,7 +76,7 @@ const slackSchema = z.strictObject({
 });
 
 /**
- * Sign-in to the web pages (API.md §6): OpenID Connect code + PKCE against one of `auth.issuers`,
+ * Web sign-in (docs/api.md §6): OpenID Connect code + PKCE against one of `auth.issuers`,
  * named here; that the name exists is checked with the other references.
  */
 const webSignInSchema = z.strictObject({
@@ -85,7 +85,7 @@ const webSignInSchema = z.strictObject({
   clientSecret: text.optional(),
 });
 
-/** The YAML file's shape (API.md §3). Every object is strict: an unknown field is an error. */
+/** The YAML file (docs/configuration.md). Objects are strict: an unknown field is an error. */
 export const configFileSchema = z.strictObject({
   publicUrl: httpUrl.optional(),
   separation: z.enum(['strict', 'identity']).default('strict'),
@@ -96,7 +96,7 @@ export const configFileSchema = z.strictObject({
   // Accepted only from the built-in demo config (checked by parseConfig).
   demoUsers: list(demoUserSchema, 50).optional(),
   owners: boundedRecord(principalId, principalId).default({}),
-  // Agent -> the people it may request on behalf of (issue 5; RFC 8693 `act`).
+  // Agent -> the people it may request on behalf of (`onBehalfOf`; RFC 8693 `act`).
   delegations: boundedRecord(principalId, list(principalId, 50).min(1)).default({}),
   aliases: list(list(principalId, 50).min(2), LIMITS.entries).default([]),
   directory: boundedRecord(principalId, list(groupName)).default({}),

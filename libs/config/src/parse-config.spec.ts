@@ -5,7 +5,7 @@ import type { AppConfig } from './index.js';
 const KEY = Buffer.alloc(32, 7).toString('base64');
 const ENV = { COUNTERSIGN_ENCRYPTION_KEY: KEY };
 
-// API.md §3, plus the `partner` issuer that its alias `partner:alice.smith` needs.
+// The original contract's config example, plus the `partner` issuer its alias needs.
 const FULL_YAML = `
 publicUrl: http://localhost:3000
 separation: strict

@@ -14,7 +14,7 @@ const approvers = selector.refine(
   { message: 'must name at least one group or principal' },
 );
 
-/** Issue 5: a role may allow break-glass; the webhook secret comes from `${NAME}`. */
+/** A role may allow break-glass (docs/break-glass.md); the webhook secret comes from `${NAME}`. */
 const breakGlassSchema = z
   .strictObject({
     maxDuration: duration(1),

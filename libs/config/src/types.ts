@@ -40,7 +40,7 @@ export interface SlackConfig {
   users: Record<string, string>;
 }
 
-/** Web sign-in (API.md §6): the issuer is one of `issuers`, by name. */
+/** Web sign-in (docs/api.md §6): the issuer is one of `issuers`, by name. */
 export interface WebSignInConfig {
   issuer: IssuerConfig;
   clientId: string;
@@ -84,6 +84,6 @@ export interface AppConfig {
   policy: PolicyDefinition;
   /** OpenID Connect sign-in for the web pages; absent when not configured. */
   web?: WebSignInConfig;
-  /** Approvers in Slack (API.md §7); absent when not configured. */
+  /** Approvers in Slack (docs/api.md §7); absent when not configured. */
   slack?: SlackConfig;
 }

@@ -1,7 +1,7 @@
 import { CompactSign, SignJWT } from 'jose';
 import type { ActiveKey, SigningKeys } from './signing-keys.js';
 
-/** What a `jwt` credential states (API.md §4). */
+/** What a `jwt` credential states (docs/api.md §4). */
 export interface CredentialClaims {
   grantId: string;
   requestId: string;
@@ -19,7 +19,7 @@ export interface CredentialClaims {
 /** Signs credentials with one key, loaded before any transaction opens. */
 export interface CredentialSigner {
   mint(claims: CredentialClaims): Promise<{ token: string; kid: string }>;
-  /** The signed revocation list of API.md §8: claims `iss`, `iat`, `exp`, `revoked`. */
+  /** The signed revocation list of docs/api.md §8: claims `iss`, `iat`, `exp`, `revoked`. */
   signRevocationList(
     revoked: readonly string[],
     now: Date,

@@ -2,7 +2,7 @@ import type { Decision } from './decision.js';
 import { allow, deny } from './decision.js';
 
 /**
- * May `agent` request on behalf of `person` (issue 5)? Only where `person` delegated to it in the
+ * May `agent` request on behalf of `person`? Only where `person` delegated to it in the
  * config. The credential then names the person as `sub` and the agent as `act.sub` (RFC 8693).
  */
 export function checkDelegation(

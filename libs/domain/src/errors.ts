@@ -1,4 +1,4 @@
-/** Error codes of the HTTP contract (API.md §4); the broker maps each to a status exactly once. */
+/** HTTP error codes (docs/api.md §4); the broker maps each to a status exactly once. */
 export type ErrorCode =
   | 'invalid_request'
   | 'unauthenticated'

@@ -21,7 +21,7 @@ type ControlKind = 'key_custody' | 'delegation';
 type PathKind = 'self' | 'ownership' | ControlKind;
 
 /**
- * Who is linked to whom (API.md §2 rules 4 and 5): separation of duties is about people.
+ * Who is linked to whom (docs/api.md §2 rules 4 and 5): separation of duties is about people.
  *
  * Every principal is reduced to its alias class (one person's accounts at several issuers); its
  * "reach" is that class plus the classes of every owner up its chain. Two distinct principals are

@@ -15,11 +15,11 @@ export interface OpenRequestUnderReview extends MintCandidate {
 }
 
 /**
- * Issue 5: after a policy reload, is an open request still allowed? The role must remain, the
+ * After a policy reload, is an open request still allowed? The role must remain, the
  * requester (with `requesterGroups`: its token's groups at creation plus today's directory, or
  * null where they were not recorded, which skips that check) still be a requester, the
  * recipient still its own (or still delegated), the duration and intent still fit; an approved
- * one must also still pass the mint's checks (API.md §2 rule 7).
+ * one must also still pass the mint's checks (docs/api.md §2 rule 7).
  */
 export function checkStillAllowed(
   context: PolicyContext,

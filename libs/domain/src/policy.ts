@@ -31,7 +31,7 @@ export type ProviderDefinition =
     };
 
 /**
- * The one sanctioned way around a second approver (issue 5): explicit, short, announced at once
+ * The one sanctioned way around a second approver: explicit, short, announced at once
  * and reviewed afterwards by someone else. Durations in seconds.
  */
 export interface BreakGlassPolicy {
@@ -64,7 +64,7 @@ export interface RoleDefinition {
   readonly requireJustification: boolean;
   readonly provider: ProviderDefinition;
   readonly breakGlass?: BreakGlassPolicy;
-  /** On a policy reload that changes this role, its active grants are revoked (issue 5). */
+  /** On a policy reload that changes this role, its active grants are revoked. */
   readonly revokeOnPolicyChange: boolean;
 }
 

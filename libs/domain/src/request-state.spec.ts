@@ -16,7 +16,7 @@ const STATUSES: RequestStatus[] = [
   'issued',
 ];
 
-// API.md §4: pending -> approved | denied | cancelled | expired; approved -> issued | expired.
+// docs/api.md §4: pending -> approved | denied | cancelled | expired; approved -> issued | expired.
 const ALLOWED = new Set([
   'pending->approved',
   'pending->denied',

@@ -24,7 +24,7 @@ export function assertTransition(from: RequestStatus, to: RequestStatus): void {
   }
 }
 
-/** When a request that is still open stops being actionable (API.md §3 `requestTimeout`, `redeemWithin`). */
+/** When an open request stops being actionable (the role's `requestTimeout`, `redeemWithin`). */
 export function openRequestDeadline(
   request: { status: RequestStatus; createdAt: Date; decidedAt?: Date },
   timeouts: { requestTimeout: number; redeemWithin: number },

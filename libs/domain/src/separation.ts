@@ -15,7 +15,7 @@ const sod = (reason: string, message: string): Decision =>
   deny(`separation.${reason}`, 'separation_of_duties', reason, message);
 
 /**
- * Separation of duties for one approver (API.md §2 rules 1, 2 and 4), in the order a reader
+ * Separation of duties for one approver (docs/api.md §2 rules 1, 2 and 4), in the order a reader
  * would check them: the requester itself, the recipient itself, anyone linked to either, then
  * anyone who is not a person. Non-human principals never approve (docs/identity.md): whoever
  * controls one could approve through it. A bot named in `policy.approverBots` is the one

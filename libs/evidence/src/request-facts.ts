@@ -1,7 +1,7 @@
 import type { RoleDefinition, SeparationMode } from '#domain';
 import { digestOf } from './canonical.js';
 
-/** The narrowing of a role a request asked for (issue 5), as approved. */
+/** The narrowing of a role a request asked for (its `intent`), as approved. */
 export interface IntentFacts {
   actions: string[];
   resource: string;

@@ -17,7 +17,7 @@ export function linkLookup(separation: EvidenceSeparation): LinkLookup {
 }
 
 /**
- * Separation of duties for one approval, offline (API.md §2 rules 1-5, docs/identity.md): the
+ * Separation of duties for one approval, offline (docs/api.md §2 rules 1-5, docs/identity.md): the
  * approver is none of the parties and no earlier approver, and is linked neither to the requester
  * or the recipient nor to an earlier approver (one approval per person).
  */

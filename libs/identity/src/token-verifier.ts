@@ -103,7 +103,7 @@ export class TokenVerifier {
 }
 
 /**
- * The principal that an issuer's verified claims name (API.md §1): `<issuerName>:<sub>`, with the
+ * The principal an issuer's verified claims name (docs/api.md §1): `<issuerName>:<sub>`, with the
  * groups of the issuer's `groupsClaim` plus the directory's. Bearer tokens and the web sign-in's
  * ID tokens both go through here, so both paths build the same principal.
  */

@@ -18,7 +18,7 @@ export interface BreakGlassAlertTargets {
 }
 
 /**
- * Tells the security team at once (issue 5): a Slack message to the configured channel and/or a
+ * Tells the security team at once: a Slack message to the configured channel and/or a
  * signed JSON POST to the role's `breakGlass.notify.webhook`, each retried a few times, and a
  * warning in the log in every case. Nothing here carries a credential.
  */

@@ -53,7 +53,7 @@ function refusalText(error: DomainError, webPage: string): string {
   const reason = typeof error.details.reason === 'string' ? error.details.reason : error.code;
   if (reason === 'admin_reach_unknown') {
     // A click carries no token: who has never shown countersign their groups must decide where
-    // a token does (API.md §2 rule 6: unknown admin reach never counts as none).
+    // a token does (docs/api.md §2 rule 6: unknown admin reach never counts as none).
     return (
       `Refused (${reason}): countersign cannot tell from Slack whether you hold admin reach. ` +
       `Approve on the web page instead: <${webPage}>`
@@ -68,7 +68,7 @@ function outcomeText(view: RequestView): string {
 }
 
 /**
- * Approve and Deny clicks from Slack (API.md §7): a signed request, a clicker mapped by
+ * Approve and Deny clicks from Slack (docs/api.md §7): a signed request, a clicker mapped by
  * `slack.users`, and then the very use cases the API calls, with the same rules and audit trail.
  * A click carries no token, so the clicker's groups are its `directory` groups only, and its
  * admin reach is judged from the groups it last presented in a token (`AdminReachJudge`).

@@ -38,7 +38,7 @@ function lastChange(change: RequestChange): string {
 }
 
 /**
- * The message announcing a request (API.md §7), rendered from its committed state: posted at
+ * The message announcing a request (docs/api.md §7), rendered from its committed state: posted at
  * creation, then rendered again and updated in place on every later change. Buttons only while
  * the request is pending; the broker refuses a requester's or recipient's click whatever it shows.
  */

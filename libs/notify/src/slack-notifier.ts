@@ -18,7 +18,7 @@ export interface SlackNotifierOptions {
 }
 
 /**
- * Posts each new request to Slack and updates that message on every later change (API.md §7).
+ * Posts each new request to Slack and updates that message on every later change (docs/api.md §7).
  * Called after commit, it returns at once: the work runs in the background, one request's
  * changes in order, each call retried with backoff; a failure is logged and dropped. The message
  * is rendered from the request as committed, so a later update also repairs a lost earlier one.

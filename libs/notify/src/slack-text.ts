@@ -1,5 +1,5 @@
 /**
- * Text is never Slack markup (issue 11). Slack reads `&`, `<` and `>` as its control characters:
+ * Text is never Slack markup. Slack reads `&`, `<` and `>` as its control characters:
  * `<!channel>`, `<!here>`, `<@U123>`, `<!subteam^S1>` notify people and `<https://evil|Approve
  * here>` is a link whose target the reader does not see. Slack's "Formatting text for app surfaces"
  * asks for exactly those three to be written `&amp;`, `&lt;` and `&gt;` (and nothing else

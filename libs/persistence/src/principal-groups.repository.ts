@@ -1,7 +1,7 @@
 import type { EntityManager } from 'typeorm';
 import { PrincipalGroupsRow } from './entities/principal-groups.entity.js';
 
-/** The groups each principal last presented in a verified token (issue 11, rule 6). */
+/** The groups each principal last presented in a verified token (docs/api.md §2 rule 6). */
 export class PrincipalGroupsRepository {
   async record(
     manager: EntityManager,

@@ -9,7 +9,7 @@ import { durationSeconds } from './requests.controller.js';
 import type { BreakGlassBody } from './schemas.js';
 import { breakGlassBody, reviewBody } from './schemas.js';
 
-/** Break-glass (issue 5; docs/break-glass.md): activation now, review afterwards. */
+/** Break-glass (docs/break-glass.md): activation now, review afterwards. */
 @Controller('v1')
 export class BreakGlassController {
   constructor(

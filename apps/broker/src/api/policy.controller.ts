@@ -6,7 +6,7 @@ import { CurrentPrincipal } from '../http/principal.decorator.js';
 import { ZodPipe } from '../http/zod.pipe.js';
 import { emptyBody } from './schemas.js';
 
-/** Reloading the policy without a restart (issue 5); SIGHUP does the same. */
+/** Reloading the policy without a restart (docs/policy-changes.md); SIGHUP does the same. */
 @Controller('v1/policy')
 export class PolicyController {
   constructor(private readonly policyReload: PolicyReload) {}

@@ -25,7 +25,7 @@ import {
 
 const requestId = new IdPipe('request');
 
-/** A body's `duration` in seconds (API.md §4 forms), or a 400 naming the field. */
+/** A body's `duration` in seconds (docs/api.md §4 forms), or a 400 naming the field. */
 export function durationSeconds(value: CreateRequestBody['duration']): number | undefined {
   if (value === undefined) return undefined;
   const seconds = parseDuration(value);

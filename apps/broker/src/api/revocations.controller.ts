@@ -1,7 +1,7 @@
 import { Controller, Get, Header } from '@nestjs/common';
 import { RevocationList } from '#access';
 
-/** API.md §8: the revoked, unexpired `jti`s as a JWT signed with the credential key. */
+/** docs/api.md §8: the revoked, unexpired `jti`s as a JWT signed with the credential key. */
 @Controller('v1/revocations')
 export class RevocationsController {
   constructor(private readonly list: RevocationList) {}

@@ -7,7 +7,7 @@ import { ErrorFilter } from './error.filter.js';
 
 export const BODY_LIMIT = '1mb';
 
-/** Slack signs the raw form body, so that route keeps it as a Buffer (API.md §7). */
+/** Slack signs the raw form body, so that route keeps it as a Buffer (docs/api.md §7). */
 export const SLACK_INTERACTIONS_PATH = '/v1/slack/interactions';
 
 /**

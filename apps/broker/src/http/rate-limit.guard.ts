@@ -8,7 +8,7 @@ import { APP_CONFIG } from '#access';
 import type { AuthenticatedRequest } from './principal.decorator.js';
 
 /**
- * `rateLimit.perMinute` per principal (API.md §3), 0 turning it off. Runs after the auth guard,
+ * `rateLimit.perMinute` per principal (docs/configuration.md); 0 is off. Runs after the auth guard,
  * so public routes (no principal) are not counted. (@nestjs/throttler is CommonJS requiring the
  * ESM-only @nestjs/common, which jest on Node 20 cannot load: see docs/ARCHITECTURE.md.)
  */

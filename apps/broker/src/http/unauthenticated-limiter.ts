@@ -28,7 +28,7 @@ export function clientAddress(request: Pick<Request, 'ip'>): string {
 }
 
 /**
- * Unauthenticated traffic (issue 11): failed authentications are counted per client address, on
+ * Unauthenticated traffic: failed authentications are counted per client address, on
  * every route that authenticates (bearer tokens, API keys, Slack signatures, web sessions and
  * their CSRF tokens), `rateLimit.unauthenticatedPerMinute` of them a minute (0 turns the limit
  * off). An address over that budget is refused `429 rate_limited` with Retry-After before any

@@ -6,7 +6,7 @@ import { Public } from '../http/public.decorator.js';
 import { UnauthenticatedLimiter } from '../http/unauthenticated-limiter.js';
 
 /**
- * Slack button clicks (API.md §7). Public to the bearer-token guard: Slack signs the request
+ * Slack button clicks (docs/api.md §7). Public to the bearer-token guard: Slack signs the request
  * instead, and the body arrives raw (configure-http.ts) so that signature can be checked. A bad
  * signature counts against the sender's address like a bad token (UnauthenticatedLimiter).
  */

@@ -37,7 +37,7 @@ function withoutEmpty(query: Record<string, unknown>): Record<string, unknown> {
 }
 
 /**
- * The security team's pages (API.md §6): admins only; anyone else gets the same 404 page as for
+ * The security team's pages (docs/api.md §6): admins only; anyone else gets the same 404 page as for
  * a page that does not exist. Reads and the revocation go through the API's use cases.
  */
 @Public()

@@ -12,7 +12,7 @@ export function readCookie(req: Request, name: string): string | undefined {
   return undefined;
 }
 
-/** HttpOnly, SameSite=Lax, Secure when the broker is reached over https (API.md §6). */
+/** HttpOnly, SameSite=Lax, Secure when the broker is reached over https (docs/api.md §6). */
 export function cookieOptions(publicUrl: string, maxAgeSeconds: number): CookieOptions {
   return {
     httpOnly: true,

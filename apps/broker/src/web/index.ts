@@ -13,7 +13,7 @@ import { WebAuthGuard } from './web-auth.guard.js';
 import { WebSessions } from './web-sessions.js';
 
 /**
- * The web pages (API.md §6). Sign-in routes exist only where they can work: OpenID Connect when
+ * The web pages (docs/api.md §6). Sign-in routes exist only where they work: OpenID Connect when
  * `auth.web` is configured, the demo user picker only under the built-in demo config.
  */
 export function webControllers(config: AppConfig): Type[] {

@@ -16,7 +16,7 @@ export interface LoginChecks {
 }
 
 /**
- * OpenID Connect authorization code + PKCE (API.md §6) through openid-client: discovery from the
+ * OpenID Connect authorization code + PKCE (docs/api.md §6) via openid-client: discovery from the
  * configured issuer (its metadata's `issuer` must match), the redirect, and the code exchange
  * whose ID token is checked for issuer, audience, expiry and nonce.
  */

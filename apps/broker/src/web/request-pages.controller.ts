@@ -44,7 +44,7 @@ const requestId = new IdPipe('request');
 const HTML = 'text/html; charset=utf-8';
 
 /**
- * The approver's pages (API.md §6). GET only reads; every change is a POST carrying the session's
+ * Approvers' pages (docs/api.md §6). GET only reads; every change is a POST carrying the session's
  * form token (checked by WebAuthGuard) and goes through the same use cases as the API, whose
  * refusals (audited there) come back as pages.
  */

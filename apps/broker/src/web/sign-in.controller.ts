@@ -22,7 +22,7 @@ import { WebErrorFilter } from './web-error.filter.js';
 import { LOGIN_TTL_SECONDS, WebSessions, openSession } from './web-sessions.js';
 
 /**
- * OpenID Connect sign-in (API.md §6), registered only when `auth.web` is configured. The login
+ * OpenID Connect sign-in (docs/api.md §6), registered only when `auth.web` is configured. The login
  * state (PKCE verifier, state, nonce, return path) is a server-side row behind its own short
  * HttpOnly cookie, used once; the session gets a new id, so nothing from before sign-in survives.
  */

@@ -26,7 +26,7 @@ export interface BreakGlassActivation extends MintedCredential {
 }
 
 /**
- * Break-glass (issue 5): an eligible requester of a role that allows it gets a credential at once,
+ * Break-glass: an eligible requester of a role that allows it gets a credential at once,
  * for itself only, capped at the break-glass maximum. The request is recorded as issued without an
  * approval, the security team is alerted after commit, and a review by someone else is due within
  * `reviewWithin`. Everything else is the normal issuing path: provider, grant row, revocation.

@@ -9,7 +9,7 @@ export interface GrantContext {
 
 /**
  * The credential handed to the recipient once, in the mint answer. Never stored in clear, never
- * logged, never audited. Field names are part of the contract (API.md §4, docs/providers.md).
+ * logged, never audited. Field names are part of the contract (docs/api.md §4, docs/providers.md).
  */
 export type Credential =
   | { type: 'jwt'; token: string }

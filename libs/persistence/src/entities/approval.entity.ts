@@ -19,7 +19,7 @@ export class ApprovalRow {
   @Column({ type: 'bigint', transformer: epochMs })
   at!: Date;
 
-  /** The approver held admin reach when it approved (API.md §2 rule 6). */
+  /** The approver held admin reach when it approved (docs/api.md §2 rule 6). */
   @Column({ name: 'admin_reach', type: 'boolean' })
   adminReach!: boolean;
 

@@ -1,7 +1,7 @@
 import { Column, Entity, PrimaryColumn } from 'typeorm';
 import { bigintNumber, epochMs, jsonText } from '../columns.js';
 
-/** An append-only, hash-chained audit event (API.md §5). Rows are never updated or deleted. */
+/** An append-only, hash-chained audit event (docs/api.md §5). Rows are never updated or deleted. */
 @Entity('audit_events')
 export class AuditEventRow {
   @PrimaryColumn({ type: 'bigint', transformer: bigintNumber })

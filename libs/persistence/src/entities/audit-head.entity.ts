@@ -4,7 +4,7 @@ import { bigintNumber } from '../columns.js';
 /**
  * Where the audit chain ends, kept apart from `audit_events` and written in the transaction of
  * every append, so that newest events deleted behind the broker's back show up as a chain that
- * stops short of its recorded head (issue 11). One row, id 1.
+ * stops short of its recorded head (`truncated` at `GET /v1/audit/verify`). One row, id 1.
  */
 @Entity('audit_head')
 export class AuditHeadRow {

@@ -2,7 +2,7 @@ import { Column, Entity, PrimaryColumn } from 'typeorm';
 import { epochMs, jsonText } from '../columns.js';
 
 /**
- * The groups a principal last presented in a verified token (issue 11). A path that carries no
+ * The groups a principal last presented in a verified token. A path that carries no
  * token, such as a Slack click, judges admin reach with these (plus the directory) rather than
  * assume none.
  */

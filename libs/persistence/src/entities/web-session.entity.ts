@@ -2,7 +2,7 @@ import { Column, Entity, PrimaryColumn } from 'typeorm';
 import { epochMs, jsonText } from '../columns.js';
 
 /**
- * A signed-in web session (API.md §6). The cookie carries a random id; only its SHA-256 is
+ * A signed-in web session (docs/api.md §6). The cookie carries a random id; only its SHA-256 is
  * stored, so a database reader cannot take over a session. Ended by logout or by expiry.
  */
 @Entity('web_sessions')
