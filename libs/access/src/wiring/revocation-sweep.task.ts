@@ -11,7 +11,7 @@ import { APP_CONFIG, CLOCK } from './core.providers.js';
 import { REVOCATION_SCHEDULER, SWEEP_OPTIONS } from './revocation.tokens.js';
 
 /**
- * The database sweep behind the fast path (API.md §8): every `revocation.sweepInterval` it ends
+ * The database sweep behind the fast path (docs/api.md §8): each `revocation.sweepInterval` it ends
  * every overdue grant and re-creates lost schedules. At start-up it catches up before the app
  * finishes initialising, so a broker is never ready while it still owes revocations.
  */
