@@ -20,6 +20,7 @@ import type { Decision } from './decision.js';
 import { IdentityGraph } from './identity-graph.js';
 import type { PolicyDefinition, RoleDefinition, SeparationMode } from './policy.js';
 import type { Principal } from './principal.js';
+import { testRole } from './testing/roles.js';
 
 const ALICE = 'corp:alice';
 const ALICE_PARTNER = 'partner:alice.smith';
@@ -37,21 +38,11 @@ const graph = IdentityGraph.build(
   [[ALICE, ALICE_PARTNER]],
 );
 
-const role: RoleDefinition = {
-  name: 'prod-db-admin',
-  resource: 'postgres://prod/payments',
+const role = testRole({
   actions: ['db:read', 'db:write'],
-  maxDuration: 3600,
-  defaultDuration: 900,
-  redeemWithin: 900,
-  requestTimeout: 86400,
-  requesters: { groups: ['engineering'] },
   approvers: { groups: ['sre-leads'], principals: [CAROL] },
-  approvalsRequired: 1,
   requireJustification: true,
-  provider: { type: 'jwt' },
-  revokeOnPolicyChange: false,
-};
+});
 const stagingRole: RoleDefinition = {
   ...role,
   name: 'staging-db',

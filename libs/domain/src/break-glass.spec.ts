@@ -1,24 +1,11 @@
 import { checkBreakGlassReviewer, resolveBreakGlass } from './break-glass.js';
 import { IdentityGraph } from './identity-graph.js';
 import type { PolicyContext } from './access-rules.js';
-import type { RoleDefinition } from './policy.js';
+import { testRole } from './testing/roles.js';
 
-const role: RoleDefinition = {
-  name: 'prod-db-admin',
-  resource: 'postgres://prod/payments',
-  actions: ['db:read'],
-  maxDuration: 3600,
-  defaultDuration: 900,
-  redeemWithin: 900,
-  requestTimeout: 86400,
-  requesters: { groups: ['engineering'] },
-  approvers: { groups: ['sre-leads'] },
-  approvalsRequired: 1,
-  requireJustification: false,
-  provider: { type: 'jwt' },
-  revokeOnPolicyChange: false,
+const role = testRole({
   breakGlass: { maxDuration: 600, reviewWithin: 3600, escalateEvery: 900, notify: { slack: true } },
-};
+});
 
 describe('resolveBreakGlass', () => {
   it('caps the default duration at the break-glass maximum', () => {

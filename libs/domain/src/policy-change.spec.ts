@@ -3,22 +3,9 @@ import { IdentityGraph } from './identity-graph.js';
 import type { RoleDefinition } from './policy.js';
 import type { OpenRequestUnderReview } from './policy-change.js';
 import { checkStillAllowed } from './policy-change.js';
+import { testRole } from './testing/roles.js';
 
-const role: RoleDefinition = {
-  name: 'prod-db-admin',
-  resource: 'postgres://prod/payments',
-  actions: ['db:read', 'db:write'],
-  maxDuration: 3600,
-  defaultDuration: 900,
-  redeemWithin: 900,
-  requestTimeout: 86400,
-  requesters: { groups: ['engineering'] },
-  approvers: { groups: ['sre-leads'] },
-  approvalsRequired: 1,
-  requireJustification: false,
-  provider: { type: 'jwt' },
-  revokeOnPolicyChange: false,
-};
+const role = testRole({ actions: ['db:read', 'db:write'] });
 const context: PolicyContext = {
   policy: { separation: 'strict', admins: { groups: ['security'] }, roles: [role] },
   graph: IdentityGraph.build({ 'corp:alice-bot': 'corp:alice' }, []),

@@ -1,21 +1,8 @@
 import type { RoleDefinition } from './policy.js';
 import { resolveRequestInput } from './request-input.js';
+import { testRole } from './testing/roles.js';
 
-const role: RoleDefinition = {
-  name: 'prod-db-admin',
-  resource: 'postgres://prod/payments',
-  actions: ['db:read'],
-  maxDuration: 3600,
-  defaultDuration: 900,
-  redeemWithin: 900,
-  requestTimeout: 86400,
-  requesters: { groups: ['engineering'] },
-  approvers: { groups: ['sre-leads'] },
-  approvalsRequired: 1,
-  requireJustification: true,
-  provider: { type: 'jwt' },
-  revokeOnPolicyChange: false,
-};
+const role = testRole({ requireJustification: true });
 const optional: RoleDefinition = { ...role, requireJustification: false };
 
 type Input = { durationSeconds?: number; justification?: string };
