@@ -27,7 +27,8 @@ import {
   coreProviders,
   revocationImports,
   revocationProviders,
-  rolesAndKeysProviders,
+  RoleQueries,
+  RotateSigningKey,
   serviceAccountProviders,
 } from '#access';
 import type { WorkerOptions } from 'bullmq';
@@ -81,8 +82,9 @@ export class AppModule {
       ],
       providers: [
         ...coreProviders(config, clock),
-        ...serviceAccountProviders(config, clock),
-        ...rolesAndKeysProviders(),
+        ...serviceAccountProviders,
+        RoleQueries,
+        RotateSigningKey,
         ...notifierProviders(config, clock),
         ...breakGlassAlertProviders(config),
         ...slackInteractionProviders(config, clock),
@@ -93,7 +95,7 @@ export class AppModule {
           workerOptions: options.workerOptions,
         }),
         ...demo,
-        ...webProviders(config, clock),
+        ...webProviders(config),
         StartupService,
         PolicyReload,
         { provide: CONFIG_SOURCE, useValue: options.configSource ?? (() => loadConfig()) },

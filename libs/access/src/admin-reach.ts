@@ -1,9 +1,12 @@
-import type { IssuerConfig } from '#config';
+import { Inject, Injectable } from '@nestjs/common';
+import type { AppConfig } from '#config';
 import type { AdminReach, Clock } from '#domain';
 import { adminReachOf, principalKind } from '#domain';
 import type { AuthenticatedPrincipal } from '#identity';
-import type { PrincipalGroupsRepository, Tx, UnitOfWork } from '#persistence';
-import type { PolicyState } from './policy-state.js';
+import type { Tx } from '#persistence';
+import { PrincipalGroupsRepository, UnitOfWork } from '#persistence';
+import { PolicyState } from './policy-state.js';
+import { APP_CONFIG, CLOCK } from './wiring/tokens.js';
 
 /** A principal's recorded groups are rewritten at least this often, so replicas cannot drift long. */
 const REFRESH_MS = 60_000;
@@ -15,6 +18,7 @@ const MAX_CACHED = 10_000;
  * path without one (a Slack click, an ID token with no groups claim) judges by the groups last
  * presented rather than by none; a principal never seen with its groups has unknown reach.
  */
+@Injectable()
 export class AdminReachJudge {
   /** principal -> the groups last written and when, so a steady principal costs no write. */
   private readonly written = new Map<string, { key: string; at: number }>();
@@ -24,11 +28,11 @@ export class AdminReachJudge {
     private readonly uow: UnitOfWork,
     private readonly seen: PrincipalGroupsRepository,
     private readonly policy: PolicyState,
-    private readonly clock: Clock,
-    issuers: readonly IssuerConfig[],
+    @Inject(CLOCK) private readonly clock: Clock,
+    @Inject(APP_CONFIG) config: Pick<AppConfig, 'issuers'>,
   ) {
     this.issuersWithGroups = new Set(
-      issuers.filter((issuer) => issuer.groupsClaim).map((issuer) => issuer.name),
+      config.issuers.filter((issuer) => issuer.groupsClaim).map((issuer) => issuer.name),
     );
   }
 

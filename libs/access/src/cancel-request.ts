@@ -1,23 +1,24 @@
-import type { AuditLog } from '#audit';
+import { Inject, Injectable } from '@nestjs/common';
+import { AuditLog } from '#audit';
 import type { Clock, Principal } from '#domain';
 import { DomainError } from '#domain';
-import type { RequestRepository, UnitOfWork } from '#persistence';
-import { Refusal } from '#persistence';
+import { Refusal, RequestRepository, UnitOfWork } from '#persistence';
 import { refuse } from './audit-helpers.js';
 import type { AccessObserver } from './observer.js';
-import type { RequestLoader } from './request-loader.js';
-import { invalidStateFor } from './request-loader.js';
+import { RequestLoader, invalidStateFor } from './request-loader.js';
 import type { RequestView } from './views.js';
 import { toRequestView } from './views.js';
+import { CLOCK, OBSERVER } from './wiring/tokens.js';
 
+@Injectable()
 export class CancelRequest {
   constructor(
     private readonly uow: UnitOfWork,
     private readonly requests: RequestRepository,
     private readonly loader: RequestLoader,
     private readonly audit: AuditLog,
-    private readonly clock: Clock,
-    private readonly observer: AccessObserver,
+    @Inject(CLOCK) private readonly clock: Clock,
+    @Inject(OBSERVER) private readonly observer: AccessObserver,
   ) {}
 
   async execute(principal: Principal, id: string): Promise<RequestView> {

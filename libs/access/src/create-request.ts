@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import type { AuditLog } from '#audit';
+import { Inject, Injectable } from '@nestjs/common';
+import { AuditLog } from '#audit';
 import type { Clock, RoleDefinition } from '#domain';
 import {
   checkDelegation,
@@ -11,14 +12,14 @@ import {
   resolveRequestInput,
 } from '#domain';
 import type { AuthenticatedPrincipal } from '#identity';
-import type { RequestRepository, UnitOfWork } from '#persistence';
-import { AccessRequestRow } from '#persistence';
+import { AccessRequestRow, RequestRepository, UnitOfWork } from '#persistence';
 import type { AccessObserver } from './observer.js';
 import { auditDecision, invalidInput, refuseRequest } from './audit-helpers.js';
-import type { PolicyState } from './policy-state.js';
+import { PolicyState } from './policy-state.js';
 import { refuseRequestDecision, refuseUnknownRole } from './role-refusal.js';
 import type { RequestView } from './views.js';
 import { toRequestView } from './views.js';
+import { CLOCK, OBSERVER } from './wiring/tokens.js';
 
 export interface CreateRequestInput {
   role: string;
@@ -31,14 +32,15 @@ export interface CreateRequestInput {
   onBehalfOf?: string;
 }
 
+@Injectable()
 export class CreateRequest {
   constructor(
     private readonly uow: UnitOfWork,
     private readonly requests: RequestRepository,
     private readonly audit: AuditLog,
     private readonly policy: PolicyState,
-    private readonly clock: Clock,
-    private readonly observer: AccessObserver,
+    @Inject(CLOCK) private readonly clock: Clock,
+    @Inject(OBSERVER) private readonly observer: AccessObserver,
   ) {}
 
   async execute(

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import type { AuditLog } from '#audit';
-import type { CredentialMinter } from '#credentials';
+import { Inject, Injectable } from '@nestjs/common';
+import { AuditLog } from '#audit';
+import { CredentialMinter } from '#credentials';
 import type { Clock, RoleDefinition } from '#domain';
 import {
   DomainError,
@@ -11,19 +12,20 @@ import {
   openRequestDeadline,
 } from '#domain';
 import type { AuthenticatedPrincipal } from '#identity';
-import type { AccessRequestRow, RequestRepository, Tx, UnitOfWork } from '#persistence';
-import { ApprovalRow, Refusal } from '#persistence';
-import type { AdminReachJudge } from './admin-reach.js';
+import type { AccessRequestRow, Tx } from '#persistence';
+import { ApprovalRow, Refusal, RequestRepository, UnitOfWork } from '#persistence';
+import { AdminReachJudge } from './admin-reach.js';
 import { requestFacts, signApprovalReceipt } from './approval-receipts.js';
 import { auditDecision, refuse, refuseDecision } from './audit-helpers.js';
 import type { AccessObserver } from './observer.js';
-import type { PolicyState } from './policy-state.js';
-import type { RequestLoader } from './request-loader.js';
-import { invalidStateFor } from './request-loader.js';
+import { PolicyState } from './policy-state.js';
+import { RequestLoader, invalidStateFor } from './request-loader.js';
 import type { RequestView } from './views.js';
 import { toRequestView } from './views.js';
+import { CLOCK, OBSERVER } from './wiring/tokens.js';
 
 /** Approve and deny: the same eligibility and separation-of-duties rules guard both. */
+@Injectable()
 export class DecideRequest {
   constructor(
     private readonly uow: UnitOfWork,
@@ -31,8 +33,8 @@ export class DecideRequest {
     private readonly loader: RequestLoader,
     private readonly audit: AuditLog,
     private readonly policy: PolicyState,
-    private readonly clock: Clock,
-    private readonly observer: AccessObserver,
+    @Inject(CLOCK) private readonly clock: Clock,
+    @Inject(OBSERVER) private readonly observer: AccessObserver,
     private readonly minter: CredentialMinter,
     private readonly adminReach: AdminReachJudge,
   ) {}

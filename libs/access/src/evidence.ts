@@ -1,6 +1,8 @@
-import type { AuditEvent, AuditLog } from '#audit';
-import type { CredentialMinter } from '#credentials';
-import type { Principal } from '#domain';
+import { Inject, Injectable } from '@nestjs/common';
+import type { AuditEvent } from '#audit';
+import { AuditLog } from '#audit';
+import { CredentialMinter } from '#credentials';
+import type { Clock, Principal } from '#domain';
 import { canSeeRequest, principalKind } from '#domain';
 import type { EvidenceBundle, EvidenceLink } from '#evidence';
 import {
@@ -11,17 +13,12 @@ import {
   readReceipt,
   sealBundle,
 } from '#evidence';
-import type {
-  AccessRequestRow,
-  ApprovalRow,
-  GrantRepository,
-  GrantRow,
-  RequestRepository,
-  UnitOfWork,
-} from '#persistence';
+import type { AccessRequestRow, ApprovalRow, GrantRow } from '#persistence';
+import { GrantRepository, RequestRepository, UnitOfWork } from '#persistence';
 import { requestTerms } from './approval-receipts.js';
 import { requestNotFound } from './audit-helpers.js';
-import type { PolicyState } from './policy-state.js';
+import { PolicyState } from './policy-state.js';
+import { CLOCK } from './wiring/tokens.js';
 
 /** A request's events fit in a few pages; the bound keeps one export from reading without end. */
 const EVENTS_PAGE = 500;
@@ -31,6 +28,7 @@ const MAX_EVENTS = 10_000;
  * `GET /v1/requests/:id/evidence`: everything about one request that a verifier needs, sealed by
  * the broker's key, for whoever may see the request (docs/api.md §4 visibility).
  */
+@Injectable()
 export class ExportEvidence {
   constructor(
     private readonly uow: UnitOfWork,
@@ -39,6 +37,7 @@ export class ExportEvidence {
     private readonly audit: AuditLog,
     private readonly policy: PolicyState,
     private readonly minter: CredentialMinter,
+    @Inject(CLOCK) private readonly clock: Clock,
   ) {}
 
   /** The sealed evidence document, as canonical JSON text. */
@@ -78,7 +77,7 @@ export class ExportEvidence {
     return {
       format: EVIDENCE_FORMAT,
       issuer: this.minter.issuer,
-      generatedAt: new Date().toISOString(),
+      generatedAt: this.clock.now().toISOString(),
       request: {
         ...requestTerms(row),
         status: row.status,

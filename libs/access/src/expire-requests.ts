@@ -1,7 +1,9 @@
+import { Inject, Injectable } from '@nestjs/common';
 import type { Clock } from '#domain';
 import { isPastDeadline } from '#domain';
-import type { RequestRepository, UnitOfWork } from '#persistence';
-import type { RequestLoader } from './request-loader.js';
+import { RequestRepository, UnitOfWork } from '#persistence';
+import { RequestLoader } from './request-loader.js';
+import { CLOCK } from './wiring/tokens.js';
 
 const BATCH = 200;
 
@@ -10,12 +12,13 @@ const BATCH = 200;
  * approved). Actions on a request check its deadline themselves; this sweep makes the state and
  * the audit log catch up for requests nobody touches again.
  */
+@Injectable()
 export class ExpireRequests {
   constructor(
     private readonly uow: UnitOfWork,
     private readonly requests: RequestRepository,
     private readonly loader: RequestLoader,
-    private readonly clock: Clock,
+    @Inject(CLOCK) private readonly clock: Clock,
   ) {}
 
   /** Returns how many requests this call expired. */

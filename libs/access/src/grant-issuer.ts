@@ -1,23 +1,18 @@
 import { randomUUID } from 'node:crypto';
-import type { AuditLog } from '#audit';
+import { Inject, Injectable } from '@nestjs/common';
+import { AuditLog } from '#audit';
 import type { CredentialSigner } from '#credentials';
 import type { Clock } from '#domain';
 import { DomainError } from '#domain';
-import type {
-  AccessRequestRow,
-  ApprovalRow,
-  GrantRepository,
-  RequestRepository,
-  Tx,
-  Refusal,
-} from '#persistence';
-import { GrantRow } from '#persistence';
+import type { AccessRequestRow, ApprovalRow, Tx, Refusal } from '#persistence';
+import { GrantRepository, GrantRow, RequestRepository } from '#persistence';
 import { refuse } from './audit-helpers.js';
 import type { AccessObserver } from './observer.js';
-import type { PolicyState } from './policy-state.js';
+import { PolicyState } from './policy-state.js';
 import type { Credential, CredentialProvider } from './providers/credential-provider.js';
 import { providerFailure } from './providers/credential-provider.js';
-import type { ProviderRegistry } from './providers/provider-registry.js';
+import { ProviderRegistry } from './providers/provider-registry.js';
+import { CLOCK, OBSERVER } from './wiring/tokens.js';
 
 export interface MintedCredential {
   grantId: string;
@@ -36,6 +31,7 @@ export interface Opened {
  * grant inside the caller's transaction: the provider opens access, the grant row and the
  * request's move to `issued` commit together, with `credential.issued`.
  */
+@Injectable()
 export class GrantIssuer {
   constructor(
     private readonly requests: RequestRepository,
@@ -43,8 +39,8 @@ export class GrantIssuer {
     private readonly audit: AuditLog,
     private readonly policy: PolicyState,
     private readonly providers: ProviderRegistry,
-    private readonly clock: Clock,
-    private readonly observer: AccessObserver,
+    @Inject(CLOCK) private readonly clock: Clock,
+    @Inject(OBSERVER) private readonly observer: AccessObserver,
   ) {}
 
   /**

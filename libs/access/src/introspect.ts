@@ -1,6 +1,8 @@
-import type { CredentialVerifier } from '#credentials';
+import { Inject, Injectable } from '@nestjs/common';
+import { CredentialVerifier } from '#credentials';
 import type { Clock } from '#domain';
-import type { GrantRepository, UnitOfWork } from '#persistence';
+import { GrantRepository, UnitOfWork } from '#persistence';
+import { CLOCK } from './wiring/tokens.js';
 
 export type Introspection =
   | { active: false }
@@ -18,12 +20,13 @@ export type Introspection =
     };
 
 /** RFC 7662: active only for a credential we signed whose grant is still active and unexpired. */
+@Injectable()
 export class IntrospectCredential {
   constructor(
     private readonly uow: UnitOfWork,
     private readonly grants: GrantRepository,
     private readonly verifier: CredentialVerifier,
-    private readonly clock: Clock,
+    @Inject(CLOCK) private readonly clock: Clock,
   ) {}
 
   async execute(token: string): Promise<Introspection> {

@@ -1,22 +1,16 @@
-import type { AuditLog } from '#audit';
-import type { CredentialMinter } from '#credentials';
+import { Inject, Injectable } from '@nestjs/common';
+import { AuditLog } from '#audit';
 import type { Clock } from '#domain';
 import { DomainError, checkMint, checkRecipientSeparation } from '#domain';
 import type { AuthenticatedPrincipal } from '#identity';
-import type {
-  AccessRequestRow,
-  ApprovalRow,
-  RequestRepository,
-  Tx,
-  UnitOfWork,
-} from '#persistence';
-import { Refusal } from '#persistence';
+import type { AccessRequestRow, ApprovalRow, Tx } from '#persistence';
+import { Refusal, RequestRepository } from '#persistence';
 import { auditDecision, refuse, refuseDecision } from './audit-helpers.js';
-import type { GrantIssuer, MintedCredential, Opened } from './grant-issuer.js';
-import type { PolicyState } from './policy-state.js';
-import type { RevocationScheduler } from './revocation/revocation-scheduler.js';
-import type { RequestLoader } from './request-loader.js';
-import { invalidStateFor } from './request-loader.js';
+import type { MintedCredential } from './grant-issuer.js';
+import { Issuance } from './issuance.js';
+import { PolicyState } from './policy-state.js';
+import { RequestLoader, invalidStateFor } from './request-loader.js';
+import { CLOCK } from './wiring/tokens.js';
 
 /**
  * Redeems an approved request: re-evaluates policy (docs/api.md §2 rule 7), has the role's provider
@@ -24,53 +18,38 @@ import { invalidStateFor } from './request-loader.js';
  * request lock and the unique grant per request make it mint once. Ordering and failures:
  * docs/providers.md.
  */
+@Injectable()
 export class MintCredential {
   constructor(
-    private readonly uow: UnitOfWork,
+    private readonly issuance: Issuance,
     private readonly requests: RequestRepository,
     private readonly loader: RequestLoader,
     private readonly audit: AuditLog,
     private readonly policy: PolicyState,
-    private readonly minter: CredentialMinter,
-    private readonly issuer: GrantIssuer,
-    private readonly scheduler: RevocationScheduler,
-    private readonly clock: Clock,
+    @Inject(CLOCK) private readonly clock: Clock,
   ) {}
 
-  async execute(caller: AuthenticatedPrincipal, requestId: string): Promise<MintedCredential> {
-    const signer = await this.minter.signer();
-    const opened: Opened[] = [];
-    const minted = await this.uow
-      .run(async (tx) => {
-        const row = await this.loader.forAction(tx, caller, requestId, 'credential.refused');
-        if (row instanceof Refusal) return row;
-        const approvals = await this.requests.approvals(tx, [row.id]);
-        const refusal = await this.callerRefusal(tx, caller, row, approvals);
-        if (refusal) return refusal;
-        const subject = { actor: caller.id, requestId: row.id, action: 'mint' };
-        const decision = checkMint(
-          this.policy.context,
-          this.policy.role(row.role),
-          this.candidate(row, approvals),
-          this.clock.now(),
-        );
-        if (!decision.allowed) {
-          if (decision.reason === 'redeem_window_passed')
-            await this.loader.expire(tx, row, 'system');
-          return refuseDecision(tx, this.audit, 'credential.refused', subject, decision);
-        }
-        await auditDecision(tx, this.audit, subject, decision);
-        return this.issuer.issue(tx, signer, row, approvals, opened);
-      })
-      .catch((error: unknown) => {
-        // Nothing committed, or the provider refused: close whatever it may have opened anyway.
-        this.issuer.withdraw(opened);
-        throw error;
-      });
-    // The grant row (with expiresAt) is committed: it is the truth the sweep works from. The
-    // fast path is scheduled before the credential leaves; it never fails the mint.
-    await this.scheduler.schedule([new Date(minted.expiresAt)]);
-    return minted;
+  execute(caller: AuthenticatedPrincipal, requestId: string): Promise<MintedCredential> {
+    return this.issuance.run(async (tx, issue) => {
+      const row = await this.loader.forAction(tx, caller, requestId, 'credential.refused');
+      if (row instanceof Refusal) return row;
+      const approvals = await this.requests.approvals(tx, [row.id]);
+      const refusal = await this.callerRefusal(tx, caller, row, approvals);
+      if (refusal) return refusal;
+      const subject = { actor: caller.id, requestId: row.id, action: 'mint' };
+      const decision = checkMint(
+        this.policy.context,
+        this.policy.role(row.role),
+        this.candidate(row, approvals),
+        this.clock.now(),
+      );
+      if (!decision.allowed) {
+        if (decision.reason === 'redeem_window_passed') await this.loader.expire(tx, row, 'system');
+        return refuseDecision(tx, this.audit, 'credential.refused', subject, decision);
+      }
+      await auditDecision(tx, this.audit, subject, decision);
+      return issue(row, approvals);
+    });
   }
 
   /** Who may redeem, and whether there is anything left to redeem. */

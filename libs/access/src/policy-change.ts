@@ -1,11 +1,14 @@
-import type { AuditLog } from '#audit';
+import { Inject, Injectable } from '@nestjs/common';
+import { AuditLog } from '#audit';
 import type { Clock, PolicyDefinition, RoleDefinition } from '#domain';
 import { checkStillAllowed, findRole } from '#domain';
 import { policyHashOf } from '#evidence';
-import type { GrantRepository, RequestRepository, UnitOfWork } from '#persistence';
-import type { PolicySource, PolicyState } from './policy-state.js';
-import type { RequestLoader } from './request-loader.js';
-import type { GrantEnder } from './revocation/end-grants.js';
+import { GrantRepository, RequestRepository, UnitOfWork } from '#persistence';
+import type { PolicySource } from './policy-state.js';
+import { PolicyState } from './policy-state.js';
+import { RequestLoader } from './request-loader.js';
+import { GrantEnder } from './revocation/end-grants.js';
+import { CLOCK } from './wiring/tokens.js';
 
 const PAGE = 200;
 
@@ -26,6 +29,7 @@ export interface PolicyChangeReport {
  * reason `policy_changed`, and roles that changed and say `revokeOnPolicyChange` have their active
  * grants revoked. One `policy.changed` event records the reload and what it did.
  */
+@Injectable()
 export class ApplyPolicyChange {
   constructor(
     private readonly uow: UnitOfWork,
@@ -35,7 +39,7 @@ export class ApplyPolicyChange {
     private readonly audit: AuditLog,
     private readonly policy: PolicyState,
     private readonly ender: GrantEnder,
-    private readonly clock: Clock,
+    @Inject(CLOCK) private readonly clock: Clock,
   ) {}
 
   async apply(actor: string, next: PolicySource): Promise<PolicyChangeReport> {

@@ -1,16 +1,14 @@
-import type { AuditFilter, AuditLog, ChainVerification, AuditEvent } from '#audit';
+import { Inject, Injectable } from '@nestjs/common';
+import type { AuditFilter, ChainVerification, AuditEvent } from '#audit';
+import { AuditLog } from '#audit';
 import type { Clock, Principal, RequestStatus, GrantStatus } from '#domain';
 import { DomainError, canSeeGrant, canSeeRequest } from '#domain';
-import type {
-  BreakGlassRepository,
-  GrantRepository,
-  RequestRepository,
-  UnitOfWork,
-} from '#persistence';
+import { BreakGlassRepository, GrantRepository, RequestRepository, UnitOfWork } from '#persistence';
 import { grantNotFound, requestNotFound } from './audit-helpers.js';
-import type { PolicyState } from './policy-state.js';
+import { PolicyState } from './policy-state.js';
 import type { GrantView, RequestView } from './views.js';
 import { toGrantView, toRequestView } from './views.js';
+import { CLOCK } from './wiring/tokens.js';
 
 export interface ListPage<T> {
   items: T[];
@@ -27,6 +25,7 @@ export interface RequestListQuery {
 }
 
 /** Reads, each scoped to what the principal may see: what it may not see does not exist (404). */
+@Injectable()
 export class AccessQueries {
   constructor(
     private readonly uow: UnitOfWork,
@@ -34,7 +33,7 @@ export class AccessQueries {
     private readonly grants: GrantRepository,
     private readonly audit: AuditLog,
     private readonly policy: PolicyState,
-    private readonly clock: Clock,
+    @Inject(CLOCK) private readonly clock: Clock,
     private readonly reviews: BreakGlassRepository,
   ) {}
 

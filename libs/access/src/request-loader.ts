@@ -1,23 +1,28 @@
-import type { AuditEventType, AuditLog } from '#audit';
+import { Inject, Injectable } from '@nestjs/common';
+import type { AuditEventType } from '#audit';
+import { AuditLog } from '#audit';
 import type { Clock, Principal } from '#domain';
 import { DomainError, canSeeRequest, isPastDeadline } from '#domain';
-import type { AccessRequestRow, RequestRepository, Tx } from '#persistence';
+import type { AccessRequestRow, Tx } from '#persistence';
+import { RequestRepository } from '#persistence';
 import type { Refusal } from '#persistence';
 import { refuse, requestNotFound } from './audit-helpers.js';
 import type { AccessObserver } from './observer.js';
-import type { PolicyState } from './policy-state.js';
+import { PolicyState } from './policy-state.js';
+import { CLOCK, OBSERVER } from './wiring/tokens.js';
 
 /**
  * Loads a request for a state change: locked, visible to the caller (404 otherwise, the same as a
  * request that does not exist), and expired on the spot if it is pending past its deadline.
  */
+@Injectable()
 export class RequestLoader {
   constructor(
     private readonly requests: RequestRepository,
     private readonly audit: AuditLog,
     private readonly policy: PolicyState,
-    private readonly clock: Clock,
-    private readonly observer: AccessObserver,
+    @Inject(CLOCK) private readonly clock: Clock,
+    @Inject(OBSERVER) private readonly observer: AccessObserver,
   ) {}
 
   async forAction(

@@ -1,20 +1,23 @@
-import type { AuditLog } from '#audit';
+import { Inject, Injectable } from '@nestjs/common';
+import { AuditLog } from '#audit';
 import type { Clock, Principal } from '#domain';
 import { DomainError, canSeeGrant } from '#domain';
-import type { GrantRepository, GrantRow, UnitOfWork } from '#persistence';
-import { Refusal } from '#persistence';
+import type { GrantRow } from '#persistence';
+import { GrantRepository, Refusal, UnitOfWork } from '#persistence';
 import { grantNotFound, refuse } from './audit-helpers.js';
-import type { PolicyState } from './policy-state.js';
-import type { GrantEnder } from './revocation/end-grants.js';
+import { PolicyState } from './policy-state.js';
+import { GrantEnder } from './revocation/end-grants.js';
 import type { RevocationScheduler } from './revocation/revocation-scheduler.js';
 import { BUCKET_MS, bucketEnd } from './revocation/revocation-scheduler.js';
 import type { GrantView } from './views.js';
 import { toGrantView } from './views.js';
+import { CLOCK, REVOCATION_SCHEDULER } from './wiring/tokens.js';
 
 /**
  * Early revocation by the recipient or an admin, through the same `GrantEnder` as expiry.
  * Revoking a grant that already ended returns it unchanged (idempotent).
  */
+@Injectable()
 export class RevokeGrant {
   constructor(
     private readonly uow: UnitOfWork,
@@ -22,8 +25,8 @@ export class RevokeGrant {
     private readonly audit: AuditLog,
     private readonly policy: PolicyState,
     private readonly ender: GrantEnder,
-    private readonly scheduler: RevocationScheduler,
-    private readonly clock: Clock,
+    @Inject(REVOCATION_SCHEDULER) private readonly scheduler: RevocationScheduler,
+    @Inject(CLOCK) private readonly clock: Clock,
   ) {}
 
   async byPrincipal(principal: Principal, grantId: string, reason: string): Promise<GrantView> {

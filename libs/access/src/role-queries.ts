@@ -1,6 +1,7 @@
+import { Injectable } from '@nestjs/common';
 import type { Principal, ProviderDefinition, RoleDefinition } from '#domain';
 import { checkRequester } from '#domain';
-import type { PolicyState } from './policy-state.js';
+import { PolicyState } from './policy-state.js';
 
 /**
  * A role as `GET /v1/roles` shows it (docs/api-extensions.md), durations in seconds. Built field by
@@ -23,6 +24,7 @@ export interface RoleView {
 }
 
 /** Reads of the policy in force, scoped like every read: what the principal may not use is absent. */
+@Injectable()
 export class RoleQueries {
   constructor(private readonly policy: PolicyState) {}
 

@@ -1,11 +1,13 @@
-import type { AuditLog } from '#audit';
-import type { SigningKeys } from '#credentials';
+import { Injectable } from '@nestjs/common';
+import { AuditLog } from '#audit';
+import { SigningKeys } from '#credentials';
 import type { PolicyDefinition, Principal } from '#domain';
 import { allow, deny, refusalError } from '#domain';
-import type { Tx, UnitOfWork } from '#persistence';
+import type { Tx } from '#persistence';
+import { UnitOfWork } from '#persistence';
 import { Refusal } from '#persistence';
 import { auditDecision } from './audit-helpers.js';
-import type { PolicyState } from './policy-state.js';
+import { PolicyState } from './policy-state.js';
 
 export interface KeyRotation {
   /** The key that signs from now on. */
@@ -43,6 +45,7 @@ export async function rotateSigningKey(
 }
 
 /** `POST /v1/keys/rotate`: admins only, refused (and audited) like the admin-only audit reads. */
+@Injectable()
 export class RotateSigningKey {
   constructor(
     private readonly uow: UnitOfWork,

@@ -1,14 +1,23 @@
 import { randomUUID } from 'node:crypto';
-import type { AuditLog } from '#audit';
+import { Inject, Injectable } from '@nestjs/common';
+import { AuditLog } from '#audit';
+import type { AppConfig } from '#config';
 import type { Clock, Principal } from '#domain';
 import { DomainError, notFound, principalKind, serviceAccountPrincipal } from '#domain';
 import type { AuthenticatedPrincipal } from '#identity';
 import { apiKeyId, apiKeyMatches, issueApiKey } from '#identity';
-import type { ServiceAccountRepository, ServiceAccountRow, Tx, UnitOfWork } from '#persistence';
-import { Refusal, ServiceAccountRow as Row, isUniqueViolation } from '#persistence';
-import type { PolicyState } from './policy-state.js';
+import type { ServiceAccountRow, Tx } from '#persistence';
+import {
+  Refusal,
+  ServiceAccountRepository,
+  ServiceAccountRow as Row,
+  UnitOfWork,
+  isUniqueViolation,
+} from '#persistence';
+import { PolicyState } from './policy-state.js';
 import type { ServiceAccountView } from './service-account-view.js';
 import { toServiceAccountView } from './service-account-view.js';
+import { APP_CONFIG, CLOCK } from './wiring/tokens.js';
 
 export interface CreateServiceAccount {
   name: string;
@@ -31,16 +40,21 @@ const unauthenticated = () => new DomainError('unauthenticated', 'invalid API ke
  * Service accounts with API keys (docs/identity.md): admins create, rotate and disable them; each
  * is `local:<name>`, owned by a person, and its owner joins the ownership graph at once.
  */
+@Injectable()
 export class ServiceAccounts {
+  /** Names of the issuers of people (kind oidc): a service account's owner is one of theirs. */
+  private readonly personIssuers: readonly string[];
+
   constructor(
     private readonly uow: UnitOfWork,
     private readonly accounts: ServiceAccountRepository,
     private readonly audit: AuditLog,
     private readonly policy: PolicyState,
-    private readonly clock: Clock,
-    /** Names of the issuers of people (kind oidc): a service account's owner is one of theirs. */
-    private readonly personIssuers: readonly string[],
-  ) {}
+    @Inject(CLOCK) private readonly clock: Clock,
+    @Inject(APP_CONFIG) config: Pick<AppConfig, 'issuers'>,
+  ) {
+    this.personIssuers = config.issuers.map((issuer) => issuer.name);
+  }
 
   async create(admin: Principal, input: CreateServiceAccount): Promise<ServiceAccountWithKey> {
     const issued = issueApiKey();

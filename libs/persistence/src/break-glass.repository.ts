@@ -1,8 +1,10 @@
+import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import { In } from 'typeorm';
 import { BreakGlassReviewRow } from './entities/break-glass-review.entity.js';
 import { forUpdate } from './scope.js';
 
+@Injectable()
 export class BreakGlassRepository {
   async insert(tx: EntityManager, row: BreakGlassReviewRow): Promise<void> {
     await tx.insert(BreakGlassReviewRow, row);

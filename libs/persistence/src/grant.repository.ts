@@ -1,3 +1,4 @@
+import { Injectable } from '@nestjs/common';
 import type { QueryResult } from 'pg';
 import type { EntityManager } from 'typeorm';
 import type { GrantStatus } from '#domain';
@@ -24,6 +25,7 @@ export interface GrantEnding {
   revokedBy?: string;
 }
 
+@Injectable()
 export class GrantRepository {
   /** New active grants, each with its revocation owed at its expiry, in the caller's transaction. */
   async insert(tx: EntityManager, rows: GrantRow | readonly GrantRow[]): Promise<void> {

@@ -1,7 +1,9 @@
+import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import { PrincipalGroupsRow } from './entities/principal-groups.entity.js';
 
 /** The groups each principal last presented in a verified token (docs/api.md §2 rule 6). */
+@Injectable()
 export class PrincipalGroupsRepository {
   async record(
     manager: EntityManager,

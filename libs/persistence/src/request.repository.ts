@@ -1,3 +1,4 @@
+import { Injectable } from '@nestjs/common';
 import type { EntityManager, SelectQueryBuilder } from 'typeorm';
 import { Brackets } from 'typeorm';
 import type { RequestStatus } from '#domain';
@@ -18,6 +19,7 @@ export interface RequestFilter {
   limit: number;
 }
 
+@Injectable()
 export class RequestRepository {
   async insert(tx: EntityManager, row: AccessRequestRow): Promise<void> {
     await tx.insert(AccessRequestRow, row);

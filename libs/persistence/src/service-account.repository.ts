@@ -1,3 +1,4 @@
+import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import { ServiceAccountRow } from './entities/service-account.entity.js';
 import type { Page, ReadScope } from './scope.js';
@@ -12,6 +13,7 @@ export interface NewKey {
 }
 
 /** Service accounts: admins see all of them, a person the ones it owns. */
+@Injectable()
 export class ServiceAccountRepository {
   async insert(tx: EntityManager, row: ServiceAccountRow): Promise<void> {
     await tx.insert(ServiceAccountRow, row);

@@ -1,6 +1,10 @@
+import { Inject, Injectable } from '@nestjs/common';
 import { Mutex } from 'async-mutex';
 import type { DataSource, EntityManager } from 'typeorm';
 import type { DomainError } from '#domain';
+
+/** The Nest injection token of the app's DataSource (the one `openDatabase` opened). */
+export const DATA_SOURCE = 'countersign:data-source';
 
 /**
  * A refusal decided inside a transaction. Its audit events must be committed, so the work returns
@@ -69,10 +73,11 @@ function runEffect(effect: () => void): void {
  * Runs state changes and their audit events in one transaction. PostgreSQL serialises conflicting
  * work with row locks; SQLite has one connection and one writer, so transactions are queued here.
  */
+@Injectable()
 export class UnitOfWork {
   private readonly sqliteWriter?: Mutex;
 
-  constructor(readonly dataSource: DataSource) {
+  constructor(@Inject(DATA_SOURCE) readonly dataSource: DataSource) {
     if (dataSource.options.type === 'better-sqlite3') this.sqliteWriter = new Mutex();
   }
 

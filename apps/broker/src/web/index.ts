@@ -1,8 +1,6 @@
 import type { Provider, Type } from '@nestjs/common';
 import type { AppConfig } from '#config';
-import type { Clock } from '#domain';
-import { AdminReachJudge, ApproverLinks, PolicyState } from '#access';
-import { UnitOfWork } from '#persistence';
+import { ApproverLinks, PolicyState } from '#access';
 import { AdminPagesController } from './admin-pages.controller.js';
 import { AssetsController } from './assets.controller.js';
 import { DemoSignInController } from './demo-sign-in.controller.js';
@@ -26,15 +24,10 @@ export function webControllers(config: AppConfig): Type[] {
   ];
 }
 
-export function webProviders(config: AppConfig, clock: Clock): Provider[] {
+export function webProviders(config: AppConfig): Provider[] {
   const web = config.web;
   return [
-    {
-      provide: WebSessions,
-      useFactory: (uow: UnitOfWork, policy: PolicyState, adminReach: AdminReachJudge) =>
-        new WebSessions(uow, policy, adminReach, clock),
-      inject: [UnitOfWork, PolicyState, AdminReachJudge],
-    },
+    WebSessions,
     {
       provide: ApproverLinks,
       useFactory: (policy: PolicyState) => new ApproverLinks(policy, config.publicUrl),

@@ -1,10 +1,10 @@
 import { createHash, randomBytes } from 'node:crypto';
+import { Inject, Injectable } from '@nestjs/common';
 import type { Response } from 'express';
-import type { AdminReachJudge, PolicyState } from '#access';
+import { AdminReachJudge, CLOCK, PolicyState } from '#access';
 import type { Clock } from '#domain';
 import type { AuthenticatedPrincipal } from '#identity';
-import type { UnitOfWork } from '#persistence';
-import { WebLoginRow, WebSessionRow } from '#persistence';
+import { UnitOfWork, WebLoginRow, WebSessionRow } from '#persistence';
 import { SESSION_COOKIE, cookieOptions } from './cookies.js';
 
 export const SESSION_TTL_SECONDS = 3600;
@@ -36,12 +36,13 @@ const COOKIE_ID = /^[A-Za-z0-9_-]{43}$/;
  * no signing secret has to be distributed. Groups are the token's at sign-in plus the directory
  * of the policy in force, as for a bearer token (a policy reload reaches open sessions at once).
  */
+@Injectable()
 export class WebSessions {
   constructor(
     private readonly uow: UnitOfWork,
     private readonly policy: PolicyState,
     private readonly adminReach: AdminReachJudge,
-    private readonly clock: Clock,
+    @Inject(CLOCK) private readonly clock: Clock,
   ) {}
 
   async startLogin(

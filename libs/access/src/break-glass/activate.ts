@@ -1,18 +1,19 @@
 import { randomUUID } from 'node:crypto';
-import type { AuditLog } from '#audit';
-import type { CredentialMinter } from '#credentials';
+import { Inject, Injectable } from '@nestjs/common';
+import { AuditLog } from '#audit';
 import type { Clock } from '#domain';
 import { DomainError, allow, checkRequester, resolveBreakGlass } from '#domain';
 import type { AuthenticatedPrincipal } from '#identity';
-import type { BreakGlassRepository, RequestRepository, Tx, UnitOfWork } from '#persistence';
-import { AccessRequestRow, BreakGlassReviewRow, Refusal, runAfterCommit } from '#persistence';
+import type { Tx } from '#persistence';
+import { AccessRequestRow, Refusal, RequestRepository } from '#persistence';
 import { auditDecision, invalidInput, refuseRequest } from '../audit-helpers.js';
-import type { GrantIssuer, MintedCredential, Opened } from '../grant-issuer.js';
+import type { MintedCredential } from '../grant-issuer.js';
+import { Issuance } from '../issuance.js';
 import type { AccessObserver } from '../observer.js';
-import type { PolicyState } from '../policy-state.js';
+import { PolicyState } from '../policy-state.js';
 import { refuseRequestDecision, refuseUnknownRole } from '../role-refusal.js';
-import type { RevocationScheduler } from '../revocation/revocation-scheduler.js';
-import type { BreakGlassAlerts } from './alerts.js';
+import { CLOCK, OBSERVER } from '../wiring/tokens.js';
+import { ReviewOpener } from './review-opener.js';
 
 export interface BreakGlassInput {
   role: string;
@@ -31,46 +32,31 @@ export interface BreakGlassActivation extends MintedCredential {
  * approval, the security team is alerted after commit, and a review by someone else is due within
  * `reviewWithin`. Everything else is the normal issuing path: provider, grant row, revocation.
  */
+@Injectable()
 export class ActivateBreakGlass {
   constructor(
-    private readonly uow: UnitOfWork,
+    private readonly issuance: Issuance,
+    private readonly reviews: ReviewOpener,
     private readonly requests: RequestRepository,
-    private readonly reviews: BreakGlassRepository,
     private readonly audit: AuditLog,
     private readonly policy: PolicyState,
-    private readonly minter: CredentialMinter,
-    private readonly issuer: GrantIssuer,
-    private readonly scheduler: RevocationScheduler,
-    private readonly alerts: BreakGlassAlerts,
-    private readonly clock: Clock,
-    private readonly observer: AccessObserver,
+    @Inject(CLOCK) private readonly clock: Clock,
+    @Inject(OBSERVER) private readonly observer: AccessObserver,
   ) {}
 
-  async execute(
-    caller: AuthenticatedPrincipal,
-    input: BreakGlassInput,
-  ): Promise<BreakGlassActivation> {
-    const signer = await this.minter.signer();
-    const opened: Opened[] = [];
-    const activated = await this.uow
-      .run(async (tx) => {
-        const row = await this.clearedRequest(tx, caller, input);
-        if (row instanceof Refusal) return row;
-        const issued = await this.issuer.issue(tx, signer, row, [], opened);
-        if (issued instanceof Refusal) return issued;
-        const reviewDueAt = await this.openReview(tx, row);
-        return {
-          ...issued,
-          requestId: row.id,
-          breakGlass: { reviewDueAt: reviewDueAt.toISOString() },
-        };
-      })
-      .catch((error: unknown) => {
-        this.issuer.withdraw(opened);
-        throw error;
-      });
-    await this.scheduler.schedule([new Date(activated.expiresAt)]);
-    return activated;
+  execute(caller: AuthenticatedPrincipal, input: BreakGlassInput): Promise<BreakGlassActivation> {
+    return this.issuance.run(async (tx, issue) => {
+      const row = await this.clearedRequest(tx, caller, input);
+      if (row instanceof Refusal) return row;
+      const issued = await issue(row, []);
+      if (issued instanceof Refusal) return issued;
+      const reviewDueAt = await this.reviews.open(tx, row);
+      return {
+        ...issued,
+        requestId: row.id,
+        breakGlass: { reviewDueAt: reviewDueAt.toISOString() },
+      };
+    });
   }
 
   /** The checks, then the request row, inserted as approved (by no one) for the issuer. */
@@ -132,41 +118,5 @@ export class ActivateBreakGlass {
     });
     this.observer.breakGlass(role.name, 'activated');
     return row;
-  }
-
-  private async openReview(tx: Tx, row: AccessRequestRow): Promise<Date> {
-    const policy = this.policy.role(row.role)!.breakGlass!;
-    const dueAt = new Date(row.createdAt.getTime() + policy.reviewWithin * 1000);
-    await this.reviews.insert(
-      tx,
-      Object.assign(new BreakGlassReviewRow(), {
-        requestId: row.id,
-        role: row.role,
-        activatedBy: row.requester,
-        activatedAt: row.createdAt,
-        dueAt,
-        nextEscalationAt: dueAt,
-        escalations: 0,
-        reviewedBy: null,
-        reviewedAt: null,
-        comment: null,
-      }),
-    );
-    runAfterCommit(tx, () =>
-      this.alerts.send(
-        {
-          kind: 'activated',
-          requestId: row.id,
-          role: row.role,
-          activatedBy: row.requester,
-          justification: row.justification ?? '',
-          activatedAt: row.createdAt.toISOString(),
-          reviewDueAt: dueAt.toISOString(),
-          escalations: 0,
-        },
-        policy,
-      ),
-    );
-    return dueAt;
   }
 }

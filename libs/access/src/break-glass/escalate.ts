@@ -1,10 +1,12 @@
-import type { AuditLog } from '#audit';
+import { Inject, Injectable } from '@nestjs/common';
+import { AuditLog } from '#audit';
 import type { Clock } from '#domain';
-import type { BreakGlassRepository, RequestRepository, UnitOfWork } from '#persistence';
-import { runAfterCommit } from '#persistence';
+import { BreakGlassRepository, RequestRepository, UnitOfWork, runAfterCommit } from '#persistence';
 import type { AccessObserver } from '../observer.js';
-import type { PolicyState } from '../policy-state.js';
+import { PolicyState } from '../policy-state.js';
+import { CLOCK, OBSERVER } from '../wiring/tokens.js';
 import type { BreakGlassAlerts } from './alerts.js';
+import { BREAK_GLASS_ALERTS } from './alerts.js';
 
 const BATCH = 100;
 /** For an activation whose role is gone from the config: keep escalating, hourly. */
@@ -15,6 +17,7 @@ const FALLBACK_EVERY_SECONDS = 3600;
  * alert again, then the next escalation after `escalateEvery`, until someone reviews it. Rows are
  * claimed with SKIP LOCKED on PostgreSQL, so replicas escalate each one once.
  */
+@Injectable()
 export class EscalateBreakGlass {
   constructor(
     private readonly uow: UnitOfWork,
@@ -22,9 +25,9 @@ export class EscalateBreakGlass {
     private readonly reviews: BreakGlassRepository,
     private readonly audit: AuditLog,
     private readonly policy: PolicyState,
-    private readonly alerts: BreakGlassAlerts,
-    private readonly clock: Clock,
-    private readonly observer: AccessObserver,
+    @Inject(BREAK_GLASS_ALERTS) private readonly alerts: BreakGlassAlerts,
+    @Inject(CLOCK) private readonly clock: Clock,
+    @Inject(OBSERVER) private readonly observer: AccessObserver,
   ) {}
 
   /** Returns how many escalations it sent. */

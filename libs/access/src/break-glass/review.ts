@@ -1,21 +1,23 @@
-import type { AuditLog } from '#audit';
+import { Inject, Injectable } from '@nestjs/common';
+import { AuditLog } from '#audit';
 import type { Clock } from '#domain';
 import { DomainError, checkBreakGlassReviewer, deny } from '#domain';
 import type { AuthenticatedPrincipal } from '#identity';
-import type { BreakGlassRepository, RequestRepository, UnitOfWork } from '#persistence';
-import { Refusal } from '#persistence';
+import { BreakGlassRepository, Refusal, RequestRepository, UnitOfWork } from '#persistence';
 import { auditDecision, refuse, refuseDecision } from '../audit-helpers.js';
 import type { AccessObserver } from '../observer.js';
-import type { PolicyState } from '../policy-state.js';
-import type { RequestLoader } from '../request-loader.js';
+import { PolicyState } from '../policy-state.js';
+import { RequestLoader } from '../request-loader.js';
 import type { RequestView } from '../views.js';
 import { toRequestView } from '../views.js';
+import { CLOCK, OBSERVER } from '../wiring/tokens.js';
 
 /**
  * The post-hoc review of a break-glass activation: by a principal distinct from (and not linked
  * to) the one who broke the glass, an approver of the role or an admin. Once reviewed, it stops
  * escalating. A review is recorded once; a second one is refused as `already_reviewed`.
  */
+@Injectable()
 export class ReviewBreakGlass {
   constructor(
     private readonly uow: UnitOfWork,
@@ -24,8 +26,8 @@ export class ReviewBreakGlass {
     private readonly loader: RequestLoader,
     private readonly audit: AuditLog,
     private readonly policy: PolicyState,
-    private readonly clock: Clock,
-    private readonly observer: AccessObserver,
+    @Inject(CLOCK) private readonly clock: Clock,
+    @Inject(OBSERVER) private readonly observer: AccessObserver,
   ) {}
 
   async execute(

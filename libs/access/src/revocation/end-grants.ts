@@ -1,7 +1,11 @@
-import type { AuditEventInput, AuditLog } from '#audit';
-import type { GrantRepository, GrantRow, Tx } from '#persistence';
+import { Inject, Injectable } from '@nestjs/common';
+import type { AuditEventInput } from '#audit';
+import { AuditLog } from '#audit';
+import type { GrantRow, Tx } from '#persistence';
+import { GrantRepository } from '#persistence';
 import type { AccessMetrics } from '../observer.js';
-import type { ProviderRegistry } from '../providers/provider-registry.js';
+import { ProviderRegistry } from '../providers/provider-registry.js';
+import { OBSERVER } from '../wiring/tokens.js';
 import { mapInFlight } from './in-flight.js';
 
 /** Who found the grants to end: metrics tell the fast path (job, timer) from the safety net. */
@@ -37,12 +41,13 @@ export function revocationBackoffSeconds(failures: number): number {
  * race, and is reported ended only once its access is gone. A provider failure leaves the grant
  * active, counts the failure, audits it and sets the next attempt after a capped backoff.
  */
+@Injectable()
 export class GrantEnder {
   constructor(
     private readonly grants: GrantRepository,
     private readonly audit: AuditLog,
     private readonly providers: ProviderRegistry,
-    private readonly observer: AccessMetrics,
+    @Inject(OBSERVER) private readonly observer: AccessMetrics,
   ) {}
 
   async end(

@@ -1,6 +1,8 @@
-import type { CredentialMinter } from '#credentials';
+import { Inject, Injectable } from '@nestjs/common';
+import { CredentialMinter } from '#credentials';
 import type { Clock } from '#domain';
-import type { GrantRepository, UnitOfWork } from '#persistence';
+import { GrantRepository, UnitOfWork } from '#persistence';
+import { CLOCK } from '../wiring/tokens.js';
 
 /** How long a verifier may rely on one list; it should fetch again before then. */
 export const REVOCATION_LIST_LIFETIME_SECONDS = 300;
@@ -10,12 +12,13 @@ export const REVOCATION_LIST_LIFETIME_SECONDS = 300;
  * verifier can check revocation offline between introspection calls. Expired credentials are left
  * out: their `exp` already refuses them.
  */
+@Injectable()
 export class RevocationList {
   constructor(
     private readonly uow: UnitOfWork,
     private readonly grants: GrantRepository,
     private readonly minter: CredentialMinter,
-    private readonly clock: Clock,
+    @Inject(CLOCK) private readonly clock: Clock,
   ) {}
 
   async signed(): Promise<string> {

@@ -3,7 +3,7 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { SchedulerRegistry } from '@nestjs/schedule';
 import type { AppConfig } from '#config';
 import { EscalateBreakGlass } from '../break-glass/escalate.js';
-import { APP_CONFIG } from './core.providers.js';
+import { APP_CONFIG } from './tokens.js';
 
 /** At most this long between escalation checks, whatever the sweep interval. */
 const MAX_CHECK_SECONDS = 60;

@@ -1,7 +1,7 @@
 import type { OnApplicationShutdown } from '@nestjs/common';
 import { Inject, Injectable } from '@nestjs/common';
 import type { DataSource } from 'typeorm';
-import { DATA_SOURCE } from './core.providers.js';
+import { DATA_SOURCE } from './tokens.js';
 
 /** Closes the database pool last, after everything that uses it has stopped. */
 @Injectable()

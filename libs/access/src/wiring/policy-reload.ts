@@ -9,7 +9,7 @@ import type { PolicyChangeReport } from '../policy-change.js';
 import { ApplyPolicyChange } from '../policy-change.js';
 import { PolicyState } from '../policy-state.js';
 import { refuse } from '../audit-helpers.js';
-import { APP_CONFIG } from './core.providers.js';
+import { APP_CONFIG } from './tokens.js';
 
 /** Where a reload reads the config from: the file at COUNTERSIGN_CONFIG, or a test's own. */
 export const CONFIG_SOURCE = 'countersign:config-source';

@@ -4,8 +4,7 @@ import { SchedulerRegistry } from '@nestjs/schedule';
 import type { AppConfig } from '#config';
 import { ProviderRegistry } from '../providers/provider-registry.js';
 import { ProviderReconciler } from '../providers/reconcile-providers.js';
-import { APP_CONFIG } from './core.providers.js';
-import { SWEEP_OPTIONS } from './revocation.tokens.js';
+import { APP_CONFIG, SWEEP_OPTIONS } from './tokens.js';
 
 /**
  * Provider reconciliation on the sweep's schedule (docs/providers.md): at start-up and every

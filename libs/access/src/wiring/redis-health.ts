@@ -2,7 +2,7 @@ import type { OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/comm
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { Redis } from 'ioredis';
 import type { AppConfig } from '#config';
-import { APP_CONFIG } from './core.providers.js';
+import { APP_CONFIG } from './tokens.js';
 
 export interface RedisStatus {
   reachable: boolean;

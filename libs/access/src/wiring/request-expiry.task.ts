@@ -3,7 +3,7 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { SchedulerRegistry } from '@nestjs/schedule';
 import { ExpireRequests } from '../expire-requests.js';
 import type { AppConfig } from '#config';
-import { APP_CONFIG } from './core.providers.js';
+import { APP_CONFIG } from './tokens.js';
 
 /** Runs the request-expiry sweep every `revocation.sweepInterval`; one run at a time. */
 @Injectable()

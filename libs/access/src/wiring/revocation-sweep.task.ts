@@ -7,8 +7,7 @@ import { GrantRepository, UnitOfWork } from '#persistence';
 import type { ExpirySource } from '../revocation/end-grants.js';
 import { ExpireGrants } from '../revocation/expire-grants.js';
 import type { RevocationScheduler } from '../revocation/revocation-scheduler.js';
-import { APP_CONFIG, CLOCK } from './core.providers.js';
-import { REVOCATION_SCHEDULER, SWEEP_OPTIONS } from './revocation.tokens.js';
+import { APP_CONFIG, CLOCK, REVOCATION_SCHEDULER, SWEEP_OPTIONS } from './tokens.js';
 
 /**
  * The database sweep behind the fast path (docs/api.md §8): each `revocation.sweepInterval` it ends

@@ -4,7 +4,7 @@ import type { Job, WorkerOptions } from 'bullmq';
 import { ExpireGrants } from '../revocation/expire-grants.js';
 import { CAPPED_BACKOFF, REVOCATION_QUEUE } from '../revocation/bullmq-scheduler.js';
 import type { RevocationScheduler } from '../revocation/revocation-scheduler.js';
-import { REVOCATION_SCHEDULER } from './revocation.tokens.js';
+import { REVOCATION_SCHEDULER } from './tokens.js';
 
 const MAX_RETRY_DELAY_MS = 60_000;
 

@@ -1,7 +1,6 @@
 import type { DynamicModule, Provider } from '@nestjs/common';
 import { BullModule, getQueueToken } from '@nestjs/bullmq';
 import type { Queue, WorkerOptions } from 'bullmq';
-import { AuditLog } from '#audit';
 import type { AppConfig } from '#config';
 import type { Clock } from '#domain';
 import { GrantRepository, UnitOfWork } from '#persistence';
@@ -18,7 +17,7 @@ import { RedisHealth } from './redis-health.js';
 import { createRevocationProcessor, revocationWorkerOptions } from './revocation.processor.js';
 import { RevocationSweepTask } from './revocation-sweep.task.js';
 import { ProviderReconcileTask } from './provider-reconcile.task.js';
-import { CREDENTIAL_PROVIDERS, REVOCATION_SCHEDULER, SWEEP_OPTIONS } from './revocation.tokens.js';
+import { CREDENTIAL_PROVIDERS, REVOCATION_SCHEDULER, SWEEP_OPTIONS } from './tokens.js';
 
 export interface RevocationOptions {
   /** Replace every provider of their type (tests inject failing ones); built from config otherwise. */
@@ -65,16 +64,7 @@ export function revocationProviders(
         new ProviderReconciler(uow, registry, clock),
       inject: [UnitOfWork, ProviderRegistry],
     },
-    {
-      provide: GrantEnder,
-      useFactory: (
-        grants: GrantRepository,
-        audit: AuditLog,
-        registry: ProviderRegistry,
-        metrics: MetricsService,
-      ) => new GrantEnder(grants, audit, registry, metrics),
-      inject: [GrantRepository, AuditLog, ProviderRegistry, MetricsService],
-    },
+    GrantEnder,
     {
       provide: ExpireGrants,
       useFactory: (

@@ -1,11 +1,7 @@
 import type { OnApplicationBootstrap, Provider } from '@nestjs/common';
 import { Injectable, Logger } from '@nestjs/common';
 import { SchedulerRegistry } from '@nestjs/schedule';
-import { AuditLog } from '#audit';
-import type { AppConfig } from '#config';
-import type { Clock } from '#domain';
-import { ServiceAccountRepository, UnitOfWork } from '#persistence';
-import { PolicyState } from '../policy-state.js';
+import { ServiceAccountRepository } from '#persistence';
 import { ServiceAccounts } from '../service-accounts.js';
 
 // Another broker's new service account reaches this one's ownership graph within this interval
@@ -44,20 +40,8 @@ export class ServiceAccountOwnersSync implements OnApplicationBootstrap {
 }
 
 /** Service accounts with API keys, for the broker (the worker neither authenticates nor approves). */
-export function serviceAccountProviders(config: AppConfig, clock: Clock): Provider[] {
-  const personIssuers = config.issuers.map((issuer) => issuer.name);
-  return [
-    { provide: ServiceAccountRepository, useValue: new ServiceAccountRepository() },
-    {
-      provide: ServiceAccounts,
-      useFactory: (
-        uow: UnitOfWork,
-        accounts: ServiceAccountRepository,
-        audit: AuditLog,
-        policy: PolicyState,
-      ) => new ServiceAccounts(uow, accounts, audit, policy, clock, personIssuers),
-      inject: [UnitOfWork, ServiceAccountRepository, AuditLog, PolicyState],
-    },
-    ServiceAccountOwnersSync,
-  ];
-}
+export const serviceAccountProviders: Provider[] = [
+  ServiceAccountRepository,
+  ServiceAccounts,
+  ServiceAccountOwnersSync,
+];
