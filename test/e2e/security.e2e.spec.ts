@@ -3,6 +3,7 @@ import type { JWK } from 'jose';
 import { createLocalJWKSet, jwtVerify } from 'jose';
 import type { DataSource } from 'typeorm';
 import { rotateKeys } from '../../apps/broker/src/keys-rotate.js';
+import { auditHead, auditTrail } from '../support/audit.js';
 import type { TestBroker } from '../support/broker.js';
 import { startBroker, testConfigYaml } from '../support/broker.js';
 import type { FreshDatabase } from '../support/databases.js';
@@ -221,6 +222,39 @@ describe.each(DATABASE_KINDS)('security on %s', (kind) => {
       const dave = await as('dave');
       await dave.get('/v1/audit').expect(200);
       await dave.get('/v1/audit/verify').expect(200);
+    });
+
+    it('audits every admin-only refusal one way: a denying policy.evaluated, then the refusal', async () => {
+      const since = await auditHead(broker);
+      const alice = await as('alice');
+      const refusals = [
+        await alice.get('/v1/audit'),
+        await alice.get('/v1/audit/verify'),
+        await alice.post('/v1/keys/rotate'),
+        await alice.post('/v1/policy/reload'),
+        await alice.post('/v1/service-accounts', { name: 'mine', owner: 'corp:alice' }),
+      ];
+      const answer = (r: { status: number; body: { error?: string; reason?: string } }) => [
+        r.status,
+        r.body.error,
+        r.body.reason,
+      ];
+      expect(refusals.map(answer)).toEqual(refusals.map(() => [403, 'forbidden', 'not_admin']));
+      const events = await auditTrail(broker, { cursor: since, actor: 'corp:alice' });
+      expect(
+        events.map((e) => [e.type, e.data.action, e.data.rule ?? e.data.code, e.data.reason]),
+      ).toEqual([
+        ['policy.evaluated', 'audit.read', 'admins', 'not_admin'],
+        ['audit.refused', 'audit.read', 'forbidden', 'not_admin'],
+        ['policy.evaluated', 'audit.verify', 'admins', 'not_admin'],
+        ['audit.refused', 'audit.verify', 'forbidden', 'not_admin'],
+        ['policy.evaluated', 'key.rotate', 'admins', 'not_admin'],
+        ['key.refused', 'key.rotate', 'forbidden', 'not_admin'],
+        ['policy.evaluated', 'policy.reload', 'admins', 'not_admin'],
+        ['policy.refused', 'reload', 'forbidden', 'not_admin'],
+        ['policy.evaluated', 'service_account.create', 'admins', 'not_admin'],
+        ['service_account.refused', 'create', 'forbidden', 'not_admin'],
+      ]);
     });
 
     it('pages a list newest first through nextCursor, without duplicates', async () => {

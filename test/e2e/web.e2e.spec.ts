@@ -1,5 +1,5 @@
 import { FixedClock } from '#domain';
-import { auditTrail, refusalsOf } from '../support/audit.js';
+import { auditHead, auditTrail, refusalsOf } from '../support/audit.js';
 import type { WebSetup } from '../support/browser.js';
 import { startWebBroker } from '../support/browser.js';
 import { DATABASE_KINDS } from '../support/databases.js';
@@ -290,6 +290,29 @@ describe.each(DATABASE_KINDS)('web pages on %s', (kind) => {
     await dave.get((next as RegExpExecArray)[1].replaceAll('&amp;', '&')).expect(200);
     await dave.get('/admin/audit?since=yesterday').expect(400);
     await (await browserOf('erin')).get('/admin/audit').expect(404);
+  });
+
+  it("answers a non-admin's admin page 404, and audits the refusal as the API does", async () => {
+    const grant = await mintQuickGrant(web.broker, '5m');
+    const erin = await browserOf('erin');
+    const csrf = await erin.csrf();
+    const since = await auditHead(web.broker);
+    const pages = [
+      await erin.get('/admin'),
+      await erin.get('/admin/audit?since=yesterday'),
+      await erin.post(`/admin/grants/${grant.grantId}/revoke`, { csrf, reason: 'x' }),
+    ];
+    expect(pages.map((page) => page.status)).toEqual([404, 404, 404]);
+    expect((await erin.get('/requests')).text).not.toContain('href="/admin"');
+    const events = await auditTrail(web.broker, { cursor: since, actor: 'corp:erin' });
+    expect(events.map((e) => [e.type, e.data.action, e.data.reason])).toEqual(
+      pages.flatMap(() => [
+        ['policy.evaluated', 'admin.pages', 'not_admin'],
+        ['audit.refused', 'admin.pages', 'not_admin'],
+      ]),
+    );
+    const view = await (await as(web.broker, 'dave')).get(`/v1/grants/${grant.grantId}`);
+    expect(view.body).toMatchObject({ status: 'active' });
   });
 
   it('has no demo sign-in with a real config', async () => {

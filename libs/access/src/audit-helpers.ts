@@ -40,22 +40,25 @@ export async function refuse(
   return new Refusal(error);
 }
 
+/** What a refused decision is about; `data` goes into the refusal event (with code and reason). */
+export interface RefusedSubject {
+  actor: string;
+  requestId?: string;
+  action: string;
+  data?: Record<string, unknown>;
+}
+
 /** A denied decision: audited as `policy.evaluated` and as the refusal event of the action. */
 export async function refuseDecision(
   tx: Tx,
   audit: AuditLog,
   type: AuditEventType,
-  subject: { actor: string; requestId?: string; action: string },
+  subject: RefusedSubject,
   decision: Decision,
 ): Promise<Refusal> {
   await auditDecision(tx, audit, subject, decision);
-  return refuse(
-    tx,
-    audit,
-    type,
-    { actor: subject.actor, requestId: subject.requestId },
-    refusalError(decision),
-  );
+  const { actor, requestId, data } = subject;
+  return refuse(tx, audit, type, { actor, requestId, data }, refusalError(decision));
 }
 
 export const requestNotFound = () => notFound('request');

@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { AuditLog } from '#audit';
 import type { Clock, Principal } from '#domain';
-import { DomainError } from '#domain';
+import { checkCanceller, refusalError } from '#domain';
 import { Refusal, RequestRepository, UnitOfWork } from '#persistence';
 import { refuse } from './audit-helpers.js';
 import type { AccessObserver } from './observer.js';
@@ -26,12 +26,9 @@ export class CancelRequest {
       const row = await this.loader.forAction(tx, principal, id, 'request.refused');
       if (row instanceof Refusal) return row;
       const event = { actor: principal.id, requestId: row.id, data: { action: 'cancel' } };
-      if (row.requester !== principal.id) {
-        const error = new DomainError('forbidden', 'only the requester can cancel a request', {
-          reason: 'not_requester',
-        });
-        return refuse(tx, this.audit, 'request.refused', event, error);
-      }
+      const canceller = checkCanceller(row, principal);
+      if (!canceller.allowed)
+        return refuse(tx, this.audit, 'request.refused', event, refusalError(canceller));
       if (row.status !== 'pending')
         return refuse(tx, this.audit, 'request.refused', event, invalidStateFor(row, 'cancel'));
       const now = this.clock.now();

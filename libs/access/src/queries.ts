@@ -1,10 +1,10 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { AuditFilter, ChainVerification, AuditEvent } from '#audit';
 import { AuditLog } from '#audit';
-import type { Clock, Principal, RequestStatus, GrantStatus } from '#domain';
-import { DomainError, canSeeGrant, canSeeRequest } from '#domain';
+import type { AdminAction, Clock, Principal, RequestStatus, GrantStatus } from '#domain';
+import { canSeeGrant, canSeeRequest, checkAdmin } from '#domain';
 import { BreakGlassRepository, GrantRepository, RequestRepository, UnitOfWork } from '#persistence';
-import { grantNotFound, requestNotFound } from './audit-helpers.js';
+import { grantNotFound, refuseDecision, requestNotFound } from './audit-helpers.js';
 import { PolicyState } from './policy-state.js';
 import type { GrantView, RequestView } from './views.js';
 import { toGrantView, toRequestView } from './views.js';
@@ -87,7 +87,7 @@ export class AccessQueries {
   }
 
   async auditEvents(principal: Principal, filter: AuditFilter): Promise<ListPage<AuditEvent>> {
-    this.requireAdmin(principal);
+    await this.requireAdmin(principal, 'audit.read');
     return this.uow.read(async (db) => {
       const events = await this.audit.list(db, { ...filter, limit: filter.limit + 1 });
       const items = events.slice(0, filter.limit);
@@ -99,15 +99,35 @@ export class AccessQueries {
   }
 
   async verifyAudit(principal: Principal): Promise<ChainVerification> {
-    this.requireAdmin(principal);
+    await this.requireAdmin(principal, 'audit.verify');
     return this.uow.read((db) => this.audit.verify(db));
   }
 
-  private requireAdmin(principal: Principal): void {
-    if (!this.policy.isAdmin(principal)) {
-      throw new DomainError('forbidden', 'only admins can read the audit log', {
-        reason: 'not_admin',
+  /**
+   * Whether to show the security team's web pages. A non-admin is refused and audited as on the
+   * API, but the page answers 404 rather than 403: what one may not see does not exist.
+   */
+  async admitsToAdminPages(principal: Principal): Promise<boolean> {
+    const decision = checkAdmin(this.policy.policy, principal, 'admin.pages');
+    if (!decision.allowed) {
+      const subject = {
+        actor: principal.id,
+        action: 'admin.pages',
+        data: { action: 'admin.pages' },
+      };
+      await this.uow.run(async (tx) => {
+        // Committed, not thrown: the page answers its own 404.
+        await refuseDecision(tx, this.audit, 'audit.refused', subject, decision);
       });
     }
+    return decision.allowed;
+  }
+
+  /** Admins only: anyone else is refused (403), audited as `audit.refused`. */
+  private async requireAdmin(principal: Principal, action: AdminAction): Promise<void> {
+    const decision = checkAdmin(this.policy.policy, principal, action);
+    if (decision.allowed) return;
+    const subject = { actor: principal.id, action, data: { action } };
+    await this.uow.run((tx) => refuseDecision(tx, this.audit, 'audit.refused', subject, decision));
   }
 }

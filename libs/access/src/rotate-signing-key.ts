@@ -2,11 +2,10 @@ import { Injectable } from '@nestjs/common';
 import { AuditLog } from '#audit';
 import { SigningKeys } from '#credentials';
 import type { PolicyDefinition, Principal } from '#domain';
-import { allow, deny, refusalError } from '#domain';
+import { checkAdmin } from '#domain';
 import type { Tx } from '#persistence';
 import { UnitOfWork } from '#persistence';
-import { Refusal } from '#persistence';
-import { auditDecision } from './audit-helpers.js';
+import { auditDecision, refuseDecision } from './audit-helpers.js';
 import { PolicyState } from './policy-state.js';
 
 export interface KeyRotation {
@@ -44,7 +43,10 @@ export async function rotateSigningKey(
   return { kid, retired, publishedFor };
 }
 
-/** `POST /v1/keys/rotate`: admins only, refused (and audited) like the admin-only audit reads. */
+/**
+ * `POST /v1/keys/rotate`: admins only, refused like the admin-only audit reads and audited as a
+ * denying `policy.evaluated` event and `key.refused`.
+ */
 @Injectable()
 export class RotateSigningKey {
   constructor(
@@ -56,11 +58,11 @@ export class RotateSigningKey {
 
   async execute(principal: Principal): Promise<KeyRotation> {
     return this.uow.run(async (tx) => {
-      const decision = this.policy.isAdmin(principal)
-        ? allow('admins')
-        : deny('admins', 'forbidden', 'not_admin', 'only admins can rotate signing keys');
-      await auditDecision(tx, this.audit, { actor: principal.id, action: 'key.rotate' }, decision);
-      if (!decision.allowed) return new Refusal(refusalError(decision));
+      const decision = checkAdmin(this.policy.policy, principal, 'key.rotate');
+      const subject = { actor: principal.id, action: 'key.rotate', data: { action: 'key.rotate' } };
+      if (!decision.allowed)
+        return refuseDecision(tx, this.audit, 'key.refused', subject, decision);
+      await auditDecision(tx, this.audit, subject, decision);
       return rotateSigningKey(tx, this.keys, this.audit, this.policy.policy, principal.id);
     });
   }

@@ -3,7 +3,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { AuditLog } from '#audit';
 import type { AppConfig } from '#config';
 import type { Clock, Principal } from '#domain';
-import { DomainError, notFound, principalKind, serviceAccountPrincipal } from '#domain';
+import { DomainError, checkAdmin, notFound, principalKind, serviceAccountPrincipal } from '#domain';
 import type { AuthenticatedPrincipal } from '#identity';
 import { apiKeyId, apiKeyMatches, issueApiKey } from '#identity';
 import type { ServiceAccountRow, Tx } from '#persistence';
@@ -14,6 +14,7 @@ import {
   UnitOfWork,
   isUniqueViolation,
 } from '#persistence';
+import { refuseDecision } from './audit-helpers.js';
 import { PolicyState } from './policy-state.js';
 import type { ServiceAccountView } from './service-account-view.js';
 import { toServiceAccountView } from './service-account-view.js';
@@ -239,8 +240,8 @@ export class ServiceAccounts {
     admin: Principal,
     input: CreateServiceAccount,
   ): Promise<Refusal | undefined> {
-    if (!this.policy.isAdmin(admin))
-      return this.refuse(tx, admin, 'create', input.name, notAdmin());
+    const notAdmin = await this.refuseNonAdmin(tx, admin, 'create', input.name);
+    if (notAdmin) return notAdmin;
     const ownerProblem = this.ownerProblem(input.owner);
     if (ownerProblem) {
       const error = invalidField('owner', ownerProblem, 'owner_not_human');
@@ -276,13 +277,31 @@ export class ServiceAccounts {
     tx: Tx,
     admin: Principal,
     name: string,
-    action: string,
+    action: 'rotate' | 'disable',
   ): Promise<ServiceAccountRow | Refusal> {
-    if (!this.policy.isAdmin(admin)) return this.refuse(tx, admin, action, name, notAdmin());
+    const notAdmin = await this.refuseNonAdmin(tx, admin, action, name);
+    if (notAdmin) return notAdmin;
     const row = await this.accounts.findVisible(tx, this.policy.scopeFor(admin), name, {
       lock: true,
     });
     return row ?? this.refuse(tx, admin, action, name, notFound('service account'));
+  }
+
+  /** Admins only: anyone else is refused as every admin-only action is (`checkAdmin`). */
+  private async refuseNonAdmin(
+    tx: Tx,
+    principal: Principal,
+    action: 'create' | 'rotate' | 'disable',
+    name: string,
+  ): Promise<Refusal | undefined> {
+    const decision = checkAdmin(this.policy.policy, principal, `service_account.${action}`);
+    if (decision.allowed) return undefined;
+    const subject = {
+      actor: principal.id,
+      action: `service_account.${action}`,
+      data: { action, name },
+    };
+    return refuseDecision(tx, this.audit, 'service_account.refused', subject, decision);
   }
 
   private async refuse(
@@ -306,9 +325,6 @@ const invalidField = (field: string, message: string, reason: string) =>
     reason,
     fields: [{ field, message }],
   });
-
-const notAdmin = () =>
-  new DomainError('forbidden', 'only admins manage service accounts', { reason: 'not_admin' });
 
 const nameTaken = (name: string) =>
   new DomainError('invalid_state', `a service account named "${name}" exists already`, {

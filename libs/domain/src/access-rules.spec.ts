@@ -9,6 +9,7 @@ import {
   canSeeGrant,
   canSeeRequest,
   checkApprover,
+  checkCanceller,
   checkMint,
   checkRecipient,
   checkRequester,
@@ -91,6 +92,19 @@ describe('checkRequester', () => {
     [stagingRole, p(ALICE, 'engineering'), 'not_eligible/not_a_requester'],
   ])('%#: %p may request: %p', (r, principal, expected) => {
     expect(outcome(checkRequester(r, principal))).toBe(expected);
+  });
+});
+
+describe('checkCanceller', () => {
+  const request = { requester: ALICE, recipient: ALICE_BOT };
+  it.each<[string, Principal, string | null]>([
+    ['the requester', p(ALICE), null],
+    ['the recipient', p(ALICE_BOT), 'forbidden/not_requester'],
+    ['an alias of the requester', p(ALICE_PARTNER), 'forbidden/not_requester'],
+    ['an approver', p(CAROL, 'sre-leads'), 'forbidden/not_requester'],
+    ['an admin', p(DAVE, 'security'), 'forbidden/not_requester'],
+  ])('%s -> %p', (_case, principal, expected) => {
+    expect(outcome(checkCanceller(request, principal))).toBe(expected);
   });
 });
 

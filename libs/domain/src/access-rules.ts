@@ -52,6 +52,16 @@ export function checkRequester(role: RoleDefinition, requester: Principal): Deci
     : deny('requesters', 'not_eligible', 'not_a_requester', `not eligible to request ${role.name}`);
 }
 
+/** Only the requester cancels its request (an approver denies instead). */
+export function checkCanceller(
+  request: { readonly requester: string },
+  principal: Principal,
+): Decision {
+  return principal.id === request.requester
+    ? allow('canceller')
+    : deny('canceller', 'forbidden', 'not_requester', 'only the requester can cancel a request');
+}
+
 /** The recipient is the requester itself or a non-human principal the requester owns. */
 export function checkRecipient(
   graph: IdentityGraph,

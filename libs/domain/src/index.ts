@@ -1,4 +1,5 @@
 export * from './access-rules.js';
+export * from './admin.js';
 export * from './clock.js';
 export * from './decision.js';
 export * from './durations.js';

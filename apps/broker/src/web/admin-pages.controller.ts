@@ -12,6 +12,7 @@ import {
 } from '@nestjs/common';
 import type { Response } from 'express';
 import { AccessQueries, PolicyState, RevokeGrant } from '#access';
+import type { Principal } from '#domain';
 import { notFound } from '#domain';
 import { auditQuery } from '../api/schemas.js';
 import type { AuditQuery } from '../api/schemas.js';
@@ -37,8 +38,10 @@ function withoutEmpty(query: Record<string, unknown>): Record<string, unknown> {
 }
 
 /**
- * The security team's pages (docs/api.md §6): admins only; anyone else gets the same 404 page as for
- * a page that does not exist. Reads and the revocation go through the API's use cases.
+ * The security team's pages (docs/api.md §6): admins only (`checkAdmin`, through
+ * `AccessQueries.admitsToAdminPages`, which audits a refusal as the API does); anyone else gets the
+ * same 404 page as for a page that does not exist. Reads and the revocation go through the API's
+ * use cases.
  */
 @Public()
 @Controller('admin')
@@ -55,7 +58,7 @@ export class AdminPagesController {
   @Header('Content-Type', HTML)
   @Header('Cache-Control', 'no-store')
   async overview(@CurrentSession() session: WebSession): Promise<string> {
-    const principal = this.admin(session);
+    const principal = await this.admin(session);
     const [chain, pending, grants] = await Promise.all([
       this.queries.verifyAudit(principal),
       this.queries.requestList(principal, { status: 'pending', limit: 100 }),
@@ -71,7 +74,7 @@ export class AdminPagesController {
     @CurrentSession() session: WebSession,
     @Query() raw: Record<string, unknown>,
   ): Promise<string> {
-    const principal = this.admin(session);
+    const principal = await this.admin(session);
     const query: AuditQuery = auditFilter.transform(withoutEmpty(raw));
     const { cursor, ...filter } = query;
     const page = await this.queries.auditEvents(principal, { ...filter, afterSeq: cursor });
@@ -92,12 +95,12 @@ export class AdminPagesController {
     @Body(new ZodPipe(revokeForm)) form: { reason: string },
     @Res() res: Response,
   ): Promise<void> {
-    await this.revoke.byPrincipal(this.admin(session), id, form.reason);
+    await this.revoke.byPrincipal(await this.admin(session), id, form.reason);
     res.redirect(303, '/admin');
   }
 
-  private admin(session: WebSession) {
-    if (!this.policy.isAdmin(session.principal)) throw notFound('page');
+  private async admin(session: WebSession): Promise<Principal> {
+    if (!(await this.queries.admitsToAdminPages(session.principal))) throw notFound('page');
     return session.principal;
   }
 }

@@ -24,7 +24,7 @@ import {
   approverDecision,
 } from '#access';
 import type { Principal } from '#domain';
-import { checkBreakGlassReviewer, checkNewApprover } from '#domain';
+import { checkBreakGlassReviewer, checkCanceller, checkNewApprover } from '#domain';
 import { IdPipe } from '../http/id.pipe.js';
 import { Public } from '../http/public.decorator.js';
 import { RateLimitGuard } from '../http/rate-limit.guard.js';
@@ -89,7 +89,7 @@ export class RequestPagesController {
   ): Promise<string> {
     const view = await this.queries.request(session.principal, id);
     const standing = this.standing(view, session.principal);
-    const canCancel = view.status === 'pending' && view.requester === session.principal.id;
+    const canCancel = view.status === 'pending' && checkCanceller(view, session.principal).allowed;
     return requestPage(view, viewerOf(session, this.policy), standing, canCancel);
   }
 

@@ -1,6 +1,7 @@
 import type { ExecutionContext } from '@nestjs/common';
 import { createParamDecorator } from '@nestjs/common';
 import type { PolicyState } from '#access';
+import { checkAdmin } from '#domain';
 import { csrfToken } from './csrf.js';
 import type { Viewer } from './layout.js';
 import type { WebRequest } from './web-auth.guard.js';
@@ -18,7 +19,8 @@ export const CurrentSession = createParamDecorator(
 export function viewerOf(session: WebSession, policy: PolicyState): Viewer {
   return {
     id: session.principal.id,
-    admin: policy.isAdmin(session.principal),
+    // The admin link shows exactly when the admin pages would open.
+    admin: checkAdmin(policy.policy, session.principal, 'admin.pages').allowed,
     csrf: csrfToken(session.id),
   };
 }

@@ -3,12 +3,12 @@ import { AuditLog } from '#audit';
 import type { AppConfig } from '#config';
 import { ConfigError } from '#config';
 import type { Principal } from '#domain';
-import { DomainError, invalidRequest } from '#domain';
+import { checkAdmin, invalidRequest } from '#domain';
 import { UnitOfWork } from '#persistence';
 import type { PolicyChangeReport } from '../policy-change.js';
 import { ApplyPolicyChange } from '../policy-change.js';
 import { PolicyState } from '../policy-state.js';
-import { refuse } from '../audit-helpers.js';
+import { refuseDecision } from '../audit-helpers.js';
 import { APP_CONFIG } from './tokens.js';
 
 /** Where a reload reads the config from: the file at COUNTERSIGN_CONFIG, or a test's own. */
@@ -53,15 +53,13 @@ export class PolicyReload {
     private readonly audit: AuditLog,
   ) {}
 
-  /** `POST /v1/policy/reload`: admins only; a refusal is audited as `policy.refused`. */
+  /** `POST /v1/policy/reload`: admins only; a refusal is audited (`policy.evaluated`, `policy.refused`). */
   async reloadBy(principal: Principal): Promise<ReloadReport> {
-    if (!this.policy.isAdmin(principal)) {
-      const error = new DomainError('forbidden', 'only admins can reload the policy', {
-        reason: 'not_admin',
-      });
-      const event = { actor: principal.id, data: { action: 'reload' } };
+    const decision = checkAdmin(this.policy.policy, principal, 'policy.reload');
+    if (!decision.allowed) {
+      const subject = { actor: principal.id, action: 'policy.reload', data: { action: 'reload' } };
       return this.uow.run<ReloadReport>((tx) =>
-        refuse(tx, this.audit, 'policy.refused', event, error),
+        refuseDecision(tx, this.audit, 'policy.refused', subject, decision),
       );
     }
     try {
