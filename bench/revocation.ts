@@ -38,7 +38,7 @@ import {
 } from '#access';
 import { GENESIS_HASH, hashEvent } from '#audit';
 import { parseConfig } from '#config';
-import { GrantRepository, UnitOfWork, openDatabase } from '#persistence';
+import { GrantRepository, SYSTEM_SCOPE, UnitOfWork, openDatabase } from '#persistence';
 import { WorkerModule } from '../apps/worker/src/worker.module.js';
 import {
   mainThreadCpuSeconds,
@@ -67,10 +67,8 @@ import {
 import type { BenchDatabase } from './support.js';
 import { ADMIN_URL, adminQuery, createDatabase, runConcurrently } from './support.js';
 
-// The per-grant design's worker acts for the system: every grant is in scope.
 /** Grants per ending transaction, as shipped. */
 const ENDING_BATCH = EXPIRY_BATCH;
-const SYSTEM_SCOPE = { principalId: 'system', admin: true, approverRoles: [] };
 const SCALE = Number(process.env.BENCH_SCALE ?? '1');
 const scaled = (n: number) => Math.max(100, Math.round(n * SCALE));
 const SIZES = [scaled(10_000), scaled(100_000)];
@@ -611,6 +609,7 @@ async function perGrantJobs(redis: RedisProbe, n: number, hz: number): Promise<S
           'revoke-per-grant',
           async (job: Job<{ grantId: string }>) => {
             await uow.run(async (tx) => {
+              // The per-grant design's worker acts for the system: every grant is in scope.
               const grant = await grants.findVisible(tx, SYSTEM_SCOPE, job.data.grantId, {
                 lock: true,
               });

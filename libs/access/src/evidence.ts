@@ -14,7 +14,7 @@ import {
   sealBundle,
 } from '#evidence';
 import type { AccessRequestRow, ApprovalRow, GrantRow } from '#persistence';
-import { GrantRepository, RequestRepository, UnitOfWork } from '#persistence';
+import { GrantRepository, RequestRepository, SYSTEM_SCOPE, UnitOfWork } from '#persistence';
 import { requestTerms } from './approval-receipts.js';
 import { requestNotFound } from './audit-helpers.js';
 import { PolicyState } from './policy-state.js';
@@ -47,8 +47,10 @@ export class ExportEvidence {
       const row = await this.requests.findVisible(db, this.policy.scopeFor(principal), id);
       if (!row || !canSeeRequest(this.policy.policy, principal, row)) throw requestNotFound();
       const approvals = await this.requests.approvals(db, [row.id]);
-      const system = { principalId: 'system', admin: true, approverRoles: [] };
-      const grant = row.grantId ? await this.grants.findVisible(db, system, row.grantId) : null;
+      // The request's own grant: whoever may see the request sees that it was issued.
+      const grant = row.grantId
+        ? await this.grants.findVisible(db, SYSTEM_SCOPE, row.grantId)
+        : null;
       const events: AuditEvent[] = [];
       for (;;) {
         const afterSeq = events[events.length - 1]?.seq;

@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Clock } from '#domain';
 import { isPastDeadline } from '#domain';
-import { RequestRepository, UnitOfWork } from '#persistence';
+import { RequestRepository, SYSTEM_SCOPE, UnitOfWork } from '#persistence';
 import { RequestLoader } from './request-loader.js';
 import { CLOCK } from './wiring/tokens.js';
 
@@ -28,7 +28,9 @@ export class ExpireRequests {
       const due = await this.uow.read((db) => this.requests.overdue(db, this.clock.now(), BATCH));
       for (const candidate of due) {
         const moved = await this.uow.run(async (tx) => {
-          const row = await this.requests.lock(tx, candidate.id);
+          const row = await this.requests.findVisible(tx, SYSTEM_SCOPE, candidate.id, {
+            lock: true,
+          });
           // Re-checked under the lock: an approval may have moved the deadline since the scan.
           if (!row || !isPastDeadline(row.deadlineAt ?? undefined, this.clock.now())) return false;
           return this.loader.expire(tx, row, 'system');

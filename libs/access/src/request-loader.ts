@@ -31,7 +31,8 @@ export class RequestLoader {
     id: string,
     refusalType: AuditEventType,
   ): Promise<AccessRequestRow | Refusal> {
-    const row = await this.requests.lock(tx, id);
+    const scope = this.policy.scopeFor(principal);
+    const row = await this.requests.findVisible(tx, scope, id, { lock: true });
     if (!row || !canSeeRequest(this.policy.policy, principal, row)) {
       return refuse(
         tx,
@@ -53,8 +54,10 @@ export class RequestLoader {
     return row;
   }
 
-  /** Moves an open request to `expired`; returns false when another caller already moved it. */
-  /** Moves an open request to `expired`; `reason` says why when it is not its deadline. */
+  /**
+   * Moves an open request to `expired`; `reason` says why when it is not its deadline. Returns
+   * false when another caller already moved it.
+   */
   async expire(tx: Tx, row: AccessRequestRow, actor: string, reason?: string): Promise<boolean> {
     const from = row.status;
     const moved = await this.requests.transition(tx, row.id, from, {

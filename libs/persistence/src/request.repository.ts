@@ -26,21 +26,19 @@ export class RequestRepository {
   }
 
   /**
-   * Loads a request for a state change. On PostgreSQL the row is locked until commit so that
-   * concurrent approvals and mints of one request run one after the other.
+   * A request the scope may see, or null (the same for one that does not exist). With `lock`, for
+   * a state change: on PostgreSQL the row is locked until commit so that concurrent approvals and
+   * mints of one request run one after the other. There is no read by bare id: sweeps pass
+   * `SYSTEM_SCOPE`.
    */
-  async lock(tx: EntityManager, id: string): Promise<AccessRequestRow | null> {
-    return forUpdate(
-      tx.createQueryBuilder(AccessRequestRow, 'r').where('r.id = :id', { id }),
-    ).getOne();
-  }
-
   async findVisible(
     manager: EntityManager,
     scope: ReadScope,
     id: string,
+    options: { lock?: boolean } = {},
   ): Promise<AccessRequestRow | null> {
     const query = manager.createQueryBuilder(AccessRequestRow, 'r').where('r.id = :id', { id });
+    if (options.lock) forUpdate(query);
     return this.scoped(query, scope).getOne();
   }
 

@@ -12,6 +12,16 @@ export interface ReadScope {
   readonly approverRoles: readonly string[];
 }
 
+/**
+ * The scope of the broker's own work (sweeps, expiry, escalation, evidence's grant), which acts
+ * on rows no caller named: it sees everything, and says so where it reads.
+ */
+export const SYSTEM_SCOPE: ReadScope = Object.freeze({
+  principalId: 'system',
+  admin: true,
+  approverRoles: [],
+});
+
 export interface Page<T> {
   items: T[];
   nextCursor?: string;

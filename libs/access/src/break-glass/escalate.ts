@@ -1,7 +1,13 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { AuditLog } from '#audit';
 import type { Clock } from '#domain';
-import { BreakGlassRepository, RequestRepository, UnitOfWork, runAfterCommit } from '#persistence';
+import {
+  BreakGlassRepository,
+  RequestRepository,
+  SYSTEM_SCOPE,
+  UnitOfWork,
+  runAfterCommit,
+} from '#persistence';
 import type { AccessObserver } from '../observer.js';
 import { PolicyState } from '../policy-state.js';
 import { CLOCK, OBSERVER } from '../wiring/tokens.js';
@@ -56,11 +62,7 @@ export class EscalateBreakGlass {
           });
           this.observer.breakGlass(review.role, 'escalated');
           if (!breakGlass) continue;
-          const request = await this.requests.findVisible(
-            tx,
-            { principalId: 'system', admin: true, approverRoles: [] },
-            review.requestId,
-          );
+          const request = await this.requests.findVisible(tx, SYSTEM_SCOPE, review.requestId);
           runAfterCommit(tx, () =>
             this.alerts.send(
               {
