@@ -23,6 +23,7 @@ const NEEDS_RESTART = [
   'redisUrl',
   'issuers',
   'workloadIssuers',
+  'rateLimit',
   'credentials',
   'revocation',
   'slack',
