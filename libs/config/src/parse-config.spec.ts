@@ -51,7 +51,7 @@ policy:
 `;
 
 describe('parseConfig: a valid config', () => {
-  it('parses the API.md §3 example into the typed config', () => {
+  it('parses the docs/api.md §3 example into the typed config', () => {
     const expected: AppConfig = {
       demo: false,
       demoUsers: [],
@@ -398,7 +398,7 @@ function configError(field: string, message: RegExp): Error {
   }) as Error;
 }
 
-describe('parseConfig: slack (API.md §7)', () => {
+describe('parseConfig: slack (docs/api.md §7)', () => {
   const SLACK_ENV = { ...ENV, SLACK_SIGNING_SECRET: 'sign-me', SLACK_BOT_TOKEN: 'xoxb-1' };
 
   function withSlack(slack: Record<string, unknown>) {
@@ -456,7 +456,7 @@ describe('parseConfig: slack (API.md §7)', () => {
   });
 });
 
-describe('parseConfig: web sign-in (API.md §6)', () => {
+describe('parseConfig: web sign-in (docs/api.md §6)', () => {
   const WEB_ENV = { ...ENV, OIDC_SECRET: 's3cret' };
 
   function withWeb(web: Record<string, unknown>) {
