@@ -14,6 +14,7 @@ import { AddRequesterGroups1795930500000 } from './1795930500000-AddRequesterGro
 import { AddGrantRevocationQueue1795930600000 } from './1795930600000-AddGrantRevocationQueue.js';
 import { AddSeparationRecords1795930700000 } from './1795930700000-AddSeparationRecords.js';
 import { AddAuditHead1795930800000 } from './1795930800000-AddAuditHead.js';
+import { MakeAuditLogAppendOnly1795930900000 } from './1795930900000-MakeAuditLogAppendOnly.js';
 
 export const migrations = [
   CreateCoreTables1795911535244,
@@ -30,4 +31,5 @@ export const migrations = [
   AddGrantRevocationQueue1795930600000,
   AddSeparationRecords1795930700000,
   AddAuditHead1795930800000,
+  MakeAuditLogAppendOnly1795930900000,
 ];

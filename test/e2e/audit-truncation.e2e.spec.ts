@@ -5,6 +5,7 @@ import type { DatabaseKind, FreshDatabase } from '../support/databases.js';
 import { DATABASE_KINDS, freshDatabase } from '../support/databases.js';
 import { approvedRequest, as, createRequest } from '../support/flow.js';
 import { TestIssuer } from '../support/test-issuer.js';
+import { tamperWithAuditLog } from '../support/tamper.js';
 
 /** SQL run on the broker's database over a connection of its own, the broker stopped. */
 async function behindItsBack(database: FreshDatabase, kind: DatabaseKind, sql: string) {
@@ -15,7 +16,7 @@ async function behindItsBack(database: FreshDatabase, kind: DatabaseKind, sql: s
   );
   await connection.initialize();
   try {
-    await connection.query(sql);
+    await tamperWithAuditLog(connection, sql);
   } finally {
     await connection.destroy();
   }

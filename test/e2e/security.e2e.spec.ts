@@ -12,6 +12,7 @@ import type { ChainEvent, TrackedClient } from '../support/jwt-tools.js';
 import * as jwt from '../support/jwt-tools.js';
 import { expectError, failingFields, trackedClient } from '../support/jwt-tools.js';
 import { TestIssuer } from '../support/test-issuer.js';
+import { tamperWithAuditLog } from '../support/tamper.js';
 
 const RESOURCE = 'postgres://prod/payments';
 const ENGINEERING = ['engineering'];
@@ -523,10 +524,11 @@ describe.each(DATABASE_KINDS)('security on %s', (kind) => {
       const dataSource = broker.app.get<string, DataSource>('countersign:data-source');
       const [p1, p2] = kind === 'postgres' ? ['$1', '$2'] : ['?', '?'];
       const tampered = JSON.stringify({ ...(target.data as object), tampered: true });
-      await dataSource.query(`UPDATE audit_events SET data = ${p1} WHERE seq = ${p2}`, [
-        tampered,
-        target.seq,
-      ]);
+      await tamperWithAuditLog(
+        dataSource,
+        `UPDATE audit_events SET data = ${p1} WHERE seq = ${p2}`,
+        [tampered, target.seq],
+      );
 
       const verify = await dave.get('/v1/audit/verify').expect(200);
       expect(verify.body).toMatchObject({ ok: false, brokenAt: target.seq });

@@ -5,6 +5,7 @@ import { systemClock } from '#domain';
 import { UnitOfWork, openDatabase } from '#persistence';
 import { DATABASE_KINDS, freshDatabase } from '../support/databases.js';
 import type { FreshDatabase } from '../support/databases.js';
+import { tamperWithAuditLog } from '../support/tamper.js';
 
 describe.each(DATABASE_KINDS)('audit chain on %s', (kind) => {
   let database: FreshDatabase;
@@ -113,13 +114,16 @@ describe.each(DATABASE_KINDS)('audit chain on %s', (kind) => {
 
   it('reports the first broken link: a changed row and a removed row', async () => {
     const { events } = await audit.verify(dataSource.manager);
-    await dataSource.query(`UPDATE audit_events SET actor = 'corp:someone-else' WHERE seq = 40`);
+    await tamperWithAuditLog(
+      dataSource,
+      `UPDATE audit_events SET actor = 'corp:someone-else' WHERE seq = 40`,
+    );
     await expect(audit.verify(dataSource.manager)).resolves.toMatchObject({
       ok: false,
       brokenAt: 40,
       events: 39,
     });
-    await dataSource.query(`DELETE FROM audit_events WHERE seq = 20`);
+    await tamperWithAuditLog(dataSource, `DELETE FROM audit_events WHERE seq = 20`);
     await expect(audit.verify(dataSource.manager)).resolves.toMatchObject({
       ok: false,
       brokenAt: 20,

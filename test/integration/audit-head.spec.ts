@@ -6,6 +6,7 @@ import { systemClock } from '#domain';
 import { AuditHeadRow, UnitOfWork, openDatabase } from '#persistence';
 import { DATABASE_KINDS, freshDatabase } from '../support/databases.js';
 import type { DatabaseKind, FreshDatabase } from '../support/databases.js';
+import { tamperWithAuditLog } from '../support/tamper.js';
 
 const audit = new AuditLog(systemClock);
 
@@ -70,7 +71,7 @@ describe.each(DATABASE_KINDS)('the audit chain head on %s', (kind) => {
       const intact = await audit.verify(dataSource.manager);
       expect(intact).toMatchObject({ ok: true, events: 10 });
 
-      await dataSource.query(`DELETE FROM audit_events WHERE seq > ${p(1)}`, [7]);
+      await tamperWithAuditLog(dataSource, `DELETE FROM audit_events WHERE seq > ${p(1)}`, [7]);
       const [seventh] = await audit.list(dataSource.manager, { afterSeq: 6, limit: 1 });
       await expect(audit.verify(dataSource.manager)).resolves.toEqual({
         ok: false,
