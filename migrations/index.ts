@@ -15,6 +15,7 @@ import { AddGrantRevocationQueue1795930600000 } from './1795930600000-AddGrantRe
 import { AddSeparationRecords1795930700000 } from './1795930700000-AddSeparationRecords.js';
 import { AddAuditHead1795930800000 } from './1795930800000-AddAuditHead.js';
 import { MakeAuditLogAppendOnly1795930900000 } from './1795930900000-MakeAuditLogAppendOnly.js';
+import { AddLogKeys1795931000000 } from './1795931000000-AddLogKeys.js';
 
 export const migrations = [
   CreateCoreTables1795911535244,
@@ -32,4 +33,5 @@ export const migrations = [
   AddSeparationRecords1795930700000,
   AddAuditHead1795930800000,
   MakeAuditLogAppendOnly1795930900000,
+  AddLogKeys1795931000000,
 ];

@@ -11,6 +11,7 @@ const TABLES = [
   'grants',
   'grant_revocations',
   'signing_keys',
+  'log_keys',
   'slack_messages',
   'web_sessions',
   'web_logins',

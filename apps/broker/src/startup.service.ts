@@ -2,13 +2,13 @@ import type { OnApplicationBootstrap } from '@nestjs/common';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { AuditLog } from '#audit';
 import type { AppConfig } from '#config';
-import { SigningKeys } from '#credentials';
+import { LogKeys, SigningKeys } from '#credentials';
 import { UnitOfWork } from '#persistence';
 import { APP_CONFIG } from '#access';
 
 /**
- * Creates the first signing key, seals keys left in the clear by a demo run now that an encryption
- * key is configured, and says loudly when keys are stored in the clear.
+ * Creates the first signing key and the audit log's key, seals keys a demo run left in the clear
+ * now that an encryption key is configured, and says loudly when keys are stored in the clear.
  */
 @Injectable()
 export class StartupService implements OnApplicationBootstrap {
@@ -17,6 +17,7 @@ export class StartupService implements OnApplicationBootstrap {
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly keys: SigningKeys,
+    private readonly logKeys: LogKeys,
     private readonly uow: UnitOfWork,
     private readonly audit: AuditLog,
   ) {}
@@ -39,6 +40,17 @@ export class StartupService implements OnApplicationBootstrap {
       );
       this.logger.log(`created signing key ${created}`);
     }
+    const logKey = await this.logKeys.ensureKey();
+    if (logKey) {
+      await this.uow.run((tx) =>
+        this.audit.append(tx, {
+          type: 'key.created',
+          actor: 'system',
+          data: { purpose: 'log', keyId: logKey },
+        }),
+      );
+      this.logger.log(`created log key ${logKey} (${this.config.audit.origin})`);
+    }
   }
 
   /** The seal and its `key.encrypted` event commit together; only the broker that sealed logs. */
@@ -48,9 +60,22 @@ export class StartupService implements OnApplicationBootstrap {
       for (const kid of kids) {
         await this.audit.append(tx, { type: 'key.encrypted', actor: 'system', data: { kid } });
       }
-      return kids;
+      const logKids = await this.logKeys.sealPlaintextKeys(tx);
+      for (const keyId of logKids) {
+        await this.audit.append(tx, {
+          type: 'key.encrypted',
+          actor: 'system',
+          data: { purpose: 'log', keyId },
+        });
+      }
+      return { kids, logKids };
     });
-    for (const kid of sealed) {
+    for (const keyId of sealed.logKids) {
+      this.logger.warn(
+        `log key ${keyId} was stored unencrypted (created without COUNTERSIGN_ENCRYPTION_KEY): encrypted it in place`,
+      );
+    }
+    for (const kid of sealed.kids) {
       this.logger.warn(
         `signing key ${kid} was stored unencrypted (created without COUNTERSIGN_ENCRYPTION_KEY): encrypted it in place; rotate it (POST /v1/keys/rotate) if the database may have been copied`,
       );

@@ -1,4 +1,4 @@
-import { isTrustDomain } from '#domain';
+import { MAX_ORIGIN_LENGTH, isTrustDomain, isValidOrigin } from '#domain';
 import { z } from 'zod';
 import { roleSchema } from './role-schema.js';
 import {
@@ -125,6 +125,18 @@ export const configFileSchema = z.strictObject({
         .default('countersign'),
     })
     .default({ sweepInterval: 30, worker: 'inline', queuePrefix: 'countersign' }),
+  // The transparency log (docs/configuration.md): origin defaults to defaultOrigin(publicUrl).
+  audit: z
+    .strictObject({
+      origin: z
+        .string()
+        .refine(
+          isValidOrigin,
+          `expected a non-empty line of at most ${MAX_ORIGIN_LENGTH} characters, no white space and no '+'`,
+        )
+        .optional(),
+    })
+    .default({}),
   slack: slackSchema.optional(),
   policy: z.strictObject({
     admins: selector.default({ groups: [] }),

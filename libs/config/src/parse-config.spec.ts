@@ -83,6 +83,7 @@ describe('parseConfig: a valid config', () => {
       rateLimit: { perMinute: 1200 },
       credentials: { issuer: 'https://countersign.example.com', algorithm: 'EdDSA' },
       revocation: { sweepInterval: 30, worker: 'inline', queuePrefix: 'countersign' },
+      audit: { origin: 'localhost:3000/audit' },
       policy: {
         separation: 'strict',
         admins: { groups: ['security'] },
@@ -119,6 +120,7 @@ describe('parseConfig: a valid config', () => {
       rateLimit: { perMinute: 1200 },
       credentials: { issuer: 'http://localhost:3000', algorithm: 'EdDSA' },
       revocation: { sweepInterval: 30 },
+      audit: { origin: 'localhost:3000/audit' },
       policy: { separation: 'strict', admins: { groups: [] } },
     });
     expect(config.policy.roles[0]).toStrictEqual({
@@ -153,6 +155,20 @@ describe('parseConfig: a valid config', () => {
     const doc = minimal();
     doc.policy.roles[0].maxDuration = '5m';
     expect(parseConfig(stringify(doc), ENV).policy.roles[0].defaultDuration).toBe(300);
+  });
+
+  it('reads the audit section: a configured origin', () => {
+    const doc = Object.assign(minimal(), { audit: { origin: 'countersign.example.com/log' } });
+    expect(parseConfig(stringify(doc), ENV).audit).toStrictEqual({
+      origin: 'countersign.example.com/log',
+    });
+  });
+
+  it('derives the default origin from the host and path of publicUrl', () => {
+    const doc = Object.assign(minimal(), { publicUrl: 'https://CS.example.com:8443/base/' });
+    expect(parseConfig(stringify(doc), ENV).audit).toStrictEqual({
+      origin: 'cs.example.com:8443/base/audit',
+    });
   });
 
   it('substitutes ${NAME}, whole or embedded, from the environment', () => {
@@ -205,6 +221,48 @@ describe('parseConfig: errors name the field', () => {
       (d) => Object.assign(d, { revocation: { sweepInterval: '1y' } }),
       'revocation.sweepInterval',
       /duration/,
+    ],
+    [
+      'unknown field in audit',
+      (d) => Object.assign(d, { audit: { orgin: 'x' } }),
+      'audit.orgin',
+      /unknown field/,
+    ],
+    [
+      'empty audit origin',
+      (d) => Object.assign(d, { audit: { origin: '' } }),
+      'audit.origin',
+      /non-empty line/,
+    ],
+    [
+      'audit origin with a space',
+      (d) => Object.assign(d, { audit: { origin: 'cs.example.com/my log' } }),
+      'audit.origin',
+      /white space/,
+    ],
+    [
+      'audit origin with a newline',
+      (d) => Object.assign(d, { audit: { origin: 'cs.example.com\nlog' } }),
+      'audit.origin',
+      /white space/,
+    ],
+    [
+      "audit origin with a '+'",
+      (d) => Object.assign(d, { audit: { origin: 'cs.example.com+log' } }),
+      'audit.origin',
+      /'\+'/,
+    ],
+    [
+      'audit origin over 256 characters',
+      (d) => Object.assign(d, { audit: { origin: 'a'.repeat(257) } }),
+      'audit.origin',
+      /256/,
+    ],
+    [
+      'an audit setting this version does not have',
+      (d) => Object.assign(d, { audit: { checkpointInterval: '10s' } }),
+      'audit.checkpointInterval',
+      /unknown field/,
     ],
     [
       'defaultDuration over maxDuration',

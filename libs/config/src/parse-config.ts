@@ -1,3 +1,4 @@
+import { defaultOrigin, isValidOrigin } from '#domain';
 import { parse, YAMLError } from 'yaml';
 import type { AppConfig, IssuerConfig, SpiffeIssuerConfig, WebSignInConfig } from './types.js';
 import type { Env } from './env.js';
@@ -34,6 +35,13 @@ export function parseConfig(yamlText: string, env: Env, opts: { demo?: boolean }
   }
   checkReferences(file);
   const publicUrl = resolvePublicUrl(env, file.publicUrl, port);
+  const origin = file.audit.origin ?? defaultOrigin(publicUrl);
+  if (!isValidOrigin(origin)) {
+    throw new ConfigError(
+      'audit.origin',
+      `the default ${origin} (from publicUrl) is not a valid origin: set audit.origin`,
+    );
+  }
   return {
     demo,
     demoUsers: file.demoUsers ?? [],
@@ -54,6 +62,7 @@ export function parseConfig(yamlText: string, env: Env, opts: { demo?: boolean }
       algorithm: file.credentials.algorithm,
     },
     revocation: file.revocation,
+    audit: { origin },
     policy: {
       separation: file.separation,
       admins: file.policy.admins,

@@ -80,6 +80,11 @@ export interface AppConfig {
    * itself (inline) or leaves it to apps/worker (external); queuePrefix namespaces Redis keys.
    */
   revocation: { sweepInterval: number; worker: 'inline' | 'external'; queuePrefix: string };
+  /**
+   * The transparency log: `origin` (checkpoints' first line and the log key's note name; default
+   * defaultOrigin(publicUrl)).
+   */
+  audit: { origin: string };
   /** Durations in seconds, role defaults applied. */
   policy: PolicyDefinition;
   /** OpenID Connect sign-in for the web pages; absent when not configured. */

@@ -13,3 +13,4 @@ export * from './separation.js';
 export * from './break-glass.js';
 export * from './delegation.js';
 export * from './policy-change.js';
+export * from './log-origin.js';

@@ -10,6 +10,7 @@ import { AuditHeadRow } from './entities/audit-head.entity.js';
 import { BreakGlassReviewRow } from './entities/break-glass-review.entity.js';
 import { GrantRow } from './entities/grant.entity.js';
 import { GrantRevocationRow } from './entities/grant-revocation.entity.js';
+import { LogKeyRow } from './entities/log-key.entity.js';
 import { PrincipalGroupsRow } from './entities/principal-groups.entity.js';
 import { SigningKeyRow } from './entities/signing-key.entity.js';
 import { ServiceAccountRow } from './entities/service-account.entity.js';
@@ -24,6 +25,7 @@ export const entities = [
   AuditEventRow,
   AuditHeadRow,
   SigningKeyRow,
+  LogKeyRow,
   SlackMessageRow,
   WebSessionRow,
   WebLoginRow,

@@ -7,6 +7,7 @@ export * from './entities/audit-head.entity.js';
 export * from './entities/break-glass-review.entity.js';
 export * from './entities/grant.entity.js';
 export * from './entities/grant-revocation.entity.js';
+export * from './entities/log-key.entity.js';
 export * from './entities/principal-groups.entity.js';
 export * from './entities/service-account.entity.js';
 export * from './entities/signing-key.entity.js';

@@ -2,7 +2,7 @@ import { Controller, Get, Header, Optional, Res } from '@nestjs/common';
 import { HealthCheckService, HealthIndicatorService } from '@nestjs/terminus';
 import type { HealthIndicatorFunction } from '@nestjs/terminus';
 import type { Response } from 'express';
-import { SigningKeys } from '#credentials';
+import { LogKeys, SigningKeys } from '#credentials';
 import { UnitOfWork } from '#persistence';
 import { Public } from '../http/public.decorator.js';
 import { MetricsService, RedisHealth } from '#access';
@@ -15,6 +15,7 @@ export class OpsController {
     private readonly indicators: HealthIndicatorService,
     private readonly uow: UnitOfWork,
     private readonly keys: SigningKeys,
+    private readonly logKeys: LogKeys,
     private readonly metrics: MetricsService,
     @Optional() private readonly redis?: RedisHealth,
   ) {}
@@ -82,5 +83,13 @@ export class OpsController {
   @Header('Cache-Control', 'public, max-age=60')
   evidenceKeys(): Promise<object> {
     return this.keys.evidenceKeys();
+  }
+
+  /** The audit log's note verifier key, for its signed checkpoints (docs/api-extensions.md). */
+  @Get('.well-known/countersign-log-key')
+  @Header('Content-Type', 'text/plain; charset=utf-8')
+  @Header('Cache-Control', 'public, max-age=60')
+  async logKey(): Promise<string> {
+    return `${await this.logKeys.verifierKey()}\n`;
   }
 }

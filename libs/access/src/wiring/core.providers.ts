@@ -2,7 +2,13 @@ import type { Provider } from '@nestjs/common';
 import type { DataSource } from 'typeorm';
 import { AuditLog } from '#audit';
 import type { AppConfig } from '#config';
-import { CredentialMinter, CredentialVerifier, KeyCipher, SigningKeys } from '#credentials';
+import {
+  CredentialMinter,
+  CredentialVerifier,
+  KeyCipher,
+  LogKeys,
+  SigningKeys,
+} from '#credentials';
 import type { Clock } from '#domain';
 import { TokenVerifier } from '#identity';
 import {
@@ -71,6 +77,12 @@ export function coreProviders(config: AppConfig, clock: Clock): Provider[] {
           config.credentials.algorithm,
           clock,
         ),
+      inject: [DATA_SOURCE],
+    },
+    {
+      provide: LogKeys,
+      useFactory: (dataSource: DataSource) =>
+        new LogKeys(dataSource, new KeyCipher(config.encryptionKey), config.audit.origin, clock),
       inject: [DATA_SOURCE],
     },
     {

@@ -26,6 +26,7 @@ const NEEDS_RESTART = [
   'rateLimit',
   'credentials',
   'revocation',
+  'audit',
   'slack',
   'web',
 ] as const;

@@ -3,6 +3,8 @@
  * `<origin>\n<tree size>\n<base64 root hash>\n` and optional extension lines, kept but not read.
  */
 import type { NoteSigner, NoteVerifier, OpenedNote } from './note.js';
+// One rule shared with libs/config, which computes the configured default from it.
+export { defaultOrigin } from '#domain';
 import { decodeBase64, openNote, signNote } from './note.js';
 
 export const ROOT_HASH_BYTES = 32;
@@ -79,12 +81,6 @@ export function openCheckpoint(
     throw new CheckpointError('wrong_origin', `checkpoint origin is not ${expect.origin}`);
   }
   return { checkpoint, note };
-}
-
-/** The host and path of publicUrl, then `/audit`: `https://cs.example.com/base/` → `cs.example.com/base/audit`. */
-export function defaultOrigin(publicUrl: string): string {
-  const url = new URL(publicUrl);
-  return `${url.host}${url.pathname.replace(/\/+$/, '')}/audit`;
 }
 
 function isLine(line: string): boolean {

@@ -1,0 +1,110 @@
+import { generateKeyPairSync } from 'node:crypto';
+import { calculateJwkThumbprint } from 'jose';
+import type { DataSource, EntityManager } from 'typeorm';
+import type { NoteSigner } from '#audit';
+import { rawPublicKey, signerFromSeed } from '#audit';
+import type { Clock } from '#domain';
+import { LogKeyRow } from '#persistence';
+import type { KeyCipher } from './key-cipher.js';
+
+// Like the signing keys: another replica may add a key (rotation), so re-read at most this often.
+const CACHE_MS = 10_000;
+const FIRST_GENERATION = 1;
+
+/**
+ * The transparency log's Ed25519 key (issue 13): created on first start, its private half (the
+ * 32-byte seed) sealed at rest like the signing keys, its note name the log's origin
+ * (`audit.origin`). Publishes the note verifier key `<origin>+<key id>+<base64(0x01 ‖ key)>`.
+ */
+export class LogKeys {
+  private current?: { signer: NoteSigner; kid: string; loadedAt: number };
+
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly cipher: KeyCipher,
+    /** The log's origin: the key's note name. */
+    private readonly origin: string,
+    private readonly clock: Clock,
+  ) {}
+
+  /**
+   * Creates the first key when there is none. Two brokers starting together both insert the first
+   * generation; the unique `generation` makes one insert a no-op, so exactly one key exists and
+   * only the broker whose key it is returns its kid (to record `key.created`).
+   */
+  async ensureKey(): Promise<string | undefined> {
+    if (await this.newestRow()) return undefined;
+    const { publicKey, privateKey } = generateKeyPairSync('ed25519');
+    const publicJwk = publicKey.export({ format: 'jwk' });
+    const kid = await calculateJwkThumbprint({ kty: 'OKP', crv: 'Ed25519', x: publicJwk.x });
+    const seed = privateKey.export({ format: 'jwk' }).d ?? '';
+    await this.dataSource
+      .createQueryBuilder()
+      .insert()
+      .into(LogKeyRow)
+      .values({
+        kid,
+        generation: FIRST_GENERATION,
+        publicKey: Buffer.from(publicJwk.x ?? '', 'base64url').toString('base64'),
+        privateKey: this.cipher.seal(seed, kid),
+        encrypted: this.cipher.encrypts,
+        createdAt: this.clock.now(),
+      })
+      .orIgnore()
+      .execute();
+    const winner = await this.dataSource.manager.findOneBy(LogKeyRow, {
+      generation: FIRST_GENERATION,
+    });
+    return winner?.kid === kid ? kid : undefined;
+  }
+
+  /**
+   * Seals in place a log key stored in the clear (a first run under the demo config) now that an
+   * encryption key is configured; guarded by `encrypted = false` as for the signing keys.
+   */
+  async sealPlaintextKeys(manager: EntityManager = this.dataSource.manager): Promise<string[]> {
+    if (!this.cipher.encrypts) return [];
+    const rows = await manager.find(LogKeyRow, {
+      where: { encrypted: false },
+      order: { kid: 'ASC' },
+    });
+    const sealed: string[] = [];
+    for (const row of rows) {
+      const result = await manager.update(
+        LogKeyRow,
+        { kid: row.kid, encrypted: false },
+        { privateKey: this.cipher.seal(row.privateKey, row.kid), encrypted: true },
+      );
+      if (result.affected === 1) sealed.push(row.kid);
+    }
+    if (sealed.length > 0) this.current = undefined;
+    return sealed;
+  }
+
+  /** The note verifier key (public), `<origin>+<8 hex digits>+<base64>`. */
+  async verifierKey(): Promise<string> {
+    return (await this.signer()).verifier.vkey;
+  }
+
+  /** Signs notes (checkpoints) as the log. */
+  async signer(): Promise<NoteSigner> {
+    const nowMs = Date.now();
+    if (this.current && nowMs - this.current.loadedAt < CACHE_MS) return this.current.signer;
+    const row = await this.newestRow();
+    if (!row) throw new Error('no log key');
+    const seed = Buffer.from(this.cipher.open(row.privateKey, row.encrypted, row.kid), 'base64url');
+    const signer = signerFromSeed(this.origin, seed);
+    if (rawPublicKey(signer.verifier.publicKey).toString('base64') !== row.publicKey) {
+      throw new Error(`log key ${row.kid} does not match its public key`);
+    }
+    this.current = { signer, kid: row.kid, loadedAt: nowMs };
+    return signer;
+  }
+
+  private async newestRow(): Promise<LogKeyRow | null> {
+    return this.dataSource.manager.findOne(LogKeyRow, {
+      where: {},
+      order: { generation: 'DESC' },
+    });
+  }
+}
