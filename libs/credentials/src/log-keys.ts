@@ -6,13 +6,14 @@ import { rawPublicKey, signerFromSeed } from '#audit';
 import type { Clock } from '#domain';
 import { LogKeyRow } from '#persistence';
 import type { KeyCipher } from './key-cipher.js';
+import { sealPlaintextKeys } from './seal-plaintext.js';
 
 // Like the signing keys: another replica may add a key (rotation), so re-read at most this often.
 const CACHE_MS = 10_000;
 const FIRST_GENERATION = 1;
 
 /**
- * The transparency log's Ed25519 key (issue 13): created on first start, its private half (the
+ * The transparency log's Ed25519 key: created on first start, its private half (the
  * 32-byte seed) sealed at rest like the signing keys, its note name the log's origin
  * (`audit.origin`). Publishes the note verifier key `<origin>+<key id>+<base64(0x01 ‖ key)>`.
  */
@@ -58,25 +59,9 @@ export class LogKeys {
     return winner?.kid === kid ? kid : undefined;
   }
 
-  /**
-   * Seals in place a log key stored in the clear (a first run under the demo config) now that an
-   * encryption key is configured; guarded by `encrypted = false` as for the signing keys.
-   */
+  /** Seals the log key a demo run left in the clear (`sealPlaintextKeys`). */
   async sealPlaintextKeys(manager: EntityManager = this.dataSource.manager): Promise<string[]> {
-    if (!this.cipher.encrypts) return [];
-    const rows = await manager.find(LogKeyRow, {
-      where: { encrypted: false },
-      order: { kid: 'ASC' },
-    });
-    const sealed: string[] = [];
-    for (const row of rows) {
-      const result = await manager.update(
-        LogKeyRow,
-        { kid: row.kid, encrypted: false },
-        { privateKey: this.cipher.seal(row.privateKey, row.kid), encrypted: true },
-      );
-      if (result.affected === 1) sealed.push(row.kid);
-    }
+    const sealed = await sealPlaintextKeys(manager, LogKeyRow, this.cipher);
     if (sealed.length > 0) this.current = undefined;
     return sealed;
   }

@@ -5,6 +5,7 @@ import { IsNull } from 'typeorm';
 import type { Clock } from '#domain';
 import { SigningKeyRow } from '#persistence';
 import type { KeyCipher } from './key-cipher.js';
+import { sealPlaintextKeys } from './seal-plaintext.js';
 
 export type SigningAlgorithm = 'EdDSA' | 'ES256';
 
@@ -43,28 +44,9 @@ export class SigningKeys {
     return this.createKey();
   }
 
-  /**
-   * Seals in place every private key stored in the clear (a database first run under the demo
-   * config, without COUNTERSIGN_ENCRYPTION_KEY) now that an encryption key is configured, retired
-   * keys included, as new keys are sealed. Each UPDATE is guarded by `encrypted = false`, so of two
-   * brokers starting together exactly one seals each key. Returns the kids this call sealed.
-   */
+  /** Seals the signing keys a demo run left in the clear (`sealPlaintextKeys`). */
   async sealPlaintextKeys(manager: EntityManager = this.dataSource.manager): Promise<string[]> {
-    if (!this.cipher.encrypts) return [];
-    // In kid order, so that two brokers lock the rows in the same order (no deadlock).
-    const rows = await manager.find(SigningKeyRow, {
-      where: { encrypted: false },
-      order: { kid: 'ASC' },
-    });
-    const sealed: string[] = [];
-    for (const row of rows) {
-      const result = await manager.update(
-        SigningKeyRow,
-        { kid: row.kid, encrypted: false },
-        { privateKey: this.cipher.seal(row.privateKey, row.kid), encrypted: true },
-      );
-      if (result.affected === 1) sealed.push(row.kid);
-    }
+    const sealed = await sealPlaintextKeys(manager, SigningKeyRow, this.cipher);
     if (sealed.length > 0) this.active = undefined;
     return sealed;
   }
