@@ -14,9 +14,11 @@ import { performance } from 'node:perf_hooks';
 import type { INestApplication } from '@nestjs/common';
 import { SignJWT, createLocalJWKSet, generateKeyPair, jwtVerify } from 'jose';
 import pg from 'pg';
-import { CreateRequest, DecideRequest, MintCredential } from '#access';
-import { AuditLog } from '#audit';
+import { APP_CONFIG, CreateRequest, DecideRequest, MintCredential } from '#access';
+import { AuditLog, LogIntegrator } from '#audit';
+import type { AppConfig } from '#config';
 import { parseConfig } from '#config';
+import { LogKeys } from '#credentials';
 import type { AuthenticatedPrincipal } from '#identity';
 import { ALLOWED_ALGORITHMS } from '#identity';
 import { UnitOfWork, openDatabase } from '#persistence';
@@ -591,7 +593,11 @@ async function main(): Promise<void> {
     const commits = await commitFigures(databases.writes.url);
 
     const uow = app.get(UnitOfWork);
-    const chain = await app.get(AuditLog).verify(uow.dataSource.manager);
+    await app.get(LogIntegrator).catchUp();
+    const chain = await app.get(AuditLog).verify(uow.dataSource.manager, {
+      origin: app.get<AppConfig>(APP_CONFIG).audit.origin,
+      verifiers: await app.get(LogKeys).verifiers(),
+    });
     const count = async (where: string) =>
       Number(
         (

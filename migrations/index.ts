@@ -16,6 +16,7 @@ import { AddSeparationRecords1795930700000 } from './1795930700000-AddSeparation
 import { AddAuditHead1795930800000 } from './1795930800000-AddAuditHead.js';
 import { MakeAuditLogAppendOnly1795930900000 } from './1795930900000-MakeAuditLogAppendOnly.js';
 import { AddLogKeys1795931000000 } from './1795931000000-AddLogKeys.js';
+import { AddTransparencyLog1795931100000 } from './1795931100000-AddTransparencyLog.js';
 
 export const migrations = [
   CreateCoreTables1795911535244,
@@ -34,4 +35,5 @@ export const migrations = [
   AddAuditHead1795930800000,
   MakeAuditLogAppendOnly1795930900000,
   AddLogKeys1795931000000,
+  AddTransparencyLog1795931100000,
 ];

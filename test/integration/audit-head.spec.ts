@@ -1,14 +1,12 @@
 import type { DataSource } from 'typeorm';
 import type { AuditEventInput } from '#audit';
-import { AuditLog, COPY_FROM_EVENTS, GENESIS_HASH } from '#audit';
+import { COPY_FROM_ROWS, GENESIS_HASH } from '#audit';
 import { demoConfigYaml, parseConfig } from '#config';
-import { systemClock } from '#domain';
 import { AuditHeadRow, UnitOfWork, openDatabase } from '#persistence';
+import { testAuditLog } from '../support/audit-log.js';
 import { DATABASE_KINDS, freshDatabase } from '../support/databases.js';
 import type { DatabaseKind, FreshDatabase } from '../support/databases.js';
 import { tamperWithAuditLog } from '../support/tamper.js';
-
-const audit = new AuditLog(systemClock);
 
 const events = (n: number, actor = 'corp:alice'): AuditEventInput[] =>
   Array.from({ length: n }, (_, i) => ({ type: 'request.created', actor, data: { i } }));
@@ -16,13 +14,18 @@ const events = (n: number, actor = 'corp:alice'): AuditEventInput[] =>
 /** A database migrated to the latest schema, for one test. */
 async function withDatabase(
   kind: DatabaseKind,
-  test: (dataSource: DataSource, uow: UnitOfWork) => Promise<void>,
+  test: (
+    dataSource: DataSource,
+    uow: UnitOfWork,
+    log: ReturnType<typeof testAuditLog>,
+  ) => Promise<void>,
 ): Promise<void> {
   const database: FreshDatabase = await freshDatabase(kind);
   const config = parseConfig(demoConfigYaml(), { DATABASE_URL: database.url }, { demo: true });
   const dataSource = await openDatabase(config.database);
   try {
-    await test(dataSource, new UnitOfWork(dataSource));
+    const uow = new UnitOfWork(dataSource);
+    await test(dataSource, uow, testAuditLog(dataSource, uow));
   } finally {
     await dataSource.destroy();
     await database.drop();
@@ -36,18 +39,24 @@ describe.each(DATABASE_KINDS)('the audit chain head on %s', (kind) => {
   const p = (n: number) => (kind === 'postgres' ? `$${n}` : '?');
 
   it('is recorded in the transaction of every append, INSERT and COPY alike, and not on rollback', () =>
-    withDatabase(kind, async (dataSource, uow) => {
-      expect(await recordedHead(dataSource)).toEqual({ id: 1, seq: 0, hash: GENESIS_HASH });
-      for (const size of [1, 3, COPY_FROM_EVENTS + 5]) {
+    withDatabase(kind, async (dataSource, uow, { audit, ...log }) => {
+      expect(await recordedHead(dataSource)).toEqual({
+        id: 1,
+        seq: 0,
+        hash: GENESIS_HASH,
+        treeSize: 0,
+      });
+      for (const size of [1, 3, COPY_FROM_ROWS + 5]) {
         await uow.run((tx) => audit.appendMany(tx, events(size)));
-        const [newest] = await audit.list(dataSource.manager, {
-          afterSeq: (await audit.verify(dataSource.manager)).events - 1,
+        const [newest] = await log.list({
+          afterSeq: (await log.verify()).events - 1,
           limit: 1,
         });
         expect(await recordedHead(dataSource)).toEqual({
           id: 1,
           seq: newest.seq,
           hash: newest.hash,
+          treeSize: newest.seq,
         });
       }
       const before = await recordedHead(dataSource);
@@ -58,34 +67,35 @@ describe.each(DATABASE_KINDS)('the audit chain head on %s', (kind) => {
         }),
       ).rejects.toThrow('state change failed');
       expect(await recordedHead(dataSource)).toEqual(before);
-      await expect(audit.verify(dataSource.manager)).resolves.toEqual({
+      await expect(log.verify()).resolves.toMatchObject({
         ok: true,
-        events: 1 + 3 + COPY_FROM_EVENTS + 5,
+        events: 1 + 3 + COPY_FROM_ROWS + 5,
         head: before!.hash,
       });
     }));
 
   it('reports newest events deleted behind its back, and keeps reporting them after new appends', () =>
-    withDatabase(kind, async (dataSource, uow) => {
+    withDatabase(kind, async (dataSource, uow, { audit, ...log }) => {
       await uow.run((tx) => audit.appendMany(tx, events(10)));
-      const intact = await audit.verify(dataSource.manager);
+      const intact = await log.verify();
       expect(intact).toMatchObject({ ok: true, events: 10 });
 
       await tamperWithAuditLog(dataSource, `DELETE FROM audit_events WHERE seq > ${p(1)}`, [7]);
-      const [seventh] = await audit.list(dataSource.manager, { afterSeq: 6, limit: 1 });
-      await expect(audit.verify(dataSource.manager)).resolves.toEqual({
+      const [seventh] = await log.list({ afterSeq: 6, limit: 1 });
+      await expect(log.verify()).resolves.toEqual({
         ok: false,
         events: 7,
         head: seventh.hash,
+        rootHash: expect.any(String) as string,
         brokenAt: 8,
         reason: 'truncated',
       });
 
       // The next event links to the recorded head, not to the newest row: the gap stays.
       await uow.run((tx) => audit.append(tx, events(1, 'corp:after')[0]));
-      const [after] = await audit.list(dataSource.manager, { actor: 'corp:after', limit: 1 });
+      const [after] = await log.list({ actor: 'corp:after', limit: 1 });
       expect(after).toMatchObject({ seq: 11, prevHash: intact.head });
-      await expect(audit.verify(dataSource.manager)).resolves.toMatchObject({
+      await expect(log.verify()).resolves.toMatchObject({
         ok: false,
         events: 7,
         brokenAt: 8,
@@ -94,31 +104,35 @@ describe.each(DATABASE_KINDS)('the audit chain head on %s', (kind) => {
     }));
 
   it('reports a head record that does not match its event, or that is gone', () =>
-    withDatabase(kind, async (dataSource, uow) => {
+    withDatabase(kind, async (dataSource, uow, { audit, ...log }) => {
       await uow.run((tx) => audit.appendMany(tx, events(5)));
+      await log.integrator.catchUp();
       await dataSource.query(`UPDATE audit_head SET hash = ${p(1)}`, ['f'.repeat(64)]);
-      await expect(audit.verify(dataSource.manager)).resolves.toMatchObject({
+      await expect(log.verify()).resolves.toMatchObject({
         ok: false,
         brokenAt: 5,
         reason: 'head_mismatch',
       });
       await dataSource.query('DELETE FROM audit_head');
-      await expect(audit.verify(dataSource.manager)).resolves.toEqual({
+      // Read before the next integration, which writes the record again.
+      await expect(audit.verify(dataSource.manager, log.identity)).resolves.toEqual({
         ok: false,
         events: 5,
         head: expect.any(String) as string,
+        rootHash: expect.any(String) as string,
+        checkpoint: { size: 5, rootHash: expect.any(String) as string },
         reason: 'head_missing',
       });
       // Appends go on from the newest event and write the record again.
       await uow.run((tx) => audit.append(tx, events(1)[0]));
-      await expect(audit.verify(dataSource.manager)).resolves.toMatchObject({
+      await expect(log.verify()).resolves.toMatchObject({
         ok: true,
         events: 6,
       });
     }));
 
   it('starts an upgraded install from its newest event (or the genesis hash when empty)', () =>
-    withDatabase(kind, async (dataSource, uow) => {
+    withDatabase(kind, async (dataSource, uow, { audit, ...log }) => {
       const toBeforeHead = async () => {
         const runner = dataSource.createQueryRunner();
         while (await runner.hasTable('audit_head')) await dataSource.undoLastMigration();
@@ -126,14 +140,20 @@ describe.each(DATABASE_KINDS)('the audit chain head on %s', (kind) => {
       };
       await toBeforeHead();
       await dataSource.runMigrations({ transaction: 'each' });
-      expect(await recordedHead(dataSource)).toEqual({ id: 1, seq: 0, hash: GENESIS_HASH });
+      expect(await recordedHead(dataSource)).toEqual({
+        id: 1,
+        seq: 0,
+        hash: GENESIS_HASH,
+        treeSize: 0,
+      });
 
       await uow.run((tx) => audit.appendMany(tx, events(4)));
-      const { head } = await audit.verify(dataSource.manager);
+      const { head } = await log.verify();
       await toBeforeHead();
       await dataSource.runMigrations({ transaction: 'each' });
-      expect(await recordedHead(dataSource)).toEqual({ id: 1, seq: 4, hash: head });
-      await expect(audit.verify(dataSource.manager)).resolves.toEqual({
+      // The tree starts empty; the integrator adds the 4 events to it before any new one.
+      expect(await recordedHead(dataSource)).toEqual({ id: 1, seq: 4, hash: head, treeSize: 0 });
+      await expect(log.verify()).resolves.toMatchObject({
         ok: true,
         events: 4,
         head,

@@ -1,5 +1,7 @@
 import type { DataSource } from 'typeorm';
 
+const APPEND_ONLY = ['audit_events', 'audit_checkpoints'];
+
 /**
  * Runs SQL that rewrites the audit log behind the broker's back, as an attacker holding the
  * table's owner login would: on PostgreSQL the append-only trigger is disabled first (and enabled
@@ -11,10 +13,14 @@ export async function tamperWithAuditLog(
   parameters: unknown[] = [],
 ): Promise<void> {
   const postgres = dataSource.options.type === 'postgres';
-  if (postgres) await dataSource.query('ALTER TABLE audit_events DISABLE TRIGGER USER');
+  const toggle = async (action: 'ENABLE' | 'DISABLE') => {
+    for (const table of APPEND_ONLY)
+      await dataSource.query(`ALTER TABLE ${table} ${action} TRIGGER USER`);
+  };
+  if (postgres) await toggle('DISABLE');
   try {
     await dataSource.query(sql, parameters);
   } finally {
-    if (postgres) await dataSource.query('ALTER TABLE audit_events ENABLE TRIGGER USER');
+    if (postgres) await toggle('ENABLE');
   }
 }

@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { AuditEvent } from '#audit';
-import { AuditLog } from '#audit';
+import { AuditLog, LogIntegrator } from '#audit';
 import { CredentialMinter } from '#credentials';
 import type { Clock, Principal } from '#domain';
 import { canSeeRequest, principalKind } from '#domain';
@@ -35,6 +35,7 @@ export class ExportEvidence {
     private readonly requests: RequestRepository,
     private readonly grants: GrantRepository,
     private readonly audit: AuditLog,
+    private readonly integrator: LogIntegrator,
     private readonly policy: PolicyState,
     private readonly minter: CredentialMinter,
     @Inject(CLOCK) private readonly clock: Clock,
@@ -43,6 +44,8 @@ export class ExportEvidence {
   /** The sealed evidence document, as canonical JSON text. */
   async export(principal: Principal, id: string): Promise<string> {
     const signer = await this.minter.signer();
+    // The request's events committed before the export are in the log, not pending.
+    await this.integrator.catchUp();
     const bundle = await this.uow.read(async (db) => {
       const row = await this.requests.findVisible(db, this.policy.scopeFor(principal), id);
       if (!row || !canSeeRequest(this.policy.policy, principal, row)) throw requestNotFound();

@@ -1,4 +1,5 @@
 export * from './admin-reach.js';
+export * from './audit-queries.js';
 export * from './break-glass/index.js';
 export * from './cancel-request.js';
 export * from './create-request.js';

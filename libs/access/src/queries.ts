@@ -1,7 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { AuditFilter, ChainVerification, AuditEvent } from '#audit';
 import { AuditLog } from '#audit';
-import type { AdminAction, Clock, Principal, RequestStatus, GrantStatus } from '#domain';
+import type { Clock, Principal, RequestStatus, GrantStatus } from '#domain';
 import { canSeeGrant, canSeeRequest, checkAdmin } from '#domain';
 import { BreakGlassRepository, GrantRepository, RequestRepository, UnitOfWork } from '#persistence';
 import { grantNotFound, refuseDecision, requestNotFound } from './audit-helpers.js';
@@ -86,23 +85,6 @@ export class AccessQueries {
     });
   }
 
-  async auditEvents(principal: Principal, filter: AuditFilter): Promise<ListPage<AuditEvent>> {
-    await this.requireAdmin(principal, 'audit.read');
-    return this.uow.read(async (db) => {
-      const events = await this.audit.list(db, { ...filter, limit: filter.limit + 1 });
-      const items = events.slice(0, filter.limit);
-      const last = items[items.length - 1];
-      return events.length > filter.limit && last
-        ? { items, nextCursor: String(last.seq) }
-        : { items };
-    });
-  }
-
-  async verifyAudit(principal: Principal): Promise<ChainVerification> {
-    await this.requireAdmin(principal, 'audit.verify');
-    return this.uow.read((db) => this.audit.verify(db));
-  }
-
   /**
    * Whether to show the security team's web pages. A non-admin is refused and audited as on the
    * API, but the page answers 404 rather than 403: what one may not see does not exist.
@@ -121,13 +103,5 @@ export class AccessQueries {
       });
     }
     return decision.allowed;
-  }
-
-  /** Admins only: anyone else is refused (403), audited as `audit.refused`. */
-  private async requireAdmin(principal: Principal, action: AdminAction): Promise<void> {
-    const decision = checkAdmin(this.policy.policy, principal, action);
-    if (decision.allowed) return;
-    const subject = { actor: principal.id, action, data: { action } };
-    await this.uow.run((tx) => refuseDecision(tx, this.audit, 'audit.refused', subject, decision));
   }
 }

@@ -1,24 +1,20 @@
 import { randomUUID } from 'node:crypto';
-import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
-import copyStreams from 'pg-copy-streams';
 import type { EntityManager } from 'typeorm';
 import type { Clock } from '#domain';
-import { AuditEventRow, postgresClientOf, runBeforeCommit } from '#persistence';
+import { AuditEventRow, runAfterCommit, runBeforeCommit } from '#persistence';
 import type { AuditEvent, AuditEventInput } from './audit-event.js';
 import { GENESIS_HASH, assertNoSecrets, hashEvent } from './audit-event.js';
-import type { ChainPosition } from './chain-head.js';
-import { appendPosition, readHead, recordHead, recordHeadSql } from './chain-head.js';
-import { copyText } from './copy-text.js';
+import type { ChainPosition, RecordedHead } from './chain-head.js';
+import { appendPosition, readHead } from './chain-head.js';
+import { toAuditEvent } from './event-rows.js';
+import { openCheckpoint } from './log/checkpoint.js';
+import { checkpointsAfter } from './log/checkpoints.js';
+import { CompactRange } from './log/compact-range.js';
+import { eventLeafHash } from './log/leaf.js';
+import type { NoteVerifier } from './log/note.js';
+import { insertPending } from './pending.js';
 
-// One advisory lock serialises appends on PostgreSQL so that seq and prevHash follow commit order.
-// Events are buffered and written last in each transaction (after its row locks and state
-// changes), so the lock is held only for those inserts and the COMMIT.
-const AUDIT_APPEND_LOCK = 0x636f756e; // "coun"
-// Rows per INSERT: 10 columns each stays far below SQLite's bound-parameter limit.
-const INSERT_BATCH = 200;
-// From this many events on, PostgreSQL gets them by COPY rather than INSERT (see insertPostgres).
-export const COPY_FROM_EVENTS = 100;
+export { toAuditEvent } from './event-rows.js';
 
 export interface AuditFilter {
   type?: string;
@@ -31,37 +27,51 @@ export interface AuditFilter {
 }
 
 /**
- * Why a chain does not verify: an event changed (`altered`) or absent between others (`missing`);
- * the chain ends before the head recorded in `audit_head` (`truncated`) or the event at that seq
- * is not the one recorded (`head_mismatch`); the head record itself is gone (`head_missing`).
+ * Why a log does not verify: an event changed (`altered`) or absent between others (`missing`);
+ * the chain ends before the head recorded in `audit_head` or before a kept checkpoint's size
+ * (`truncated`), or the event at the recorded head is not the one recorded (`head_mismatch`); the
+ * head record itself is gone (`head_missing`); the tree's root at a kept checkpoint's size is not
+ * the one the checkpoint signed (`checkpoint_mismatch`: the log was rewritten); a kept checkpoint
+ * is not signed by a log key or does not say what its row says (`checkpoint_invalid`).
  */
-export type ChainBreak = 'altered' | 'missing' | 'truncated' | 'head_mismatch' | 'head_missing';
+export type ChainBreak =
+  | 'altered'
+  | 'missing'
+  | 'truncated'
+  | 'head_mismatch'
+  | 'head_missing'
+  | 'checkpoint_mismatch'
+  | 'checkpoint_invalid';
 
 export interface ChainVerification {
   ok: boolean;
   events: number;
   head: string;
+  /** The Merkle tree's root over the events verified, base64. */
+  rootHash: string;
+  /** The newest kept checkpoint the log was checked against. */
+  checkpoint?: { size: number; rootHash: string };
   brokenAt?: number;
   reason?: ChainBreak;
 }
 
-export function toAuditEvent(row: AuditEventRow): AuditEvent {
-  return {
-    seq: row.seq,
-    id: row.id,
-    at: row.at.toISOString(),
-    type: row.type,
-    actor: row.actor,
-    ...(row.requestId === null ? {} : { requestId: row.requestId }),
-    ...(row.grantId === null ? {} : { grantId: row.grantId }),
-    data: row.data,
-    prevHash: row.prevHash,
-    hash: row.hash,
-  };
+/** What verification needs besides the database: the log's name and every key it signed with. */
+export interface LogIdentity {
+  origin: string;
+  verifiers: readonly NoteVerifier[];
 }
 
+type Listener = () => void;
+
 export class AuditLog {
+  private readonly listeners: Listener[] = [];
+
   constructor(private readonly clock: Clock) {}
+
+  /** Calls `listener` after each commit that wrote events (the integrator's cue). */
+  onAppended(listener: Listener): void {
+    this.listeners.push(listener);
+  }
 
   /** Records an event in the caller's transaction, so it commits with the change it records. */
   async append(tx: EntityManager, input: AuditEventInput): Promise<void> {
@@ -69,8 +79,10 @@ export class AuditLog {
   }
 
   /**
-   * Records events, in order. In a UnitOfWork transaction they are written just before COMMIT,
-   * with the transaction's other events, in one batch; elsewhere at once.
+   * Records events, in order, as pending: they join the log (seq, chain, tree) when the
+   * integrator takes them after commit. In a UnitOfWork transaction they are written just
+   * before COMMIT, with the transaction's other events, in one statement; elsewhere at once.
+   * No lock: business transactions never wait for each other here.
    */
   async appendMany(tx: EntityManager, inputs: readonly AuditEventInput[]): Promise<void> {
     for (const input of inputs) assertNoSecrets(input.data ?? {});
@@ -86,115 +98,14 @@ export class AuditLog {
     else await this.write(tx, inputs);
   }
 
-  /**
-   * Writes events in order under the append lock: one head read, batched inserts, and one
-   * statement that records the new head in `audit_head` (on PostgreSQL's INSERT path, part of the
-   * INSERT itself).
-   */
-  private async write(
-    tx: EntityManager,
-    inputs: readonly AuditEventInput[],
-  ): Promise<AuditEvent[]> {
-    if (inputs.length === 0) return [];
-    if (tx.connection.options.type === 'postgres') {
-      await tx.query('SELECT pg_advisory_xact_lock($1)', [AUDIT_APPEND_LOCK]);
-    }
-    const head = appendPosition(await readHead(tx));
-    let seq = head.seq;
-    let prevHash = head.hash;
+  private async write(tx: EntityManager, inputs: readonly AuditEventInput[]): Promise<void> {
+    if (inputs.length === 0) return;
     const at = this.clock.now().toISOString();
-    const events = inputs.map((input) => {
-      seq += 1;
-      const unhashed = {
-        seq,
-        id: randomUUID(),
-        at,
-        type: input.type,
-        actor: input.actor,
-        ...(input.requestId === undefined ? {} : { requestId: input.requestId }),
-        ...(input.grantId === undefined ? {} : { grantId: input.grantId }),
-        data: input.data ?? {},
-        prevHash,
-      };
-      const event: AuditEvent = { ...unhashed, hash: hashEvent(unhashed) };
-      prevHash = event.hash;
-      return event;
-    });
-    const last = events[events.length - 1];
-    const newHead = { seq: last.seq, hash: last.hash };
-    if (tx.connection.options.type === 'postgres') {
-      await this.insertPostgres(tx, events, newHead);
-      return events;
-    }
-    for (let i = 0; i < events.length; i += INSERT_BATCH) {
-      const rows = events.slice(i, i + INSERT_BATCH).map((event) => ({
-        ...event,
-        at: new Date(event.at),
-        requestId: event.requestId ?? null,
-        grantId: event.grantId ?? null,
-      }));
-      // The jsonText transformer serialises `data`; TypeORM's deep-partial type cannot see that.
-      await tx.getRepository(AuditEventRow).insert(rows as never);
-    }
-    await recordHead(tx, newHead);
-    return events;
-  }
-
-  /**
-   * One statement for any number of events on PostgreSQL. A batch of revocations at expiry writes
-   * thousands of events while holding the append lock; COPY takes about half the time of an INSERT
-   * from arrays for those (bench/revocation), but costs a second round trip, which a use case's few
-   * events would pay under the lock: they keep the INSERT, which records the head as well.
-   */
-  private async insertPostgres(
-    tx: EntityManager,
-    events: readonly AuditEvent[],
-    newHead: ChainPosition,
-  ): Promise<void> {
-    if (events.length < COPY_FROM_EVENTS) {
-      await tx.query(
-        `WITH head AS (${recordHeadSql(true, 11)})
-         INSERT INTO audit_events (seq, id, at, type, actor, request_id, grant_id, data, prev_hash, hash)
-         SELECT * FROM unnest($1::bigint[], $2::varchar[], $3::bigint[], $4::varchar[], $5::varchar[],
-                              $6::varchar[], $7::varchar[], $8::text[], $9::varchar[], $10::varchar[])`,
-        [
-          events.map((e) => e.seq),
-          events.map((e) => e.id),
-          events.map((e) => new Date(e.at).getTime()),
-          events.map((e) => e.type),
-          events.map((e) => e.actor),
-          events.map((e) => e.requestId ?? null),
-          events.map((e) => e.grantId ?? null),
-          events.map((e) => JSON.stringify(e.data)),
-          events.map((e) => e.prevHash),
-          events.map((e) => e.hash),
-          newHead.seq,
-          newHead.hash,
-        ],
-      );
-      return;
-    }
-    const lines = events.map((e) =>
-      [
-        String(e.seq),
-        copyText(e.id),
-        String(new Date(e.at).getTime()),
-        copyText(e.type),
-        copyText(e.actor),
-        copyText(e.requestId),
-        copyText(e.grantId),
-        copyText(JSON.stringify(e.data)),
-        copyText(e.prevHash),
-        copyText(e.hash),
-      ].join('\t'),
+    await insertPending(
+      tx,
+      inputs.map((input) => ({ id: randomUUID(), at, input })),
     );
-    const copy = (await postgresClientOf(tx)).query(
-      copyStreams.from(
-        'COPY audit_events (seq, id, at, type, actor, request_id, grant_id, data, prev_hash, hash) FROM STDIN',
-      ),
-    );
-    await pipeline(Readable.from([`${lines.join('\n')}\n`]), copy);
-    await recordHead(tx, newHead);
+    runAfterCommit(tx, () => this.listeners.forEach((listener) => listener()));
   }
 
   /**
@@ -203,6 +114,11 @@ export class AuditLog {
    */
   async head(manager: EntityManager): Promise<ChainPosition> {
     return appendPosition(await readHead(manager));
+  }
+
+  /** The head as integration last recorded it, with the tree's size; undefined if deleted. */
+  async recordedHead(manager: EntityManager): Promise<RecordedHead | undefined> {
+    return (await readHead(manager)).recorded;
   }
 
   async list(manager: EntityManager, filter: AuditFilter): Promise<AuditEvent[]> {
@@ -219,21 +135,47 @@ export class AuditLog {
   }
 
   /**
-   * Recomputes the whole chain in seq order and reports the first event that does not link, then
-   * checks that it reaches the head recorded in `audit_head`. The record is read first: every event
-   * up to it committed with it, so the reads that follow find them all (later appends only add).
+   * Recomputes the whole chain and the Merkle tree in seq order and reports the first event that
+   * does not link; checks every kept checkpoint (signed by a log key, and the tree's root at its
+   * size), then that the chain reaches the head recorded in `audit_head`. The record is read
+   * first: every event up to it committed with it, so the reads that follow find them all.
+   * Events still pending are not part of the log yet: integrate first (LogIntegrator.catchUp).
    */
-  async verify(manager: EntityManager, batchSize = 1000): Promise<ChainVerification> {
+  async verify(
+    manager: EntityManager,
+    log: LogIdentity,
+    batchSize = 1000,
+  ): Promise<ChainVerification> {
     const { recorded } = await readHead(manager);
+    const tree = new CompactRange();
     let expectedSeq = 1;
     let head = GENESIS_HASH;
+    let checked: ChainVerification['checkpoint'];
+    const checkpoints = new CheckpointCursor(manager, batchSize);
     const broken = (reason: ChainBreak, brokenAt?: number): ChainVerification => ({
       ok: false,
       events: expectedSeq - 1,
       head,
+      rootHash: Buffer.from(tree.root()).toString('base64'),
+      ...(checked ? { checkpoint: checked } : {}),
       ...(brokenAt === undefined ? {} : { brokenAt }),
       reason,
     });
+    /** Checks the checkpoints of the current size; undefined when they hold. */
+    const checkpointsHold = async (): Promise<ChainBreak | undefined> => {
+      for (
+        let next = await checkpoints.peek();
+        next?.size === tree.size;
+        next = await checkpoints.peek()
+      ) {
+        const root = Buffer.from(tree.root()).toString('base64');
+        if (!signedAsKept(next, log)) return 'checkpoint_invalid';
+        if (next.rootHash !== root) return 'checkpoint_mismatch';
+        checked = { size: next.size, rootHash: root };
+        await checkpoints.next();
+      }
+      return undefined;
+    };
     for (;;) {
       const rows = await manager
         .createQueryBuilder(AuditEventRow, 'e')
@@ -242,6 +184,8 @@ export class AuditLog {
         .limit(batchSize)
         .getMany();
       for (const row of rows) {
+        const atCheckpoint = await checkpointsHold();
+        if (atCheckpoint) return broken(atCheckpoint, expectedSeq - 1);
         const event = toAuditEvent(row);
         const { hash, ...unhashed } = event;
         if (event.seq !== expectedSeq) return broken('missing', expectedSeq);
@@ -251,13 +195,66 @@ export class AuditLog {
         if (event.seq === recorded?.seq && hash !== recorded.hash) {
           return broken('head_mismatch', expectedSeq);
         }
+        tree.append(eventLeafHash(event));
         head = hash;
         expectedSeq += 1;
       }
       if (rows.length < batchSize) break;
     }
+    const atEnd = await checkpointsHold();
+    if (atEnd) return broken(atEnd, expectedSeq - 1);
+    if (await checkpoints.peek()) return broken('truncated', expectedSeq);
     if (!recorded) return broken('head_missing');
     if (expectedSeq <= recorded.seq) return broken('truncated', expectedSeq);
-    return { ok: true, events: expectedSeq - 1, head };
+    return {
+      ok: true,
+      events: expectedSeq - 1,
+      head,
+      rootHash: Buffer.from(tree.root()).toString('base64'),
+      ...(checked ? { checkpoint: checked } : {}),
+    };
+  }
+}
+
+/** Whether a kept checkpoint's note verifies with a log key and says what its row says. */
+function signedAsKept(
+  row: { size: number; rootHash: string; note: string },
+  log: LogIdentity,
+): boolean {
+  try {
+    const { checkpoint } = openCheckpoint(row.note, log.verifiers, { origin: log.origin });
+    return (
+      checkpoint.size === row.size &&
+      Buffer.from(checkpoint.rootHash).toString('base64') === row.rootHash
+    );
+  } catch {
+    return false;
+  }
+}
+
+/** Kept checkpoints in size order, read a page at a time. */
+class CheckpointCursor {
+  private page: Awaited<ReturnType<typeof checkpointsAfter>> = [];
+  private afterSize = -1;
+  private exhausted = false;
+
+  constructor(
+    private readonly manager: EntityManager,
+    private readonly pageSize: number,
+  ) {}
+
+  async peek(): Promise<(typeof this.page)[number] | undefined> {
+    if (this.page.length === 0 && !this.exhausted) {
+      this.page = await checkpointsAfter(this.manager, this.afterSize, this.pageSize);
+      if (this.page.length < this.pageSize) this.exhausted = true;
+    }
+    return this.page[0];
+  }
+
+  async next(): Promise<void> {
+    const current = await this.peek();
+    if (!current) return;
+    this.afterSize = current.size;
+    this.page.shift();
   }
 }

@@ -1,4 +1,11 @@
 export * from './audit-event.js';
 export * from './audit-log.js';
+export * from './integrator.js';
 export * from './log/note.js';
 export * from './log/checkpoint.js';
+export * from './log/merkle.js';
+export * from './log/leaf.js';
+export { latestCheckpoint } from './log/checkpoints.js';
+export { storedTiles } from './log/tile-store.js';
+export { countPending } from './pending.js';
+export { COPY_FROM_ROWS } from './event-rows.js';

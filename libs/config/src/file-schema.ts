@@ -135,8 +135,10 @@ export const configFileSchema = z.strictObject({
           `expected a non-empty line of at most ${MAX_ORIGIN_LENGTH} characters, no white space and no '+'`,
         )
         .optional(),
+      // How often, at most, the log signs a checkpoint when it has grown.
+      checkpointInterval: duration(1, 3600).default(10),
     })
-    .default({}),
+    .default({ checkpointInterval: 10 }),
   slack: slackSchema.optional(),
   policy: z.strictObject({
     admins: selector.default({ groups: [] }),

@@ -83,7 +83,7 @@ describe('parseConfig: a valid config', () => {
       rateLimit: { perMinute: 1200 },
       credentials: { issuer: 'https://countersign.example.com', algorithm: 'EdDSA' },
       revocation: { sweepInterval: 30, worker: 'inline', queuePrefix: 'countersign' },
-      audit: { origin: 'localhost:3000/audit' },
+      audit: { origin: 'localhost:3000/audit', checkpointInterval: 10 },
       policy: {
         separation: 'strict',
         admins: { groups: ['security'] },
@@ -120,7 +120,7 @@ describe('parseConfig: a valid config', () => {
       rateLimit: { perMinute: 1200 },
       credentials: { issuer: 'http://localhost:3000', algorithm: 'EdDSA' },
       revocation: { sweepInterval: 30 },
-      audit: { origin: 'localhost:3000/audit' },
+      audit: { origin: 'localhost:3000/audit', checkpointInterval: 10 },
       policy: { separation: 'strict', admins: { groups: [] } },
     });
     expect(config.policy.roles[0]).toStrictEqual({
@@ -161,6 +161,7 @@ describe('parseConfig: a valid config', () => {
     const doc = Object.assign(minimal(), { audit: { origin: 'countersign.example.com/log' } });
     expect(parseConfig(stringify(doc), ENV).audit).toStrictEqual({
       origin: 'countersign.example.com/log',
+      checkpointInterval: 10,
     });
   });
 
@@ -168,7 +169,13 @@ describe('parseConfig: a valid config', () => {
     const doc = Object.assign(minimal(), { publicUrl: 'https://CS.example.com:8443/base/' });
     expect(parseConfig(stringify(doc), ENV).audit).toStrictEqual({
       origin: 'cs.example.com:8443/base/audit',
+      checkpointInterval: 10,
     });
+  });
+
+  it('reads the least time between checkpoints', () => {
+    const doc = Object.assign(minimal(), { audit: { checkpointInterval: '2m' } });
+    expect(parseConfig(stringify(doc), ENV).audit.checkpointInterval).toBe(120);
   });
 
   it('substitutes ${NAME}, whole or embedded, from the environment', () => {
@@ -260,9 +267,15 @@ describe('parseConfig: errors name the field', () => {
     ],
     [
       'an audit setting this version does not have',
-      (d) => Object.assign(d, { audit: { checkpointInterval: '10s' } }),
-      'audit.checkpointInterval',
+      (d) => Object.assign(d, { audit: { checkpointEvery: '10s' } }),
+      'audit.checkpointEvery',
       /unknown field/,
+    ],
+    [
+      'a checkpoint interval under a second',
+      (d) => Object.assign(d, { audit: { checkpointInterval: 0 } }),
+      'audit.checkpointInterval',
+      /between/,
     ],
     [
       'defaultDuration over maxDuration',

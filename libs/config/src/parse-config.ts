@@ -62,7 +62,7 @@ export function parseConfig(yamlText: string, env: Env, opts: { demo?: boolean }
       algorithm: file.credentials.algorithm,
     },
     revocation: file.revocation,
-    audit: { origin },
+    audit: { origin, checkpointInterval: file.audit.checkpointInterval },
     policy: {
       separation: file.separation,
       admins: file.policy.admins,

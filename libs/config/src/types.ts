@@ -82,9 +82,10 @@ export interface AppConfig {
   revocation: { sweepInterval: number; worker: 'inline' | 'external'; queuePrefix: string };
   /**
    * The transparency log: `origin` (checkpoints' first line and the log key's note name; default
-   * defaultOrigin(publicUrl)).
+   * defaultOrigin(publicUrl)); `checkpointInterval` in seconds, the least time between two
+   * checkpoints.
    */
-  audit: { origin: string };
+  audit: { origin: string; checkpointInterval: number };
   /** Durations in seconds, role defaults applied. */
   policy: PolicyDefinition;
   /** OpenID Connect sign-in for the web pages; absent when not configured. */

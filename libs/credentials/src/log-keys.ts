@@ -1,8 +1,8 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { calculateJwkThumbprint } from 'jose';
 import type { DataSource, EntityManager } from 'typeorm';
-import type { NoteSigner } from '#audit';
-import { rawPublicKey, signerFromSeed } from '#audit';
+import type { NoteSigner, NoteVerifier } from '#audit';
+import { rawPublicKey, signerFromSeed, verifierFromPublicKey } from '#audit';
 import type { Clock } from '#domain';
 import { LogKeyRow } from '#persistence';
 import type { KeyCipher } from './key-cipher.js';
@@ -73,10 +73,20 @@ export class LogKeys {
 
   /** Signs notes (checkpoints) as the log. */
   async signer(): Promise<NoteSigner> {
+    const signer = await this.signerIfCreated();
+    if (!signer) throw new Error('no log key');
+    return signer;
+  }
+
+  /**
+   * The signer, or undefined before a broker has created the first key (a worker started
+   * first integrates events but signs no checkpoint until then).
+   */
+  async signerIfCreated(): Promise<NoteSigner | undefined> {
     const nowMs = Date.now();
     if (this.current && nowMs - this.current.loadedAt < CACHE_MS) return this.current.signer;
     const row = await this.newestRow();
-    if (!row) throw new Error('no log key');
+    if (!row) return undefined;
     const seed = Buffer.from(this.cipher.open(row.privateKey, row.encrypted, row.kid), 'base64url');
     const signer = signerFromSeed(this.origin, seed);
     if (rawPublicKey(signer.verifier.publicKey).toString('base64') !== row.publicKey) {
@@ -84,6 +94,14 @@ export class LogKeys {
     }
     this.current = { signer, kid: row.kid, loadedAt: nowMs };
     return signer;
+  }
+
+  /** Every log key's verifier, oldest first: checkpoints signed before a rotation still verify. */
+  async verifiers(): Promise<NoteVerifier[]> {
+    const rows = await this.dataSource.manager.find(LogKeyRow, { order: { generation: 'ASC' } });
+    return rows.map((row) =>
+      verifierFromPublicKey(this.origin, Buffer.from(row.publicKey, 'base64')),
+    );
   }
 
   private async newestRow(): Promise<LogKeyRow | null> {

@@ -7,6 +7,7 @@ import { AccessRequestRow } from './entities/access-request.entity.js';
 import { ApprovalRow } from './entities/approval.entity.js';
 import { AuditEventRow } from './entities/audit-event.entity.js';
 import { AuditHeadRow } from './entities/audit-head.entity.js';
+import { AuditCheckpointRow } from './entities/audit-checkpoint.entity.js';
 import { BreakGlassReviewRow } from './entities/break-glass-review.entity.js';
 import { GrantRow } from './entities/grant.entity.js';
 import { GrantRevocationRow } from './entities/grant-revocation.entity.js';
@@ -24,6 +25,7 @@ export const entities = [
   GrantRevocationRow,
   AuditEventRow,
   AuditHeadRow,
+  AuditCheckpointRow,
   SigningKeyRow,
   LogKeyRow,
   SlackMessageRow,

@@ -4,6 +4,7 @@ export * from './entities/access-request.entity.js';
 export * from './entities/approval.entity.js';
 export * from './entities/audit-event.entity.js';
 export * from './entities/audit-head.entity.js';
+export * from './entities/audit-checkpoint.entity.js';
 export * from './entities/break-glass-review.entity.js';
 export * from './entities/grant.entity.js';
 export * from './entities/grant-revocation.entity.js';

@@ -107,3 +107,17 @@ export type BreakGlassBody = z.infer<typeof breakGlassBody>;
 export type RequestListQuery = z.infer<typeof requestListQuery>;
 export type GrantListQuery = z.infer<typeof grantListQuery>;
 export type AuditQuery = z.infer<typeof auditQuery>;
+
+/** A tree size or leaf number in a query string: a decimal integer, no sign, no leading zeros. */
+const treeCount = (min: number) =>
+  z
+    .string()
+    .regex(/^(0|[1-9][0-9]{0,14})$/, 'expected a decimal integer')
+    .transform(Number)
+    .pipe(z.number().int().min(min));
+
+export const inclusionProofQuery = z.strictObject({ seq: treeCount(1), size: treeCount(1) });
+export type InclusionProofQuery = z.infer<typeof inclusionProofQuery>;
+
+export const consistencyProofQuery = z.strictObject({ from: treeCount(0), to: treeCount(0) });
+export type ConsistencyProofQuery = z.infer<typeof consistencyProofQuery>;

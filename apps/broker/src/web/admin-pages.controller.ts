@@ -11,7 +11,7 @@ import {
   UseGuards,
 } from '@nestjs/common';
 import type { Response } from 'express';
-import { AccessQueries, PolicyState, RevokeGrant } from '#access';
+import { AccessQueries, AuditQueries, PolicyState, RevokeGrant } from '#access';
 import type { Principal } from '#domain';
 import { notFound } from '#domain';
 import { auditQuery } from '../api/schemas.js';
@@ -50,6 +50,7 @@ function withoutEmpty(query: Record<string, unknown>): Record<string, unknown> {
 export class AdminPagesController {
   constructor(
     private readonly queries: AccessQueries,
+    private readonly auditLog: AuditQueries,
     private readonly revoke: RevokeGrant,
     private readonly policy: PolicyState,
   ) {}
@@ -60,7 +61,7 @@ export class AdminPagesController {
   async overview(@CurrentSession() session: WebSession): Promise<string> {
     const principal = await this.admin(session);
     const [chain, pending, grants] = await Promise.all([
-      this.queries.verifyAudit(principal),
+      this.auditLog.verify(principal),
       this.queries.requestList(principal, { status: 'pending', limit: 100 }),
       this.queries.grantList(principal, { status: 'active', limit: 200 }),
     ]);
@@ -77,7 +78,7 @@ export class AdminPagesController {
     const principal = await this.admin(session);
     const query: AuditQuery = auditFilter.transform(withoutEmpty(raw));
     const { cursor, ...filter } = query;
-    const page = await this.queries.auditEvents(principal, { ...filter, afterSeq: cursor });
+    const page = await this.auditLog.events(principal, { ...filter, afterSeq: cursor });
     const form: AuditFilterForm = {
       type: query.type,
       actor: query.actor,

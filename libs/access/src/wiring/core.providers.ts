@@ -1,6 +1,6 @@
 import type { Provider } from '@nestjs/common';
 import type { DataSource } from 'typeorm';
-import { AuditLog } from '#audit';
+import { AuditLog, LogIntegrator } from '#audit';
 import type { AppConfig } from '#config';
 import {
   CredentialMinter,
@@ -20,6 +20,7 @@ import {
   openDatabase,
 } from '#persistence';
 import { AdminReachJudge } from '../admin-reach.js';
+import { AuditQueries } from '../audit-queries.js';
 import { ActivateBreakGlass } from '../break-glass/activate.js';
 import { EscalateBreakGlass } from '../break-glass/escalate.js';
 import { ReviewBreakGlass } from '../break-glass/review.js';
@@ -86,6 +87,18 @@ export function coreProviders(config: AppConfig, clock: Clock): Provider[] {
       inject: [DATA_SOURCE],
     },
     {
+      provide: LogIntegrator,
+      useFactory: (uow: UnitOfWork, keys: LogKeys, audit: AuditLog) => {
+        const integrator = new LogIntegrator(uow, keys, clock, {
+          origin: config.audit.origin,
+          checkpointIntervalMs: config.audit.checkpointInterval * 1000,
+        });
+        audit.onAppended(() => integrator.kick());
+        return integrator;
+      },
+      inject: [UnitOfWork, LogKeys, AuditLog],
+    },
+    {
       provide: CredentialMinter,
       useFactory: (keys: SigningKeys) => new CredentialMinter(keys, config.credentials.issuer),
       inject: [SigningKeys],
@@ -117,6 +130,7 @@ export function coreProviders(config: AppConfig, clock: Clock): Provider[] {
     ApplyPolicyChange,
     RevokeGrant,
     AccessQueries,
+    AuditQueries,
     ExportEvidence,
     RevocationList,
     IntrospectCredential,

@@ -16,4 +16,8 @@ export class AuditHeadRow {
 
   @Column({ type: 'varchar', length: 64 })
   hash!: string;
+
+  /** How many integrated events the Merkle tree holds (leaf seq - 1 for each). */
+  @Column({ name: 'tree_size', type: 'bigint', transformer: bigintNumber, default: 0 })
+  treeSize!: number;
 }
