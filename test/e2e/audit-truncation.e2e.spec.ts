@@ -65,7 +65,7 @@ describe.each(DATABASE_KINDS)('GET /v1/audit/verify after a restart on %s', (kin
     await withBroker(async (broker) => {
       await approvedRequest(broker);
       before = await verify(broker);
-      expect(before).toEqual({ ok: true, events: expect.any(Number) as number, head: before.head });
+      expect(before).toMatchObject({ ok: true, events: expect.any(Number) as number });
       expect(before.events).toBeGreaterThan(3);
     });
     await withBroker(async (broker) => {

@@ -13,6 +13,7 @@ import * as jwt from '../support/jwt-tools.js';
 import { expectError, failingFields, trackedClient } from '../support/jwt-tools.js';
 import { TestIssuer } from '../support/test-issuer.js';
 import { tamperWithAuditLog } from '../support/tamper.js';
+import { b64, eventLeaf, merkleRoot } from '../support/independent-log.js';
 
 const RESOURCE = 'postgres://prod/payments';
 const ENGINEERING = ['engineering'];
@@ -501,11 +502,17 @@ describe.each(DATABASE_KINDS)('security on %s', (kind) => {
           .sort(),
       );
       const verify = await dave.get('/v1/audit/verify').expect(200);
+      const leaves = events.map(eventLeaf);
       expect(verify.body).toEqual({
         ok: true,
         events: events.length,
         head: events[events.length - 1].hash,
+        rootHash: b64(merkleRoot(leaves)),
+        checkpoint: expect.any(Object) as object,
       });
+      const { size, rootHash } = (verify.body as { checkpoint: { size: number; rootHash: string } })
+        .checkpoint;
+      expect(rootHash).toBe(b64(merkleRoot(leaves.slice(0, size))));
 
       const text = JSON.stringify(events);
       expect(minted.length).toBeGreaterThan(3);

@@ -404,6 +404,8 @@ describe.each(DATABASE_KINDS)('separation of duties on %s', (kind) => {
       ok: true,
       events: expect.any(Number),
       head: expect.stringMatching(/^[0-9a-f]{64}$/),
+      rootHash: expect.any(String),
+      checkpoint: { size: expect.any(Number), rootHash: expect.any(String) },
     });
   });
 });
