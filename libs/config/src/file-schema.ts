@@ -85,6 +85,48 @@ const webSignInSchema = z.strictObject({
   clientSecret: text.optional(),
 });
 
+const SINK_NAME = /^[a-z0-9][a-z0-9-]{0,31}$/;
+// RFC 5424 APP-NAME: 1 to 48 printable US-ASCII characters, no space.
+const SYSLOG_APP_NAME = /^[!-~]{1,48}$/;
+// A DNS name or an IPv4/IPv6 address: no scheme, port, path or white space.
+const SYSLOG_HOST = /^[A-Za-z0-9.:[\]-]{1,253}$/;
+const MAX_AUDIT_SINKS = 16;
+
+const sinkName = z.string().regex(SINK_NAME, `must match ${String(SINK_NAME)}`);
+
+/** Where the integrated audit log is streamed (docs/audit-sinks.md), one delivery cursor each. */
+const auditSinkSchema = z.discriminatedUnion('type', [
+  z.strictObject({ name: sinkName, type: z.literal('file'), path: text }),
+  z.strictObject({
+    name: sinkName,
+    type: z.literal('webhook'),
+    url: httpUrl,
+    // Usually `${NAME}`; short secrets make the HMAC guessable.
+    secret: text.min(16),
+    timeout: duration(1, 60).default(10),
+  }),
+  z.strictObject({
+    name: sinkName,
+    type: z.literal('syslog'),
+    host: z.string().regex(SYSLOG_HOST, 'expected a host name or an IP address'),
+    port: z.int().min(1).max(65535),
+    appName: z
+      .string()
+      .regex(SYSLOG_APP_NAME, '1 to 48 printable ASCII characters, no space')
+      .default('countersign'),
+  }),
+]);
+
+const auditSinks = list(auditSinkSchema, MAX_AUDIT_SINKS).superRefine((sinks, ctx) => {
+  const seen = new Set<string>();
+  sinks.forEach(({ name }, i) => {
+    if (seen.has(name)) {
+      ctx.addIssue({ code: 'custom', path: [i, 'name'], message: `duplicate name "${name}"` });
+    }
+    seen.add(name);
+  });
+});
+
 /** The YAML file (docs/configuration.md). Objects are strict: an unknown field is an error. */
 export const configFileSchema = z.strictObject({
   publicUrl: httpUrl.optional(),
@@ -137,8 +179,9 @@ export const configFileSchema = z.strictObject({
         .optional(),
       // How often, at most, the log signs a checkpoint when it has grown.
       checkpointInterval: duration(1, 3600).default(10),
+      sinks: auditSinks.default([]),
     })
-    .default({ checkpointInterval: 10 }),
+    .default({ checkpointInterval: 10, sinks: [] }),
   slack: slackSchema.optional(),
   policy: z.strictObject({
     admins: selector.default({ groups: [] }),

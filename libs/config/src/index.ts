@@ -1,5 +1,6 @@
 export type {
   AppConfig,
+  AuditSinkConfig,
   DatabaseConfig,
   DemoUser,
   IssuerConfig,

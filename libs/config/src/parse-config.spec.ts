@@ -83,7 +83,7 @@ describe('parseConfig: a valid config', () => {
       rateLimit: { perMinute: 1200 },
       credentials: { issuer: 'https://countersign.example.com', algorithm: 'EdDSA' },
       revocation: { sweepInterval: 30, worker: 'inline', queuePrefix: 'countersign' },
-      audit: { origin: 'localhost:3000/audit', checkpointInterval: 10 },
+      audit: { origin: 'localhost:3000/audit', checkpointInterval: 10, sinks: [] },
       policy: {
         separation: 'strict',
         admins: { groups: ['security'] },
@@ -162,6 +162,7 @@ describe('parseConfig: a valid config', () => {
     expect(parseConfig(stringify(doc), ENV).audit).toStrictEqual({
       origin: 'countersign.example.com/log',
       checkpointInterval: 10,
+      sinks: [],
     });
   });
 
@@ -170,6 +171,7 @@ describe('parseConfig: a valid config', () => {
     expect(parseConfig(stringify(doc), ENV).audit).toStrictEqual({
       origin: 'cs.example.com:8443/base/audit',
       checkpointInterval: 10,
+      sinks: [],
     });
   });
 
@@ -192,6 +194,185 @@ describe('parseConfig: a valid config', () => {
     const doc = minimal();
     doc.auth.issuers[0].audience = 'a$${B}';
     expect(parseConfig(stringify(doc), ENV).issuers[0].audience).toBe('a${B}');
+  });
+});
+
+describe('parseConfig: audit.sinks (docs/audit-sinks.md)', () => {
+  const SECRET = 'a-webhook-secret-of-32-characters';
+  const withSinks = (sinks: unknown[]) => stringify(Object.assign(minimal(), { audit: { sinks } }));
+  const sinkError = (sinks: unknown[], env: Record<string, string> = ENV) => {
+    try {
+      parseConfig(withSinks(sinks), env);
+    } catch (error) {
+      return error as Error & { field: string };
+    }
+    throw new Error('expected a ConfigError');
+  };
+
+  it('reads one sink of each kind, with defaults, and the secret from the environment', () => {
+    const yaml = withSinks([
+      { name: 'local', type: 'file', path: '/var/log/countersign/audit.jsonl' },
+      { name: 'siem', type: 'webhook', url: 'https://siem.example.com/in', secret: '${SINK_KEY}' },
+      { name: 'relay', type: 'syslog', host: 'logs.example.com', port: 6514 },
+      { name: 'relay-2', type: 'syslog', host: '::1', port: 514, appName: 'cs-prod' },
+    ]);
+    expect(parseConfig(yaml, { ...ENV, SINK_KEY: SECRET }).audit.sinks).toStrictEqual([
+      { name: 'local', type: 'file', path: '/var/log/countersign/audit.jsonl' },
+      {
+        name: 'siem',
+        type: 'webhook',
+        url: 'https://siem.example.com/in',
+        secret: SECRET,
+        timeout: 10,
+      },
+      {
+        name: 'relay',
+        type: 'syslog',
+        host: 'logs.example.com',
+        port: 6514,
+        appName: 'countersign',
+      },
+      { name: 'relay-2', type: 'syslog', host: '::1', port: 514, appName: 'cs-prod' },
+    ]);
+  });
+
+  it('reads a webhook timeout in any duration form', () => {
+    const sink = { name: 's', type: 'webhook', url: 'http://127.0.0.1:9/x', secret: SECRET };
+    const [read] = parseConfig(withSinks([{ ...sink, timeout: '30s' }]), ENV).audit.sinks;
+    expect(read).toMatchObject({ timeout: 30 });
+  });
+
+  it('accepts 16 sinks', () => {
+    const sinks = Array.from({ length: 16 }, (_, i) => ({
+      name: `f${i}`,
+      type: 'file',
+      path: `/tmp/${i}.jsonl`,
+    }));
+    expect(parseConfig(withSinks(sinks), ENV).audit.sinks).toHaveLength(16);
+  });
+
+  it.each<[string, unknown[], string, RegExp]>([
+    [
+      'a 17th sink',
+      Array.from({ length: 17 }, (_, i) => ({ name: `f${i}`, type: 'file', path: '/tmp/a' })),
+      'audit.sinks',
+      /16/,
+    ],
+    [
+      'two sinks of one name',
+      [
+        { name: 'dup', type: 'file', path: '/tmp/a' },
+        { name: 'dup', type: 'syslog', host: 'h', port: 514 },
+      ],
+      'audit.sinks[1].name',
+      /duplicate name "dup"/,
+    ],
+    ['an unknown kind', [{ name: 'k', type: 'kafka', path: 'x' }], 'audit.sinks[0].type', /./],
+    ['no kind', [{ name: 'k', path: 'x' }], 'audit.sinks[0].type', /./],
+    [
+      'an unknown field',
+      [{ name: 'k', type: 'file', path: '/tmp/a', fsync: false }],
+      'audit.sinks[0].fsync',
+      /unknown field/,
+    ],
+    [
+      'a field of another kind',
+      [{ name: 'k', type: 'file', path: '/tmp/a', url: 'http://x/' }],
+      'audit.sinks[0].url',
+      /unknown field/,
+    ],
+    [
+      'a name with capitals',
+      [{ name: 'Siem', type: 'file', path: 'a' }],
+      'audit.sinks[0].name',
+      /match/,
+    ],
+    [
+      'a name over 32 characters',
+      [{ name: 'a'.repeat(33), type: 'file', path: 'a' }],
+      'audit.sinks[0].name',
+      /match/,
+    ],
+    ['a file sink with no path', [{ name: 'k', type: 'file' }], 'audit.sinks[0].path', /required/],
+    [
+      'a webhook URL that is not http(s)',
+      [{ name: 'k', type: 'webhook', url: 'ftp://x/', secret: SECRET }],
+      'audit.sinks[0].url',
+      /http/,
+    ],
+    [
+      'a webhook URL with credentials',
+      [{ name: 'k', type: 'webhook', url: 'https://u:p@x/', secret: SECRET }],
+      'audit.sinks[0].url',
+      /credentials/,
+    ],
+    [
+      'a webhook with no secret',
+      [{ name: 'k', type: 'webhook', url: 'https://x/' }],
+      'audit.sinks[0].secret',
+      /required/,
+    ],
+    [
+      'a webhook timeout over a minute',
+      [{ name: 'k', type: 'webhook', url: 'https://x/', secret: SECRET, timeout: '2m' }],
+      'audit.sinks[0].timeout',
+      /between/,
+    ],
+    [
+      'a syslog port out of range',
+      [{ name: 'k', type: 'syslog', host: 'h', port: 65536 }],
+      'audit.sinks[0].port',
+      /65535/,
+    ],
+    [
+      'a syslog port given as a string',
+      [{ name: 'k', type: 'syslog', host: 'h', port: '514' }],
+      'audit.sinks[0].port',
+      /number/,
+    ],
+    [
+      'a syslog host with a scheme',
+      [{ name: 'k', type: 'syslog', host: 'tcp://h', port: 514 }],
+      'audit.sinks[0].host',
+      /host name/,
+    ],
+    [
+      'a syslog app name with a space',
+      [{ name: 'k', type: 'syslog', host: 'h', port: 514, appName: 'count sign' }],
+      'audit.sinks[0].appName',
+      /printable/,
+    ],
+    [
+      'a syslog app name over 48 characters',
+      [{ name: 'k', type: 'syslog', host: 'h', port: 514, appName: 'a'.repeat(49) }],
+      'audit.sinks[0].appName',
+      /48/,
+    ],
+  ])('refuses %s, naming the field', (_, sinks, field, message) => {
+    expect(() => parseConfig(withSinks(sinks), ENV)).toThrow(configError(field, message));
+  });
+
+  it('refuses a short webhook secret without repeating it', () => {
+    const error = sinkError(
+      [{ name: 'k', type: 'webhook', url: 'https://x/', secret: '${SINK_KEY}' }],
+      { ...ENV, SINK_KEY: 'short-secret-15' },
+    );
+    expect(error.field).toBe('audit.sinks[0].secret');
+    expect(error.message).not.toContain('short-secret-15');
+  });
+
+  it('refuses an unset secret, naming the field', () => {
+    const error = sinkError([
+      { name: 'k', type: 'webhook', url: 'https://x/', secret: '${SINK_KEY}' },
+    ]);
+    expect(error.field).toBe('audit.sinks[0].secret');
+    expect(error.message).toMatch(/SINK_KEY is not set/);
+  });
+
+  it('refuses sinks that are not a list', () => {
+    expect(() => parseConfig(withSinks({ local: 1 } as never), ENV)).toThrow(
+      configError('audit.sinks', /array/),
+    );
   });
 });
 

@@ -62,7 +62,11 @@ export function parseConfig(yamlText: string, env: Env, opts: { demo?: boolean }
       algorithm: file.credentials.algorithm,
     },
     revocation: file.revocation,
-    audit: { origin, checkpointInterval: file.audit.checkpointInterval },
+    audit: {
+      origin,
+      checkpointInterval: file.audit.checkpointInterval,
+      sinks: file.audit.sinks,
+    },
     policy: {
       separation: file.separation,
       admins: file.policy.admins,

@@ -47,6 +47,13 @@ export interface WebSignInConfig {
   clientSecret?: string;
 }
 
+/** One destination of the audit stream; `name` keys its delivery cursor. */
+export type AuditSinkConfig =
+  | { name: string; type: 'file'; path: string }
+  /** `secret` signs each POST as the webhook credential provider does; `timeout` in seconds. */
+  | { name: string; type: 'webhook'; url: string; secret: string; timeout: number }
+  | { name: string; type: 'syslog'; host: string; port: number; appName: string };
+
 export interface AppConfig {
   /** True only when the built-in demo config is used (no config file). */
   demo: boolean;
@@ -83,9 +90,9 @@ export interface AppConfig {
   /**
    * The transparency log: `origin` (checkpoints' first line and the log key's note name; default
    * defaultOrigin(publicUrl)); `checkpointInterval` in seconds, the least time between two
-   * checkpoints.
+   * checkpoints; `sinks`, where the integrated log is streamed (docs/audit-sinks.md).
    */
-  audit: { origin: string; checkpointInterval: number };
+  audit: { origin: string; checkpointInterval: number; sinks: AuditSinkConfig[] };
   /** Durations in seconds, role defaults applied. */
   policy: PolicyDefinition;
   /** OpenID Connect sign-in for the web pages; absent when not configured. */
