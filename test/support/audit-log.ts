@@ -11,8 +11,12 @@ export const TEST_ORIGIN = 'countersign.test/audit';
  * and reads integrate first (a checkpoint at each catch-up that grew the log), signed by a log
  * key of the test's own.
  */
-export function testAuditLog(dataSource: DataSource, uow = new UnitOfWork(dataSource)) {
-  const signer = generateSigner(TEST_ORIGIN);
+export function testAuditLog(
+  dataSource: DataSource,
+  uow = new UnitOfWork(dataSource),
+  /** Another process's log key: every integrator of one log signs with the same key. */
+  signer = generateSigner(TEST_ORIGIN),
+) {
   const audit = new AuditLog(systemClock);
   const identity: LogIdentity = { origin: TEST_ORIGIN, verifiers: [signer.verifier] };
   const integrator = new LogIntegrator(
