@@ -2,6 +2,8 @@ import { createHash, createPublicKey, verify } from 'node:crypto';
 import canonicalize from 'canonicalize';
 import type { DataSource } from 'typeorm';
 import { DATA_SOURCE } from '#access';
+import { LogKeys } from '#credentials';
+import { UnitOfWork } from '#persistence';
 import type { TestBroker } from '../support/broker.js';
 import { startBroker, testConfigYaml } from '../support/broker.js';
 import { auditTrail } from '../support/audit.js';
@@ -147,6 +149,23 @@ describe.each(DATABASE_KINDS)('the transparency log on %s', (kind) => {
     const { body } = await alice.get(`/v1/audit/proof/${query}`).expect(400);
     expect(body).toMatchObject({ error: 'invalid_request' });
     expect(String(body.message)).toContain(field);
+  });
+
+  it('signs with a rotated log key from then on, and still verifies what the previous one signed', async () => {
+    const previous = await vkey();
+    await broker.app.get(UnitOfWork).run((tx) => broker.app.get(LogKeys).rotate(tx));
+    await approvedRequest(broker);
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+    const alice = await as(broker, 'alice');
+    const note = (await alice.get('/v1/audit/checkpoint').expect(200)).text;
+    const current = await vkey();
+    expect(current).not.toBe(previous);
+    expect(readCheckpoint(note, current).size).toBeGreaterThan(events.length);
+    const all = await broker.http.get('/.well-known/countersign-log-keys').expect(200);
+    expect(all.text).toBe(`${previous}\n${current}\n`);
+    const dave = await as(broker, 'dave');
+    const verification = await dave.get('/v1/audit/verify').expect(200);
+    expect(verification.body).toMatchObject({ ok: true });
   });
 
   // Last: it rewrites the log for good.

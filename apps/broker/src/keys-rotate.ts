@@ -4,7 +4,7 @@ import { rotateSigningKey } from '#access';
 import { AuditLog } from '#audit';
 import { ConfigError, loadConfig } from '#config';
 import type { AppConfig } from '#config';
-import { KeyCipher, SigningKeys } from '#credentials';
+import { KeyCipher, LogKeys, SigningKeys } from '#credentials';
 import { systemClock } from '#domain';
 import { UnitOfWork, openDatabase } from '#persistence';
 
@@ -32,7 +32,42 @@ export async function rotateKeys(config: AppConfig): Promise<KeyRotation> {
   }
 }
 
+/**
+ * `npm run keys:rotate -- --log`: adds a log key that signs checkpoints from now on, recorded as
+ * `key.rotated` {purpose: log}. Earlier log keys stay published: their checkpoints still verify.
+ */
+export async function rotateLogKey(
+  config: AppConfig,
+): Promise<{ keyId: string; previous?: string }> {
+  const dataSource = await openDatabase(config.database);
+  try {
+    const keys = new LogKeys(
+      dataSource,
+      new KeyCipher(config.encryptionKey),
+      config.audit.origin,
+      systemClock,
+    );
+    const audit = new AuditLog(systemClock);
+    return await new UnitOfWork(dataSource).run(async (tx) => {
+      const rotation = await keys.rotate(tx);
+      await audit.append(tx, {
+        type: 'key.rotated',
+        actor: 'system',
+        data: { purpose: 'log', keyId: rotation.keyId, previous: rotation.previous ?? null },
+      });
+      return rotation;
+    });
+  } finally {
+    await dataSource.destroy();
+  }
+}
+
 async function main(): Promise<void> {
+  if (process.argv.includes('--log')) {
+    const rotation = await rotateLogKey(loadConfig());
+    console.log(`new log key ${rotation.keyId}`);
+    return;
+  }
   const result = await rotateKeys(loadConfig());
   console.log(`new signing key ${result.kid}`);
   if (result.retired.length > 0) {

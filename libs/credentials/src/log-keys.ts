@@ -35,28 +35,47 @@ export class LogKeys {
    */
   async ensureKey(): Promise<string | undefined> {
     if (await this.newestRow()) return undefined;
-    const { publicKey, privateKey } = generateKeyPairSync('ed25519');
-    const publicJwk = publicKey.export({ format: 'jwk' });
-    const kid = await calculateJwkThumbprint({ kty: 'OKP', crv: 'Ed25519', x: publicJwk.x });
-    const seed = privateKey.export({ format: 'jwk' }).d ?? '';
+    const row = await this.newKeyRow(FIRST_GENERATION);
     await this.dataSource
       .createQueryBuilder()
       .insert()
       .into(LogKeyRow)
-      .values({
-        kid,
-        generation: FIRST_GENERATION,
-        publicKey: Buffer.from(publicJwk.x ?? '', 'base64url').toString('base64'),
-        privateKey: this.cipher.seal(seed, kid),
-        encrypted: this.cipher.encrypts,
-        createdAt: this.clock.now(),
-      })
+      .values(row)
       .orIgnore()
       .execute();
     const winner = await this.dataSource.manager.findOneBy(LogKeyRow, {
       generation: FIRST_GENERATION,
     });
-    return winner?.kid === kid ? kid : undefined;
+    return winner?.kid === row.kid ? row.kid : undefined;
+  }
+
+  /**
+   * Adds a key that signs checkpoints from now on (`npm run keys:rotate -- --log`). Earlier keys
+   * stay: checkpoints they signed still verify (`verifiers()`, `GET /.well-known/countersign-log-keys`).
+   * Two rotations at once: the unique generation fails one of them. Other replicas move to the
+   * new key within their 10 s cache; a checkpoint signed meanwhile with the previous key verifies.
+   */
+  async rotate(tx: EntityManager): Promise<{ keyId: string; previous?: string }> {
+    const newest = await tx.findOne(LogKeyRow, { where: {}, order: { generation: 'DESC' } });
+    const row = await this.newKeyRow((newest?.generation ?? 0) + 1);
+    await tx.insert(LogKeyRow, row);
+    this.current = undefined;
+    return { keyId: row.kid, ...(newest ? { previous: newest.kid } : {}) };
+  }
+
+  private async newKeyRow(generation: number): Promise<LogKeyRow> {
+    const { publicKey, privateKey } = generateKeyPairSync('ed25519');
+    const publicJwk = publicKey.export({ format: 'jwk' });
+    const kid = await calculateJwkThumbprint({ kty: 'OKP', crv: 'Ed25519', x: publicJwk.x });
+    const seed = privateKey.export({ format: 'jwk' }).d ?? '';
+    return Object.assign(new LogKeyRow(), {
+      kid,
+      generation,
+      publicKey: Buffer.from(publicJwk.x ?? '', 'base64url').toString('base64'),
+      privateKey: this.cipher.seal(seed, kid),
+      encrypted: this.cipher.encrypts,
+      createdAt: this.clock.now(),
+    });
   }
 
   /** Seals the log key a demo run left in the clear (`sealPlaintextKeys`). */
@@ -69,6 +88,11 @@ export class LogKeys {
   /** The note verifier key (public), `<origin>+<8 hex digits>+<base64>`. */
   async verifierKey(): Promise<string> {
     return (await this.signer()).verifier.vkey;
+  }
+
+  /** Every log key's verifier key, oldest first. */
+  async verifierKeys(): Promise<string[]> {
+    return (await this.verifiers()).map((verifier) => verifier.vkey);
   }
 
   /** Signs notes (checkpoints) as the log. */

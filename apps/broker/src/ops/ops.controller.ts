@@ -2,6 +2,7 @@ import { Controller, Get, Header, Optional, Res } from '@nestjs/common';
 import { HealthCheckService, HealthIndicatorService } from '@nestjs/terminus';
 import type { HealthIndicatorFunction } from '@nestjs/terminus';
 import type { Response } from 'express';
+import { SinkDeliverer } from '#audit';
 import { LogKeys, SigningKeys } from '#credentials';
 import { UnitOfWork } from '#persistence';
 import { Public } from '../http/public.decorator.js';
@@ -18,6 +19,7 @@ export class OpsController {
     private readonly logKeys: LogKeys,
     private readonly metrics: MetricsService,
     @Optional() private readonly redis?: RedisHealth,
+    @Optional() private readonly auditSinks?: SinkDeliverer,
   ) {}
 
   @Get('health/live')
@@ -28,6 +30,8 @@ export class OpsController {
   /**
    * Ready only when the database (and Redis, where configured) answer. A Redis that may evict
    * jobs is reported here but does not fail readiness: the sweep still guarantees revocation.
+   * Nor does an audit sink that is behind: it is reported (docs/audit-sinks.md), the broker
+   * keeps serving, and the sink catches up from its cursor.
    */
   @Get('health/ready')
   async ready(@Res() res: Response): Promise<void> {
@@ -55,6 +59,19 @@ export class OpsController {
               ...(safe ? {} : { warning: 'set maxmemory-policy noeviction' }),
             };
           })
+          .withTimeout(2000),
+      );
+    }
+    const auditSinks = this.auditSinks;
+    if (auditSinks) {
+      checks.push(() =>
+        this.indicators
+          .check('auditSinks')
+          .attempt(async () => ({
+            sinks: Object.fromEntries(
+              (await auditSinks.status()).map(({ name, ...status }) => [name, status]),
+            ),
+          }))
           .withTimeout(2000),
       );
     }
@@ -91,5 +108,13 @@ export class OpsController {
   @Header('Cache-Control', 'public, max-age=60')
   async logKey(): Promise<string> {
     return `${await this.logKeys.verifierKey()}\n`;
+  }
+
+  /** Every log key's verifier key, oldest first, one a line: checkpoints signed before a rotation. */
+  @Get('.well-known/countersign-log-keys')
+  @Header('Content-Type', 'text/plain; charset=utf-8')
+  @Header('Cache-Control', 'public, max-age=60')
+  async allLogKeys(): Promise<string> {
+    return (await this.logKeys.verifierKeys()).map((vkey) => `${vkey}\n`).join('');
   }
 }
