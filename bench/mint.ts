@@ -8,6 +8,7 @@
 import 'reflect-metadata';
 import { randomBytes } from 'node:crypto';
 import { cpus, loadavg } from 'node:os';
+import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
@@ -23,19 +24,25 @@ import type { AuthenticatedPrincipal } from '#identity';
 import { ALLOWED_ALGORITHMS } from '#identity';
 import { UnitOfWork, openDatabase } from '#persistence';
 import { createBroker } from '../apps/broker/src/bootstrap.js';
-import type { FlowShape, RawVariant, StepTimes } from './raw-pg.js';
-import { RawFlows } from './raw-pg.js';
-import type { Component, Figures, Measurement, PathName, StepSql } from './report.js';
+import type { FlowSteps } from './flow-steps.js';
+import { measureSteps } from './flow-steps.js';
+import { IntegrationWatcher, integratorThroughput } from './integration.js';
+import { ChildBroker } from './processes.js';
+import type { FlowIds, FlowShape, RawVariant, StepTimes } from './raw-pg.js';
+import { RawFlows, newFlowIds } from './raw-pg.js';
+import type {
+  Component,
+  Figures,
+  Measurement,
+  PathName,
+  ProcessFigures,
+  StepRow,
+  StepSql,
+} from './report.js';
 import { PATH_LABELS, renderSection, writeSection } from './report.js';
-import {
-  mainThreadCpuSeconds,
-  postgresBackendTicks,
-  postgresCpuSecondsBetween,
-  sampleAdvisoryWaits,
-} from './probes.js';
+import { mainThreadCpuSeconds, postgresBackendTicks, postgresCpuSecondsBetween } from './probes.js';
 import type { BenchDatabase, HttpResponse } from './support.js';
 import {
-  ADMIN_URL,
   BenchIssuer,
   Failures,
   HttpClient,
@@ -57,6 +64,8 @@ const ROUNDS = 3;
 const WARM_UP_FLOWS = Math.max(32, Math.round(100 * SCALE));
 const CONCURRENCIES = [1, 32];
 const RAW_POOL_SIZE = 32;
+// The integrator's batch sizes tried alone (IntegratorOptions.batchSize).
+const BATCH_SIZES = [4096, 8192, 16384];
 const ROLE = 'prod-db-admin';
 // dist/bench/mint.js → docs/performance.md at the package root.
 const DOC = fileURLToPath(new URL('../../docs/performance.md', import.meta.url));
@@ -120,8 +129,8 @@ interface PathRunner {
   path: PathName;
   database: string;
   flow: Flow;
-  /** Sample waits for the audit advisory lock (only where the path takes it). */
-  sampleLocks: boolean;
+  /** Watch commit → integrated (paths where the broker's integrator runs). */
+  watchIntegration: boolean;
   /** Before and after each segment: raw paths hold their 32 connections only while they run. */
   open?: () => Promise<void>;
   close?: () => Promise<void>;
@@ -136,10 +145,9 @@ class Totals {
   cpuSeconds = 0;
   pgSeconds = 0;
   mainThreadSeconds = 0;
-  lockWaiting = 0;
-  lockSamples = 0;
+  readonly integratedMs: number[] = [];
 
-  measurement(path: PathName, concurrency: number, sampled: boolean): Measurement {
+  measurement(path: PathName, concurrency: number): Measurement {
     const ok = this.flowMs.length;
     const perFlow = (total: number) => total / Math.max(ok, 1);
     return {
@@ -153,7 +161,7 @@ class Totals {
       mainThreadMsPerFlow: perFlow(this.mainThreadSeconds * 1000),
       nodeCpuMsPerFlow: perFlow(this.cpuSeconds * 1000),
       pgCpuMsPerFlow: perFlow(this.pgSeconds * 1000),
-      ...(sampled ? { lockWaiting: this.lockWaiting / Math.max(this.lockSamples, 1) } : {}),
+      ...(this.integratedMs.length > 0 ? { integrated: percentiles(this.integratedMs) } : {}),
       failures: this.failures.describe(),
     };
   }
@@ -167,8 +175,8 @@ async function runSegment(
   concurrency: number,
 ): Promise<void> {
   await runner.open?.();
-  const sampler = runner.sampleLocks
-    ? await sampleAdvisoryWaits(ADMIN_URL, runner.database)
+  const watcher = runner.watchIntegration
+    ? await IntegrationWatcher.start(`postgres://postgres@127.0.0.1:5432/${runner.database}`)
     : undefined;
   const pgBefore = postgresBackendTicks(runner.database);
   const mainBefore = mainThreadCpuSeconds();
@@ -187,10 +195,10 @@ async function runSegment(
   totals.pgSeconds += postgresCpuSecondsBetween(pgBefore, postgresBackendTicks(runner.database));
   totals.seconds += seconds;
   totals.cpuSeconds += cpuSeconds;
-  if (sampler) {
-    const locks = await sampler.stop();
-    totals.lockWaiting += locks.waiting;
-    totals.lockSamples += locks.samples;
+  if (watcher) {
+    // The last commits' events: the integrator may still be on them.
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    totals.integratedMs.push(...(await watcher.stop()));
   }
   await runner.close?.();
 }
@@ -209,7 +217,7 @@ async function measureAll(runners: PathRunner[]): Promise<Measurement[]> {
       }
     }
     runners.forEach((runner, i) => {
-      const m = totals[i].measurement(runner.path, concurrency, runner.sampleLocks);
+      const m = totals[i].measurement(runner.path, concurrency);
       measurements.push(m);
       log(
         `  ${PATH_LABELS[m.path]} c=${concurrency}: ${m.flows} flows, ${m.rate.toFixed(0)}/s, ` +
@@ -217,7 +225,9 @@ async function measureAll(runners: PathRunner[]): Promise<Measurement[]> {
           `flow p50/p99 ${m.flow.p50.toFixed(2)}/${m.flow.p99.toFixed(2)} ms, ` +
           `main thread ${m.mainThreadMsPerFlow.toFixed(2)} ms/flow, ` +
           `node CPU ${m.nodeCpuMsPerFlow.toFixed(2)} ms/flow, pg CPU ${m.pgCpuMsPerFlow.toFixed(2)} ms/flow` +
-          (m.lockWaiting === undefined ? '' : `, lock waiters ${m.lockWaiting.toFixed(1)}`) +
+          (m.integrated
+            ? `, commit → integrated p50/p99 ${m.integrated.p50}/${m.integrated.p99} ms`
+            : '') +
           (m.failures ? `, FAILURES: ${m.failures}` : ''),
       );
     });
@@ -245,36 +255,38 @@ interface Tokens {
   approver: string;
 }
 
-function httpFlow(api: HttpClient, tokens: Tokens): Flow {
-  return async (failures) => {
-    const started = performance.now();
-    const created = await api.post('/v1/requests', tokens.requester, {
-      role: ROLE,
-      justification: 'bench',
-    });
-    if (created.status !== 201) {
-      failures.add(`request → ${created.status} ${String(created.body.error)}`);
-      return undefined;
-    }
-    const id = created.body.id as string;
-    const approved = await api.post(`/v1/requests/${id}/approve`, tokens.approver, {});
-    if (approved.status !== 200 || approved.body.status !== 'approved') {
-      failures.add(`approve → ${approved.status} ${String(approved.body.error)}`);
-      return undefined;
-    }
-    const mintStarted = performance.now();
-    const minted = await api.post(`/v1/requests/${id}/credentials`, tokens.requester, {});
-    const ended = performance.now();
-    const credential = minted.body.credential as { token?: unknown } | undefined;
-    if (minted.status !== 201 || typeof credential?.token !== 'string') {
-      failures.add(`mint → ${minted.status} ${String(minted.body.error)}`);
-      return undefined;
-    }
-    return { flowMs: ended - started, mintMs: ended - mintStarted };
+/** A step that did not answer as it should: what it answered, counted by the run. */
+class StepFailure extends Error {}
+
+function httpSteps(api: HttpClient, tokens: Tokens): FlowSteps<string> {
+  return {
+    async create() {
+      const created = await api.post('/v1/requests', tokens.requester, {
+        role: ROLE,
+        justification: 'bench',
+      });
+      if (created.status !== 201) {
+        throw new StepFailure(`request → ${created.status} ${String(created.body.error)}`);
+      }
+      return created.body.id as string;
+    },
+    async approve(id) {
+      const approved = await api.post(`/v1/requests/${id}/approve`, tokens.approver, {});
+      if (approved.status !== 200 || approved.body.status !== 'approved') {
+        throw new StepFailure(`approve → ${approved.status} ${String(approved.body.error)}`);
+      }
+    },
+    async mint(id) {
+      const minted = await api.post(`/v1/requests/${id}/credentials`, tokens.requester, {});
+      const credential = minted.body.credential as { token?: unknown } | undefined;
+      if (minted.status !== 201 || typeof credential?.token !== 'string') {
+        throw new StepFailure(`mint → ${minted.status} ${String(minted.body.error)}`);
+      }
+    },
   };
 }
 
-function inProcessFlow(app: INestApplication): Flow {
+function inProcessSteps(app: INestApplication): FlowSteps<string> {
   const create = app.get(CreateRequest);
   const decide = app.get(DecideRequest);
   const mint = app.get(MintCredential);
@@ -290,42 +302,86 @@ function inProcessFlow(app: INestApplication): Flow {
     tokenGroups: ['sre-leads'],
     tokenGroupsKnown: true,
   };
-  return async () => {
-    const started = performance.now();
-    const view = await create.execute(alice, { role: ROLE, justification: 'bench' });
-    await decide.approve(bob, view.id);
-    const mintStarted = performance.now();
-    await mint.execute(alice, view.id);
-    const ended = performance.now();
-    return { flowMs: ended - started, mintMs: ended - mintStarted };
+  return {
+    create: async () => (await create.execute(alice, { role: ROLE, justification: 'bench' })).id,
+    approve: async (id) => void (await decide.approve(bob, id)),
+    mint: async (id) => void (await mint.execute(alice, id)),
+  };
+}
+
+function rawSteps(raw: RawFlows): FlowSteps<FlowIds> {
+  return {
+    async create() {
+      const ids = newFlowIds();
+      await raw.create(ids);
+      return ids;
+    },
+    approve: (ids) => raw.approve(ids),
+    mint: (ids) => raw.mint(ids),
+  };
+}
+
+/** The three steps in a row, timed; a step that fails is counted, not thrown. */
+function flowOf<T>(steps: FlowSteps<T>): Flow {
+  return async (failures) => {
+    try {
+      const started = performance.now();
+      const handle = await steps.create();
+      await steps.approve(handle);
+      const mintStarted = performance.now();
+      await steps.mint(handle);
+      const ended = performance.now();
+      return { flowMs: ended - started, mintMs: ended - mintStarted };
+    } catch (error) {
+      if (!(error instanceof StepFailure)) throw error;
+      failures.add(error.message);
+      return undefined;
+    }
   };
 }
 
 /**
- * The statements of one step's transaction (START TRANSACTION to COMMIT; reads outside it, such
- * as the signing key cache refreshing every 10 s, are left out) and how many of them were sent
- * after the audit lock was granted.
+ * The statements of one step's transaction (the one that writes its audit events), START
+ * TRANSACTION to COMMIT, on the connection that ran it: the integrator's transactions (its
+ * advisory lock), a principal's groups recorded once a minute, and reads outside a transaction
+ * (the signing key cache refreshing every 10 s) are left out.
  */
-function sqlOf(statements: readonly string[]): StepSql {
-  const begin = statements.findIndex((sql) => /^(START TRANSACTION|BEGIN)/i.test(sql));
-  const end = statements.findLastIndex((sql) => /^COMMIT/i.test(sql));
-  if (begin === -1 || end === -1) throw new Error('the step ran no transaction');
-  const transaction = statements.slice(begin, end + 1);
-  const lockAt = transaction.findIndex((sql) => sql.includes('pg_advisory_xact_lock'));
-  return {
-    statements: transaction.length,
-    underLock: lockAt === -1 ? 0 : transaction.length - lockAt - 1,
-  };
+function sqlOf(statements: readonly Recorded[]): StepSql {
+  const transactions = new Map<unknown, string[][]>();
+  for (const { client, sql } of statements) {
+    const list = transactions.get(client) ?? [];
+    if (/^(START TRANSACTION|BEGIN)/i.test(sql)) list.push([]);
+    list[list.length - 1]?.push(sql);
+    transactions.set(client, list);
+  }
+  const step = [...transactions.values()]
+    .flat()
+    .find(
+      (tx) =>
+        tx.some((sql) => sql.includes('INSERT INTO audit_pending')) &&
+        !tx.some((sql) => sql.includes('advisory_xact_lock')),
+    );
+  if (!step) throw new Error('the step ran no transaction');
+  const end = step.findIndex((sql) => /^COMMIT/i.test(sql));
+  const transaction = end === -1 ? step : step.slice(0, end + 1);
+  if (process.env.BENCH_SQL)
+    log(transaction.map((sql) => `    ${sql.replace(/\s+/g, ' ')}`).join('\n'));
+  return { statements: transaction.length };
 }
 
-/** Records the SQL every pg client sends while `work` runs (nothing else runs meanwhile). */
-async function recordSql<T>(work: () => Promise<T>): Promise<{ result: T; sql: string[] }> {
-  const sql: string[] = [];
+interface Recorded {
+  client: unknown;
+  sql: string;
+}
+
+/** Records the SQL every pg client sends while `work` runs, with the client that sent it. */
+async function recordSql<T>(work: () => Promise<T>): Promise<{ result: T; sql: Recorded[] }> {
+  const sql: Recorded[] = [];
   const prototype = pg.Client.prototype as unknown as { query: (...args: unknown[]) => unknown };
   const original = prototype.query;
   prototype.query = function (this: unknown, ...args: unknown[]) {
     const query = args[0] as string | { text?: string };
-    sql.push(typeof query === 'string' ? query : (query.text ?? ''));
+    sql.push({ client: this, sql: typeof query === 'string' ? query : (query.text ?? '') });
     return original.apply(this, args);
   };
   try {
@@ -342,12 +398,20 @@ interface Observed {
 }
 
 /** Runs one flow step by step and reads which audit rows and statements each step wrote. */
-async function observeFlow(api: HttpClient, tokens: Tokens, pool: pg.Pool): Promise<Observed> {
-  const headSeq = async () =>
-    Number(
+async function observeFlow(
+  api: HttpClient,
+  tokens: Tokens,
+  pool: pg.Pool,
+  integrator: LogIntegrator,
+): Promise<Observed> {
+  // Each step's events reach audit_events once integrated: integrate before reading the head.
+  const headSeq = async () => {
+    await integrator.catchUp();
+    return Number(
       (await pool.query<{ seq: string }>('SELECT max(seq) AS seq FROM audit_events')).rows[0]
         ?.seq ?? 0,
     );
+  };
   const rows = async (after: number, upTo: number) =>
     (
       await pool.query<{ type: string; actor: string; data: string }>(
@@ -430,23 +494,25 @@ async function rawRunner(
   variant: RawVariant,
   database: BenchDatabase,
   shape: FlowShape,
-): Promise<PathRunner> {
+): Promise<PathRunner & { steps: FlowSteps<FlowIds> }> {
   const dataSource = await openDatabase({ type: 'postgres', url: database.url });
   await dataSource.destroy();
   let pool: pg.Pool | undefined;
   const raw = new RawFlows(shape, variant);
+  const steps = rawSteps(raw);
   return {
     path,
     database: database.name,
-    flow: () => raw.flow(),
-    sampleLocks: variant !== 'writes',
+    flow: flowOf(steps),
+    steps,
+    watchIntegration: false,
     open: async () => {
       pool = new pg.Pool({ connectionString: database.url, max: RAW_POOL_SIZE });
       const clients = await Promise.all(
         Array.from({ length: RAW_POOL_SIZE }, () => pool!.connect()),
       );
       for (const client of clients) client.release();
-      await raw.attach(pool);
+      raw.attach(pool);
     },
     close: async () => {
       await pool?.end();
@@ -455,39 +521,129 @@ async function rawRunner(
   };
 }
 
-/**
- * One-row insert transactions through `pg`, plain and holding an advisory lock from before the
- * insert to COMMIT as the audit chain does, so that COMMITs (WAL flushes) cannot overlap.
- */
+/** One-row insert transactions through `pg`: what a commit (a WAL flush) costs here. */
 async function commitFigures(url: string) {
   const pool = new pg.Pool({ connectionString: url, max: 32 });
   try {
     await pool.query('CREATE TABLE bench_commit (id bigserial PRIMARY KEY, v text NOT NULL)');
-    const transaction = (lock: boolean) => async () => {
+    const transaction = async () => {
       const client = await pool.connect();
       try {
         await client.query('BEGIN');
-        if (lock) await client.query('SELECT pg_advisory_xact_lock($1)', [42]);
         await client.query('INSERT INTO bench_commit (v) VALUES ($1)', ['x'.repeat(300)]);
         await client.query('COMMIT');
       } finally {
         client.release();
       }
     };
-    await rateOf(500, 32, transaction(false));
+    await rateOf(500, 32, transaction);
     return {
-      plain1: await rateOf(1000, 1, transaction(false)),
-      plain32: await rateOf(4000, 32, transaction(false)),
-      locked1: await rateOf(1000, 1, transaction(true)),
-      locked32: await rateOf(4000, 32, transaction(true)),
+      plain1: await rateOf(1000, 1, transaction),
+      plain32: await rateOf(4000, 32, transaction),
     };
   } finally {
     await pool.end();
   }
 }
 
+/**
+ * The least an HTTP request can cost here: a bare node:http server answering a small JSON body,
+ * driven by the bench's own client in the same process; CPU per request is both sides'.
+ */
+async function bareHttpFigures() {
+  const server = createServer((_req, res) => {
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.end('{"ok":true}');
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  const client = new HttpClient(`http://127.0.0.1:${port}`);
+  try {
+    await rateOf(1000, 32, async () => void (await client.post('/', 'x', { a: 1 })));
+    const mainBefore = mainThreadCpuSeconds();
+    const total = 6000;
+    const c32 = await rateOf(total, 32, async () => void (await client.post('/', 'x', { a: 1 })));
+    return { c32, mainThreadUs: ((mainThreadCpuSeconds() - mainBefore) * 1e6) / total };
+  } finally {
+    client.close();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+}
+
+/**
+ * One broker process, then two on the same database, each a child process driven by this one at
+ * concurrency 32 in all (a flow's three calls go to one broker, flows alternate between them).
+ */
+async function processFigures(
+  yaml: string,
+  encryptionKey: string,
+  tokens: Tokens,
+  flows: number,
+): Promise<ProcessFigures[]> {
+  const database = await createDatabase('_processes');
+  const brokers: ChildBroker[] = [];
+  const apis: HttpClient[] = [];
+  try {
+    const env = {
+      BENCH_BROKER_YAML: yaml,
+      DATABASE_URL: database.url,
+      COUNTERSIGN_ENCRYPTION_KEY: encryptionKey,
+    };
+    // One at a time: the first runs the migrations.
+    for (let i = 0; i < 2; i++) {
+      brokers.push(await ChildBroker.start(env));
+      apis.push(new HttpClient(brokers[i].url));
+    }
+    const flowsOn = apis.map((api) => flowOf(httpSteps(api, tokens)));
+    const results = new Map<number, Totals>([
+      [1, new Totals()],
+      [2, new Totals()],
+    ]);
+    const warmUp = new Failures();
+    for (const flow of flowsOn) {
+      await runConcurrently(WARM_UP_FLOWS, 32, async () => void (await flow(warmUp)));
+    }
+    for (let round = 0; round < ROUNDS; round++) {
+      for (const count of round % 2 === 0 ? [1, 2] : [2, 1]) {
+        log(`processes: ${count}, round ${round + 1}/${ROUNDS}`);
+        apis.forEach((api) => api.reset());
+        const totals = results.get(count)!;
+        const watcher = await IntegrationWatcher.start(database.url);
+        const { seconds } = await runConcurrently(Math.ceil(flows / ROUNDS), 32, async (index) => {
+          const times = await flowsOn[index % count](totals.failures);
+          if (times) {
+            totals.flowMs.push(times.flowMs);
+            totals.mintMs.push(times.mintMs);
+          }
+        });
+        totals.seconds += seconds;
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        totals.integratedMs.push(...(await watcher.stop()));
+      }
+    }
+    return [...results].map(([count, totals]) => ({
+      processes: count,
+      flows: totals.flowMs.length,
+      rate: totals.flowMs.length / totals.seconds,
+      flow: percentiles(totals.flowMs),
+      mint: percentiles(totals.mintMs),
+      integrated: percentiles(totals.integratedMs),
+      failures: totals.failures.describe(),
+    }));
+  } finally {
+    apis.forEach((api) => api.close());
+    for (const broker of brokers) await broker.stop();
+    await database.drop();
+  }
+}
+
 const fmtRate = (r: { perSecond: number; p50Ms: number }) =>
   `${Math.round(r.perSecond)}/s (p50 ${r.p50Ms < 1 ? `${Math.round(r.p50Ms * 1000)} µs` : `${r.p50Ms.toFixed(2)} ms`})`;
+
+const median = (values: readonly number[]) => {
+  const sorted = [...values].sort((x, y) => x - y);
+  return sorted[Math.floor(sorted.length / 2)];
+};
 
 async function main(): Promise<void> {
   const loadBefore = loadavg()
@@ -507,11 +663,11 @@ async function main(): Promise<void> {
   try {
     const issuer = await BenchIssuer.start();
     cleanups.push(() => issuer.close());
-    const databases: Record<'broker' | 'writes' | 'sql' | 'batched', BenchDatabase> = {
+    const databases: Record<'broker' | RawVariant, BenchDatabase> = {
       broker: await createDatabase(),
-      writes: await createDatabase('_raw_writes'),
-      sql: await createDatabase('_raw_sql'),
-      batched: await createDatabase('_raw_batched'),
+      statements: await createDatabase('_raw_statements'),
+      'broker-sql': await createDatabase('_raw_broker_sql'),
+      pipelined: await createDatabase('_raw_pipelined'),
     };
     for (const database of Object.values(databases)) cleanups.push(() => database.drop());
     log(
@@ -520,9 +676,11 @@ async function main(): Promise<void> {
         .join(', ')}; flows: ${FLOWS[1]} at c=1, ${FLOWS[32]} at c=32, in ${ROUNDS} rounds`,
     );
 
-    const config = parseConfig(benchConfigYaml(issuer), {
+    const yaml = benchConfigYaml(issuer);
+    const encryptionKey = randomBytes(32).toString('base64');
+    const config = parseConfig(yaml, {
       DATABASE_URL: databases.broker.url,
-      COUNTERSIGN_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
+      COUNTERSIGN_ENCRYPTION_KEY: encryptionKey,
     });
     const app = await exitAsError(() =>
       createBroker(config, {
@@ -542,29 +700,36 @@ async function main(): Promise<void> {
     const observer = new pg.Pool({ connectionString: databases.broker.url, max: 2 });
     cleanups.push(() => observer.end());
 
-    const { shape, types, sql } = await observeFlow(api, tokens, observer);
+    const { shape, types, sql } = await observeFlow(api, tokens, observer, app.get(LogIntegrator));
     log(
       `one flow: audit rows ${types.create.length} + ${types.approve.length} + ${types.mint.length}, ` +
-        `statements ${sql.create.statements} + ${sql.approve.statements} + ${sql.mint.statements} ` +
-        `(${sql.create.underLock} + ${sql.approve.underLock} + ${sql.mint.underLock} under the audit lock)`,
+        `statements ${sql.create.statements} + ${sql.approve.statements} + ${sql.mint.statements}`,
     );
+    if (process.env.BENCH_SQL) return;
+    const brokerSteps = httpSteps(api, tokens);
+    const inProcess = inProcessSteps(app);
+    const raws = {
+      statements: await rawRunner('raw-statements', 'statements', databases.statements, shape),
+      'broker-sql': await rawRunner('raw-broker-sql', 'broker-sql', databases['broker-sql'], shape),
+      pipelined: await rawRunner('raw-pipelined', 'pipelined', databases.pipelined, shape),
+    };
     const runners: PathRunner[] = [
       {
         path: 'broker',
         database: databases.broker.name,
-        flow: httpFlow(api, tokens),
-        sampleLocks: true,
+        flow: flowOf(brokerSteps),
+        watchIntegration: true,
         open: () => Promise.resolve(api.reset()),
       },
       {
         path: 'in-process',
         database: databases.broker.name,
-        flow: inProcessFlow(app),
-        sampleLocks: true,
+        flow: flowOf(inProcess),
+        watchIntegration: true,
       },
-      await rawRunner('raw-writes', 'writes', databases.writes, shape),
-      await rawRunner('raw-broker-sql', 'broker-sql', databases.sql, shape),
-      await rawRunner('raw-batched-audit', 'batched-audit', databases.batched, shape),
+      raws.statements,
+      raws['broker-sql'],
+      raws.pipelined,
     ];
 
     log('warm-up');
@@ -579,6 +744,36 @@ async function main(): Promise<void> {
 
     const measurements = await measureAll(runners);
 
+    log('steps at concurrency 32');
+    const stepCount = Math.ceil(FLOWS[32] / 2);
+    api.reset();
+    const steps: StepRow[] = [
+      {
+        path: 'broker',
+        figures: await measureSteps(brokerSteps, databases.broker.name, stepCount, 32),
+      },
+      {
+        path: 'in-process',
+        figures: await measureSteps(inProcess, databases.broker.name, stepCount, 32),
+      },
+    ];
+    for (const runner of [raws.statements, raws.pipelined]) {
+      await runner.open?.();
+      steps.push({
+        path: runner.path,
+        figures: await measureSteps(runner.steps, runner.database, stepCount, 32),
+      });
+      await runner.close?.();
+    }
+    for (const row of steps) {
+      for (const f of row.figures) {
+        log(
+          `  ${row.path} ${f.step}: ${f.rate.toFixed(0)}/s, p99 ${f.latency.p99.toFixed(1)} ms, ` +
+            `main ${f.mainThreadMs.toFixed(2)} ms, node ${f.nodeCpuMs.toFixed(2)} ms, pg ${f.pgCpuMs.toFixed(2)} ms`,
+        );
+      }
+    }
+
     log('components');
     api.reset();
     const health1 = await rateOf(1000, 1, async () => void (await api.get('/health/live')));
@@ -588,9 +783,45 @@ async function main(): Promise<void> {
       if (response.status !== 400) throw new Error(`expected 400, got ${response.status}`);
     };
     const auth1 = await rateOf(1000, 1, rejected);
+    const mainBeforeAuth = mainThreadCpuSeconds();
     const auth32 = await rateOf(3000, 32, rejected);
+    const authMainUs = ((mainThreadCpuSeconds() - mainBeforeAuth) * 1e6) / 3000;
+    const bare = await bareHttpFigures();
     const jose = await joseFigures(issuer, tokens.requester);
-    const commits = await commitFigures(databases.writes.url);
+    const commits = await commitFigures(databases.statements.url);
+
+    log('integrator alone');
+    const integratorEvents = Math.max(20_000, Math.round(200_000 * SCALE));
+    const integratorRuns = await integratorThroughput(
+      [shape.create, shape.approve, shape.mint],
+      integratorEvents,
+      BATCH_SIZES,
+      ROUNDS,
+    );
+    const integrator = BATCH_SIZES.map((batchSize) => {
+      const runs = integratorRuns.filter((run) => run.batchSize === batchSize);
+      return {
+        batchSize,
+        events: runs[0]?.events ?? 0,
+        perSecond: median(runs.map((run) => run.perSecond)),
+        all: runs.map((run) => Math.round(run.perSecond)),
+      };
+    });
+    for (const row of integrator) {
+      log(
+        `  batch ${row.batchSize}: ${row.events} events, median ${row.perSecond.toFixed(0)}/s (${row.all.join(', ')})`,
+      );
+    }
+
+    log('broker processes');
+    const processes = await processFigures(yaml, encryptionKey, tokens, FLOWS[32]);
+    for (const p of processes) {
+      log(
+        `  ${p.processes} process(es): ${p.flows} flows, ${p.rate.toFixed(0)}/s, mint p99 ` +
+          `${p.mint.p99.toFixed(1)} ms, commit → integrated p99 ${p.integrated.p99} ms` +
+          (p.failures ? `, FAILURES: ${p.failures}` : ''),
+      );
+    }
 
     const uow = app.get(UnitOfWork);
     await app.get(LogIntegrator).catchUp();
@@ -615,24 +846,24 @@ async function main(): Promise<void> {
 
     const components: Component[] = [
       {
+        name: 'bare `node:http` POST answering `{"ok":true}` (no framework)',
+        c1: '–',
+        c32: `${fmtRate(bare.c32)}, ${bare.mainThreadUs.toFixed(0)} µs main-thread CPU per request`,
+      },
+      {
         name: 'HTTP `GET /health/live` (public: no token, no database)',
         c1: fmtRate(health1),
         c32: fmtRate(health32),
       },
       {
-        name: 'HTTP `POST /v1/requests` refused by validation (bearer token verified, no database)',
+        name: 'HTTP `POST /v1/requests` refused by validation (bearer token checked, no database)',
         c1: fmtRate(auth1),
-        c32: fmtRate(auth32),
+        c32: `${fmtRate(auth32)}, ${authMainUs.toFixed(0)} µs main-thread CPU per request`,
       },
       {
         name: 'raw `pg` transaction inserting one row (BEGIN, INSERT, COMMIT)',
         c1: fmtRate(commits.plain1),
         c32: fmtRate(commits.plain32),
-      },
-      {
-        name: 'the same holding an advisory lock from before the INSERT to COMMIT, as the audit chain does',
-        c1: fmtRate(commits.locked1),
-        c32: fmtRate(commits.locked32),
       },
       {
         name: 'jose `jwtVerify` of a bearer token (EdDSA), in-process',
@@ -666,13 +897,16 @@ async function main(): Promise<void> {
         issued,
         notIssued,
       },
-      flowsPerRun: { c1: FLOWS[1], c32: FLOWS[32], rounds: ROUNDS },
+      flowsPerRun: { c1: FLOWS[1], c32: FLOWS[32], rounds: ROUNDS, steps: stepCount },
       measurements,
+      steps,
       components,
+      integrator,
+      processes,
       sign: { sequentialUs: 1e6 / jose.sign1.perSecond },
       verify: { sequentialUs: 1e6 / jose.verify1.perSecond },
-      authNoDb: { c1Ms: auth1.p50Ms },
-      commits: { plain32: commits.plain32.perSecond, locked32: commits.locked32.perSecond },
+      bareHttpUs: bare.mainThreadUs,
+      authMainUs,
     };
     const section = renderSection(figures);
     process.stdout.write(`${section}\n`);

@@ -4,45 +4,43 @@ import { Session } from 'node:inspector/promises';
 import { join } from 'node:path';
 import pg from 'pg';
 
-// Linux reports process CPU in USER_HZ ticks, 100 per second on every mainstream architecture.
-const TICKS_PER_SECOND = 100;
-
-function cpuTicks(statPath: string): number {
-  const stat = readFileSync(statPath, 'utf8');
-  // Fields after the parenthesised command: state is field 3, utime 14, stime 15.
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return Number(fields[11]) + Number(fields[12]);
+/**
+ * Nanoseconds a task has run on a CPU: the first field of /proc/<pid>/schedstat. Exact, unlike
+ * /proc/<pid>/stat's 10 ms ticks, which a backend doing 1 ms of work per flow rounds to nothing.
+ */
+function cpuNanoseconds(schedstatPath: string): number {
+  return Number(readFileSync(schedstatPath, 'utf8').split(' ')[0]);
 }
 
 /** CPU seconds the main JavaScript thread has used (its task's, not the whole process's). */
 export function mainThreadCpuSeconds(): number {
   try {
-    return cpuTicks(`/proc/self/task/${process.pid}/stat`) / TICKS_PER_SECOND;
+    return cpuNanoseconds(`/proc/self/task/${process.pid}/schedstat`) / 1e9;
   } catch {
     return NaN;
   }
 }
 
-/** CPU ticks used so far by each PostgreSQL backend serving one database (its command line names it). */
+/** CPU used so far (ns) by each PostgreSQL backend serving one database (its command line names it). */
 export function postgresBackendTicks(database: string): Map<string, number> {
-  const ticks = new Map<string, number>();
+  const used = new Map<string, number>();
   let entries: string[];
   try {
     entries = readdirSync('/proc');
   } catch {
-    return ticks;
+    return used;
   }
   for (const pid of entries) {
     if (!/^\d+$/.test(pid)) continue;
     try {
       const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
       if (!cmdline.startsWith('postgres:') || !cmdline.includes(` ${database} `)) continue;
-      ticks.set(pid, cpuTicks(`/proc/${pid}/stat`));
+      used.set(pid, cpuNanoseconds(`/proc/${pid}/schedstat`));
     } catch {
       // The process ended between readdir and read.
     }
   }
-  return ticks;
+  return used;
 }
 
 /**
@@ -54,9 +52,9 @@ export function postgresCpuSecondsBetween(
   before: ReadonlyMap<string, number>,
   after: ReadonlyMap<string, number>,
 ): number {
-  let ticks = 0;
-  for (const [pid, now] of after) ticks += now - (before.get(pid) ?? 0);
-  return ticks / TICKS_PER_SECOND;
+  let used = 0;
+  for (const [pid, now] of after) used += now - (before.get(pid) ?? 0);
+  return used / 1e9;
 }
 
 export interface LockSampler {

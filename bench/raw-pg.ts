@@ -1,4 +1,4 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import type pg from 'pg';
 
@@ -17,37 +17,75 @@ export interface FlowShape {
 }
 
 /**
- * `writes`: only the broker's inserts and updates, one transaction per step, audit seq and hash
- * chain kept in memory. `broker-sql`: the broker's whole statement sequence on PostgreSQL, i.e.
- * also the row lock and approvals read, and per audit append the advisory lock and head read.
- * `batched-audit`: the broker's reads and writes, but each transaction's audit rows are appended
- * together just before COMMIT (one advisory lock, one head read, one multi-row insert), so the
- * chain lock is held for three statements and the commit instead of most of the transaction.
+ * How the raw baseline sends the same rows (each step one transaction, its audit rows in one
+ * multi-row INSERT into `audit_pending` as the broker writes them, no lock):
+ * - `statements`: BEGIN, each insert and update, the audit insert, COMMIT: one round trip each;
+ * - `broker-sql`: the same plus the two reads the broker's approve and mint make first (the
+ *   request row locked, its approvals);
+ * - `pipelined`: each step's writes as one statement (data-modifying CTEs, atomic on their own,
+ *   every write guarded by the request's status), so a step is a single round trip.
  */
-export type RawVariant = 'writes' | 'broker-sql' | 'batched-audit';
+export type RawVariant = 'statements' | 'broker-sql' | 'pipelined';
 
-// The same advisory lock key as libs/audit/src/audit-log.ts.
-const AUDIT_APPEND_LOCK = 0x636f756e;
-const GENESIS_HASH = '0'.repeat(64);
 const REQUESTER = 'corp:alice';
 const APPROVER = 'corp:bob';
 const ROLE = 'prod-db-admin';
 const RESOURCE = 'postgres://prod/payments';
+const AUDIT_COLUMNS = 'txn, ord, event_id, at, type, actor, request_id, grant_id, data';
 
 export interface StepTimes {
   flowMs: number;
   mintMs: number;
 }
 
-interface Tx {
-  client: pg.PoolClient;
-  /** Audit rows waiting for the end of the transaction (`batched-audit`). */
-  pending: { requestId: string; grantId: string | null; audit: AuditShape }[];
+/** A request's id and, once minted, its grant's. */
+export interface FlowIds {
+  id: string;
+  grantId: string;
 }
 
+export const newFlowIds = (): FlowIds => ({ id: randomUUID(), grantId: randomUUID() });
+
+/**
+ * A step's audit rows as a CTE `audit(...)` plus the INSERT that reads it: one statement, one txn
+ * number from the broker's sequence, `from` gating the insert on an earlier CTE (a guarded update).
+ */
+function auditInsert(
+  audits: readonly AuditShape[],
+  requestId: string,
+  grantId: string | null,
+  params: unknown[],
+  from = '',
+): string {
+  const at = Date.now();
+  const tuples = audits.map((audit, ord) => {
+    const base = params.length;
+    params.push(ord, randomUUID(), at, audit.type, audit.actor, requestId, grantId, audit.data);
+    const p = (i: number) => `$${base + i}`;
+    return `(${p(1)}::int, ${p(2)}::varchar, ${p(3)}::bigint, ${p(4)}::varchar, ${p(5)}::varchar, ${p(6)}::varchar, ${p(7)}::varchar, ${p(8)}::text)`;
+  });
+  return `INSERT INTO audit_pending (${AUDIT_COLUMNS})
+    SELECT t.txn, v.ord, v.event_id, v.at, v.type, v.actor, v.request_id, v.grant_id, v.data
+    FROM (SELECT nextval('audit_pending_txn') AS txn${from ? ` FROM ${from}` : ''}) t,
+         (VALUES ${tuples.join(', ')}) AS v(ord, event_id, at, type, actor, request_id, grant_id, data)`;
+}
+
+const requestValues = (id: string, now: number) => [
+  id,
+  ROLE,
+  RESOURCE,
+  REQUESTER,
+  REQUESTER,
+  'bench',
+  900,
+  now,
+  now + 86_400_000,
+];
+const INSERT_REQUEST = `INSERT INTO access_requests (id, role, resource, requester, recipient,
+    justification, duration_seconds, status, approvals_required, created_at, deadline_at)
+  VALUES ($1, $2, $3, $4, $5, $6, $7, 'pending', 1, $8, $9)`;
+
 export class RawFlows {
-  private seq = 0;
-  private head = GENESIS_HASH;
   private pool?: pg.Pool;
 
   constructor(
@@ -55,102 +93,139 @@ export class RawFlows {
     private readonly variant: RawVariant,
   ) {}
 
-  /** Runs the next flows on `pool`, continuing the chain already in the database. */
-  async attach(pool: pg.Pool): Promise<void> {
+  attach(pool: pg.Pool): void {
     this.pool = pool;
-    const last = await pool.query<{ seq: string; hash: string }>(
-      'SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1',
-    );
-    this.seq = Number(last.rows[0]?.seq ?? 0);
-    this.head = last.rows[0]?.hash ?? GENESIS_HASH;
-  }
-
-  private get readsLikeBroker(): boolean {
-    return this.variant !== 'writes';
   }
 
   async flow(): Promise<StepTimes> {
     const started = performance.now();
-    const id = randomUUID();
-    await this.transaction(async (tx) => {
-      const now = Date.now();
-      await tx.client.query(
-        `INSERT INTO access_requests (id, role, resource, requester, recipient, justification,
-           duration_seconds, status, approvals_required, created_at, deadline_at, decided_at, grant_id)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, 'pending', 1, $8, $9, NULL, NULL)`,
-        [id, ROLE, RESOURCE, REQUESTER, REQUESTER, 'bench', 900, now, now + 86_400_000],
-      );
-      for (const audit of this.shape.create) await this.append(tx, id, null, audit);
-    });
-    await this.transaction(async (tx) => {
-      const [policy, recorded, ...after] = this.shape.approve;
-      if (this.readsLikeBroker) await this.lockRequest(tx, id);
-      if (policy) await this.append(tx, id, null, policy);
-      if (this.readsLikeBroker) await this.approvals(tx, id);
-      const now = Date.now();
-      await tx.client.query(
-        `INSERT INTO approvals (id, request_id, approver, comment, at, admin_reach, token_groups)
-         VALUES ($1, $2, $3, NULL, $4, false, $5)`,
-        [randomUUID(), id, APPROVER, now, '["sre-leads"]'],
-      );
-      if (recorded) await this.append(tx, id, null, recorded);
-      await this.transition(tx, id, 'pending', {
-        status: 'approved',
-        decided_at: now,
-        deadline_at: now + 900_000,
-      });
-      for (const audit of after) await this.append(tx, id, null, audit);
-    });
+    const ids = newFlowIds();
+    await this.create(ids);
+    await this.approve(ids);
     const mintStarted = performance.now();
-    await this.transaction(async (tx) => {
-      const [policy, ...rest] = this.shape.mint;
-      if (this.readsLikeBroker) {
-        await this.lockRequest(tx, id);
-        await this.approvals(tx, id);
-      }
-      if (policy) await this.append(tx, id, null, policy);
-      const grantId = randomUUID();
-      const now = Date.now();
-      await tx.client.query(
-        `INSERT INTO grants (id, request_id, role, resource, recipient, actions, approvers, status,
-           issued_at, expires_at, ended_at, revoked_reason, revoked_by, kid)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, 'active', $8, $9, NULL, NULL, NULL, $10)`,
-        [
-          grantId,
-          id,
-          ROLE,
-          RESOURCE,
-          REQUESTER,
-          '["db:read","db:write"]',
-          `["${APPROVER}"]`,
-          now,
-          now + 900_000,
-          'x'.repeat(43),
-        ],
-      );
-      await tx.client.query('INSERT INTO grant_revocations (grant_id, due_at) VALUES ($1, $2)', [
-        grantId,
-        now + 900_000,
-      ]);
-      await this.transition(tx, id, 'approved', {
-        status: 'issued',
-        grant_id: grantId,
-        deadline_at: null,
-      });
-      for (const audit of rest) await this.append(tx, id, grantId, audit);
-    });
+    await this.mint(ids);
     const ended = performance.now();
     return { flowMs: ended - started, mintMs: ended - mintStarted };
   }
 
-  private async transaction(work: (tx: Tx) => Promise<void>): Promise<void> {
+  private get db(): pg.Pool {
     if (!this.pool) throw new Error('attach a pool first');
-    const client = await this.pool.connect();
+    return this.pool;
+  }
+
+  async create({ id }: FlowIds): Promise<void> {
+    const now = Date.now();
+    if (this.variant === 'pipelined') {
+      const params: unknown[] = requestValues(id, now);
+      await this.expect(
+        `WITH r AS (${INSERT_REQUEST} RETURNING id) ${auditInsert(this.shape.create, id, null, params, 'r')}`,
+        params,
+        this.shape.create.length,
+      );
+      return;
+    }
+    await this.transaction(async (client) => {
+      await client.query(INSERT_REQUEST, requestValues(id, now));
+      await this.audit(client, this.shape.create, id, null);
+    });
+  }
+
+  async approve({ id }: FlowIds): Promise<void> {
+    const now = Date.now();
+    const approval = [randomUUID(), APPROVER, now, '["sre-leads"]'];
+    const decided = [now, now + 900_000];
+    if (this.variant === 'pipelined') {
+      const params: unknown[] = [id, ...approval, ...decided];
+      await this.expect(
+        `WITH u AS (UPDATE access_requests SET status = 'approved', decided_at = $6, deadline_at = $7
+                    WHERE id = $1 AND status = 'pending' RETURNING id),
+              a AS (INSERT INTO approvals (id, request_id, approver, comment, at, admin_reach, token_groups)
+                    SELECT $2, u.id, $3, NULL, $4, false, $5 FROM u)
+         ${auditInsert(this.shape.approve, id, null, params, 'u')}`,
+        params,
+        this.shape.approve.length,
+      );
+      return;
+    }
+    await this.transaction(async (client) => {
+      if (this.variant === 'broker-sql') await this.brokerReads(client, id);
+      await client.query(
+        `INSERT INTO approvals (id, request_id, approver, comment, at, admin_reach, token_groups)
+         VALUES ($1, $2, $3, NULL, $4, false, $5)`,
+        [approval[0], id, ...approval.slice(1)],
+      );
+      await this.transition(
+        client,
+        `UPDATE access_requests SET status = 'approved', decided_at = $3, deadline_at = $4
+         WHERE id = $1 AND status = $2`,
+        [id, 'pending', ...decided],
+      );
+      await this.audit(client, this.shape.approve, id, null);
+    });
+  }
+
+  async mint({ id, grantId }: FlowIds): Promise<void> {
+    const now = Date.now();
+    const grant = [
+      grantId,
+      id,
+      ROLE,
+      RESOURCE,
+      REQUESTER,
+      '["db:read","db:write"]',
+      `["${APPROVER}"]`,
+      now,
+      now + 900_000,
+      'x'.repeat(43),
+    ];
+    const grantColumns = `id, request_id, role, resource, recipient, actions, approvers, status,
+      issued_at, expires_at, kid`;
+    if (this.variant === 'pipelined') {
+      const params: unknown[] = [...grant];
+      await this.expect(
+        `WITH u AS (UPDATE access_requests SET status = 'issued', grant_id = $1, deadline_at = NULL
+                    WHERE id = $2 AND status = 'approved' RETURNING id),
+              g AS (INSERT INTO grants (${grantColumns})
+                    SELECT $1, u.id, $3, $4, $5, $6, $7, 'active', $8, $9, $10 FROM u RETURNING id),
+              r AS (INSERT INTO grant_revocations (grant_id, due_at) SELECT g.id, $9 FROM g)
+         ${auditInsert(this.shape.mint, id, grantId, params, 'u')}`,
+        params,
+        this.shape.mint.length,
+      );
+      return;
+    }
+    await this.transaction(async (client) => {
+      if (this.variant === 'broker-sql') await this.brokerReads(client, id);
+      await client.query(
+        `INSERT INTO grants (${grantColumns})
+         VALUES ($1, $2, $3, $4, $5, $6, $7, 'active', $8, $9, $10)`,
+        grant,
+      );
+      await client.query('INSERT INTO grant_revocations (grant_id, due_at) VALUES ($1, $2)', [
+        grantId,
+        now + 900_000,
+      ]);
+      await this.transition(
+        client,
+        `UPDATE access_requests SET status = 'issued', grant_id = $3, deadline_at = NULL
+         WHERE id = $1 AND status = $2`,
+        [id, 'approved', grantId],
+      );
+      await this.audit(client, this.shape.mint, id, grantId);
+    });
+  }
+
+  /** One statement that must write `rows` audit rows: fewer means a guard did not hold. */
+  private async expect(sql: string, params: unknown[], rows: number): Promise<void> {
+    const result = await this.db.query(sql, params);
+    if (result.rowCount !== rows) throw new Error('the request was not in the expected state');
+  }
+
+  private async transaction(work: (client: pg.PoolClient) => Promise<void>): Promise<void> {
+    const client = await this.db.connect();
     try {
       await client.query('BEGIN');
-      const tx: Tx = { client, pending: [] };
-      await work(tx);
-      if (tx.pending.length > 0) await this.flush(tx);
+      await work(client);
       await client.query('COMMIT');
     } catch (error) {
       await client.query('ROLLBACK');
@@ -160,112 +235,24 @@ export class RawFlows {
     }
   }
 
-  private async lockRequest(tx: Tx, id: string): Promise<void> {
-    await tx.client.query('SELECT * FROM access_requests WHERE id = $1 FOR UPDATE', [id]);
+  /** What the broker reads before approving or minting: the request, locked, and its approvals. */
+  private async brokerReads(client: pg.PoolClient, id: string): Promise<void> {
+    await client.query('SELECT * FROM access_requests WHERE id = $1 FOR UPDATE', [id]);
+    await client.query('SELECT * FROM approvals WHERE request_id = $1 ORDER BY at, id', [id]);
   }
 
-  private async approvals(tx: Tx, id: string): Promise<void> {
-    await tx.client.query(
-      'SELECT * FROM approvals WHERE request_id IN ($1) ORDER BY at ASC, id ASC',
-      [id],
-    );
+  private async transition(client: pg.PoolClient, sql: string, params: unknown[]): Promise<void> {
+    const result = await client.query(sql, params);
+    if (result.rowCount !== 1) throw new Error('the request was not in the expected state');
   }
 
-  private async transition(
-    tx: Tx,
-    id: string,
-    from: string,
-    patch: Record<string, string | number | null>,
-  ): Promise<void> {
-    const columns = Object.keys(patch);
-    const sets = columns.map((column, i) => `${column} = $${i + 3}`).join(', ');
-    const result = await tx.client.query(
-      `UPDATE access_requests SET ${sets} WHERE id = $1 AND status = $2`,
-      [id, from, ...Object.values(patch)],
-    );
-    if (result.rowCount !== 1) throw new Error(`request ${id} was not ${from}`);
-  }
-
-  private async append(
-    tx: Tx,
+  private async audit(
+    client: pg.PoolClient,
+    audits: readonly AuditShape[],
     requestId: string,
     grantId: string | null,
-    audit: AuditShape,
   ): Promise<void> {
-    if (this.variant === 'batched-audit') {
-      tx.pending.push({ requestId, grantId, audit });
-      return;
-    }
-    let seq: number;
-    let prevHash: string;
-    if (this.variant === 'broker-sql') {
-      ({ seq, prevHash } = await this.lockedHead(tx));
-    } else {
-      seq = ++this.seq;
-      prevHash = this.head;
-    }
-    const row = this.row(seq, prevHash, requestId, grantId, audit);
-    if (this.variant === 'writes') this.head = row[9];
-    await tx.client.query(
-      `INSERT INTO audit_events (seq, id, at, type, actor, request_id, grant_id, data, prev_hash, hash)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
-      row,
-    );
-  }
-
-  /** `batched-audit`: the transaction's audit rows in one insert, under one lock, before COMMIT. */
-  private async flush(tx: Tx): Promise<void> {
-    let { seq, prevHash } = await this.lockedHead(tx);
-    const values: unknown[] = [];
-    const tuples: string[] = [];
-    for (const { requestId, grantId, audit } of tx.pending) {
-      const row = this.row(seq, prevHash, requestId, grantId, audit);
-      const base = values.length;
-      tuples.push(`(${row.map((_, i) => `$${base + i + 1}`).join(', ')})`);
-      values.push(...row);
-      seq += 1;
-      prevHash = row[9];
-    }
-    await tx.client.query(
-      `INSERT INTO audit_events (seq, id, at, type, actor, request_id, grant_id, data, prev_hash, hash)
-       VALUES ${tuples.join(', ')}`,
-      values,
-    );
-  }
-
-  private async lockedHead(tx: Tx): Promise<{ seq: number; prevHash: string }> {
-    await tx.client.query('SELECT pg_advisory_xact_lock($1)', [AUDIT_APPEND_LOCK]);
-    const head = await tx.client.query<{ seq: string; hash: string }>(
-      'SELECT * FROM audit_events ORDER BY seq DESC LIMIT 1',
-    );
-    return {
-      seq: Number(head.rows[0]?.seq ?? 0) + 1,
-      prevHash: head.rows[0]?.hash ?? GENESIS_HASH,
-    };
-  }
-
-  /** An audit row as query parameters: seq, id, at, type, actor, request, grant, data, prev, hash. */
-  private row(
-    seq: number,
-    prevHash: string,
-    requestId: string,
-    grantId: string | null,
-    audit: AuditShape,
-  ): [number, string, number, string, string, string, string | null, string, string, string] {
-    const hash = createHash('sha256')
-      .update(prevHash + String(seq) + audit.type + audit.data)
-      .digest('hex');
-    return [
-      seq,
-      randomUUID(),
-      Date.now(),
-      audit.type,
-      audit.actor,
-      requestId,
-      grantId,
-      audit.data,
-      prevHash,
-      hash,
-    ];
+    const params: unknown[] = [];
+    await client.query(auditInsert(audits, requestId, grantId, params), params);
   }
 }

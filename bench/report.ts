@@ -1,19 +1,19 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
+import type { StepFigures } from './flow-steps.js';
 import type { Percentiles } from './support.js';
 
 export const SECTION_HEADING = '## Core flow (request → approve → mint), PostgreSQL';
 
 export type PathName =
-  'broker' | 'in-process' | 'raw-broker-sql' | 'raw-batched-audit' | 'raw-writes';
+  'broker' | 'in-process' | 'raw-statements' | 'raw-broker-sql' | 'raw-pipelined';
 
 export const PATH_LABELS: Readonly<Record<PathName, string>> = {
   broker: 'broker over HTTP',
   'in-process': 'broker use cases in-process (no HTTP, no bearer tokens)',
-  'raw-broker-sql': "raw `pg`: the broker's SQL (+ row locks, reads, audit lock and head reads)",
-  'raw-batched-audit':
-    "raw `pg`: the broker's SQL, each transaction's audit rows appended in one insert before COMMIT",
-  'raw-writes': 'raw `pg`: the same inserts and updates only',
+  'raw-statements': 'raw `pg`: the same writes, one statement each (BEGIN … COMMIT)',
+  'raw-broker-sql': "raw `pg`: the same plus the broker's two reads (request locked, approvals)",
+  'raw-pipelined': 'raw `pg`: the same writes, one statement per step (data-modifying CTEs)',
 };
 
 export interface Measurement {
@@ -28,8 +28,8 @@ export interface Measurement {
   mainThreadMsPerFlow: number;
   nodeCpuMsPerFlow: number;
   pgCpuMsPerFlow: number;
-  /** Mean transactions waiting for the audit advisory lock (sampled), where it applies. */
-  lockWaiting?: number;
+  /** From an event's write (just before COMMIT) to its appearance in audit_events. */
+  integrated?: Percentiles;
   failures: string;
 }
 
@@ -51,8 +51,6 @@ export interface MachineInfo {
 
 export interface StepSql {
   statements: number;
-  /** Statements sent after the audit advisory lock was granted, COMMIT included. */
-  underLock: number;
 }
 
 export interface FlowFacts {
@@ -63,21 +61,48 @@ export interface FlowFacts {
   notIssued: number;
 }
 
+export interface StepRow {
+  path: PathName;
+  figures: StepFigures[];
+}
+
+export interface IntegratorFigures {
+  batchSize: number;
+  events: number;
+  perSecond: number;
+  all: number[];
+}
+
+export interface ProcessFigures {
+  processes: number;
+  flows: number;
+  rate: number;
+  flow: Percentiles;
+  mint: Percentiles;
+  integrated: Percentiles;
+  failures: string;
+}
+
 export interface Figures {
   machine: MachineInfo;
   facts: FlowFacts;
-  flowsPerRun: { c1: number; c32: number; rounds: number };
+  flowsPerRun: { c1: number; c32: number; rounds: number; steps: number };
   measurements: Measurement[];
+  steps: StepRow[];
   components: Component[];
+  integrator: IntegratorFigures[];
+  processes: ProcessFigures[];
   sign: { sequentialUs: number };
   verify: { sequentialUs: number };
-  authNoDb: { c1Ms: number };
-  /** One-row insert transactions per second at concurrency 32, without and with the lock. */
-  commits: { plain32: number; locked32: number };
+  /** Main-thread CPU of one bare node:http request, server and client. */
+  bareHttpUs: number;
+  /** Main-thread CPU of one authenticated request refused by validation. */
+  authMainUs: number;
 }
 
 const ms = (value: number) => (Number.isFinite(value) ? value.toFixed(value < 10 ? 2 : 1) : '–');
 const rate = (value: number) => (Number.isFinite(value) ? Math.round(value).toString() : '–');
+const pct = (fraction: number) => `${Math.round(fraction * 100)} %`;
 
 export function find(figures: Figures, path: PathName, concurrency: number): Measurement {
   const found = figures.measurements.find((m) => m.path === path && m.concurrency === concurrency);
@@ -85,30 +110,39 @@ export function find(figures: Figures, path: PathName, concurrency: number): Mea
   return found;
 }
 
-function headline(figures: Figures): string[] {
-  const rows = [
-    '| path | concurrency | flows | flows/s | mint p50 (ms) | mint p99 (ms) | flow p50 (ms) | flow p99 (ms) |',
-    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+const met = (ok: boolean) => (ok ? 'met' : '**missed**');
+
+function targets(figures: Figures): string[] {
+  const broker = find(figures, 'broker', 32);
+  const pipelined = find(figures, 'raw-pipelined', 32);
+  const statements = find(figures, 'raw-statements', 32);
+  const best = Math.max(pipelined.rate, statements.rate);
+  const integrator = bestBatch(figures);
+  const [one, two] = [1, 2].map((n) => figures.processes.find((p) => p.processes === n));
+  const integrated = broker.integrated?.p99 ?? NaN;
+  return [
+    '| target (concurrency 32) | measured | verdict |',
+    '| --- | --- | --- |',
+    `| broker flows/s ≥ 50 % of raw \`pg\` | ${rate(broker.rate)} flows/s = ${pct(broker.rate / best)} of the faster raw path (${rate(pipelined.rate)} one statement per step; ${pct(broker.rate / statements.rate)} of ${rate(statements.rate)} one statement per write) | ${met(broker.rate >= 0.5 * best)} |`,
+    `| mint p99 < 25 ms | ${ms(broker.mint.p99)} ms (p50 ${ms(broker.mint.p50)}) | ${met(broker.mint.p99 < 25)} |`,
+    `| commit → integrated p99 < 250 ms | ${ms(integrated)} ms (p50 ${ms(broker.integrated?.p50 ?? NaN)}) | ${met(integrated < 250)} |`,
+    `| integrator ≥ 50k events/s | ${rate(integrator.perSecond)}/s (batch ${integrator.batchSize}) | ${met(integrator.perSecond >= 50_000)} |`,
+    `| two broker processes on one database | ${rate(two?.rate ?? NaN)} flows/s combined (one process: ${rate(one?.rate ?? NaN)}) | – |`,
   ];
-  for (const path of ['broker', 'raw-writes'] as const) {
-    for (const c of [1, 32]) {
-      const m = find(figures, path, c);
-      rows.push(
-        `| ${PATH_LABELS[path]} | ${c} | ${m.flows} | ${rate(m.rate)} | ${ms(m.mint.p50)} | ${ms(m.mint.p99)} | ${ms(m.flow.p50)} | ${ms(m.flow.p99)} |`,
-      );
-    }
-  }
-  return rows;
+}
+
+function bestBatch(figures: Figures): IntegratorFigures {
+  return figures.integrator.reduce((a, b) => (b.perSecond > a.perSecond ? b : a));
 }
 
 function breakdown(figures: Figures): string[] {
   const rows = [
-    '| path | concurrency | flows/s | ms per flow (1 / rate) | main-thread CPU ms per flow | Node CPU ms per flow | PostgreSQL CPU ms per flow | waiting for the audit lock | mint p50 / p99 (ms) |',
-    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+    '| path | concurrency | flows/s | ms per flow (1 / rate) | main-thread CPU ms per flow | Node CPU ms per flow | PostgreSQL CPU ms per flow | mint p50 / p99 (ms) | flow p50 / p99 (ms) | commit → integrated p50 / p99 (ms) |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
   ];
   const paths = [
-    'raw-writes',
-    'raw-batched-audit',
+    'raw-pipelined',
+    'raw-statements',
     'raw-broker-sql',
     'in-process',
     'broker',
@@ -116,11 +150,50 @@ function breakdown(figures: Figures): string[] {
   for (const c of [1, 32]) {
     for (const path of paths) {
       const m = find(figures, path, c);
-      const waiting = m.lockWaiting === undefined ? '–' : m.lockWaiting.toFixed(1);
+      const integrated = m.integrated ? `${ms(m.integrated.p50)} / ${ms(m.integrated.p99)}` : '–';
       rows.push(
-        `| ${PATH_LABELS[path]} | ${c} | ${rate(m.rate)} | ${ms(1000 / m.rate)} | ${ms(m.mainThreadMsPerFlow)} | ${ms(m.nodeCpuMsPerFlow)} | ${ms(m.pgCpuMsPerFlow)} | ${waiting} | ${ms(m.mint.p50)} / ${ms(m.mint.p99)} |`,
+        `| ${PATH_LABELS[path]} | ${c} | ${rate(m.rate)} | ${ms(1000 / m.rate)} | ${ms(m.mainThreadMsPerFlow)} | ${ms(m.nodeCpuMsPerFlow)} | ${ms(m.pgCpuMsPerFlow)} | ${ms(m.mint.p50)} / ${ms(m.mint.p99)} | ${ms(m.flow.p50)} / ${ms(m.flow.p99)} | ${integrated} |`,
       );
     }
+  }
+  return rows;
+}
+
+function stepTable(figures: Figures): string[] {
+  const rows = [
+    '| path | step | steps/s | p50 / p99 (ms) | main-thread CPU ms | Node CPU ms | PostgreSQL CPU ms |',
+    '| --- | --- | ---: | ---: | ---: | ---: | ---: |',
+  ];
+  for (const row of figures.steps) {
+    for (const f of row.figures) {
+      rows.push(
+        `| ${PATH_LABELS[row.path]} | ${f.step} | ${rate(f.rate)} | ${ms(f.latency.p50)} / ${ms(f.latency.p99)} | ${ms(f.mainThreadMs)} | ${ms(f.nodeCpuMs)} | ${ms(f.pgCpuMs)} |`,
+      );
+    }
+  }
+  return rows;
+}
+
+function integratorTable(figures: Figures): string[] {
+  const rows = [
+    '| batch size | events per run | events/s (median) | runs (events/s) |',
+    '| ---: | ---: | ---: | --- |',
+  ];
+  for (const r of figures.integrator) {
+    rows.push(`| ${r.batchSize} | ${r.events} | ${rate(r.perSecond)} | ${r.all.join(', ')} |`);
+  }
+  return rows;
+}
+
+function processTable(figures: Figures): string[] {
+  const rows = [
+    '| broker processes | flows | flows/s (combined) | mint p50 / p99 (ms) | flow p50 / p99 (ms) | commit → integrated p50 / p99 (ms) |',
+    '| ---: | ---: | ---: | ---: | ---: | ---: |',
+  ];
+  for (const p of figures.processes) {
+    rows.push(
+      `| ${p.processes} | ${p.flows} | ${rate(p.rate)} | ${ms(p.mint.p50)} / ${ms(p.mint.p99)} | ${ms(p.flow.p50)} / ${ms(p.flow.p99)} | ${ms(p.integrated.p50)} / ${ms(p.integrated.p99)} |`,
+    );
   }
   return rows;
 }
@@ -131,87 +204,36 @@ function components(figures: Figures): string[] {
   return rows;
 }
 
-function interpretation(figures: Figures): string[] {
-  const at = (path: PathName, c: number) => find(figures, path, c);
-  const per = (m: Measurement) => 1000 / m.rate;
-  const pct = (fraction: number) => `${Math.round(fraction * 100)} %`;
-  const [writes1, sql1, inproc1, broker1] = (
-    ['raw-writes', 'raw-broker-sql', 'in-process', 'broker'] as const
-  ).map((path) => at(path, 1));
-  const [writes32, batched32, sql32, inproc32, broker32] = (
-    ['raw-writes', 'raw-batched-audit', 'raw-broker-sql', 'in-process', 'broker'] as const
-  ).map((path) => at(path, 32));
-  const { auditPerStep, sqlPerStep } = figures.facts;
-  const appends =
-    auditPerStep.create.length + auditPerStep.approve.length + auditPerStep.mint.length;
-  const statements =
-    sqlPerStep.create.statements + sqlPerStep.approve.statements + sqlPerStep.mint.statements;
-  const underLock =
-    sqlPerStep.create.underLock + sqlPerStep.approve.underLock + sqlPerStep.mint.underLock;
-  // BEGIN and COMMIT of three transactions, three inserts, two updates, the audit inserts.
-  const rawStatements = 3 * 2 + 3 + 2 + appends;
+/** The per-flow CPU no design removes, and the rate it allows on this machine's cores. */
+function floor(figures: Figures): string[] {
+  const broker = find(figures, 'broker', 32);
+  const pipelined = find(figures, 'raw-pipelined', 32);
+  const inProcess = find(figures, 'in-process', 32);
   const cores = figures.machine.cpus;
-  const cpuPerFlow = broker32.nodeCpuMsPerFlow + broker32.pgCpuMsPerFlow;
-  const waiting = (m: Measurement) => m.lockWaiting?.toFixed(1) ?? '–';
-  // Transactions queue for the lock most of the time: it is then held nearly all the time, and
-  // the time it is held per flow is about the wall time per flow.
-  const lockBound = (broker32.lockWaiting ?? 0) >= 2;
-  const sql1to32 =
-    sql32.rate < at('raw-broker-sql', 1).rate
-      ? `, fewer than the ${rate(at('raw-broker-sql', 1).rate)} it does one at a time`
-      : '';
+  const statementsMs = pipelined.nodeCpuMsPerFlow + pipelined.pgCpuMsPerFlow;
+  const httpMs = (3 * figures.bareHttpUs) / 1000;
+  const tokensMs = (3 * figures.verify.sequentialUs) / 1000;
+  const signMs = figures.sign.sequentialUs / 1000;
+  const floorMs = statementsMs + httpMs + tokensMs + signMs;
+  const brokerMs = broker.nodeCpuMsPerFlow + broker.pgCpuMsPerFlow;
+  const httpLayerMs = broker.mainThreadMsPerFlow - inProcess.mainThreadMsPerFlow;
   return [
-    `**Concurrency 1: where a flow's time goes.** A flow takes ${ms(per(broker1))} ms through the ` +
-      `broker and ${ms(per(writes1))} ms for the same writes through \`pg\` ` +
-      `(${(per(broker1) / per(writes1)).toFixed(1)}×). ` +
-      `The broker's transactions send ${statements} statements where the writes need ` +
-      `${rawStatements}: the request row lock and the approvals read in approve and mint, and ` +
-      `(in the raw model of the first design) an advisory lock and a read of the chain head before each of the ${appends} audit appends; the broker now buffers a transaction's events and takes both once, just before COMMIT. ` +
-      `That SQL sent through \`pg\` takes ${ms(per(sql1))} ms (+${ms(per(sql1) - per(writes1))} ms). ` +
-      `TypeORM, the policy checks and the credential signature add ` +
-      `${ms(per(inproc1) - per(sql1))} ms: the use cases called in-process take ` +
-      `${ms(per(inproc1))} ms, of which ${ms(inproc1.mainThreadMsPerFlow)} ms of main-thread CPU ` +
-      `against ${ms(sql1.mainThreadMsPerFlow)} ms for raw \`pg\` sending the same SQL ` +
-      `(one EdDSA signature alone is ${figures.sign.sequentialUs.toFixed(0)} µs). ` +
-      `HTTP and the three bearer tokens add ${ms(per(broker1) - per(inproc1))} ms ` +
-      `(+${ms(broker1.mainThreadMsPerFlow - inproc1.mainThreadMsPerFlow)} ms of main-thread CPU): ` +
-      `an authenticated request refused before the database takes ${ms(figures.authNoDb.c1Ms)} ms ` +
-      `(p50) round trip, of which verifying the token is ` +
-      `${figures.verify.sequentialUs.toFixed(0)} µs.`,
-    '',
-    `**Concurrency 32: what caps the rate.** The broker completes ${rate(broker32.rate)} flows/s, ` +
-      `raw \`pg\` ${rate(writes32.rate)}. ` +
-      `A broker flow costs ${ms(broker32.mainThreadMsPerFlow)} ms on the main JavaScript thread ` +
-      `and ${ms(cpuPerFlow)} ms of CPU in all (Node ${ms(broker32.nodeCpuMsPerFlow)} ms, load ` +
-      `generator included; PostgreSQL ${ms(broker32.pgCpuMsPerFlow)} ms), so at ` +
-      `${rate(broker32.rate)} flows/s the main thread is busy ` +
-      `${pct((broker32.rate * broker32.mainThreadMsPerFlow) / 1000)} of the time and the bench ` +
-      `uses ${pct((broker32.rate * cpuPerFlow) / 1000 / cores)} of the ${cores} cores (other ` +
-      `work on the machine takes some of the rest). ` +
-      (lockBound
-        ? 'What holds it back is the audit chain lock. '
-        : `The audit chain lock is not what holds it back here (${waiting(broker32)} waiting). `) +
-      `In the first design the lock was taken at the first append and held to COMMIT: ${underLock} of a ` +
-      `flow's ${statements} statements (request ${sqlPerStep.create.underLock} of ` +
-      `${sqlPerStep.create.statements}, approve ${sqlPerStep.approve.underLock} of ` +
-      `${sqlPerStep.approve.statements}, mint ${sqlPerStep.mint.underLock} of ` +
-      `${sqlPerStep.mint.statements}) run for one request at a time` +
-      (lockBound
-        ? `, with ${waiting(broker32)} of 32 transactions waiting for it on average. Each of ` +
-          `those statements is a round trip through an event loop shared with the other flows, ` +
-          `so the lock is held ≈ ${ms(per(broker32))} ms per flow ` +
-          `(${ms(per(broker32) / underLock)} ms per statement), ${ms(per(inproc32))} ms with the ` +
-          `use cases called in-process (${waiting(inproc32)} waiting), and ${ms(per(sql32))} ms ` +
-          `when raw \`pg\` sends the same SQL (${rate(sql32.rate)} flows/s, ${waiting(sql32)} ` +
-          `waiting${sql1to32}). `
-        : '. ') +
-      `Holding the lock through COMMIT also keeps PostgreSQL from flushing several commits ` +
-      `together: a one-row insert transaction runs at ${rate(figures.commits.plain32)}/s at ` +
-      `concurrency 32 without it and ${rate(figures.commits.locked32)}/s with it. ` +
-      `Appending each transaction's audit rows together just before COMMIT (3 statements under ` +
-      `the lock per transaction, 9 per flow) takes raw \`pg\` from ${rate(sql32.rate)} to ` +
-      `${rate(batched32.rate)} flows/s; the raw writes without the lock reach ` +
-      `${rate(writes32.rate)}.`,
+    `**The floor.** What any design must spend per flow here: the writes themselves ` +
+      `(${ms(statementsMs)} ms of CPU, Node ${ms(pipelined.nodeCpuMsPerFlow)} + PostgreSQL ` +
+      `${ms(pipelined.pgCpuMsPerFlow)}, as raw \`pg\` sends them in one statement per step), three ` +
+      `HTTP requests (${ms(httpMs)} ms: a bare \`node:http\` request costs ` +
+      `${figures.bareHttpUs.toFixed(0)} µs of main-thread CPU, client included), three bearer ` +
+      `token signature checks (${ms(tokensMs)} ms; 0 with the verified-token cache, once per ` +
+      `token) and one credential signature (${ms(signMs)} ms): ${ms(floorMs)} ms, so at most ` +
+      `${rate((cores * 1000) / floorMs)} flows/s on ${cores} cores if nothing else ran. ` +
+      `The broker spends ${ms(brokerMs)} ms (Node ${ms(broker.nodeCpuMsPerFlow)}, load ` +
+      `generator included, PostgreSQL ${ms(broker.pgCpuMsPerFlow)}), ` +
+      `${(brokerMs / floorMs).toFixed(1)}× the floor; its main thread alone ` +
+      `${ms(broker.mainThreadMsPerFlow)} ms, of which ${ms(httpLayerMs)} ms is the HTTP layer ` +
+      `(over the use cases called in-process) and ${ms(inProcess.mainThreadMsPerFlow)} ms the use ` +
+      `cases, TypeORM and \`pg\`. At ${rate(broker.rate)} flows/s the main thread is busy ` +
+      `${pct((broker.rate * broker.mainThreadMsPerFlow) / 1000)} of the time: the one JavaScript ` +
+      `thread is what caps the rate, not PostgreSQL.`,
   ];
 }
 
@@ -222,48 +244,77 @@ export function renderSection(figures: Figures): string {
     facts.auditPerStep.create.length +
     facts.auditPerStep.approve.length +
     facts.auditPerStep.mint.length;
+  const sql = facts.sqlPerStep;
   const lines = [
     SECTION_HEADING,
     '',
     `Measured by \`npm run bench\` (bench/mint.ts) on ${machine.date}: ${machine.cpus} CPUs ` +
       `(${machine.cpuModel}), Node ${machine.node}, ${machine.postgres}, everything on the one ` +
-      `machine. Load average before / after the run: ${machine.loadBefore} / ${machine.loadAfter}; ` +
-      `other work on the machine shows up in the figures.`,
+      `machine, shared with other work. Load average before / after the run: ` +
+      `${machine.loadBefore} / ${machine.loadAfter}.`,
     '',
     'One flow is `POST /v1/requests` (requester, group engineering) → ' +
       '`POST /v1/requests/:id/approve` (approver, group sre-leads) → ' +
       '`POST /v1/requests/:id/credentials` (requester), over HTTP with keep-alive, against the ' +
       'real broker (`createBroker`, PostgreSQL, rate limit off, logs silent) started in the bench ' +
-      'process; the load generator shares its event loop. Each step is one transaction. A flow ' +
-      'writes one `access_requests` row, one `approvals` row, one `grants` row, two updates of ' +
-      `the request and ${appends} \`audit_events\` rows (request: ` +
+      'process, whose `LogIntegrator` integrates the audit events as in production; the load ' +
+      'generator shares its event loop. Each step is one transaction: a flow writes one ' +
+      '`access_requests` row, one `approvals` row, one `grants` row and its `grant_revocations` ' +
+      `row, two updates of the request and ${appends} \`audit_pending\` rows, each ` +
+      "transaction's in one statement (request: " +
       `${facts.auditPerStep.create.join(', ')}; approve: ${facts.auditPerStep.approve.join(', ')}; ` +
-      `mint: ${facts.auditPerStep.mint.join(', ')}). The raw \`pg\` baseline writes the same rows ` +
-      'in the same three transactions from a `pg.Pool` of 32, on its own database. ' +
+      `mint: ${facts.auditPerStep.mint.join(', ')}). The broker's transactions send ` +
+      `${sql.create.statements} + ${sql.approve.statements} + ${sql.mint.statements} statements ` +
+      '(BEGIN and COMMIT included; approve and mint first read the request, locked, and its ' +
+      'approvals). The raw `pg` baselines write the same rows from a `pg.Pool` of 32, each on ' +
+      'its own database, in the same run. ' +
       `${flowsPerRun.c1} flows at concurrency 1 and ${flowsPerRun.c32} at concurrency 32 per path, ` +
       `after a warm-up, in ${flowsPerRun.rounds} rounds that alternate between the paths. ` +
-      'Latencies are per mint call and per flow, nearest-rank percentiles. After the runs ' +
-      `${facts.issued} requests were issued (${facts.notIssued} not) and the audit chain ` +
+      'Latencies are per mint call and per flow, nearest-rank percentiles. Commit → integrated ' +
+      'is read from outside: every 5 ms a poller reads the events integrated since its last look, ' +
+      "and each one's `at` (written just before its transaction's COMMIT) to then is its " +
+      'latency, an upper bound by up to one poll. After the runs ' +
+      `${facts.issued} requests were issued (${facts.notIssued} not) and the audit log ` +
       `verified: ${facts.chain}.`,
     '',
-    ...headline(figures),
+    ...targets(figures),
     '',
     '### Where the time goes',
     '',
-    "The same flow down the layers: raw `pg` with only the writes, with the broker's SQL (row " +
-      'locks, reads, audit lock and chain-head reads), the same with the audit rows batched at ' +
-      "commit (as the broker now buffers them), the broker's use cases " +
-      'called in-process, and the broker over HTTP. Main-thread CPU is the JavaScript thread ' +
-      'that runs the broker (and the load generator); Node CPU is the whole bench process (libuv ' +
-      'and GC threads included); PostgreSQL CPU is the backends serving the database under ' +
-      'test (WAL writer and checkpointer excluded), all read from /proc; "waiting for the audit lock" ' +
-      'is the mean number of transactions `pg_locks` shows waiting, sampled every 25 ms.',
+    'Main-thread CPU is the JavaScript thread that runs the broker (and the load generator); ' +
+      'Node CPU is the whole bench process (libuv and GC threads included); PostgreSQL CPU is the ' +
+      'backends serving the database under test (WAL writer and checkpointer excluded), all read ' +
+      'from /proc/<pid>/schedstat (nanoseconds, not 10 ms ticks).',
     '',
     ...breakdown(figures),
     '',
-    ...components(figures),
+    `Each step on its own at concurrency 32: ${flowsPerRun.steps} creates, then their ` +
+      'approvals, then their mints, CPU per step (the integrator included where it runs).',
     '',
-    ...interpretation(figures),
+    ...stepTable(figures),
+    '',
+    ...floor(figures),
+    '',
+    '### The integrator alone',
+    '',
+    "Pending events (the flow's three transactions' shapes, one `txn` each) put into " +
+      '`audit_pending` by COPY, then one `LogIntegrator.catchUp()` timed: seq and chain, ' +
+      'the Merkle tiles, `audit_events` by COPY, a signed checkpoint at most every second; ' +
+      `${flowsPerRun.rounds} runs per batch size, sizes rotated.`,
+    '',
+    ...integratorTable(figures),
+    '',
+    '### Two broker processes on one database',
+    '',
+    'Brokers in child processes (bench/broker-process.ts), on a database of their own, driven ' +
+      'at concurrency 32 in all from the bench process (a flow goes to one broker, flows ' +
+      'alternate); one integrates at a time (the advisory lock), the other retries.',
+    '',
+    ...processTable(figures),
+    '',
+    '### Components',
+    '',
+    ...components(figures),
     '',
   ];
   if (failures.length > 0) {
