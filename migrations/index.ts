@@ -17,6 +17,7 @@ import { AddAuditHead1795930800000 } from './1795930800000-AddAuditHead.js';
 import { MakeAuditLogAppendOnly1795930900000 } from './1795930900000-MakeAuditLogAppendOnly.js';
 import { AddLogKeys1795931000000 } from './1795931000000-AddLogKeys.js';
 import { AddTransparencyLog1795931100000 } from './1795931100000-AddTransparencyLog.js';
+import { AddAuditSinkCursors1795931200000 } from './1795931200000-AddAuditSinkCursors.js';
 
 export const migrations = [
   CreateCoreTables1795911535244,
@@ -36,4 +37,5 @@ export const migrations = [
   MakeAuditLogAppendOnly1795930900000,
   AddLogKeys1795931000000,
   AddTransparencyLog1795931100000,
+  AddAuditSinkCursors1795931200000,
 ];

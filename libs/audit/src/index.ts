@@ -9,3 +9,4 @@ export { latestCheckpoint } from './log/checkpoints.js';
 export { storedTiles } from './log/tile-store.js';
 export { countPending } from './pending.js';
 export { COPY_FROM_ROWS } from './event-rows.js';
+export * from './sinks/index.js';

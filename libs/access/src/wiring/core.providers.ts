@@ -42,6 +42,7 @@ import { AccessQueries } from '../queries.js';
 import { RequestLoader } from '../request-loader.js';
 import { RevocationList } from '../revocation/revocation-list.js';
 import { RevokeGrant } from '../revoke-grant.js';
+import { auditSinkProviders } from './audit-sinks.providers.js';
 import { MetricsService } from './metrics.service.js';
 import { APP_CONFIG, CLOCK, DATA_SOURCE, OBSERVER, REQUEST_NOTIFIER } from './tokens.js';
 
@@ -98,6 +99,7 @@ export function coreProviders(config: AppConfig, clock: Clock): Provider[] {
       },
       inject: [UnitOfWork, LogKeys, AuditLog],
     },
+    ...auditSinkProviders(config, clock),
     {
       provide: CredentialMinter,
       useFactory: (keys: SigningKeys) => new CredentialMinter(keys, config.credentials.issuer),

@@ -70,6 +70,7 @@ export class MetricsService implements AccessMetrics {
   });
   private overdueSource?: () => Promise<number>;
   private queueDepthSource?: () => Promise<Record<string, number>>;
+  private auditSinkLagSource?: () => Promise<Record<string, number>>;
 
   constructor() {
     const overdue: Gauge = new Gauge({
@@ -89,6 +90,17 @@ export class MetricsService implements AccessMetrics {
         if (!this.queueDepthSource) return;
         for (const [state, count] of Object.entries(await this.queueDepthSource()))
           queueJobs.set({ state }, count);
+      },
+    });
+    const auditSinkLag: Gauge = new Gauge({
+      name: 'countersign_audit_sink_lag_events',
+      help: 'Integrated audit events not yet delivered to each audit sink',
+      labelNames: ['sink'],
+      registers: [this.registry],
+      collect: async () => {
+        if (!this.auditSinkLagSource) return;
+        for (const [sink, lag] of Object.entries(await this.auditSinkLagSource()))
+          auditSinkLag.set({ sink }, lag);
       },
     });
     collectDefaultMetrics({ register: this.registry, prefix: 'countersign_' });
@@ -137,5 +149,9 @@ export class MetricsService implements AccessMetrics {
 
   measureQueueDepth(source: () => Promise<Record<string, number>>): void {
     this.queueDepthSource = source;
+  }
+
+  measureAuditSinkLag(source: () => Promise<Record<string, number>>): void {
+    this.auditSinkLagSource = source;
   }
 }

@@ -1,0 +1,12 @@
+export type { SinkBatch, SinkCheckpoint, SinkRecord } from './batch.js';
+export { checkpointJson, eventJson, inStreamOrder } from './batch.js';
+export type { DelivererOptions, SinkStatus } from './deliverer.js';
+export { SinkDeliverer } from './deliverer.js';
+export { FileSink } from './file-sink.js';
+export type { AuditSink } from './sink.js';
+export { SinkError } from './sink.js';
+export { SYSLOG_PRI, octetCounted, syslogMessage } from './syslog-message.js';
+export type { SyslogTarget } from './syslog-sink.js';
+export { SyslogSink } from './syslog-sink.js';
+export type { SignBody, WebhookTarget } from './webhook-sink.js';
+export { WebhookSink } from './webhook-sink.js';
