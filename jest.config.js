@@ -29,6 +29,8 @@ const libs = [
 const moduleNameMapper = {
   '^(\\.{1,2}/.*)\\.js$': '$1',
   '^#migrations$': '<rootDir>/migrations/index.ts',
+  // The audit log's pure modules (no TypeORM), for the offline verifiers.
+  '^#audit-log$': '<rootDir>/libs/audit/src/log/index.ts',
   ...Object.fromEntries(libs.map((lib) => [`^#${lib}$`, `<rootDir>/libs/${lib}/src/index.ts`])),
 };
 

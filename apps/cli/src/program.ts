@@ -196,7 +196,13 @@ export function buildProgram(io: CliIo, done: (outcome: Outcome) => void): Comma
   const audit = program.command('audit').description('the hash-chained audit log (admins)');
   audit
     .command('verify')
-    .description('recompute the hash chain (exit 14 if broken)')
+    .description(
+      'check the audit log on the broker and here: hash chain, Merkle tree, signed checkpoint (exit 14 if broken)',
+    )
+    .option(
+      '--checkpoint <file>',
+      'a checkpoint saved by an earlier run: prove the log only grew since, then save the new one',
+    )
     .action(act(verify));
   const instant = instantParser(Date.now);
   audit

@@ -1,4 +1,4 @@
-import type { AuditEvent } from '#audit';
+import type { AuditEvent } from '#audit-log';
 import type { LinkKind, SeparationMode } from '#domain';
 import { canonicalJson, digestOf } from './canonical.js';
 import type { RequestFacts } from './request-facts.js';

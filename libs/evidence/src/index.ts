@@ -3,3 +3,4 @@ export * from './canonical.js';
 export * from './receipt.js';
 export * from './request-facts.js';
 export * from './verify.js';
+export * from './log-verify.js';

@@ -1,6 +1,6 @@
 import type { JSONWebKeySet } from 'jose';
 import { base64url, compactVerify, createLocalJWKSet } from 'jose';
-import { hashEvent } from '#audit';
+import { hashEvent } from '#audit-log';
 import type { EvidenceBundle, EvidenceDocument, SealClaims } from './bundle.js';
 import { EVIDENCE_FORMAT, EVIDENCE_TYP } from './bundle.js';
 import { canonicalJson, digestOf } from './canonical.js';
