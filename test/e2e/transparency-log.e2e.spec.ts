@@ -91,6 +91,9 @@ describe.each(DATABASE_KINDS)('the transparency log on %s', (kind) => {
     // Every leaf is the event's canonical JSON exactly as GET /v1/audit returned it.
     expect(eventLeaf(events[0]).toString('utf8')).toBe(canonicalize(events[0]));
     await broker.http.get('/v1/audit/checkpoint').expect(401);
+    // Everything committed is integrated by now: nothing waits.
+    const metrics = await broker.http.get('/metrics').expect(200);
+    expect(metrics.text).toMatch(/^countersign_audit_pending_events 0$/m);
   });
 
   it('proves inclusion as RFC 9162 does, for trees of 1, 2, 3, 2^k and 2^k + 1 leaves', async () => {

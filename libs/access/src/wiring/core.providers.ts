@@ -1,6 +1,6 @@
 import type { Provider } from '@nestjs/common';
 import type { DataSource } from 'typeorm';
-import { AuditLog, LogIntegrator } from '#audit';
+import { AuditLog, LogIntegrator, countPending } from '#audit';
 import type { AppConfig } from '#config';
 import {
   CredentialMinter,
@@ -89,15 +89,16 @@ export function coreProviders(config: AppConfig, clock: Clock): Provider[] {
     },
     {
       provide: LogIntegrator,
-      useFactory: (uow: UnitOfWork, keys: LogKeys, audit: AuditLog) => {
+      useFactory: (uow: UnitOfWork, keys: LogKeys, audit: AuditLog, metrics: MetricsService) => {
         const integrator = new LogIntegrator(uow, keys, clock, {
           origin: config.audit.origin,
           checkpointIntervalMs: config.audit.checkpointInterval * 1000,
         });
         audit.onAppended(() => integrator.kick());
+        metrics.measureAuditPending(() => uow.read((db) => countPending(db)));
         return integrator;
       },
-      inject: [UnitOfWork, LogKeys, AuditLog],
+      inject: [UnitOfWork, LogKeys, AuditLog, MetricsService],
     },
     ...auditSinkProviders(config, clock),
     {

@@ -71,6 +71,7 @@ export class MetricsService implements AccessMetrics {
   private overdueSource?: () => Promise<number>;
   private queueDepthSource?: () => Promise<Record<string, number>>;
   private auditSinkLagSource?: () => Promise<Record<string, number>>;
+  private auditPendingSource?: () => Promise<number>;
 
   constructor() {
     const overdue: Gauge = new Gauge({
@@ -101,6 +102,14 @@ export class MetricsService implements AccessMetrics {
         if (!this.auditSinkLagSource) return;
         for (const [sink, lag] of Object.entries(await this.auditSinkLagSource()))
           auditSinkLag.set({ sink }, lag);
+      },
+    });
+    const auditPending: Gauge = new Gauge({
+      name: 'countersign_audit_pending_events',
+      help: 'Committed audit events not yet integrated into the log: growing means integration is failing',
+      registers: [this.registry],
+      collect: async () => {
+        if (this.auditPendingSource) auditPending.set(await this.auditPendingSource());
       },
     });
     collectDefaultMetrics({ register: this.registry, prefix: 'countersign_' });
@@ -153,5 +162,9 @@ export class MetricsService implements AccessMetrics {
 
   measureAuditSinkLag(source: () => Promise<Record<string, number>>): void {
     this.auditSinkLagSource = source;
+  }
+
+  measureAuditPending(source: () => Promise<number>): void {
+    this.auditPendingSource = source;
   }
 }
