@@ -89,3 +89,56 @@ describe('TokenVerifier: token hygiene', () => {
     });
   });
 });
+
+describe('TokenVerifier: verified tokens remembered', () => {
+  it('looks the directory up on every use of a remembered token', async () => {
+    let directoryGroups: string[] = [];
+    const verifier = new TokenVerifier([issuer], () => directoryGroups);
+    const alice = await token();
+    await expect(verifier.verify(alice)).resolves.toMatchObject({ groups: [] });
+    directoryGroups = ['security'];
+    await expect(verifier.verify(alice)).resolves.toMatchObject({ groups: ['security'] });
+    directoryGroups = [];
+    await expect(verifier.verify(alice)).resolves.toMatchObject({ groups: [] });
+  });
+
+  it('refuses a token whose signature was altered after the genuine one was remembered', async () => {
+    const verifier = new TokenVerifier([issuer], () => []);
+    const genuine = await token();
+    await verifier.verify(genuine);
+    const [header, payload, signature] = genuine.split('.');
+    const flipped = signature[5] === 'A' ? 'B' : 'A';
+    const forged = `${header}.${payload}.${signature.slice(0, 5)}${flipped}${signature.slice(6)}`;
+    await expect(verifier.verify(forged)).rejects.toMatchObject({ message: 'invalid token' });
+    await expect(verifier.verify(genuine)).resolves.toMatchObject({ id: 'corp:alice' });
+  });
+
+  it('refuses a refused token again: refusals are not remembered', async () => {
+    const verifier = new TokenVerifier([issuer], () => []);
+    const futureIat = await token({ iat: now() + 3600 });
+    for (let i = 0; i < 2; i++) {
+      await expect(verifier.verify(futureIat)).rejects.toMatchObject({ message: 'invalid token' });
+    }
+  });
+
+  it('hands out principals a caller cannot use to change what is remembered', async () => {
+    const verifier = new TokenVerifier([{ ...issuer, groupsClaim: 'groups' }], () => []);
+    const withGroups = await new SignJWT({ groups: ['engineering'] })
+      .setProtectedHeader({ alg: 'ES256', kid: 'k1', typ: 'JWT' })
+      .setIssuer(issuer.issuer)
+      .setAudience('countersign')
+      .setSubject('alice')
+      .setIssuedAt()
+      .setExpirationTime(now() + 7200)
+      .sign(privateKey);
+    const first = await verifier.verify(withGroups);
+    (first.tokenGroups as string[]).push('security');
+    (first.groups as string[]).push('security');
+    await expect(verifier.verify(withGroups)).resolves.toStrictEqual({
+      id: 'corp:alice',
+      groups: ['engineering'],
+      tokenGroups: ['engineering'],
+      tokenGroupsKnown: true,
+    });
+  });
+});

@@ -5,6 +5,8 @@ import { DomainError, parseSpiffeId } from '#domain';
 import type { AuthenticatedPrincipal, DirectoryGroups } from './authenticated-principal.js';
 import { withDirectoryGroups } from './authenticated-principal.js';
 import { CLOCK_TOLERANCE_SECONDS, hygieneProblem } from './token-hygiene.js';
+import type { TokenIdentity, VerifiedTokenCacheOptions } from './verified-token-cache.js';
+import { VerifiedTokenCache } from './verified-token-cache.js';
 import { WorkloadVerifier } from './workload-verifier.js';
 
 // Asymmetric algorithms only: never `none`, never HMAC (which would accept a public key as secret).
@@ -36,17 +38,22 @@ const unauthenticated = (message: string) => new DomainError('unauthenticated', 
  * Verifies bearer tokens from the configured issuers and turns them into principals. A token goes
  * to the issuer its `iss` names; failing that, a token whose `sub` is a SPIFFE ID goes to that ID's
  * trust domain. Either way the signature must then verify against that issuer's keys alone, so the
- * unverified claims choose where to look, never what to trust.
+ * unverified claims choose where to look, never what to trust. A token of an issuer that verified
+ * is remembered (VerifiedTokenCache) until its `exp` at most, so a client sending it again costs a
+ * hash; its directory groups are still looked up on every use.
  */
 export class TokenVerifier {
   private readonly issuers = new Map<string, TrustedIssuer>();
   private readonly workloads = new Map<string, WorkloadVerifier>();
+  private readonly verified: VerifiedTokenCache;
 
   constructor(
     issuers: readonly IssuerConfig[],
     private readonly directory: DirectoryGroups,
     workloadIssuers: readonly SpiffeIssuerConfig[] = [],
+    cache: VerifiedTokenCacheOptions = {},
   ) {
+    this.verified = new VerifiedTokenCache(cache);
     for (const config of issuers) {
       const keys = createRemoteJWKSet(new URL(config.jwksUri), {
         timeoutDuration: 5000,
@@ -62,6 +69,8 @@ export class TokenVerifier {
   async verify(token: string): Promise<AuthenticatedPrincipal> {
     if (token.length === 0 || token.length > MAX_TOKEN_LENGTH)
       throw unauthenticated('malformed token');
+    const known = this.verified.get(token);
+    if (known) return principalOf(known, this.directory);
     const claims = this.unverifiedClaims(token);
     const trusted = typeof claims.iss === 'string' ? this.issuers.get(claims.iss) : undefined;
     if (!trusted) return this.verifyWorkload(token, claims);
@@ -83,7 +92,10 @@ export class TokenVerifier {
     if (hygieneProblem(protectedHeader, payload, { nowSeconds: Date.now() / 1000 })) {
       throw unauthenticated('invalid token');
     }
-    return principalFromClaims(trusted.config, payload, this.directory);
+    const identity = identityFromClaims(trusted.config, payload);
+    // jwtVerify required `exp`, a number.
+    this.verified.remember(token, identity, payload.exp as number);
+    return principalOf(identity, this.directory);
   }
 
   private verifyWorkload(token: string, claims: JWTPayload): Promise<AuthenticatedPrincipal> {
@@ -112,15 +124,28 @@ export function principalFromClaims(
   claims: JWTPayload,
   directory: DirectoryGroups,
 ): AuthenticatedPrincipal {
+  return principalOf(identityFromClaims(issuer, claims), directory);
+}
+
+function identityFromClaims(issuer: IssuerConfig, claims: JWTPayload): TokenIdentity {
   if (typeof claims.sub !== 'string' || claims.sub.length === 0 || claims.sub.length > 256) {
     throw unauthenticated('invalid token subject');
   }
-  const id = `${issuer.name}:${claims.sub}`;
-  const tokenGroups = groupsFrom(claims, issuer.groupsClaim);
+  return {
+    id: `${issuer.name}:${claims.sub}`,
+    tokenGroups: groupsFrom(claims, issuer.groupsClaim),
+  };
+}
+
+/** The principal, with the directory's groups as they are now. */
+function principalOf(
+  { id, tokenGroups }: TokenIdentity,
+  directory: DirectoryGroups,
+): AuthenticatedPrincipal {
   return {
     id,
     groups: withDirectoryGroups(id, tokenGroups ?? [], directory),
-    tokenGroups: tokenGroups ?? [],
+    tokenGroups: [...(tokenGroups ?? [])],
     // An issuer without a groups claim gives none, knowingly; one whose token lacks the claim
     // (an ID token, say) leaves them unknown, and admin reach is judged from elsewhere.
     tokenGroupsKnown: tokenGroups !== undefined,
