@@ -21,7 +21,7 @@ import type { AppConfig } from '#config';
 import { parseConfig } from '#config';
 import { LogKeys } from '#credentials';
 import type { AuthenticatedPrincipal } from '#identity';
-import { ALLOWED_ALGORITHMS } from '#identity';
+import { ALLOWED_ALGORITHMS, TokenVerifier } from '#identity';
 import { UnitOfWork, openDatabase } from '#persistence';
 import { createBroker } from '../apps/broker/src/bootstrap.js';
 import type { FlowSteps } from './flow-steps.js';
@@ -40,7 +40,12 @@ import type {
   StepSql,
 } from './report.js';
 import { PATH_LABELS, renderSection, writeSection } from './report.js';
-import { mainThreadCpuSeconds, postgresBackendTicks, postgresCpuSecondsBetween } from './probes.js';
+import {
+  mainThreadCpuSeconds,
+  postgresBackendTicks,
+  postgresCpuSecondsBetween,
+  startCpuProfile,
+} from './probes.js';
 import type { BenchDatabase, HttpResponse } from './support.js';
 import {
   BenchIssuer,
@@ -62,7 +67,9 @@ const FLOWS: Readonly<Record<number, number>> = {
 // load on the machine, which drifts, falls on every path alike.
 const ROUNDS = 3;
 const WARM_UP_FLOWS = Math.max(32, Math.round(100 * SCALE));
-const CONCURRENCIES = [1, 32];
+// BENCH_QUICK=1: the five paths at concurrency 32 only, nothing else (for before/after checks).
+const QUICK = process.env.BENCH_QUICK === '1';
+const CONCURRENCIES = QUICK ? [32] : [1, 32];
 const RAW_POOL_SIZE = 32;
 // The integrator's batch sizes tried alone (IntegratorOptions.batchSize).
 const BATCH_SIZES = [4096, 8192, 16384];
@@ -473,15 +480,32 @@ async function joseFigures(issuer: BenchIssuer, token: string) {
       .setJti(randomBytes(16).toString('hex'))
       .sign(privateKey);
   };
+  // The broker's own verifier, as the auth guard calls it: every time a signature check (a
+  // cache of size 0), and with its verified-token cache, as shipped.
+  const issuerConfig = {
+    name: 'corp',
+    issuer: issuer.url,
+    jwksUri: issuer.jwksUri,
+    audience: 'countersign',
+    groupsClaim: 'groups',
+  };
+  const uncached = new TokenVerifier([issuerConfig], () => [], [], { maxEntries: 0 });
+  const cached = new TokenVerifier([issuerConfig], () => []);
+  const brokerVerifyUncached = async () => void (await uncached.verify(token));
+  const brokerVerifyCached = async () => void (await cached.verify(token));
   for (let i = 0; i < 200; i++) {
     await verifyOnce();
     await signOnce();
+    await brokerVerifyUncached();
+    await brokerVerifyCached();
   }
   return {
     verify1: await rateOf(3000, 1, verifyOnce),
     verify32: await rateOf(6000, 32, verifyOnce),
     sign1: await rateOf(3000, 1, signOnce),
     sign32: await rateOf(6000, 32, signOnce),
+    brokerUncached1: await rateOf(3000, 1, brokerVerifyUncached),
+    brokerCached1: await rateOf(3000, 1, brokerVerifyCached),
   };
 }
 
@@ -743,15 +767,17 @@ async function main(): Promise<void> {
     if (warmUp.total > 0) log(`  warm-up failures: ${warmUp.describe()}`);
 
     const measurements = await measureAll(runners);
+    if (QUICK) return;
 
     log('steps at concurrency 32');
     const stepCount = Math.ceil(FLOWS[32] / 2);
     api.reset();
+    // BENCH_CPU_PROFILE=<dir>: a V8 profile of the broker's thread over its steps over HTTP.
+    const profile = await startCpuProfile();
+    const brokerStepFigures = await measureSteps(brokerSteps, databases.broker.name, stepCount, 32);
+    await profile?.stop('broker-steps');
     const steps: StepRow[] = [
-      {
-        path: 'broker',
-        figures: await measureSteps(brokerSteps, databases.broker.name, stepCount, 32),
-      },
+      { path: 'broker', figures: brokerStepFigures },
       {
         path: 'in-process',
         figures: await measureSteps(inProcess, databases.broker.name, stepCount, 32),
@@ -869,6 +895,16 @@ async function main(): Promise<void> {
         name: 'jose `jwtVerify` of a bearer token (EdDSA), in-process',
         c1: fmtRate(jose.verify1),
         c32: fmtRate(jose.verify32),
+      },
+      {
+        name: "the broker's `TokenVerifier.verify`, a signature check every time",
+        c1: fmtRate(jose.brokerUncached1),
+        c32: '–',
+      },
+      {
+        name: "the broker's `TokenVerifier.verify` of a token it verified before (cached)",
+        c1: fmtRate(jose.brokerCached1),
+        c32: '–',
       },
       {
         name: 'jose `SignJWT` of a credential (EdDSA), in-process',
