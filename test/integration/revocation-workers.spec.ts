@@ -10,6 +10,7 @@ import { NestFactory } from '@nestjs/core';
 import type { DataSource } from 'typeorm';
 import type { RevocationScheduler } from '#access';
 import { DATA_SOURCE, REVOCATION_SCHEDULER, RevocationSweepTask } from '#access';
+import { LogIntegrator } from '#audit';
 import { parseConfig } from '#config';
 import { GrantRepository, GrantRow } from '#persistence';
 import { WorkerModule } from '../../apps/worker/src/worker.module.js';
@@ -49,7 +50,12 @@ async function startWorker(
   return NestFactory.createApplicationContext(module, { logger: false, abortOnError: false });
 }
 
-async function endEventsByGrant(dataSource: DataSource): Promise<Map<string, number>> {
+/** End events per grant, once every event committed so far is in the log. */
+async function endEventsByGrant(
+  dataSource: DataSource,
+  app: INestApplicationContext,
+): Promise<Map<string, number>> {
+  await app.get(LogIntegrator).catchUp();
   const rows: { grant_id: string; n: string | number }[] = await dataSource.query(
     `SELECT grant_id, COUNT(*) AS n FROM audit_events WHERE type IN ('grant.expired', 'grant.revoked') GROUP BY grant_id`,
   );
@@ -109,7 +115,7 @@ describe('revocation workers (PostgreSQL + Redis)', () => {
         return grant.status === 'active' ? undefined : grant;
       }, 20_000);
       expect(ended.status).toBe('expired');
-      expect((await endEventsByGrant(dataSource)).get(minted.grantId)).toBe(1);
+      expect((await endEventsByGrant(dataSource, broker.app)).get(minted.grantId)).toBe(1);
       const [event] = await dataSource.query<{ data: string }[]>(
         `SELECT data FROM audit_events WHERE type = 'grant.expired' AND grant_id = $1`,
         [minted.grantId],
@@ -167,7 +173,7 @@ describe('revocation workers (PostgreSQL + Redis)', () => {
         return active === 0 ? true : undefined;
       }, 20_000);
 
-      const ends = await endEventsByGrant(dataSource);
+      const ends = await endEventsByGrant(dataSource, workers[0]);
       expect(ends.size).toBe(500);
       expect([...ends.values()].every((count) => count === 1)).toBe(true);
       for (const grant of grants) expect(ends.get(grant.id)).toBe(1);
