@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { exportJWK, generateKeyPair } from 'jose';
 import type { JSONWebKeySet } from 'jose';
+import { generateSigner } from '#audit';
 import { FixedClock } from '#domain';
 import type { EvidenceDocument } from '#evidence';
 import { canonicalJson, readReceipt, verifyEvidence } from '#evidence';
@@ -119,6 +120,7 @@ describe.each(DATABASE_KINDS)('approval receipts and evidence on %s', (kind) => 
       'approvals required',
       'issuance',
       'audit events',
+      'log proof',
     ]);
   });
 
@@ -307,6 +309,12 @@ describe('the countersign-verify command', () => {
     await writeFile(join(dir, 'evidence.json'), await evidenceText(broker, 'dave', id));
     const jwks = await broker.http.get('/.well-known/jwks.json').expect(200);
     await writeFile(join(dir, 'jwks.json'), jwks.text);
+    const logKey = await broker.http.get('/.well-known/countersign-log-key').expect(200);
+    await writeFile(join(dir, 'log-key.txt'), logKey.text);
+    await writeFile(
+      join(dir, 'other-log-key.txt'),
+      generateSigner(broker.config.audit.origin).verifier.vkey,
+    );
     await run('npm', ['run', '-s', 'build']);
   }, 120_000);
 
@@ -343,7 +351,35 @@ describe('the countersign-verify command', () => {
     expect(JSON.parse(altered.stdout)).toMatchObject({ ok: false });
   });
 
+  it('checks the log proof with the log key given, and fails with another', async () => {
+    const evidence = join(dir, 'evidence.json');
+    const jwks = join(dir, 'jwks.json');
+    const pinned = await verify(evidence, '--jwks', jwks, '--log-key', join(dir, 'log-key.txt'));
+    expect(pinned).toMatchObject({ code: 0 });
+    expect(pinned.stdout).toMatch(
+      /^ok {3}log proof: \d+ audit events in the log under a checkpoint of size \d+, signed by the given log key$/m,
+    );
+    const other = await verify(
+      evidence,
+      '--jwks',
+      jwks,
+      '--log-key',
+      join(dir, 'other-log-key.txt'),
+    );
+    expect(other.code).toBe(1);
+    expect(other.stdout).toContain(
+      'FAIL log proof: the log key in the bundle is not the one given',
+    );
+  });
+
   it('exits 2 on bad usage', async () => {
     expect(await verify(join(dir, 'evidence.json'))).toMatchObject({ code: 2 });
+    const jwks = join(dir, 'jwks.json');
+    expect(await verify(join(dir, 'evidence.json'), '--jwks', jwks, '--log-key')).toMatchObject({
+      code: 2,
+    });
+    expect(
+      await verify(join(dir, 'evidence.json'), '--jwks', jwks, '--log-key', join(dir, 'nope.txt')),
+    ).toMatchObject({ code: 2 });
   });
 });

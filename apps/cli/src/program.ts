@@ -236,6 +236,10 @@ export function buildProgram(io: CliIo, done: (outcome: Outcome) => void): Comma
       '--jwks <file|url>',
       'the keys to check against (default: <broker>/.well-known/countersign-evidence-keys.json)',
     )
+    .option(
+      '--log-key <file|url>',
+      "the audit log's key to check the log proof with (default: the one in the bundle)",
+    )
     .action(act(verifyEvidenceFile));
   return program;
 }

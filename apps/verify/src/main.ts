@@ -3,11 +3,15 @@ import { readFile } from 'node:fs/promises';
 import type { JSONWebKeySet } from 'jose';
 import { verifyEvidence } from '#evidence';
 
-const USAGE = `usage: countersign-verify <evidence.json | -> --jwks <jwks.json | https://…/.well-known/jwks.json> [--json]
+const USAGE = `usage: countersign-verify <evidence.json | -> --jwks <jwks.json | https://…/.well-known/jwks.json>
+       [--log-key <log-key.txt | https://…/.well-known/countersign-log-key>] [--json]
 
 Checks an evidence bundle from GET /v1/requests/:id/evidence offline: the broker's seal, every
-approval receipt, separation of duties, the issuance and each audit event's hash.
+approval receipt, separation of duties, the issuance, each audit event's hash and its inclusion in
+the audit log under a checkpoint signed by the log key (--log-key, else the bundle's own).
 Exit 0 when every check passes, 1 when one fails, 2 on bad usage or unreadable input.`;
+
+const MAX_LOG_KEY_BYTES = 1024;
 
 /** Reads the JWKS from a file, or over HTTP(S) when given a URL: the broker's published keys. */
 async function loadJwks(source: string): Promise<JSONWebKeySet> {
@@ -17,6 +21,22 @@ async function loadJwks(source: string): Promise<JSONWebKeySet> {
     return (await response.json()) as JSONWebKeySet;
   }
   return JSON.parse(await readFile(source, 'utf8')) as JSONWebKeySet;
+}
+
+/** The audit log's note verifier key, one line, from a file or over HTTP(S). */
+async function loadLogKey(source: string): Promise<string> {
+  let text: string;
+  if (/^https?:\/\//.test(source)) {
+    const response = await fetch(source, { signal: AbortSignal.timeout(10_000) });
+    if (!response.ok) throw new Error(`${source} answered ${response.status}`);
+    text = await response.text();
+  } else {
+    text = await readFile(source, 'utf8');
+  }
+  if (text.length > MAX_LOG_KEY_BYTES || text.trim().includes('\n')) {
+    throw new Error(`${source} is not a log key (one line: <origin>+<key id>+<base64 key>)`);
+  }
+  return text;
 }
 
 async function readInput(path: string): Promise<string> {
@@ -31,20 +51,29 @@ export async function main(argv: readonly string[]): Promise<number> {
   const json = args.includes('--json');
   const jwksAt = args.indexOf('--jwks');
   const jwksSource = jwksAt >= 0 ? args[jwksAt + 1] : undefined;
-  const positional = args.filter((arg, i) => !arg.startsWith('--') && i !== jwksAt + 1);
-  if (!jwksSource || positional.length !== 1) {
+  const logKeyAt = args.indexOf('--log-key');
+  const logKeySource = logKeyAt >= 0 ? args[logKeyAt + 1] : undefined;
+  const values = new Set([jwksAt + 1, ...(logKeyAt >= 0 ? [logKeyAt + 1] : [])]);
+  const positional = args.filter((arg, i) => !arg.startsWith('--') && !values.has(i));
+  const badLogKey = logKeyAt >= 0 && (!logKeySource || logKeySource.startsWith('--'));
+  if (!jwksSource || positional.length !== 1 || badLogKey) {
     process.stderr.write(`${USAGE}\n`);
     return 2;
   }
   let text: string;
   let jwks: JSONWebKeySet;
+  let logKey: string | undefined;
   try {
-    [text, jwks] = await Promise.all([readInput(positional[0]), loadJwks(jwksSource)]);
+    [text, jwks, logKey] = await Promise.all([
+      readInput(positional[0]),
+      loadJwks(jwksSource),
+      logKeySource === undefined ? undefined : loadLogKey(logKeySource),
+    ]);
   } catch (error) {
     process.stderr.write(`countersign-verify: ${(error as Error).message}\n`);
     return 2;
   }
-  const report = await verifyEvidence(text, jwks);
+  const report = await verifyEvidence(text, jwks, { logKey });
   if (json) {
     process.stdout.write(`${JSON.stringify(report)}\n`);
   } else {

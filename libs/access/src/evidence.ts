@@ -1,10 +1,17 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { AuditEvent } from '#audit';
-import { AuditLog, LogIntegrator } from '#audit';
-import { CredentialMinter } from '#credentials';
+import {
+  AuditLog,
+  GENESIS_HASH,
+  LogIntegrator,
+  latestCheckpoint,
+  storeInclusionProof,
+  storedTiles,
+} from '#audit';
+import { CredentialMinter, LogKeys } from '#credentials';
 import type { Clock, Principal } from '#domain';
 import { canSeeRequest, principalKind } from '#domain';
-import type { EvidenceBundle, EvidenceLink } from '#evidence';
+import type { EvidenceBundle, EvidenceLink, EvidenceLogProof } from '#evidence';
 import {
   EVIDENCE_FORMAT,
   partiesOf,
@@ -13,6 +20,7 @@ import {
   readReceipt,
   sealBundle,
 } from '#evidence';
+import type { EntityManager } from 'typeorm';
 import type { AccessRequestRow, ApprovalRow, GrantRow } from '#persistence';
 import { GrantRepository, RequestRepository, SYSTEM_SCOPE, UnitOfWork } from '#persistence';
 import { requestTerms } from './approval-receipts.js';
@@ -23,6 +31,13 @@ import { CLOCK } from './wiring/tokens.js';
 /** A request's events fit in a few pages; the bound keeps one export from reading without end. */
 const EVENTS_PAGE = 500;
 const MAX_EVENTS = 10_000;
+/**
+ * A checkpoint is signed just before the read; events of the request integrated in between lie
+ * beyond it, and the export signs again. Twice more at most: then something writes without end.
+ */
+const CHECKPOINT_ATTEMPTS = 3;
+
+const base64 = (hash: Uint8Array): string => Buffer.from(hash).toString('base64');
 
 /**
  * `GET /v1/requests/:id/evidence`: everything about one request that a verifier needs, sealed by
@@ -38,32 +53,76 @@ export class ExportEvidence {
     private readonly integrator: LogIntegrator,
     private readonly policy: PolicyState,
     private readonly minter: CredentialMinter,
+    private readonly logKeys: LogKeys,
     @Inject(CLOCK) private readonly clock: Clock,
   ) {}
 
   /** The sealed evidence document, as canonical JSON text. */
   async export(principal: Principal, id: string): Promise<string> {
     const signer = await this.minter.signer();
-    // The request's events committed before the export are in the log, not pending.
-    await this.integrator.catchUp();
-    const bundle = await this.uow.read(async (db) => {
-      const row = await this.requests.findVisible(db, this.policy.scopeFor(principal), id);
-      if (!row || !canSeeRequest(this.policy.policy, principal, row)) throw requestNotFound();
-      const approvals = await this.requests.approvals(db, [row.id]);
-      // The request's own grant: whoever may see the request sees that it was issued.
-      const grant = row.grantId
-        ? await this.grants.findVisible(db, SYSTEM_SCOPE, row.grantId)
-        : null;
-      const events: AuditEvent[] = [];
-      for (;;) {
-        const afterSeq = events[events.length - 1]?.seq;
-        const page = await this.audit.list(db, { requestId: row.id, afterSeq, limit: EVENTS_PAGE });
-        events.push(...page);
-        if (page.length < EVENTS_PAGE || events.length >= MAX_EVENTS) break;
-      }
-      return this.bundle(row, approvals, grant, events, await this.audit.head(db));
-    });
-    return sealBundle(bundle, (typ, payload) => signer.signBytes(typ, payload));
+    const logKey = await this.logKeys.verifierKey();
+    for (let attempt = 1; ; attempt++) {
+      // The request's events committed before the export are in the log, under a checkpoint.
+      await this.integrator.checkpointNow();
+      const bundle = await this.uow.read(async (db) => {
+        const row = await this.requests.findVisible(db, this.policy.scopeFor(principal), id);
+        if (!row || !canSeeRequest(this.policy.policy, principal, row)) throw requestNotFound();
+        const approvals = await this.requests.approvals(db, [row.id]);
+        // The request's own grant: whoever may see the request sees that it was issued.
+        const grant = row.grantId
+          ? await this.grants.findVisible(db, SYSTEM_SCOPE, row.grantId)
+          : null;
+        // The checkpoint before the events: an event it does not cover came later (retry).
+        const checkpoint = await latestCheckpoint(db);
+        if (!checkpoint) throw new Error('the audit log has no checkpoint: no log key');
+        const events = await this.events(db, row.id);
+        if (events.some((event) => event.seq > checkpoint.size)) {
+          if (attempt < CHECKPOINT_ATTEMPTS) return undefined;
+          throw new Error(`the request's audit events keep outgrowing the log's checkpoint`);
+        }
+        const log = await this.logProof(db, logKey, checkpoint, events);
+        const chainHead = await this.positionAt(db, checkpoint.size);
+        return this.bundle(row, approvals, grant, events, chainHead, log);
+      });
+      if (bundle) return sealBundle(bundle, (typ, payload) => signer.signBytes(typ, payload));
+    }
+  }
+
+  private async events(db: EntityManager, requestId: string): Promise<AuditEvent[]> {
+    const events: AuditEvent[] = [];
+    for (;;) {
+      const afterSeq = events[events.length - 1]?.seq;
+      const page = await this.audit.list(db, { requestId, afterSeq, limit: EVENTS_PAGE });
+      events.push(...page);
+      if (page.length < EVENTS_PAGE || events.length >= MAX_EVENTS) return events;
+    }
+  }
+
+  /** The chain's position after `size` events: the head as of the checkpoint. */
+  private async positionAt(
+    db: EntityManager,
+    size: number,
+  ): Promise<{ seq: number; hash: string }> {
+    if (size === 0) return { seq: 0, hash: GENESIS_HASH };
+    const [event] = await this.audit.list(db, { afterSeq: size - 1, limit: 1 });
+    if (event?.seq !== size) throw new Error(`the audit log has no event ${size}`);
+    return { seq: event.seq, hash: event.hash };
+  }
+
+  /** Each event's inclusion proof (leaf seq - 1) in the tree the checkpoint signed. */
+  private async logProof(
+    db: EntityManager,
+    key: string,
+    checkpoint: { size: number; note: string },
+    events: readonly AuditEvent[],
+  ): Promise<EvidenceLogProof> {
+    const tiles = storedTiles(db);
+    const inclusion = [];
+    for (const event of events) {
+      const proof = await storeInclusionProof(tiles, event.seq - 1, checkpoint.size);
+      inclusion.push({ seq: event.seq, proof: proof.map(base64) });
+    }
+    return { key, checkpoint: checkpoint.note, inclusion };
   }
 
   private bundle(
@@ -72,6 +131,7 @@ export class ExportEvidence {
     grant: GrantRow | null,
     auditEvents: AuditEvent[],
     chainHead: { seq: number; hash: string },
+    log: EvidenceLogProof,
   ): EvidenceBundle {
     const role = this.policy.role(row.role);
     const policyHashes = approvals.map((a) =>
@@ -126,6 +186,7 @@ export class ExportEvidence {
           : null,
       auditEvents,
       chainHead,
+      log,
     };
   }
 

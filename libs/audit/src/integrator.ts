@@ -98,6 +98,23 @@ export class LogIntegrator implements OnApplicationBootstrap, BeforeApplicationS
     await this.runs.runExclusive(() => this.drain(true));
   }
 
+  /**
+   * Integrates as catchUp does, then signs a checkpoint of the whole tree unless the latest
+   * already covers it, whatever the interval: for proofs that must cover the newest events
+   * (evidence bundles). Nothing when there is no log key yet.
+   */
+  async checkpointNow(): Promise<void> {
+    await this.runs.runExclusive(async () => {
+      await this.drain(true);
+      await this.uow.run(async (tx) => {
+        await this.lock(tx, true);
+        const treeSize = (await readHead(tx)).recorded?.treeSize ?? 0;
+        const tree = new TileAppender(treeSize, await readEdgeTiles(tx, treeSize));
+        await this.checkpointIfDue(tx, tree, { whateverTheInterval: true });
+      });
+    });
+  }
+
   /** Asks for integration soon, after a commit or on the poll; never throws. */
   kick(): void {
     if (this.stopped) return;
@@ -199,13 +216,16 @@ export class LogIntegrator implements OnApplicationBootstrap, BeforeApplicationS
   }
 
   /** Signs and keeps a checkpoint when the tree has grown and the interval has passed. */
-  private async checkpointIfDue(tx: EntityManager, tree: TileAppender): Promise<void> {
+  private async checkpointIfDue(
+    tx: EntityManager,
+    tree: TileAppender,
+    { whateverTheInterval = false } = {},
+  ): Promise<void> {
     const latest = await latestCheckpoint(tx);
     const now = this.clock.now();
     if (latest && latest.size >= tree.size) return;
-    if (latest && now.getTime() - latest.issuedAt.getTime() < this.options.checkpointIntervalMs) {
-      return;
-    }
+    const since = latest ? now.getTime() - latest.issuedAt.getTime() : Infinity;
+    if (!whateverTheInterval && since < this.options.checkpointIntervalMs) return;
     const signer = await this.keys.signerIfCreated();
     if (!signer) return;
     const rootHash = await storeRootHash(tree, tree.size);

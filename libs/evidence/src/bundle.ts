@@ -73,6 +73,21 @@ export interface EvidenceBundle {
   auditEvents: AuditEvent[];
   /** The chain's head when the bundle was made: every event above is at or below it. */
   chainHead: { seq: number; hash: string };
+  /** That the audit events are in the transparency log; absent from bundles made before it. */
+  log?: EvidenceLogProof;
+}
+
+/**
+ * Each audit event of the bundle proved a leaf of the log's Merkle tree under a checkpoint the
+ * log key signed, so that a verifier holding that key needs neither the broker nor its database.
+ */
+export interface EvidenceLogProof {
+  /** The log's C2SP note verifier key, as GET /.well-known/countersign-log-key serves it. */
+  key: string;
+  /** A checkpoint signed by that key, as large as the chain head at least. */
+  checkpoint: string;
+  /** One per audit event, in the same order: RFC 9162 inclusion of leaf seq - 1, base64 hashes. */
+  inclusion: Array<{ seq: number; proof: string[] }>;
 }
 
 /** The seal's payload: the bundle's digest, so the seal covers every field of it. */

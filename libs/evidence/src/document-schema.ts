@@ -20,6 +20,23 @@ const auditEvent = z.strictObject({
   hash: z.string().regex(/^[0-9a-f]{64}$/),
 });
 
+// A proof names at most one hash per level of a tree of up to 2^53 leaves.
+const MAX_PROOF_HASHES = 64;
+const base64Hash = z.string().regex(/^[A-Za-z0-9+/]{43}=$/);
+
+const logProof = z.strictObject({
+  key: z.string().max(512),
+  checkpoint: z.string().max(8192),
+  inclusion: z
+    .array(
+      z.strictObject({
+        seq: z.int().positive(),
+        proof: z.array(base64Hash).max(MAX_PROOF_HASHES),
+      }),
+    )
+    .max(10_000),
+});
+
 const separation = z.strictObject({
   mode: z.enum(['strict', 'identity']),
   links: z
@@ -89,6 +106,7 @@ const bundle = z.strictObject({
     .nullable(),
   auditEvents: z.array(auditEvent).max(10_000),
   chainHead: z.strictObject({ seq: z.int().min(0), hash: z.string().regex(/^[0-9a-f]{64}$/) }),
+  log: logProof.optional(),
 });
 
 export const evidenceDocumentSchema = z.strictObject({ bundle, seal: z.string().max(8192) });

@@ -5,6 +5,7 @@ import type { EvidenceBundle, EvidenceDocument, SealClaims } from './bundle.js';
 import { EVIDENCE_FORMAT, EVIDENCE_TYP } from './bundle.js';
 import { canonicalJson, digestOf } from './canonical.js';
 import { evidenceDocumentSchema } from './document-schema.js';
+import { checkLogProof } from './log-proof.js';
 import type { ReceiptClaims } from './receipt.js';
 import { RECEIPT_TYP } from './receipt.js';
 import type { RequestFacts } from './request-facts.js';
@@ -32,10 +33,20 @@ const ALGORITHMS = ['EdDSA', 'ES256'];
  * Checks an evidence document offline, against the broker's published keys only: the document is
  * canonical and sealed, every approval has a receipt for exactly this request, no approver is the
  * requester or the recipient, approvals are counted per person (under strict separation, linked
- * identities count once: `bundle.separation`), the issuance names the receipts' approvers, and every
- * audit event hashes to what it claims. Any changed byte fails at least one check.
+ * identities count once: `bundle.separation`), the issuance names the receipts' approvers, every
+ * audit event hashes to what it claims and is in the log under a checkpoint the log key signed
+ * (`bundle.log`; the key from `options.logKey` when given). Any changed byte fails a check.
  */
-export async function verifyEvidence(text: string, jwks: JSONWebKeySet): Promise<EvidenceReport> {
+export interface VerifyOptions {
+  /** The audit log's verifier key, obtained apart from the broker, to check `bundle.log` with. */
+  logKey?: string;
+}
+
+export async function verifyEvidence(
+  text: string,
+  jwks: JSONWebKeySet,
+  options: VerifyOptions = {},
+): Promise<EvidenceReport> {
   const checks: EvidenceCheck[] = [];
   const report = (): EvidenceReport => ({ ok: checks.every((c) => c.ok), checks });
   let document: EvidenceDocument;
@@ -70,6 +81,7 @@ export async function verifyEvidence(text: string, jwks: JSONWebKeySet): Promise
   await checkApprovals(bundle, keys, checks);
   checkIssuance(bundle, checks);
   checkAuditEvents(bundle, checks);
+  checks.push({ check: 'log proof', ...checkLogProof(bundle, options.logKey) });
   return report();
 }
 

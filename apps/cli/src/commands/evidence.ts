@@ -9,6 +9,7 @@ import { terminalText as t } from '../terminal-text.js';
 const TIMEOUT_MS = 30_000;
 const MAX_EVIDENCE_BYTES = 64 * 1024 * 1024;
 const MAX_JWKS_BYTES = 1024 * 1024;
+const MAX_LOG_KEY_BYTES = 1024;
 
 /**
  * `evidence <requestId> [-o file]`: the sealed evidence bundle, byte for byte as the broker served
@@ -37,25 +38,27 @@ export async function evidence(
 }
 
 /**
- * `evidence verify <file> [--jwks <file|url>]`: the offline checks of libs/evidence (the seal,
- * each approval receipt, separation of duties, the issuance, each audit event's hash) against the
- * broker's published keys. A bundle that fails any check exits 15.
+ * `evidence verify <file> [--jwks <file|url>] [--log-key <file|url>]`: the offline checks of
+ * libs/evidence (the seal, each approval receipt, separation of duties, the issuance, each audit
+ * event's hash and its inclusion in the audit log) against the broker's published keys. A bundle
+ * that fails any check exits 15.
  */
 export async function verifyEvidenceFile(
   ctx: Context,
   file: string,
-  options: { jwks?: string },
+  options: { jwks?: string; logKey?: string },
 ): Promise<Outcome> {
   const bytes = await readEvidence(ctx, file);
   const source = options.jwks ?? `${ctx.url}/.well-known/countersign-evidence-keys.json`;
   const jwks = await loadJwks(ctx, source);
+  const logKey = options.logKey === undefined ? undefined : await loadLogKey(ctx, options.logKey);
   const text = utf8(bytes);
   // Loaded here only: the verifier brings jose and the audit hashing, which no other command needs.
   const { verifyEvidence } = await import('#evidence');
   const report =
     text === undefined
       ? { ok: false, checks: [{ check: 'utf-8', ok: false, detail: 'not UTF-8 text' }] }
-      : await verifyEvidence(text, jwks);
+      : await verifyEvidence(text, jwks, { logKey });
   const lines = report.checks.map(
     (check) =>
       `${check.ok ? 'ok  ' : 'FAIL'} ${t(check.check)}${check.detail ? `: ${t(check.detail)}` : ''}`,
@@ -120,7 +123,20 @@ async function loadJwks(ctx: Context, source: string): Promise<JSONWebKeySet> {
   return parsed as JSONWebKeySet;
 }
 
-async function fetchText(ctx: Context, url: string): Promise<string> {
+/** The audit log's verifier key, one line: a file, or fetched from a URL. */
+async function loadLogKey(ctx: Context, source: string): Promise<string> {
+  const text = /^https?:\/\//i.test(source)
+    ? await fetchText(ctx, source, '--log-key')
+    : await readFile(source, 'utf8').catch((error: unknown) => {
+        throw usageError(`cannot read ${source} (${errorCode(error)})`);
+      });
+  if (text.length > MAX_LOG_KEY_BYTES || text.trim().includes('\n')) {
+    throw usageError(`${source} is not a log key (one line: <origin>+<key id>+<base64 key>)`);
+  }
+  return text;
+}
+
+async function fetchText(ctx: Context, url: string, option = '--jwks'): Promise<string> {
   let response: Response;
   try {
     response = await ctx.fetch(url, {
@@ -130,13 +146,13 @@ async function fetchText(ctx: Context, url: string): Promise<string> {
   } catch (error) {
     throw new CliError(ExitCode.unavailable, `cannot fetch ${url} (${networkFailure(error)})`, {
       code: 'unreachable',
-      hint: 'give the keys with --jwks <file|url>',
+      hint: `give the keys with ${option} <file|url>`,
     });
   }
   if (!response.ok) {
     throw new CliError(ExitCode.error, `${url} answered HTTP ${response.status}`, {
       code: 'unexpected_answer',
-      hint: 'give the keys with --jwks <file|url>',
+      hint: `give the keys with ${option} <file|url>`,
     });
   }
   const text = await response.text();
