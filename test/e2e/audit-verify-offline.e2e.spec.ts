@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { DataSource } from 'typeorm';
 import type { AuditEvent } from '#audit';
 import { AuditLog, GENESIS_HASH, hashEvent } from '#audit';
+import { LogKeys } from '#credentials';
 import { UnitOfWork } from '#persistence';
 import { run } from '../../apps/cli/src/run.js';
 import type { TestBroker } from '../support/broker.js';
@@ -188,7 +189,7 @@ describe.each(DATABASE_KINDS)('countersign audit verify, offline, on %s', (kind)
     // The key, the checkpoint and every page of events, 200 at a time: nothing computed there.
     expect(result.asked).toEqual(
       expect.arrayContaining([
-        '/.well-known/countersign-log-key',
+        '/.well-known/countersign-log-keys',
         '/v1/audit/checkpoint',
         '/v1/audit?limit=200',
         '/v1/audit?limit=200&cursor=200',
@@ -215,6 +216,31 @@ describe.each(DATABASE_KINDS)('countersign audit verify, offline, on %s', (kind)
     const after = await readFile(file, 'utf8');
     expect(after).not.toBe(before);
     expect(after.split('\n')[1]).toBe(String(to));
+  });
+
+  it('keeps proving across a log key rotation, and refuses a checkpoint no pinned key signed', async () => {
+    const oldKeys = join(dir, 'old-keys.txt');
+    await writeFile(oldKeys, (await broker.http.get('/.well-known/countersign-log-keys')).text);
+    await broker.app.get(UnitOfWork).run((tx) => broker.app.get(LogKeys).rotate(tx));
+    await approvedRequest(broker);
+    await pastInterval();
+
+    // The saved checkpoint was signed by the previous key, the latest by the new one.
+    const rotated = await verify('--checkpoint', file);
+    expect(rotated.stdout).toContain('the log only grew since the saved checkpoint');
+    expect(rotated.code).toBe(0);
+
+    // Pinned to the keys from before the rotation, the new checkpoint is not the log's.
+    await approvedRequest(broker);
+    await pastInterval();
+    const before = await readFile(file, 'utf8');
+    const pinned = await verify('--json', '--checkpoint', file, '--log-key', oldKeys);
+    expect(pinned.code).toBe(14);
+    expect(pinned.json().offline).toMatchObject({ ok: false, reason: 'checkpoint_invalid' });
+    expect(await readFile(file, 'utf8')).toBe(before);
+    const allKeys = join(dir, 'all-keys.txt');
+    await writeFile(allKeys, (await broker.http.get('/.well-known/countersign-log-keys')).text);
+    expect((await verify('--checkpoint', file, '--log-key', allKeys)).code).toBe(0);
   });
 
   it('reports a history rewritten consistently, checkpoints and all, that the broker cannot see', async () => {

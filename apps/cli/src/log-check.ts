@@ -22,13 +22,15 @@ export async function checkLogOffline(
   ctx: Context,
   client: BrokerClient,
   saved: string | undefined,
+  /** The log's keys pinned by the caller (`--log-key`); every key the broker publishes otherwise. */
+  pinnedKeys?: string,
 ): Promise<{ report: OfflineLogReport; checkpoint: string }> {
-  const vkey = await ctx.anonymous().text('/.well-known/countersign-log-key');
+  const vkeys = pinnedKeys ?? (await ctx.anonymous().text('/.well-known/countersign-log-keys'));
   const checkpoint = await client.text('/v1/audit/checkpoint');
   // Loaded here only: the verifiers bring node:crypto hashing and zod, no other command needs them.
   const { verifyLogOffline } = await import('#evidence');
   const report = await verifyLogOffline({
-    vkey,
+    vkeys,
     checkpoint,
     saved,
     consistencyProof: (from, to) => consistencyProof(client, from, to),

@@ -203,6 +203,10 @@ export function buildProgram(io: CliIo, done: (outcome: Outcome) => void): Comma
       '--checkpoint <file>',
       'a checkpoint saved by an earlier run: prove the log only grew since, then save the new one',
     )
+    .option(
+      '--log-key <file|url>',
+      "the audit log's keys, one a line, kept outside the broker (default: <broker>/.well-known/countersign-log-keys)",
+    )
     .action(act(verify));
   const instant = instantParser(Date.now);
   audit

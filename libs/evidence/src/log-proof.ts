@@ -1,6 +1,6 @@
 import { eventLeafHash, verifyInclusion } from '#audit-log';
 import type { EvidenceBundle } from './bundle.js';
-import { LogCheckFailure, decodeHashes, logVerifier, openLogCheckpoint } from './log-verify.js';
+import { LogCheckFailure, decodeHashes, logVerifiers, openLogCheckpoint } from './log-verify.js';
 
 export interface LogProofOutcome {
   ok: boolean;
@@ -24,7 +24,7 @@ export function checkLogProof(bundle: EvidenceBundle, pinnedKey?: string): LogPr
   }
   let tree;
   try {
-    tree = openLogCheckpoint(log.checkpoint, logVerifier(pinned ?? log.key));
+    tree = openLogCheckpoint(log.checkpoint, logVerifiers(pinned ?? log.key));
   } catch (error) {
     if (error instanceof LogCheckFailure) return fail(error.message);
     throw error;

@@ -55,8 +55,8 @@ async function* stream(events: readonly AuditEvent[]): AsyncGenerator<AuditEvent
   for (const event of events) yield await Promise.resolve(event);
 }
 
-const check = (input: Omit<OfflineLogInput, 'vkey' | 'events'> & { events: AuditEvent[] }) =>
-  verifyLogOffline({ vkey: `${signer.verifier.vkey}\n`, ...input, events: stream(input.events) });
+const check = (input: Omit<OfflineLogInput, 'vkeys' | 'events'> & { events: AuditEvent[] }) =>
+  verifyLogOffline({ vkeys: `${signer.verifier.vkey}\n`, ...input, events: stream(input.events) });
 
 describe('verifyLogOffline', () => {
   const log = chainOf(20);
@@ -143,7 +143,7 @@ describe('verifyLogOffline', () => {
 
   it('refuses a log key that is not one', async () => {
     const report = await verifyLogOffline({
-      vkey: 'not a key',
+      vkeys: 'not a key',
       checkpoint: checkpointOf(log, 20),
       events: stream(log),
     });

@@ -64,26 +64,45 @@ export class LogCheckFailure extends Error {
   }
 }
 
-/** The log key (a C2SP note verifier key); `checkpoint_invalid` when it is not one. */
-export function logVerifier(vkey: string): NoteVerifier {
-  try {
-    return parseVerifierKey(vkey.trim());
-  } catch {
+/** Keys of one log, one verifier key a line, at most this many (a log rotates its key rarely). */
+const MAX_LOG_KEYS = 100;
+
+/**
+ * The log's keys (C2SP note verifier keys, one a line: after a rotation, checkpoints signed by an
+ * earlier key still open); `checkpoint_invalid` when a line is not one or they name two logs.
+ */
+export function logVerifiers(vkeys: string): NoteVerifier[] {
+  const lines = vkeys
+    .split('\n')
+    .map((line) => line.trim())
+    .filter((line) => line !== '');
+  if (lines.length === 0 || lines.length > MAX_LOG_KEYS) {
     throw new LogCheckFailure('checkpoint_invalid', 'the log key is not a note verifier key');
   }
+  const verifiers = lines.map((line) => {
+    try {
+      return parseVerifierKey(line);
+    } catch {
+      throw new LogCheckFailure('checkpoint_invalid', 'the log key is not a note verifier key');
+    }
+  });
+  if (verifiers.some((verifier) => verifier.name !== verifiers[0].name)) {
+    throw new LogCheckFailure('checkpoint_invalid', 'the log keys name more than one log');
+  }
+  return verifiers;
 }
 
 /**
- * Opens a checkpoint signed by the log key, for the log the key names (the key's name is the
- * log's origin). `saved` words the failure for a checkpoint kept from an earlier run.
+ * Opens a checkpoint signed by one of the log's keys, for the log they name (a key's name is
+ * the log's origin). `saved` words the failure for a checkpoint kept from an earlier run.
  */
 export function openLogCheckpoint(
   note: string,
-  verifier: NoteVerifier,
+  verifiers: readonly NoteVerifier[],
   which: 'latest' | 'saved' = 'latest',
 ): SignedTree {
   try {
-    const { checkpoint } = openCheckpoint(note, [verifier], { origin: verifier.name });
+    const { checkpoint } = openCheckpoint(note, verifiers, { origin: verifiers[0]?.name });
     return {
       origin: checkpoint.origin,
       size: checkpoint.size,
@@ -157,8 +176,8 @@ export class LogReplay {
 }
 
 export interface OfflineLogInput {
-  /** The log key, `<origin>+<key id>+<base64>`. */
-  vkey: string;
+  /** The log's keys, `<origin>+<key id>+<base64>`, one a line (every key after rotations). */
+  vkeys: string;
   /** The latest checkpoint, as GET /v1/audit/checkpoint served it. */
   checkpoint: string;
   /** A checkpoint kept from an earlier run, to prove the log only grew since. */
@@ -194,10 +213,10 @@ export async function verifyLogOffline(input: OfflineLogInput): Promise<OfflineL
     ...(failure ? { reason: failure.reason, detail: failure.message } : {}),
   });
   try {
-    const verifier = logVerifier(input.vkey);
-    checkpoint = openLogCheckpoint(input.checkpoint, verifier);
+    const verifiers = logVerifiers(input.vkeys);
+    checkpoint = openLogCheckpoint(input.checkpoint, verifiers);
     saved =
-      input.saved === undefined ? undefined : openLogCheckpoint(input.saved, verifier, 'saved');
+      input.saved === undefined ? undefined : openLogCheckpoint(input.saved, verifiers, 'saved');
     if (saved && saved.size > checkpoint.size) {
       throw new LogCheckFailure(
         'shorter',

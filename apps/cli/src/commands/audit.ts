@@ -5,19 +5,24 @@ import { ExitCode } from '../exit-codes.js';
 import { checkLogOffline, readSavedCheckpoint, saveCheckpoint } from '../log-check.js';
 import { terminalText as t } from '../terminal-text.js';
 import { auditTable } from '../views.js';
+import { loadLogKey } from './evidence.js';
 import { listOutcome } from './requests.js';
 
 /**
- * `audit verify [--checkpoint <file>]`: the broker's own check (GET /v1/audit/verify), then the
+ * `audit verify [--checkpoint <file>] [--log-key <file|url>]`: the broker's own check (GET /v1/audit/verify), then the
  * CLI's, which trusts nothing the broker computed but its signature (log-check.ts). Exit 14 when
  * either finds the log broken; the saved checkpoint is replaced only when both hold.
  */
-export async function verify(ctx: Context, options: { checkpoint?: string }): Promise<Outcome> {
+export async function verify(
+  ctx: Context,
+  options: { checkpoint?: string; logKey?: string },
+): Promise<Outcome> {
   const client = await ctx.client();
   const file = options.checkpoint;
   const saved = file === undefined ? undefined : await readSavedCheckpoint(file);
+  const pinned = options.logKey === undefined ? undefined : await loadLogKey(ctx, options.logKey);
   const broker = await client.get<ChainVerification>('/v1/audit/verify');
-  const { report: offline, checkpoint } = await checkLogOffline(ctx, client, saved);
+  const { report: offline, checkpoint } = await checkLogOffline(ctx, client, saved, pinned);
   const ok = broker.ok && offline.ok;
   if (ok && file !== undefined) await saveCheckpoint(file, checkpoint);
   const lines = [brokerLine(broker), offlineLine(offline)];

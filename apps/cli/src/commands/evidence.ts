@@ -9,7 +9,8 @@ import { terminalText as t } from '../terminal-text.js';
 const TIMEOUT_MS = 30_000;
 const MAX_EVIDENCE_BYTES = 64 * 1024 * 1024;
 const MAX_JWKS_BYTES = 1024 * 1024;
-const MAX_LOG_KEY_BYTES = 1024;
+// A log's keys, one a line: a hundred rotations of ~90-character lines.
+const MAX_LOG_KEY_BYTES = 16 * 1024;
 
 /**
  * `evidence <requestId> [-o file]`: the sealed evidence bundle, byte for byte as the broker served
@@ -123,15 +124,15 @@ async function loadJwks(ctx: Context, source: string): Promise<JSONWebKeySet> {
   return parsed as JSONWebKeySet;
 }
 
-/** The audit log's verifier key, one line: a file, or fetched from a URL. */
-async function loadLogKey(ctx: Context, source: string): Promise<string> {
+/** The audit log's verifier keys, one a line: a file, or fetched from a URL. */
+export async function loadLogKey(ctx: Context, source: string): Promise<string> {
   const text = /^https?:\/\//i.test(source)
     ? await fetchText(ctx, source, '--log-key')
     : await readFile(source, 'utf8').catch((error: unknown) => {
         throw usageError(`cannot read ${source} (${errorCode(error)})`);
       });
-  if (text.length > MAX_LOG_KEY_BYTES || text.trim().includes('\n')) {
-    throw usageError(`${source} is not a log key (one line: <origin>+<key id>+<base64 key>)`);
+  if (text.length > MAX_LOG_KEY_BYTES || text.trim() === '') {
+    throw usageError(`${source} is not a log key (lines of <origin>+<key id>+<base64 key>)`);
   }
   return text;
 }
