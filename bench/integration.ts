@@ -6,6 +6,12 @@ import pg from 'pg';
 import copyStreams from 'pg-copy-streams';
 import { LogIntegrator, generateSigner } from '#audit';
 import { UnitOfWork, openDatabase } from '#persistence';
+import {
+  mainThreadCpuSeconds,
+  postgresBackendTicks,
+  postgresCpuSecondsBetween,
+  startCpuProfile,
+} from './probes.js';
 import type { AuditShape } from './raw-pg.js';
 import { createDatabase } from './support.js';
 
@@ -58,6 +64,9 @@ export interface IntegratorRun {
   events: number;
   seconds: number;
   perSecond: number;
+  /** CPU per event: this process's main thread, and the database's backends. */
+  nodeUsPerEvent: number;
+  pgUsPerEvent: number;
 }
 
 /** The events of `transactions` flows' steps, as COPY text: the shapes the broker wrote. */
@@ -92,6 +101,7 @@ function pendingCopyText(shapes: readonly AuditShape[][], transactions: number, 
  * step) put into `audit_pending` by COPY, then one `catchUp()` timed, for each batch size in
  * turn and `repeats` times (sizes rotated each round). A database of its own, made by the
  * migrations; a note signer of its own; checkpoints at most every second, as in production.
+ * BENCH_CPU_PROFILE=<dir> writes a V8 profile of each catch-up.
  */
 export async function integratorThroughput(
   shapes: readonly AuditShape[][],
@@ -128,11 +138,24 @@ export async function integratorThroughput(
           { now: () => new Date() },
           { origin: 'bench.example/audit', checkpointIntervalMs: 1000, batchSize },
         );
+        const pgBefore = postgresBackendTicks(database.name);
+        const mainBefore = mainThreadCpuSeconds();
+        const profile = await startCpuProfile();
         const started = performance.now();
         await integrator.catchUp();
         const seconds = (performance.now() - started) / 1000;
+        await profile?.stop(`integrator-${batchSize}-${round}`);
+        const node = mainThreadCpuSeconds() - mainBefore;
+        const pgCpu = postgresCpuSecondsBetween(pgBefore, postgresBackendTicks(database.name));
         const n = Number(filled.rows[0]?.n ?? 0);
-        runs.push({ batchSize, events: n, seconds, perSecond: n / seconds });
+        runs.push({
+          batchSize,
+          events: n,
+          seconds,
+          perSecond: n / seconds,
+          nodeUsPerEvent: (node * 1e6) / n,
+          pgUsPerEvent: (pgCpu * 1e6) / n,
+        });
       }
     }
     return runs;

@@ -24,11 +24,13 @@ import type { AuthenticatedPrincipal } from '#identity';
 import { ALLOWED_ALGORITHMS, TokenVerifier } from '#identity';
 import { UnitOfWork, openDatabase } from '#persistence';
 import { createBroker } from '../apps/broker/src/bootstrap.js';
+import type { Flow, Tokens } from './broker-flows.js';
+import { ROLE, benchConfigYaml, flowOf, httpSteps } from './broker-flows.js';
 import type { FlowSteps } from './flow-steps.js';
 import { measureSteps } from './flow-steps.js';
 import { IntegrationWatcher, integratorThroughput } from './integration.js';
 import { ChildBroker } from './processes.js';
-import type { FlowIds, FlowShape, RawVariant, StepTimes } from './raw-pg.js';
+import type { FlowIds, FlowShape, RawVariant } from './raw-pg.js';
 import { RawFlows, newFlowIds } from './raw-pg.js';
 import type {
   Component,
@@ -73,39 +75,8 @@ const CONCURRENCIES = QUICK ? [32] : [1, 32];
 const RAW_POOL_SIZE = 32;
 // The integrator's batch sizes tried alone (IntegratorOptions.batchSize).
 const BATCH_SIZES = [4096, 8192, 16384];
-const ROLE = 'prod-db-admin';
 // dist/bench/mint.js → docs/performance.md at the package root.
 const DOC = fileURLToPath(new URL('../../docs/performance.md', import.meta.url));
-
-function benchConfigYaml(issuer: BenchIssuer): string {
-  return `
-publicUrl: http://127.0.0.1:3999
-separation: strict
-auth:
-  issuers:
-    - name: corp
-      issuer: ${issuer.url}
-      jwksUri: ${issuer.jwksUri}
-      audience: countersign
-      groupsClaim: groups
-rateLimit:
-  perMinute: 0
-policy:
-  admins: { groups: [security] }
-  roles:
-    - name: ${ROLE}
-      resource: postgres://prod/payments
-      actions: [db:read, db:write]
-      maxDuration: 1h
-      defaultDuration: 15m
-      redeemWithin: 15m
-      requestTimeout: 24h
-      requesters: { groups: [engineering] }
-      approvers: { groups: [sre-leads] }
-      approvalsRequired: 1
-      requireJustification: true
-`;
-}
 
 /**
  * Nest ends the process when the application fails to build (process.exit or process.abort, its
@@ -129,8 +100,6 @@ async function exitAsError<T>(work: () => Promise<T>): Promise<T> {
 }
 
 const log = (message: string) => process.stderr.write(`${message}\n`);
-
-type Flow = (failures: Failures) => Promise<StepTimes | undefined>;
 
 interface PathRunner {
   path: PathName;
@@ -257,42 +226,6 @@ async function rateOf(
   return { perSecond: total / seconds, p50Ms: percentiles(times).p50 };
 }
 
-interface Tokens {
-  requester: string;
-  approver: string;
-}
-
-/** A step that did not answer as it should: what it answered, counted by the run. */
-class StepFailure extends Error {}
-
-function httpSteps(api: HttpClient, tokens: Tokens): FlowSteps<string> {
-  return {
-    async create() {
-      const created = await api.post('/v1/requests', tokens.requester, {
-        role: ROLE,
-        justification: 'bench',
-      });
-      if (created.status !== 201) {
-        throw new StepFailure(`request → ${created.status} ${String(created.body.error)}`);
-      }
-      return created.body.id as string;
-    },
-    async approve(id) {
-      const approved = await api.post(`/v1/requests/${id}/approve`, tokens.approver, {});
-      if (approved.status !== 200 || approved.body.status !== 'approved') {
-        throw new StepFailure(`approve → ${approved.status} ${String(approved.body.error)}`);
-      }
-    },
-    async mint(id) {
-      const minted = await api.post(`/v1/requests/${id}/credentials`, tokens.requester, {});
-      const credential = minted.body.credential as { token?: unknown } | undefined;
-      if (minted.status !== 201 || typeof credential?.token !== 'string') {
-        throw new StepFailure(`mint → ${minted.status} ${String(minted.body.error)}`);
-      }
-    },
-  };
-}
-
 function inProcessSteps(app: INestApplication): FlowSteps<string> {
   const create = app.get(CreateRequest);
   const decide = app.get(DecideRequest);
@@ -325,25 +258,6 @@ function rawSteps(raw: RawFlows): FlowSteps<FlowIds> {
     },
     approve: (ids) => raw.approve(ids),
     mint: (ids) => raw.mint(ids),
-  };
-}
-
-/** The three steps in a row, timed; a step that fails is counted, not thrown. */
-function flowOf<T>(steps: FlowSteps<T>): Flow {
-  return async (failures) => {
-    try {
-      const started = performance.now();
-      const handle = await steps.create();
-      await steps.approve(handle);
-      const mintStarted = performance.now();
-      await steps.mint(handle);
-      const ended = performance.now();
-      return { flowMs: ended - started, mintMs: ended - mintStarted };
-    } catch (error) {
-      if (!(error instanceof StepFailure)) throw error;
-      failures.add(error.message);
-      return undefined;
-    }
   };
 }
 
@@ -830,12 +744,16 @@ async function main(): Promise<void> {
         batchSize,
         events: runs[0]?.events ?? 0,
         perSecond: median(runs.map((run) => run.perSecond)),
+        nodeUsPerEvent: median(runs.map((run) => run.nodeUsPerEvent)),
+        pgUsPerEvent: median(runs.map((run) => run.pgUsPerEvent)),
         all: runs.map((run) => Math.round(run.perSecond)),
       };
     });
     for (const row of integrator) {
       log(
-        `  batch ${row.batchSize}: ${row.events} events, median ${row.perSecond.toFixed(0)}/s (${row.all.join(', ')})`,
+        `  batch ${row.batchSize}: ${row.events} events, median ${row.perSecond.toFixed(0)}/s ` +
+          `(${row.all.join(', ')}), CPU per event: node ${row.nodeUsPerEvent.toFixed(1)} µs, ` +
+          `pg ${row.pgUsPerEvent.toFixed(1)} µs`,
       );
     }
 

@@ -71,6 +71,8 @@ export interface IntegratorFigures {
   events: number;
   perSecond: number;
   all: number[];
+  nodeUsPerEvent: number;
+  pgUsPerEvent: number;
 }
 
 export interface ProcessFigures {
@@ -176,11 +178,13 @@ function stepTable(figures: Figures): string[] {
 
 function integratorTable(figures: Figures): string[] {
   const rows = [
-    '| batch size | events per run | events/s (median) | runs (events/s) |',
-    '| ---: | ---: | ---: | --- |',
+    '| batch size | events per run | events/s (median) | runs (events/s) | Node main-thread CPU µs per event | PostgreSQL CPU µs per event |',
+    '| ---: | ---: | ---: | --- | ---: | ---: |',
   ];
   for (const r of figures.integrator) {
-    rows.push(`| ${r.batchSize} | ${r.events} | ${rate(r.perSecond)} | ${r.all.join(', ')} |`);
+    rows.push(
+      `| ${r.batchSize} | ${r.events} | ${rate(r.perSecond)} | ${r.all.join(', ')} | ${r.nodeUsPerEvent.toFixed(1)} | ${r.pgUsPerEvent.toFixed(1)} |`,
+    );
   }
   return rows;
 }

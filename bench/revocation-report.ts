@@ -52,6 +52,14 @@ export interface ScenarioResult {
   updatePlan?: string;
   /** Of `memory.keyBytes`: the queue's event stream. */
   eventsBytes?: number;
+  /** Full flows against a broker process on the same database, before and during the drain. */
+  flows?: { lanes: number; before: FlowStats; during: FlowStats; failures: string };
+}
+
+export interface FlowStats {
+  n: number;
+  p50: number;
+  p99: number;
 }
 
 export interface Machine {
@@ -432,6 +440,26 @@ function interpretation(figures: RevocationFigures): string[] {
   return out;
 }
 
+/** Full flows against a broker process while a burst drains, next to before it (target < 100 ms). */
+function flowsDuringDrain(figures: RevocationFigures): string[] {
+  const run = figures.results.find((r) => r.flows);
+  if (!run?.flows) return [];
+  const { lanes, before, during, failures } = run.flows;
+  const ms = (value: number) => fixed(value, 1);
+  return [
+    `**Full flows while ${run.n} grants drain.** A broker in a process of its own ` +
+      '(bench/broker-process.ts) on the same database runs request → approve → mint over HTTP, ' +
+      `${lanes} flows at a time, from before the burst until its last grant ended (the worker ` +
+      'context ends the grants in the bench process, as `apps/worker` would beside the broker): ' +
+      `${before.n} flows before the first expiry took p50 ${ms(before.p50)} ms, p99 ` +
+      `${ms(before.p99)} ms; the ${during.n} started during the drain p50 ${ms(during.p50)} ms, ` +
+      `p99 ${ms(during.p99)} ms: ${during.p99 < 100 ? 'met' : '**missed**'} against p99 < 100 ms` +
+      `${failures ? ` (failures: ${failures})` : ''}. That run's drain: at commit p99 ` +
+      `${run.committed ? fixed(run.committed.p99, 0) : '–'} ms.`,
+    '',
+  ];
+}
+
 export function renderRevocation(figures: RevocationFigures): string {
   const { machine } = figures;
   const lines = [
@@ -463,6 +491,7 @@ export function renderRevocation(figures: RevocationFigures): string {
     '',
     ...mainTable(figures),
     '',
+    ...flowsDuringDrain(figures),
     '### Where the time goes',
     '',
     'Per ending transaction: the round trip of each kind of statement, timed at the `pg` client, and ' +

@@ -146,14 +146,18 @@ export async function insertGrants(dataSource: DataSource, rows: readonly GrantR
 /** `ended_at - expires_at` of every ended grant, from the table; and how many are still active. */
 export async function recordedLags(dataSource: DataSource) {
   const rows: { expires_at: string; ended_at: string | null }[] = await dataSource.query(
-    'SELECT expires_at, ended_at FROM grants',
+    // The bench's grants only: a broker running flows meanwhile mints grants of its own role.
+    "SELECT expires_at, ended_at FROM grants WHERE role = 'bench'",
   );
   const lags: number[] = [];
   for (const row of rows) {
     if (row.ended_at !== null) lags.push(Number(row.ended_at) - Number(row.expires_at));
   }
   const [events] = await dataSource.query<{ n: string; grants: string }[]>(
-    "SELECT count(*) AS n, count(DISTINCT grant_id) AS grants FROM audit_events WHERE type = 'grant.expired'",
+    // Integrated or still pending (one statement: one snapshot, so none is counted twice).
+    `SELECT count(*) AS n, count(DISTINCT grant_id) AS grants FROM (
+       SELECT grant_id FROM audit_events WHERE type = 'grant.expired'
+       UNION ALL SELECT grant_id FROM audit_pending WHERE type = 'grant.expired') e`,
   );
   return {
     lags,
