@@ -176,6 +176,21 @@ describe.each(DATABASE_KINDS)('text from a requester is never markup, on %s', (k
     expect(comment.body.fields).toEqual([{ field: 'comment', message: 'must not contain NUL' }]);
   });
 
+  it('refuses a lone surrogate (not Unicode text, refused by the audit log’s canonical JSON) the same way', async () => {
+    const alice = await as(broker, 'alice');
+    const refused = await alice
+      .post('/v1/requests', { role: 'two-person', justification: 'INC-7 \ud800 half a pair' })
+      .expect(400);
+    expect(refused.body).toMatchObject({
+      error: 'invalid_request',
+      fields: [{ field: 'justification', message: 'must not contain a lone surrogate' }],
+    });
+    // A whole pair is text like any other.
+    await alice
+      .post('/v1/requests', { role: 'two-person', justification: 'INC-7 \ud83d\udd11 key' })
+      .expect(201);
+  });
+
   describe('the CLI', () => {
     it('show: no control character, every line its own, the words still readable', async () => {
       for (const tty of [false, true]) {

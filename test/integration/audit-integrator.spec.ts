@@ -60,6 +60,38 @@ describe.each(DATABASE_KINDS)('the log integrator on %s', (kind: DatabaseKind) =
     expect(await countPending(survivor.manager)).toBe(0);
   });
 
+  it('refuses an event holding a lone surrogate in its transaction, and repairs one written around it', async () => {
+    const dataSource = await connect();
+    const uow = new UnitOfWork(dataSource);
+    const log = testAuditLog(dataSource, uow);
+    await expect(
+      uow.run((tx) =>
+        log.audit.append(tx, {
+          type: 'request.created',
+          actor: 'corp:a',
+          data: { justification: 'half \ud800 a pair' },
+        }),
+      ),
+    ).rejects.toThrow(/lone surrogate/);
+    expect(await countPending(dataSource.manager)).toBe(0);
+
+    // Someone with the database writes one anyway: it must not stop the log behind it.
+    const p = (n: number) => (kind === 'postgres' ? `$${n}` : '?');
+    await dataSource.query(
+      `INSERT INTO audit_pending (txn, ord, event_id, at, type, actor, data)
+       VALUES (0, 0, 'e1', ${p(1)}, 'request.created', 'corp:raw', ${p(2)})`,
+      [Date.now(), '{"text":"half \\ud800 a pair, \\\\ud800 as text"}'],
+    );
+    await uow.run((tx) => log.audit.append(tx, { type: 'request.created', actor: 'corp:after' }));
+    await expect(log.verify()).resolves.toMatchObject({ ok: true, events: 2 });
+    const [repaired, after] = await log.list({ limit: 10 });
+    expect(repaired).toMatchObject({
+      actor: 'corp:raw',
+      data: { text: 'half \ufffd a pair, \\ud800 as text' },
+    });
+    expect(after.actor).toBe('corp:after');
+  });
+
   it('never forks the log when integrators race, and keeps each transaction together', async () => {
     // Two processes' worth of connections and integrators on one database (one on SQLite,
     // where the broker is a single process).

@@ -67,6 +67,29 @@ export function hashEvent(event: Omit<AuditEvent, 'hash'>): string {
   return hash('sha256', prevHash + canonical, 'hex');
 }
 
+/**
+ * `hashEvent` and the event's leaf (log/leaf.ts) with the event's `data` serialised once: the
+ * canonical JSON of an event is its fixed keys in sorted order around `canonicalize(data)`, so
+ * both texts are assembled here. The integrator's hot path; `hashEvent` and `eventLeaf` stay the
+ * plain definitions, which verify uses, so every verification cross-checks this one (and unit
+ * tests compare them on hostile events).
+ */
+export function sealEvent(unhashed: Omit<AuditEvent, 'hash'>): { event: AuditEvent; leaf: string } {
+  const data = canonicalize(unhashed.data);
+  if (data === undefined) throw new Error('audit event is not serialisable');
+  const text = JSON.stringify;
+  const head = `{"actor":${text(unhashed.actor)},"at":${text(unhashed.at)},"data":${data}${
+    unhashed.grantId === undefined ? '' : `,"grantId":${text(unhashed.grantId)}`
+  }`;
+  const tail = `${unhashed.requestId === undefined ? '' : `,"requestId":${text(unhashed.requestId)}`},"seq":${unhashed.seq},"type":${text(unhashed.type)}}`;
+  const id = `,"id":${text(unhashed.id)}`;
+  const eventHash = hash('sha256', `${unhashed.prevHash}${head}${id}${tail}`, 'hex');
+  return {
+    event: { ...unhashed, hash: eventHash },
+    leaf: `${head},"hash":"${eventHash}"${id},"prevHash":${text(unhashed.prevHash)}${tail}`,
+  };
+}
+
 // Defence in depth: the audit log must never hold a secret, whatever a caller puts in `data`.
 const SECRET_KEYS = /token|credential|secret|password|private/i;
 

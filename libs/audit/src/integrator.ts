@@ -6,18 +6,19 @@ import type { Clock } from '#domain';
 import type { UnitOfWork } from '#persistence';
 import { AuditEventRow } from '#persistence';
 import type { AuditEvent } from './audit-event.js';
-import { hashEvent } from './audit-event.js';
+import { sealEvent } from './audit-event.js';
 import { toAuditEvent, insertEvents } from './event-rows.js';
 import { appendPosition, readHead, recordHead } from './chain-head.js';
 import { signCheckpoint } from './log/checkpoint.js';
 import { keepCheckpoint, latestCheckpoint } from './log/checkpoints.js';
 import { eventLeafHash } from './log/leaf.js';
 import type { NoteSigner } from './log/note.js';
-import { storeRootHash } from './log/merkle.js';
+import type { Hash } from './log/merkle.js';
+import { leafHash, storeRootHash } from './log/merkle.js';
 import { TileAppender } from './log/tiles.js';
 import { readEdgeTiles, writeTiles } from './log/tile-store.js';
 import type { PendingEvent } from './pending.js';
-import { takePending } from './pending.js';
+import { integrableCopy, takePending } from './pending.js';
 
 // One integrator at a time across every process on the database: a transaction-level advisory
 // lock, so a process that dies mid-batch releases it with its connection (failover is the next
@@ -162,8 +163,9 @@ export class LogIntegrator implements OnApplicationBootstrap, BeforeApplicationS
         tree.append(eventLeafHash(event));
       }
     } else {
-      events = chain(await takePending(tx, this.batchSize), head);
-      for (const event of events) tree.append(eventLeafHash(event));
+      const chained = chain(await takePending(tx, this.batchSize), head);
+      events = chained.map(({ event }) => event);
+      for (const { leafHash: leaf } of chained) tree.append(leaf);
       await insertEvents(tx, events);
     }
     await writeTiles(tx, tree.changedTiles());
@@ -247,16 +249,28 @@ export class LogIntegrator implements OnApplicationBootstrap, BeforeApplicationS
   }
 }
 
-/** Assigns seq and links the chain from `head`, in the order the events were written. */
+/** Seals the event; one holding a lone surrogate (never written by AuditLog) with U+FFFD instead. */
+function sealOrRepair(unhashed: Omit<AuditEvent, 'hash'>): ReturnType<typeof sealEvent> {
+  try {
+    return sealEvent(unhashed);
+  } catch {
+    return sealEvent(integrableCopy(unhashed));
+  }
+}
+
+/**
+ * Assigns seq and links the chain from `head`, in the order the events were written; with each
+ * event its leaf hash.
+ */
 function chain(
   pending: readonly PendingEvent[],
   head: { seq: number; hash: string },
-): AuditEvent[] {
+): Array<{ event: AuditEvent; leafHash: Hash }> {
   let seq = head.seq;
   let prevHash = head.hash;
   return pending.map(({ id, at, input }) => {
     seq += 1;
-    const unhashed = {
+    const sealed = sealOrRepair({
       seq,
       id,
       at,
@@ -266,9 +280,8 @@ function chain(
       ...(input.grantId === undefined ? {} : { grantId: input.grantId }),
       data: input.data ?? {},
       prevHash,
-    };
-    const event: AuditEvent = { ...unhashed, hash: hashEvent(unhashed) };
-    prevHash = event.hash;
-    return event;
+    });
+    prevHash = sealed.event.hash;
+    return { event: sealed.event, leafHash: leafHash(Buffer.from(sealed.leaf, 'utf8')) };
   });
 }

@@ -16,6 +16,39 @@ const COLUMNS = 'event_id, at, type, actor, request_id, grant_id, data';
 const atMs = (e: PendingEvent): number => new Date(e.at).getTime();
 const dataText = (e: PendingEvent): string => JSON.stringify(e.input.data ?? {});
 
+// JSON.stringify writes a lone surrogate as a \udXXX escape (and nothing else in that range):
+// one preceded by an even number of backslashes is an escape, not text that reads like one.
+const LONE_SURROGATE_ESCAPE = /(?:^|[^\\])(?:\\\\)*\\ud[89a-f][0-9a-f]{2}/i;
+const LONE_SURROGATE = /\p{Cs}/u;
+const LONE_SURROGATE_ESCAPES = new RegExp(LONE_SURROGATE_ESCAPE.source, 'gi');
+
+/**
+ * The event with every lone surrogate replaced by U+FFFD: for a pending row written around
+ * `insertPending` (which refuses them), so that it cannot stop the log behind it.
+ */
+export function integrableCopy<T>(event: T): T {
+  const json = JSON.stringify(event).replace(
+    LONE_SURROGATE_ESCAPES,
+    (escape) => `${escape.slice(0, -6)}\\ufffd`,
+  );
+  return JSON.parse(json) as T;
+}
+
+/**
+ * An event the log can hold: RFC 8785 (and so the integrator) refuses a string with a lone
+ * surrogate, and a pending event it could never integrate would stop the log behind it. Refused
+ * here, in the writing transaction, which then fails: no change without its audit event.
+ */
+function assertIntegrable(e: PendingEvent, data: string): void {
+  const { type, actor, requestId = '', grantId = '' } = e.input;
+  if (
+    LONE_SURROGATE_ESCAPE.test(data) ||
+    LONE_SURROGATE.test(`${type}${actor}${requestId}${grantId}`)
+  ) {
+    throw new Error('audit event is not serialisable: a string holds a lone surrogate');
+  }
+}
+
 /**
  * Writes one transaction's events to `audit_pending`, in order, with no lock: they share a `txn`
  * number (drawn from a sequence on PostgreSQL) and `ord` is their place. One statement on
@@ -26,8 +59,10 @@ export async function insertPending(
   events: readonly PendingEvent[],
 ): Promise<void> {
   if (events.length === 0) return;
+  const data = events.map(dataText);
+  events.forEach((event, i) => assertIntegrable(event, data[i]));
   if (!isPostgres(tx)) {
-    await insertPendingSqlite(tx, events);
+    await insertPendingSqlite(tx, events, data);
     return;
   }
   if (events.length < COPY_FROM_ROWS) {
@@ -45,7 +80,7 @@ export async function insertPending(
         events.map((e) => e.input.actor),
         events.map((e) => e.input.requestId ?? null),
         events.map((e) => e.input.grantId ?? null),
-        events.map(dataText),
+        data,
       ],
     );
     return;
@@ -65,7 +100,7 @@ export async function insertPending(
       copyText(e.input.actor),
       copyText(e.input.requestId),
       copyText(e.input.grantId),
-      copyText(dataText(e)),
+      copyText(data[ord]),
     ]),
   );
 }
@@ -74,6 +109,7 @@ export async function insertPending(
 async function insertPendingSqlite(
   tx: EntityManager,
   events: readonly PendingEvent[],
+  data: readonly string[],
 ): Promise<void> {
   const [{ txn }] = await tx.query<Array<{ txn: number }>>(
     'SELECT COALESCE(MAX(txn), 0) + 1 AS txn FROM audit_pending',
@@ -93,7 +129,7 @@ async function insertPendingSqlite(
         e.input.actor,
         e.input.requestId ?? null,
         e.input.grantId ?? null,
-        dataText(e),
+        data[i + j],
       ]),
     );
   }

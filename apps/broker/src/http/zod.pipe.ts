@@ -6,14 +6,14 @@ import { invalidRequest } from '#domain';
 /**
  * Validates a body or query against a strict zod schema: unknown fields are failing fields. A NUL
  * character is refused in every string first: no text we keep or show needs one, PostgreSQL cannot
- * store it, and it has cut strings short in more than one C library.
+ * store it, and it has cut strings short in more than one C library. So is a lone surrogate.
  */
 export class ZodPipe<T> implements PipeTransform<unknown, T> {
   constructor(private readonly schema: ZodType<T>) {}
 
   transform(value: unknown): T {
-    const withNul = nulFields(value ?? {});
-    if (withNul.length > 0) throw invalidRequest(withNul);
+    const unstorable = unstorableFields(value ?? {});
+    if (unstorable.length > 0) throw invalidRequest(unstorable);
     const result = this.schema.safeParse(value ?? {});
     if (result.success) return result.data;
     throw invalidRequest(
@@ -37,20 +37,21 @@ interface Visit {
 }
 
 /**
- * Every string (or key) holding a NUL, by path. A loop, not recursion, and paths built only for
+ * Every string (or key) holding a NUL or a lone surrogate, by path. A loop, not recursion, and paths built only for
  * what is found, so no nesting depth can overflow the stack or cost more than one pass.
  */
-function nulFields(value: unknown): FieldError[] {
+function unstorableFields(value: unknown): FieldError[] {
   const found: FieldError[] = [];
   const pending: Visit[] = [{ value }];
   for (let next = pending.pop(); next !== undefined; next = pending.pop()) {
     if (typeof next.value === 'string') {
-      if (next.value.includes('\u0000'))
-        found.push({ field: pathOf(next), message: 'must not contain NUL' });
+      const problem = unstorable(next.value);
+      if (problem) found.push({ field: pathOf(next), message: `must not contain ${problem}` });
     } else if (next.value !== null && typeof next.value === 'object') {
       for (const [key, item] of Object.entries(next.value)) {
-        if (key.includes('\u0000'))
-          found.push({ field: pathOf(next), message: 'a key must not contain NUL' });
+        const problem = unstorable(key);
+        if (problem)
+          found.push({ field: pathOf(next), message: `a key must not contain ${problem}` });
         pending.push({ value: item, key, parent: next });
       }
     }
@@ -60,6 +61,16 @@ function nulFields(value: unknown): FieldError[] {
 }
 
 const MAX_REPORTED = 20;
+
+// A lone surrogate (half of a UTF-16 pair) is not Unicode text: it cannot be stored as UTF-8 and
+// RFC 8785, which the audit log's hashes use, refuses it.
+const LONE_SURROGATE = /\p{Cs}/u;
+
+function unstorable(text: string): string | undefined {
+  if (text.includes('\u0000')) return 'NUL';
+  if (LONE_SURROGATE.test(text)) return 'a lone surrogate';
+  return undefined;
+}
 
 function pathOf(visit: Visit): string {
   const keys: string[] = [];

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 
 /**
  * The Merkle tree of RFC 9162 §2.1 (SHA-256), as pure functions.
@@ -321,8 +321,8 @@ function isPowerOfTwo(x: number): boolean {
 
 const equal = (a: Hash, b: Hash): boolean => Buffer.compare(a, b) === 0;
 
+// One-shot hashing of the parts joined: about half the cost of createHash().update().digest()
+// for inputs this small, and the integrator hashes two or three of them per event.
 function sha256(...parts: Uint8Array[]): Hash {
-  const hash = createHash('sha256');
-  for (const part of parts) hash.update(part);
-  return hash.digest();
+  return hash('sha256', parts.length === 1 ? parts[0] : Buffer.concat(parts), 'buffer');
 }
