@@ -9,7 +9,11 @@ import { grantTable, requestTable } from './request-page.js';
 function chainStatus(chain: ChainVerification): SafeHtml {
   return chain.ok
     ? html`<p class="notice ok" id="chain">
-        Audit chain intact: ${chain.events} events, head <code>${chain.head.slice(0, 16)}…</code>
+        Audit chain intact: ${chain.events} events, head <code>${chain.head.slice(0, 16)}…</code>${
+          chain.checkpoint
+            ? html`; matches the signed checkpoint of ${chain.checkpoint.size} events`
+            : ''
+        }
       </p>`
     : html`<p class="notice" id="chain">
         Audit chain BROKEN at event ${chain.brokenAt ?? '?'} (${chain.events} events
