@@ -24,7 +24,7 @@ import { integrableCopy, takePending } from './pending.js';
 // lock, so a process that dies mid-batch releases it with its connection (failover is the next
 // process's next attempt).
 const INTEGRATOR_LOCK = 0x636f756f; // "couo"
-const DEFAULT_BATCH = 4096;
+const DEFAULT_BATCH = 8192;
 // After a busy lock (another process integrating), look again this soon: its batch may have
 // been read before our events committed.
 const BUSY_RETRY_MS = 25;
