@@ -7,6 +7,7 @@
  */
 import 'reflect-metadata';
 import { randomBytes } from 'node:crypto';
+import { writeFile } from 'node:fs/promises';
 import { cpus, loadavg } from 'node:os';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -862,6 +863,10 @@ async function main(): Promise<void> {
       bareHttpUs: bare.mainThreadUs,
       authMainUs,
     };
+    // BENCH_FIGURES=<file>: the figures as JSON, to compare runs or render them again.
+    if (process.env.BENCH_FIGURES) {
+      await writeFile(process.env.BENCH_FIGURES, JSON.stringify(figures, null, 2));
+    }
     const section = renderSection(figures);
     process.stdout.write(`${section}\n`);
     if (SCALE === 1) {

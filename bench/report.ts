@@ -221,6 +221,8 @@ function floor(figures: Figures): string[] {
   const floorMs = statementsMs + httpMs + tokensMs + signMs;
   const brokerMs = broker.nodeCpuMsPerFlow + broker.pgCpuMsPerFlow;
   const httpLayerMs = broker.mainThreadMsPerFlow - inProcess.mainThreadMsPerFlow;
+  const mainBusy = (broker.rate * broker.mainThreadMsPerFlow) / 1000;
+  const coresUsed = (broker.rate * brokerMs) / 1000;
   return [
     `**The floor.** What any design must spend per flow here: the writes themselves ` +
       `(${ms(statementsMs)} ms of CPU, Node ${ms(pipelined.nodeCpuMsPerFlow)} + PostgreSQL ` +
@@ -236,8 +238,20 @@ function floor(figures: Figures): string[] {
       `${ms(broker.mainThreadMsPerFlow)} ms, of which ${ms(httpLayerMs)} ms is the HTTP layer ` +
       `(over the use cases called in-process) and ${ms(inProcess.mainThreadMsPerFlow)} ms the use ` +
       `cases, TypeORM and \`pg\`. At ${rate(broker.rate)} flows/s the main thread is busy ` +
-      `${pct((broker.rate * broker.mainThreadMsPerFlow) / 1000)} of the time: the one JavaScript ` +
-      `thread is what caps the rate, not PostgreSQL.`,
+      `${pct(mainBusy)} of the time and the bench's processes use ${coresUsed.toFixed(2)} of the ` +
+      `${cores} cores` +
+      (mainBusy >= 0.8
+        ? ': the one JavaScript thread is what caps the rate, not PostgreSQL.'
+        : ` (load average ${figures.machine.loadAfter.split(' ')[0]} after the run): what caps the ` +
+          'rate here is the CPU the rest of the machine leaves, of which a flow needs ' +
+          `${ms(brokerMs)} ms.`),
+    '',
+    `**Latency at concurrency 32.** 32 clients each waiting for their answer make a closed loop: ` +
+      `a step takes 32 / (steps per second) on average (Little's law), ` +
+      `${ms((32 * 1000) / (3 * broker.rate))} ms at ${rate(broker.rate)} flows/s. A mint p99 under ` +
+      `25 ms at concurrency 32 therefore needs about ${rate((32 * 1000) / 25 / 3)} flows/s or more ` +
+      `(more still with any spread), ${((((32 * 1000) / 25 / 3) * floorMs) / 1000).toFixed(1)} cores ` +
+      'at the floor above.',
   ];
 }
 
