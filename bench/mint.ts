@@ -1,9 +1,12 @@
 /**
  * The core-flow benchmark: request → approve → mint against the real broker on PostgreSQL, over
- * HTTP, at concurrency 1 and 32, next to the same rows written through `pg` alone, plus the
- * layers in between (see docs/performance.md). Run with `npm run bench`; it creates its own
- * databases (countersign_bench_*) and drops them at the end. BENCH_SCALE=0.1 is a quick look that
- * prints the figures without writing them into docs/performance.md.
+ * HTTP, at concurrency 1 and 32, next to the same rows written through `pg` alone (one statement
+ * per write, with the broker's reads, one statement per step) in the same run; commit →
+ * integrated latency; each step alone with its CPU; the integrator alone; one and two broker
+ * processes on one database; the components (see docs/performance.md). Run with `npm run bench`;
+ * it creates its own databases (countersign_bench_*) and drops them at the end. BENCH_SCALE=0.2
+ * is a quick look that prints the figures without writing them into docs/performance.md;
+ * BENCH_QUICK=1 runs the paths at concurrency 32 only; BENCH_SQL=1 prints one flow's statements.
  */
 import 'reflect-metadata';
 import { randomBytes } from 'node:crypto';
