@@ -67,27 +67,43 @@ export function hashEvent(event: Omit<AuditEvent, 'hash'>): string {
   return hash('sha256', prevHash + canonical, 'hex');
 }
 
+/** An event about to be sealed, its `data` already RFC 8785 canonical JSON text. */
+export type CanonicalUnhashed = Omit<AuditEvent, 'hash' | 'data'> & { data: string };
+
 /**
- * `hashEvent` and the event's leaf (log/leaf.ts) with the event's `data` serialised once: the
- * canonical JSON of an event is its fixed keys in sorted order around `canonicalize(data)`, so
- * both texts are assembled here. The integrator's hot path; `hashEvent` and `eventLeaf` stay the
- * plain definitions, which verify uses, so every verification cross-checks this one (and unit
- * tests compare them on hostile events).
+ * `hashEvent` and the event's leaf (log/leaf.ts) around data already in canonical JSON: the
+ * canonical JSON of an event is its fixed keys in sorted order around its data's, so both texts
+ * are assembled here and the data is never parsed or serialised again. The integrator's hot
+ * path; `hashEvent` and `eventLeaf` stay the plain definitions, which verify uses, so every
+ * verification cross-checks this one (and unit tests compare them on hostile events).
  */
-export function sealEvent(unhashed: Omit<AuditEvent, 'hash'>): { event: AuditEvent; leaf: string } {
-  const data = canonicalize(unhashed.data);
-  if (data === undefined) throw new Error('audit event is not serialisable');
+export function sealEvent(unhashed: CanonicalUnhashed): { hash: string; leaf: string } {
   const text = JSON.stringify;
-  const head = `{"actor":${text(unhashed.actor)},"at":${text(unhashed.at)},"data":${data}${
+  const head = `{"actor":${text(unhashed.actor)},"at":${text(unhashed.at)},"data":${unhashed.data}${
     unhashed.grantId === undefined ? '' : `,"grantId":${text(unhashed.grantId)}`
   }`;
   const tail = `${unhashed.requestId === undefined ? '' : `,"requestId":${text(unhashed.requestId)}`},"seq":${unhashed.seq},"type":${text(unhashed.type)}}`;
   const id = `,"id":${text(unhashed.id)}`;
   const eventHash = hash('sha256', `${unhashed.prevHash}${head}${id}${tail}`, 'hex');
   return {
-    event: { ...unhashed, hash: eventHash },
+    hash: eventHash,
     leaf: `${head},"hash":"${eventHash}"${id},"prevHash":${text(unhashed.prevHash)}${tail}`,
   };
+}
+
+/** RFC 8785 canonical JSON of an event's data; refuses what it cannot serialise (a lone surrogate). */
+export function canonicalData(data: Record<string, unknown>): string {
+  let canonical: string | undefined;
+  try {
+    canonical = canonicalize(data);
+  } catch (error) {
+    throw new Error(
+      `audit event is not serialisable: ${error instanceof Error ? error.message : String(error)}`,
+      { cause: error },
+    );
+  }
+  if (canonical === undefined) throw new Error('audit event is not serialisable');
+  return canonical;
 }
 
 // Defence in depth: the audit log must never hold a secret, whatever a caller puts in `data`.

@@ -7,6 +7,7 @@ import type { UnitOfWork } from '#persistence';
 import { AuditEventRow } from '#persistence';
 import type { AuditEvent } from './audit-event.js';
 import { sealEvent } from './audit-event.js';
+import type { ChainedEvent } from './event-rows.js';
 import { toAuditEvent, insertEvents } from './event-rows.js';
 import { appendPosition, readHead, recordHead } from './chain-head.js';
 import { signCheckpoint } from './log/checkpoint.js';
@@ -17,8 +18,8 @@ import type { Hash } from './log/merkle.js';
 import { leafHash, storeRootHash } from './log/merkle.js';
 import { TileAppender } from './log/tiles.js';
 import { readEdgeTiles, writeTiles } from './log/tile-store.js';
-import type { PendingEvent } from './pending.js';
-import { integrableCopy, takePending } from './pending.js';
+import type { TakenEvent } from './pending.js';
+import { takePending } from './pending.js';
 
 // One integrator at a time across every process on the database: a transaction-level advisory
 // lock, so a process that dies mid-batch releases it with its connection (failover is the next
@@ -156,7 +157,7 @@ export class LogIntegrator implements OnApplicationBootstrap, BeforeApplicationS
     const head = appendPosition(reading);
     const treeSize = reading.recorded?.treeSize ?? 0;
     const tree = new TileAppender(treeSize, await readEdgeTiles(tx, treeSize));
-    let events: AuditEvent[] = [];
+    let events: ChainedEvent[] = [];
     if (treeSize < head.seq) {
       // The chain has events the tree lacks (a log from before the tree): add those first.
       for (const event of await this.untreed(tx, treeSize, head.seq)) {
@@ -249,39 +250,34 @@ export class LogIntegrator implements OnApplicationBootstrap, BeforeApplicationS
   }
 }
 
-/** Seals the event; one holding a lone surrogate (never written by AuditLog) with U+FFFD instead. */
-function sealOrRepair(unhashed: Omit<AuditEvent, 'hash'>): ReturnType<typeof sealEvent> {
-  try {
-    return sealEvent(unhashed);
-  } catch {
-    return sealEvent(integrableCopy(unhashed));
-  }
-}
-
 /**
  * Assigns seq and links the chain from `head`, in the order the events were written; with each
  * event its leaf hash.
  */
 function chain(
-  pending: readonly PendingEvent[],
+  taken: readonly TakenEvent[],
   head: { seq: number; hash: string },
-): Array<{ event: AuditEvent; leafHash: Hash }> {
+): Array<{ event: ChainedEvent; leafHash: Hash }> {
   let seq = head.seq;
   let prevHash = head.hash;
-  return pending.map(({ id, at, input }) => {
+  return taken.map((pending) => {
     seq += 1;
-    const sealed = sealOrRepair({
+    const unhashed = {
       seq,
-      id,
-      at,
-      type: input.type,
-      actor: input.actor,
-      ...(input.requestId === undefined ? {} : { requestId: input.requestId }),
-      ...(input.grantId === undefined ? {} : { grantId: input.grantId }),
-      data: input.data ?? {},
+      id: pending.id,
+      at: new Date(pending.atMs).toISOString(),
+      type: pending.type,
+      actor: pending.actor,
+      ...(pending.requestId === undefined ? {} : { requestId: pending.requestId }),
+      ...(pending.grantId === undefined ? {} : { grantId: pending.grantId }),
+      data: pending.data,
       prevHash,
-    });
-    prevHash = sealed.event.hash;
-    return { event: sealed.event, leafHash: leafHash(Buffer.from(sealed.leaf, 'utf8')) };
+    };
+    const sealed = sealEvent(unhashed);
+    prevHash = sealed.hash;
+    return {
+      event: { ...unhashed, atMs: pending.atMs, hash: sealed.hash },
+      leafHash: leafHash(Buffer.from(sealed.leaf, 'utf8')),
+    };
   });
 }

@@ -1,5 +1,6 @@
 import type { EntityManager } from 'typeorm';
 import type { AuditEventInput } from './audit-event.js';
+import { canonicalData } from './audit-event.js';
 import { copyText } from './copy-text.js';
 import { COPY_FROM_ROWS, copyRows } from './event-rows.js';
 
@@ -10,17 +11,28 @@ export interface PendingEvent {
   input: AuditEventInput;
 }
 
+/** A pending event as the integrator takes it: its data still the canonical JSON text written. */
+export interface TakenEvent {
+  id: string;
+  atMs: number;
+  type: string;
+  actor: string;
+  requestId?: string;
+  grantId?: string;
+  /** RFC 8785 canonical JSON (insertPending wrote it so). */
+  data: string;
+}
+
 const isPostgres = (tx: EntityManager): boolean => tx.connection.options.type === 'postgres';
 const COLUMNS = 'event_id, at, type, actor, request_id, grant_id, data';
 
 const atMs = (e: PendingEvent): number => new Date(e.at).getTime();
-const dataText = (e: PendingEvent): string => JSON.stringify(e.input.data ?? {});
 
-// JSON.stringify writes a lone surrogate as a \udXXX escape (and nothing else in that range):
-// one preceded by an even number of backslashes is an escape, not text that reads like one.
+// JSON writes a lone surrogate as a \udXXX escape (and nothing else in that range): one preceded
+// by an even number of backslashes is an escape, not text that reads like one.
 const LONE_SURROGATE_ESCAPE = /(?:^|[^\\])(?:\\\\)*\\ud[89a-f][0-9a-f]{2}/i;
-const LONE_SURROGATE = /\p{Cs}/u;
 const LONE_SURROGATE_ESCAPES = new RegExp(LONE_SURROGATE_ESCAPE.source, 'gi');
+const LONE_SURROGATE = /\p{Cs}/u;
 
 /**
  * The event with every lone surrogate replaced by U+FFFD: for a pending row written around
@@ -35,18 +47,17 @@ export function integrableCopy<T>(event: T): T {
 }
 
 /**
- * An event the log can hold: RFC 8785 (and so the integrator) refuses a string with a lone
- * surrogate, and a pending event it could never integrate would stop the log behind it. Refused
- * here, in the writing transaction, which then fails: no change without its audit event.
+ * The data as the log can hold it: written once here as RFC 8785 canonical JSON, which refuses a
+ * lone surrogate, as the other strings are refused: a pending event the integrator could never
+ * integrate would stop the log behind it. Refused in the writing transaction, which then fails:
+ * no change without its audit event.
  */
-function assertIntegrable(e: PendingEvent, data: string): void {
+function integrableData(e: PendingEvent): string {
   const { type, actor, requestId = '', grantId = '' } = e.input;
-  if (
-    LONE_SURROGATE_ESCAPE.test(data) ||
-    LONE_SURROGATE.test(`${type}${actor}${requestId}${grantId}`)
-  ) {
+  if (LONE_SURROGATE.test(`${type}${actor}${requestId}${grantId}`)) {
     throw new Error('audit event is not serialisable: a string holds a lone surrogate');
   }
+  return canonicalData(e.input.data ?? {});
 }
 
 /**
@@ -59,8 +70,7 @@ export async function insertPending(
   events: readonly PendingEvent[],
 ): Promise<void> {
   if (events.length === 0) return;
-  const data = events.map(dataText);
-  events.forEach((event, i) => assertIntegrable(event, data[i]));
+  const data = events.map(integrableData);
   if (!isPostgres(tx)) {
     await insertPendingSqlite(tx, events, data);
     return;
@@ -154,7 +164,7 @@ interface PendingSqlRow {
  * transaction, so a rollback puts them back. Only the integrator (one at a time, under its
  * lock) deletes; writers only insert.
  */
-export async function takePending(tx: EntityManager, limit: number): Promise<PendingEvent[]> {
+export async function takePending(tx: EntityManager, limit: number): Promise<TakenEvent[]> {
   const pg = isPostgres(tx);
   // The txn of the limit-th row in order, or of the last row when there are fewer.
   const cutoff = `COALESCE(
@@ -183,15 +193,18 @@ export async function takePending(tx: EntityManager, limit: number): Promise<Pen
     .sort((a, b) => Number(a.txn) - Number(b.txn) || a.ord - b.ord)
     .map((row) => ({
       id: row.event_id,
-      at: new Date(Number(row.at)).toISOString(),
-      input: {
-        type: row.type as AuditEventInput['type'],
-        actor: row.actor,
-        ...(row.request_id === null ? {} : { requestId: row.request_id }),
-        ...(row.grant_id === null ? {} : { grantId: row.grant_id }),
-        data: JSON.parse(row.data) as Record<string, unknown>,
-      },
+      atMs: Number(row.at),
+      type: row.type,
+      actor: row.actor,
+      ...(row.request_id === null ? {} : { requestId: row.request_id }),
+      ...(row.grant_id === null ? {} : { grantId: row.grant_id }),
+      data: LONE_SURROGATE_ESCAPE.test(row.data) ? repairedData(row.data) : row.data,
     }));
+}
+
+/** Data written around insertPending with a lone surrogate: U+FFFD in its place, canonical. */
+function repairedData(text: string): string {
+  return canonicalData(integrableCopy(JSON.parse(text) as Record<string, unknown>));
 }
 
 /** How many events wait to be integrated. */
