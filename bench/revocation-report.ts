@@ -183,9 +183,7 @@ function mainTable(figures: RevocationFigures): string[] {
 const PHASE_COLUMNS = [
   ['claim', 'claim (SELECT … FOR UPDATE)'],
   ['update', 'UPDATE grants (with the DELETE of their revocations owed)'],
-  ['auditLock', 'audit lock'],
-  ['auditHead', 'audit head read'],
-  ['auditInsert', 'audit INSERT or COPY'],
+  ['auditInsert', 'audit events into audit_pending'],
   ['commit', 'COMMIT'],
 ] as const;
 
@@ -193,7 +191,10 @@ const PHASE_COLUMNS = [
 export function phasesPerTransaction(r: ScenarioResult) {
   const transactions = Math.max(r.transactions ?? 0, 1);
   const per = (phase: string) => (r.phases?.[phase]?.ms ?? 0) / transactions;
-  const statements = Object.values(r.phases ?? {}).reduce((sum, p) => sum + p.ms, 0);
+  // The integrator's statements are its own transactions', not the ending transactions'.
+  const statements = Object.entries(r.phases ?? {})
+    .filter(([phase]) => phase !== 'integrator')
+    .reduce((sum, [, p]) => sum + p.ms, 0);
   return {
     per,
     total: (r.transactionMs ?? NaN) / transactions,
@@ -204,14 +205,14 @@ export function phasesPerTransaction(r: ScenarioResult) {
 
 function phaseTable(figures: RevocationFigures): string[] {
   const rows = [
-    `| run | transactions | grants / transaction | grants/s (first claim → last commit) | ${PHASE_COLUMNS.map(([, label]) => `${label} ms`).join(' | ')} | BEGIN and other SQL ms | rest: JavaScript (TypeORM, hashing, event loop) ms | transaction ms | Node main thread CPU (s) | PostgreSQL CPU (s) |`,
-    `| --- | ${Array.from({ length: PHASE_COLUMNS.length + 9 }, () => '---:').join(' | ')} |`,
+    `| run | transactions | grants / transaction | grants/s (first claim → last commit) | ${PHASE_COLUMNS.map(([, label]) => `${label} ms`).join(' | ')} | BEGIN and other SQL ms | rest: JavaScript (TypeORM, the worker's thread, event loop) ms | transaction ms | the integrator's statements meanwhile, ms per ending transaction | Node main thread CPU (s) | PostgreSQL CPU (s) |`,
+    `| --- | ${Array.from({ length: PHASE_COLUMNS.length + 10 }, () => '---:').join(' | ')} |`,
   ];
   for (const r of figures.results) {
     if (r.key === 'raw' || r.key === 'spread' || !r.transactions) continue;
     const p = phasesPerTransaction(r);
     rows.push(
-      `| ${label(r)}, ${count(r.n)} | ${r.transactions} | ${fixed(r.ended / r.transactions, 1)} | ${int(r.ended / ((r.spanMs ?? NaN) / 1000))} | ${PHASE_COLUMNS.map(([phase]) => fixed(p.per(phase), 2)).join(' | ')} | ${fixed(p.begin, 2)} | ${fixed(p.rest, 2)} | ${fixed(p.total, 2)} | ${fixed(r.nodeCpuS ?? NaN, 2)} | ${fixed(r.pgCpuS ?? NaN, 2)} |`,
+      `| ${label(r)}, ${count(r.n)} | ${r.transactions} | ${fixed(r.ended / r.transactions, 1)} | ${int(r.ended / ((r.spanMs ?? NaN) / 1000))} | ${PHASE_COLUMNS.map(([phase]) => fixed(p.per(phase), 2)).join(' | ')} | ${fixed(p.begin, 2)} | ${fixed(p.rest, 2)} | ${fixed(p.total, 2)} | ${fixed(p.per('integrator'), 2)} | ${fixed(r.nodeCpuS ?? NaN, 2)} | ${fixed(r.pgCpuS ?? NaN, 2)} |`,
     );
   }
   return rows;
@@ -270,7 +271,7 @@ function interpretation(figures: RevocationFigures): string[] {
     // A batch's make-up where batches are full: the 100k run (its analysed rerun when it missed).
     const ref = analysed ?? b100;
     const p = phasesPerTransaction(ref);
-    const audit = p.per('auditLock') + p.per('auditHead') + p.per('auditInsert');
+    const audit = p.per('auditInsert');
     const share = (ms: number) => `${int((100 * ms) / p.total)} %`;
     out.push(
       `**Where a batch's time goes** (${label(ref)}, ${count(ref.n)}: ${fixed(p.total, 1)} ms per ` +
@@ -278,14 +279,13 @@ function interpretation(figures: RevocationFigures): string[] {
         `(\`SELECT … FOR UPDATE OF g SKIP LOCKED\` over \`grant_revocations\` in due order) ` +
         `${fixed(p.per('claim'), 1)} ms (${share(p.per('claim'))}), the UPDATE of the grants with the ` +
         `DELETE of their \`grant_revocations\` rows (one statement) ${fixed(p.per('update'), 1)} ms ` +
-        `(${share(p.per('update'))}), the audit chain ${fixed(audit, 1)} ms (${share(audit)}: ` +
-        `${fixed(p.per('auditInsert'), 1)} ms for the COPY into \`audit_events\`, ` +
-        `${fixed(p.per('auditLock') + p.per('auditHead'), 2)} ms ` +
-        `for the advisory lock and head read), COMMIT ${fixed(p.per('commit'), 1)} ms, and ` +
+        `(${share(p.per('update'))}), the audit events into \`audit_pending\` ${fixed(audit, 1)} ms ` +
+        `(${share(audit)}, no lock), COMMIT ${fixed(p.per('commit'), 1)} ms, and ` +
         `${fixed(p.rest, 1)} ms (${share(p.rest)}) outside the statements (JavaScript on the worker's ` +
-        `one thread, and waiting for it: two batches share it); building and hashing the ` +
-        `${count(figures.batch)} chained audit events, measured apart, is ${fixed(figures.hashingMs, 1)} ms ` +
-        `of that. CPU over that drain: ${fixed(ref.nodeCpuS ?? NaN, 1)} s on the Node main thread, ` +
+        `one thread, and waiting for it: two batches and the log's integrator share it). Meanwhile ` +
+        `the integrator's own transactions took ${fixed(p.per('integrator'), 1)} ms of round trips per ` +
+        `batch ended (building and hashing ${count(figures.batch)} chained events, measured apart, is ` +
+        `${fixed(figures.hashingMs, 1)} ms of its JavaScript). CPU over that drain: ${fixed(ref.nodeCpuS ?? NaN, 1)} s on the Node main thread, ` +
         `${fixed(ref.pgCpuS ?? NaN, 1)} s in PostgreSQL, over ${seconds(ref.spanMs ?? NaN)} s. Job ` +
         `promotion is not where the time goes: ${b100.jobs} jobs in all, and the first ends ` +
         `everything due while the rest find little.`,
@@ -300,15 +300,16 @@ function interpretation(figures: RevocationFigures): string[] {
     const perGrantUs = (cpuS: number | undefined) => ((cpuS ?? NaN) * 1e6) / b100.n;
     let text =
       `**Why ${count(b100.n)} miss.** The drain runs two batches at a time (the shipped job ` +
-      `concurrency, one audit-chain lock between them) at ${int(rate)} grants/s (${int(b10rate)} at ` +
+      `concurrency) at ${int(rate)} grants/s (${int(b10rate)} at ` +
       `${count(b10?.n ?? NaN)}); ending ${count(b100.n)} within ${targets.together100k.max / 1000} s of ` +
       `the first expiry needs about ${int(needed)} grants/s, and a p99 under ` +
       `${targets.together100k.p99 / 1000} s about ${int(b100.n / (targets.together100k.p99 / 1000 + 1))}. ` +
       `Per grant it costs ${int(perGrantUs(b100.nodeCpuS))} µs of Node CPU and ` +
       `${int(perGrantUs(b100.pgCpuS))} µs of PostgreSQL CPU on a 2-core machine that runs both (and ` +
       `Redis). Per batch: claim ${fixed(p.per('claim'), 1)} ms, UPDATE ${fixed(p.per('update'), 1)} ms, ` +
-      `audit INSERT ${fixed(p.per('auditInsert'), 1)} ms, waiting for the audit lock ` +
-      `${fixed(p.per('auditLock'), 1)} ms. The table had never been analysed (a fresh database; in ` +
+      `audit events ${fixed(p.per('auditInsert'), 1)} ms, and the integrator's statements ` +
+      `${fixed(p.per('integrator'), 1)} ms per batch in its own transactions on the same thread and ` +
+      `database (it integrates every event the drain writes while the drain runs). The table had never been analysed (a fresh database; in ` +
       `production the same holds whenever the statistics predate the burst), and with the settings ` +
       `the ending transaction applies PostgreSQL plans the claim as ` +
       `${b100.claimPlan ? `\`${b100.claimPlan}\`` : '(plan not captured)'} and the UPDATE as ` +
@@ -331,9 +332,7 @@ function interpretation(figures: RevocationFigures): string[] {
         ` Adding worker concurrency ${parallel.workerConcurrency} (${parallel.workerConcurrency} bucket ` +
         `jobs at once, rows shared by SKIP LOCKED) gives ${int(grantsPerSecond(parallel))} grants/s and ` +
         `${lagText(parallel.lag)} (at commit p99 ${int(parallel.committed?.p99 ?? NaN)} ms): ` +
-        `${verdict(targets, parallel)}; the batches queue for the one audit-chain lock ` +
-        `(${fixed(phasesPerTransaction(parallel).per('auditLock'), 1)} ms per batch waiting for it) and ` +
-        `the machine has 2 cores (${fixed(parallel.nodeCpuS ?? NaN, 1)} s of Node main-thread CPU and ` +
+        `${verdict(targets, parallel)}; the machine has 2 cores (${fixed(parallel.nodeCpuS ?? NaN, 1)} s of Node main-thread CPU and ` +
         `${fixed(parallel.pgCpuS ?? NaN, 1)} s of PostgreSQL CPU over ${seconds(parallel.spanMs ?? NaN)} s).`;
     }
     out.push(text);
@@ -362,9 +361,8 @@ function interpretation(figures: RevocationFigures): string[] {
         `event, COMMIT), ${figures.perGrantConcurrency} jobs in flight: ${int(rate)} grants/s${lock}, ` +
         `${lagText(perGrant.lag)} (at commit ${lagText(perGrant.committed!)}): ${verdict(targets, perGrant)} ` +
         `against ${perGrant.target ? targetText(targets, perGrant.target) : '–'}. A transaction takes ` +
-        `${fixed(p.total, 1)} ms, of which COMMIT ${fixed(p.per('commit'), 1)} ms and the audit lock ` +
-        `${fixed(p.per('auditLock'), 1)} ms: every job appends to the one hash chain, so the transactions ` +
-        `queue for its lock and their commits (WAL flushes) cannot overlap. At that rate 100k grants would ` +
+        `${fixed(p.total, 1)} ms, of which COMMIT ${fixed(p.per('commit'), 1)} ms: a job per grant is a ` +
+        `transaction, its round trips and a COMMIT (a WAL flush) per grant. At that rate 100k grants would ` +
         `take ${int(100_000 / rate)} s, which is why it was run at ${count(perGrant.n)} only. It also costs ` +
         `${int((perGrant.memory?.usedDelta ?? NaN) / perGrant.n)} bytes of Redis per grant (${perGrant.memory?.keys} ` +
         `keys) where bucket jobs cost ${bytes((b100?.memory?.keyBytes ?? NaN) / (b100?.n ?? NaN))}.`,
@@ -485,7 +483,9 @@ export function renderRevocation(figures: RevocationFigures): string {
       'Nearest-rank percentiles.',
     '',
     '**How the diagnostics are taken.** Statements are timed at the `pg` client and grouped by kind ' +
-      '(claim, UPDATE, audit lock, head read, audit INSERT, COMMIT); plans are `EXPLAIN` of the first ' +
+      "(claim, UPDATE, audit events into `audit_pending`, COMMIT; a transaction of the log's " +
+      "integrator, which runs in the same process, counts apart as the integrator's); plans are " +
+      '`EXPLAIN` of the first ' +
       'claim and UPDATE the run sent, under the planner settings the ending transaction applies ' +
       '(sorts, bitmap scans, sequential scans, materialisation, hash and merge joins off).',
     '',
@@ -496,7 +496,7 @@ export function renderRevocation(figures: RevocationFigures): string {
     '',
     'Per ending transaction: the round trip of each kind of statement, timed at the `pg` client, and ' +
       'what is left of the transaction (from `UnitOfWork.run` to its return) outside them. In the ' +
-      'per-grant run transactions overlap, so waits (the audit lock, COMMIT) are in the figures. CPU ' +
+      'per-grant run transactions overlap, so waits (row locks, COMMIT) are in the figures. CPU ' +
       'is read from /proc over the drain.',
     '',
     ...phaseTable(figures),

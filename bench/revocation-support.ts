@@ -168,72 +168,88 @@ export async function recordedLags(dataSource: DataSource) {
 }
 
 export type Phase =
-  'begin' | 'claim' | 'update' | 'auditLock' | 'auditHead' | 'auditInsert' | 'commit' | 'other';
+  'begin' | 'claim' | 'update' | 'auditInsert' | 'commit' | 'other' | 'integrator';
 
 export const PHASES: readonly Phase[] = [
   'begin',
   'claim',
   'update',
-  'auditLock',
-  'auditHead',
   'auditInsert',
   'commit',
   'other',
+  'integrator',
 ];
 
 function phaseOf(sql: string): Phase {
   if (/^\s*(START TRANSACTION|BEGIN)/i.test(sql)) return 'begin';
   if (/^\s*COMMIT/i.test(sql)) return 'commit';
-  if (/pg_advisory_xact_lock/.test(sql)) return 'auditLock';
-  // TypeORM quotes table names; the raw PostgreSQL statements of the ending path do not. A few
-  // events go in with the chain's recorded head (`WITH head AS (… audit_head …) INSERT …`).
-  if (/^\s*(WITH head AS \([\s\S]*?\)\s*)?(INSERT INTO|COPY) "?audit_events"?/i.test(sql))
+  // The ending transaction's events, written to audit_pending (INSERT from arrays, or COPY).
+  if (/^\s*(WITH t AS \([\s\S]*?\)\s*)?(INSERT INTO|COPY) "?audit_pending"?/i.test(sql))
     return 'auditInsert';
-  if (/FROM "?audit_(events|head)"?/.test(sql) || /INTO "?audit_head"?/.test(sql))
-    return 'auditHead';
   // The ending statement: an UPDATE of the grants, alone or with its revocations in a WITH.
   if (/^\s*(WITH \w+ AS \(\s*)?UPDATE "?grants"?/i.test(sql)) return 'update';
   if (/FROM "?grants"?/.test(sql) && /FOR UPDATE/i.test(sql)) return 'claim';
   return 'other';
 }
 
+/** A statement of the integrator's own transactions (its lock, what only it reads and writes). */
+const isIntegrators = (sql: string): boolean =>
+  /advisory_xact_lock|DELETE FROM "?audit_pending"?|"?audit_(tiles|checkpoints)"?|COPY "?audit_events"?/.test(
+    sql,
+  );
+
 export interface Statement {
   text: string;
   values: unknown[];
 }
 
-/** Round-trip milliseconds of the statements pg clients send while it is on, by phase. */
+interface Sent {
+  client: unknown;
+  phase: Phase;
+  statement: Statement;
+  ms?: number;
+}
+
+/**
+ * Round-trip milliseconds of the statements pg clients send while it is on, by phase. The
+ * integrator runs in the same process (its own transactions, on its own connections): a
+ * transaction with any of its statements counts whole as `integrator`, apart from the ending
+ * transactions' phases.
+ */
 export class SqlProfile {
   readonly ms = new Map<Phase, number>();
   readonly count = new Map<Phase, number>();
   /** The first statement of each phase. */
   readonly first = new Map<Phase, Statement>();
+  private readonly sent: Sent[] = [];
   private restore?: () => void;
 
   start(): void {
     const prototype = pg.Client.prototype as unknown as { query: (...args: unknown[]) => unknown };
     const original = prototype.query;
-    const first = this.first;
-    const record = (phase: Phase, started: number) => {
-      this.ms.set(phase, (this.ms.get(phase) ?? 0) + performance.now() - started);
-      this.count.set(phase, (this.count.get(phase) ?? 0) + 1);
-    };
+    const sent = this.sent;
     prototype.query = function (this: unknown, ...args: unknown[]) {
       const query = args[0] as string | { text?: string };
       const text = typeof query === 'string' ? query : (query.text ?? '');
-      const phase = phaseOf(text);
-      if (!first.has(phase))
-        first.set(phase, { text, values: [...((args[1] as unknown[]) ?? [])] });
+      const entry: Sent = {
+        client: this,
+        phase: phaseOf(text),
+        statement: { text, values: [...((args[1] as unknown[]) ?? [])] },
+      };
+      sent.push(entry);
       const started = performance.now();
+      const record = () => {
+        entry.ms ??= performance.now() - started;
+      };
       const result = original.apply(this, args);
       if (result instanceof Promise) {
         return result.then(
           (value: unknown) => {
-            record(phase, started);
+            record();
             return value;
           },
           (error: unknown) => {
-            record(phase, started);
+            record();
             throw error;
           },
         );
@@ -241,13 +257,8 @@ export class SqlProfile {
       // A COPY is a stream: it is over when the stream finishes (or fails).
       if (result && typeof (result as { once?: unknown }).once === 'function') {
         const stream = result as { once(event: string, listener: () => void): void };
-        let done = false;
-        const finish = () => {
-          if (!done) record(phase, started);
-          done = true;
-        };
-        stream.once('finish', finish);
-        stream.once('error', finish);
+        stream.once('finish', record);
+        stream.once('error', record);
       }
       return result;
     };
@@ -259,6 +270,25 @@ export class SqlProfile {
   stop(): void {
     this.restore?.();
     this.restore = undefined;
+    const byClient = new Map<unknown, Sent[][]>();
+    for (const entry of this.sent) {
+      const transactions = byClient.get(entry.client) ?? [[]];
+      if (entry.phase === 'begin') transactions.push([]);
+      transactions[transactions.length - 1].push(entry);
+      byClient.set(entry.client, transactions);
+    }
+    for (const transactions of byClient.values()) {
+      for (const transaction of transactions) {
+        const integrators = transaction.some((e) => isIntegrators(e.statement.text));
+        for (const entry of transaction) {
+          const phase = integrators ? 'integrator' : entry.phase;
+          if (!this.first.has(phase)) this.first.set(phase, entry.statement);
+          if (entry.ms === undefined) continue;
+          this.ms.set(phase, (this.ms.get(phase) ?? 0) + entry.ms);
+          this.count.set(phase, (this.count.get(phase) ?? 0) + 1);
+        }
+      }
+    }
   }
 }
 

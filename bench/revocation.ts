@@ -683,37 +683,29 @@ async function perGrantJobs(redis: RedisProbe, n: number, hz: number): Promise<S
     const ender = setup.context.get(GrantEnder);
     const probe = attachProbe(setup, byId);
     assertOnTime(t0, 'per-grant jobs');
-    const measured = await measureDrain(
-      setup,
-      probe,
-      n,
-      t0,
-      Math.max(...expiries),
-      () => {
-        const worker = new Worker(
-          'revoke-per-grant',
-          async (job: Job<{ grantId: string }>) => {
-            await uow.run(async (tx) => {
-              // The per-grant design's worker acts for the system: every grant is in scope.
-              const grant = await grants.findVisible(tx, SYSTEM_SCOPE, job.data.grantId, {
-                lock: true,
-              });
-              if (!grant || grant.status !== 'active') return;
-              const ending = { status: 'expired', actor: 'system', source: 'job' } as const;
-              await ender.end(tx, [grant], ending, new Date());
+    const measured = await measureDrain(setup, probe, n, t0, Math.max(...expiries), () => {
+      const worker = new Worker(
+        'revoke-per-grant',
+        async (job: Job<{ grantId: string }>) => {
+          await uow.run(async (tx) => {
+            // The per-grant design's worker acts for the system: every grant is in scope.
+            const grant = await grants.findVisible(tx, SYSTEM_SCOPE, job.data.grantId, {
+              lock: true,
             });
-          },
-          {
-            connection: REDIS_CONNECTION,
-            prefix: setup.prefix,
-            concurrency: PER_GRANT_CONCURRENCY,
-          },
-        );
-        resources.add(() => worker.close());
-        return worker.waitUntilReady().then(() => undefined);
-      },
-      true,
-    );
+            if (!grant || grant.status !== 'active') return;
+            const ending = { status: 'expired', actor: 'system', source: 'job' } as const;
+            await ender.end(tx, [grant], ending, new Date());
+          });
+        },
+        {
+          connection: REDIS_CONNECTION,
+          prefix: setup.prefix,
+          concurrency: PER_GRANT_CONCURRENCY,
+        },
+      );
+      resources.add(() => worker.close());
+      return worker.waitUntilReady().then(() => undefined);
+    });
     probe.detach();
     describeDrain(`per-grant ${n}`, measured);
     return {
