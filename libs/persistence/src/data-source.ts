@@ -17,6 +17,7 @@ import { SigningKeyRow } from './entities/signing-key.entity.js';
 import { ServiceAccountRow } from './entities/service-account.entity.js';
 import { SlackMessageRow } from './entities/slack-message.entity.js';
 import { WebLoginRow, WebSessionRow } from './entities/web-session.entity.js';
+import { runMigrationsExclusively } from './migration-lock.js';
 
 export const entities = [
   AccessRequestRow,
@@ -46,7 +47,16 @@ export function createDataSource(database: DatabaseConfig): DataSource {
     logging: false,
   } as const;
   if (database.type === 'postgres') {
-    return new DataSource({ ...common, type: 'postgres', url: database.url, poolSize: 20 });
+    return new DataSource({
+      ...common,
+      type: 'postgres',
+      url: database.url,
+      poolSize: 20,
+      // The longest a query waits for a connection, a free one from a full pool or a new one from a
+      // server that does not answer: past it the request fails (503) instead of hanging. No
+      // statement_timeout: waits for the migration and audit advisory locks are legitimately long.
+      connectTimeoutMS: 5000,
+    });
   }
   if (database.path !== ':memory:') mkdirSync(dirname(database.path), { recursive: true });
   return new DataSource({
@@ -58,10 +68,18 @@ export function createDataSource(database: DatabaseConfig): DataSource {
   });
 }
 
-/** Opens the connection and applies pending migrations, each in its own transaction. */
+/**
+ * Opens the connection and applies pending migrations, each in its own transaction, one process
+ * at a time on PostgreSQL. A failure closes every connection (and with them a lock still held).
+ */
 export async function openDatabase(database: DatabaseConfig): Promise<DataSource> {
   const dataSource = createDataSource(database);
   await dataSource.initialize();
-  await dataSource.runMigrations({ transaction: 'each' });
+  try {
+    await runMigrationsExclusively(dataSource);
+  } catch (error) {
+    await dataSource.destroy();
+    throw error;
+  }
   return dataSource;
 }
