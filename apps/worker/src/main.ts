@@ -1,19 +1,23 @@
 import 'reflect-metadata';
-import { NestFactory } from '@nestjs/core';
-import { loadConfig, loadConfigOrExit } from '#config';
+import { loadConfig, loadConfigOrExit, resolveWorkerPort } from '#config';
 import { PolicyState, exitIfShutdownHangs, swapPolicyOnSignal } from '#access';
-import { WorkerModule } from './worker.module.js';
+import { createWorker } from './bootstrap.js';
 
 async function main(): Promise<void> {
   const config = loadConfigOrExit('countersign worker');
-  const app = await NestFactory.createApplicationContext(WorkerModule.forRoot(config));
+  // Resolved before anything starts, so a bad WORKER_PORT stops the worker at once.
+  const port = resolveWorkerPort(process.env);
+  const app = await createWorker(config);
   exitIfShutdownHangs();
   // SIGTERM/SIGINT close the app: intervals stop and the database pool closes after them.
   // Not SIGHUP: that one reloads the policy (PolicyReload).
   app.enableShutdownHooks(['SIGTERM', 'SIGINT']);
   // SIGHUP: the policy the worker decides with follows the file; the broker re-evaluates requests.
   swapPolicyOnSignal(app.get(PolicyState), () => loadConfig());
-  console.log(`countersign worker running (${config.database.type})`);
+  await app.listen(port);
+  console.log(
+    `countersign worker running (${config.database.type}), health and metrics on port ${port}`,
+  );
 }
 
 main().catch((error: unknown) => {

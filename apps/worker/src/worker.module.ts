@@ -1,6 +1,7 @@
 import type { DynamicModule } from '@nestjs/common';
 import { Module } from '@nestjs/common';
 import { ScheduleModule } from '@nestjs/schedule';
+import { TerminusModule } from '@nestjs/terminus';
 import {
   DatabaseLifecycle,
   RequestExpiryTask,
@@ -14,6 +15,7 @@ import type { WorkerOptions } from 'bullmq';
 import type { AppConfig } from '#config';
 import { systemClock } from '#domain';
 import { breakGlassAlertProviders, notifierProviders } from '#notify';
+import { WorkerOpsController } from './ops.controller.js';
 
 export interface WorkerModuleOptions {
   providers?: CredentialProvider[];
@@ -24,17 +26,19 @@ export interface WorkerModuleOptions {
 }
 
 /**
- * The background half of countersign, with no HTTP: the BullMQ revocation worker, the revocation
- * sweep and the request-expiry sweep. The broker runs the same tasks in-process unless
- * `revocation.worker: external`, so a single broker is a complete install; the worker lets a
- * larger install run them apart from the API, as many replicas as it likes.
+ * The background half of countersign: the BullMQ revocation worker, the revocation sweep and the
+ * request-expiry sweep, with no API (only its health checks and metrics, on WORKER_PORT). The
+ * broker runs the same tasks in-process unless `revocation.worker: external`, so a single broker
+ * is a complete install; the worker lets a larger install run them apart from the API, as many
+ * replicas as it likes.
  */
 @Module({})
 export class WorkerModule {
   static forRoot(config: AppConfig, options: WorkerModuleOptions = {}): DynamicModule {
     return {
       module: WorkerModule,
-      imports: [ScheduleModule.forRoot(), ...revocationImports(config)],
+      imports: [ScheduleModule.forRoot(), TerminusModule, ...revocationImports(config)],
+      controllers: [WorkerOpsController],
       providers: [
         ...coreProviders(config, systemClock),
         // Requests the worker expires update their Slack message too.

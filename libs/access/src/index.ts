@@ -38,6 +38,7 @@ export * from './revocation/end-grants.js';
 export * from './revocation/expire-grants.js';
 export * from './revocation/revocation-scheduler.js';
 export * from './revocation/timer-scheduler.js';
+export * from './wiring/readiness.js';
 export * from './wiring/redis-health.js';
 export * from './wiring/revocation-sweep.task.js';
 export * from './wiring/provider-reconcile.task.js';

@@ -1,5 +1,5 @@
 import { stringify } from 'yaml';
-import { parseConfig } from './index.js';
+import { parseConfig, resolveWorkerPort } from './index.js';
 
 const KEY = Buffer.alloc(32, 1).toString('base64');
 
@@ -116,6 +116,27 @@ describe('environment overrides', () => {
   it('never repeats a database password in its error', () => {
     expect(() => parse({ DATABASE_URL: 'mysql://u:s3cret@db/cs' })).toThrow(
       expect.objectContaining({ message: expect.not.stringContaining('s3cret') }),
+    );
+  });
+});
+
+describe('WORKER_PORT', () => {
+  it('defaults to 3001, an empty value counting as unset, and is independent of PORT', () => {
+    expect(resolveWorkerPort({})).toBe(3001);
+    expect(resolveWorkerPort({ WORKER_PORT: '' })).toBe(3001);
+    expect(resolveWorkerPort({ PORT: '8080' })).toBe(3001);
+    expect(resolveWorkerPort({ WORKER_PORT: '9464' })).toBe(9464);
+  });
+
+  it.each<[string, string]>([
+    ['not a number', 'http'],
+    ['out of range', '70000'],
+    ['zero', '0'],
+    ['signed', '+3001'],
+    ['fractional', '3001.5'],
+  ])('refuses a value %s', (_, value) => {
+    expect(() => resolveWorkerPort({ WORKER_PORT: value })).toThrow(
+      configError('WORKER_PORT', /port/),
     );
   });
 });

@@ -12,12 +12,22 @@ export function envValue(env: Env, name: string): string | undefined {
   return value === undefined || value === '' ? undefined : value;
 }
 
-export function resolvePort(env: Env): number {
-  const raw = envValue(env, 'PORT');
-  if (raw === undefined) return 3000;
+function portFrom(env: Env, name: string, fallback: number): number {
+  const raw = envValue(env, name);
+  if (raw === undefined) return fallback;
   const port = /^\d{1,5}$/.test(raw) ? Number(raw) : NaN;
-  if (!(port >= 1 && port <= 65535)) throw new ConfigError('PORT', 'must be a port number 1-65535');
+  if (!(port >= 1 && port <= 65535)) throw new ConfigError(name, 'must be a port number 1-65535');
   return port;
+}
+
+/** The broker's HTTP port: PORT, else 3000. */
+export function resolvePort(env: Env): number {
+  return portFrom(env, 'PORT', 3000);
+}
+
+/** The worker's port for its health checks and metrics: WORKER_PORT, else 3001. */
+export function resolveWorkerPort(env: Env): number {
+  return portFrom(env, 'WORKER_PORT', 3001);
 }
 
 /** PUBLIC_URL, else the file's publicUrl, else http://localhost:<port>; never a trailing slash. */

@@ -1,12 +1,11 @@
 import { Controller, Get, Header, Optional, Res } from '@nestjs/common';
 import { HealthCheckService, HealthIndicatorService } from '@nestjs/terminus';
-import type { HealthIndicatorFunction } from '@nestjs/terminus';
 import type { Response } from 'express';
 import { SinkDeliverer } from '#audit';
 import { LogKeys, SigningKeys } from '#credentials';
 import { UnitOfWork } from '#persistence';
 import { Public } from '../http/public.decorator.js';
-import { MetricsService, RedisHealth } from '#access';
+import { MetricsService, RedisHealth, checkReadiness } from '#access';
 
 @Public()
 @Controller()
@@ -27,60 +26,15 @@ export class OpsController {
     return { status: 'ok' };
   }
 
-  /**
-   * Ready only when the database (and Redis, where configured) answer. A Redis that may evict
-   * jobs is reported here but does not fail readiness: the sweep still guarantees revocation.
-   * Nor does an audit sink that is behind: it is reported (docs/audit-sinks.md), the broker
-   * keeps serving, and the sink catches up from its cursor.
-   */
+  /** The database and Redis, as the worker's (checkReadiness); 503 when one does not answer. */
   @Get('health/ready')
   async ready(@Res() res: Response): Promise<void> {
-    const checks: HealthIndicatorFunction[] = [
-      () =>
-        this.indicators
-          .check('database')
-          .attempt(async () => {
-            await this.uow.dataSource.query('SELECT 1');
-          })
-          .withTimeout(2000),
-    ];
-    const redis = this.redis;
-    if (redis) {
-      checks.push(() =>
-        this.indicators
-          .check('redis')
-          .attempt(async () => {
-            const status = await redis.status();
-            if (!status.reachable) throw new Error('Redis does not answer');
-            const safe =
-              status.evictionPolicy === undefined || status.evictionPolicy === 'noeviction';
-            return {
-              evictionPolicy: status.evictionPolicy ?? 'unknown',
-              ...(safe ? {} : { warning: 'set maxmemory-policy noeviction' }),
-            };
-          })
-          .withTimeout(2000),
-      );
-    }
-    const auditSinks = this.auditSinks;
-    if (auditSinks) {
-      checks.push(() =>
-        this.indicators
-          .check('auditSinks')
-          .attempt(async () => ({
-            sinks: Object.fromEntries(
-              (await auditSinks.status()).map(({ name, ...status }) => [name, status]),
-            ),
-          }))
-          .withTimeout(2000),
-      );
-    }
-    try {
-      res.status(200).json(await this.health.check(checks));
-    } catch (error) {
-      const body = (error as { response?: unknown }).response;
-      res.status(503).json(body && typeof body === 'object' ? body : { status: 'error' });
-    }
+    const { httpStatus, body } = await checkReadiness(this.health, this.indicators, {
+      uow: this.uow,
+      redis: this.redis,
+      auditSinks: this.auditSinks,
+    });
+    res.status(httpStatus).json(body);
   }
 
   @Get('metrics')
