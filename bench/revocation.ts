@@ -111,7 +111,7 @@ const log = (message: string) => process.stderr.write(`${message}\n`);
  */
 const cost = { insertPerRow: 0.3, enqueuePerJob: 0.15 };
 const leadTime = (rows: number, jobs: number) =>
-  Math.ceil(2000 + 1.5 * (rows * cost.insertPerRow + jobs * cost.enqueuePerJob));
+  Math.ceil(3000 + 2.5 * (rows * cost.insertPerRow + jobs * cost.enqueuePerJob));
 
 function benchYaml(prefix: string): string {
   return `
