@@ -3,6 +3,7 @@ import { Catch, HttpException, Logger } from '@nestjs/common';
 import type { Response } from 'express';
 import type { ErrorCode } from '#domain';
 import { DomainError } from '#domain';
+import { RETRY_AFTER_SECONDS, isDatabaseUnavailable } from './unavailable.js';
 
 const STATUS: Readonly<Record<ErrorCode, number>> = {
   invalid_request: 400,
@@ -37,7 +38,8 @@ export interface ErrorBody {
 }
 
 /**
- * The one place errors become HTTP: domain codes map to statuses here and nowhere else. Anything
+ * The one place errors become HTTP: domain codes map to statuses here and nowhere else. A lost
+ * database connection is `503 unavailable` with Retry-After, in words that name no host. Anything
  * unexpected is logged and answered with a bare 500: no stack, no message, nothing to leak.
  */
 @Catch()
@@ -47,6 +49,7 @@ export class ErrorFilter implements ExceptionFilter {
   catch(exception: unknown, host: ArgumentsHost): void {
     const response = host.switchToHttp().getResponse<Response>();
     const [status, body] = this.describe(exception);
+    if (status === 503) response.setHeader('Retry-After', String(RETRY_AFTER_SECONDS));
     response.status(status).json(body);
   }
 
@@ -69,6 +72,11 @@ export class ErrorFilter implements ExceptionFilter {
         status,
         { error: HTTP_CODES[status], message: status === 404 ? 'not found' : 'request refused' },
       ];
+    }
+    if (isDatabaseUnavailable(exception)) {
+      // One line, not a stack: during an outage every request lands here.
+      this.logger.warn(`database unavailable: ${String(exception)}`);
+      return [503, { error: 'unavailable', message: 'the database is unavailable; retry later' }];
     }
     this.logger.error(exception instanceof Error ? exception : String(exception));
     return [500, { error: 'internal_error', message: 'internal error' }];
