@@ -5,15 +5,16 @@
  */
 import 'reflect-metadata';
 import { loadavg } from 'node:os';
+import { canonicalData } from '#audit';
 import { integratorThroughput } from './integration.js';
 
-// The audit rows of one flow's three transactions, as the broker writes them (bench/mint.ts
+// The audit rows of one flow's three transactions, as the broker writes them (canonical JSON data; bench/mint.ts
 // observes them; these are their sizes).
 const actor = 'corp:alice';
 const policy = {
   type: 'policy.evaluated',
   actor,
-  data: JSON.stringify({
+  data: canonicalData({
     action: 'request',
     role: 'prod-db-admin',
     decision: 'allow',
@@ -27,20 +28,20 @@ const SHAPES = [
     {
       type: 'request.created',
       actor,
-      data: JSON.stringify({ role: 'prod-db-admin', justification: 'bench', durationSeconds: 900 }),
+      data: canonicalData({ role: 'prod-db-admin', justification: 'bench', durationSeconds: 900 }),
     },
   ],
   [
     { ...policy, actor: 'corp:bob' },
-    { type: 'approval.recorded', actor: 'corp:bob', data: JSON.stringify({ adminReach: false }) },
-    { type: 'request.approved', actor: 'corp:bob', data: JSON.stringify({ approvals: 1 }) },
+    { type: 'approval.recorded', actor: 'corp:bob', data: canonicalData({ adminReach: false }) },
+    { type: 'request.approved', actor: 'corp:bob', data: canonicalData({ approvals: 1 }) },
   ],
   [
     policy,
     {
       type: 'credential.issued',
       actor,
-      data: JSON.stringify({
+      data: canonicalData({
         provider: 'jwt',
         expiresAt: new Date().toISOString(),
         kid: 'x'.repeat(43),
