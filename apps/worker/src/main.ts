@@ -1,6 +1,12 @@
 import 'reflect-metadata';
 import { loadConfig, loadConfigOrExit, resolveWorkerPort } from '#config';
-import { PolicyState, exitIfShutdownHangs, swapPolicyOnSignal } from '#access';
+import {
+  PolicyBroadcast,
+  PolicyState,
+  exitIfShutdownHangs,
+  swapPolicyOnPeerChange,
+  swapPolicyOnSignal,
+} from '#access';
 import { createWorker } from './bootstrap.js';
 
 async function main(): Promise<void> {
@@ -14,6 +20,7 @@ async function main(): Promise<void> {
   app.enableShutdownHooks(['SIGTERM', 'SIGINT']);
   // SIGHUP: the policy the worker decides with follows the file; the broker re-evaluates requests.
   swapPolicyOnSignal(app.get(PolicyState), () => loadConfig());
+  swapPolicyOnPeerChange(app.get(PolicyBroadcast), app.get(PolicyState), () => loadConfig());
   await app.listen(port);
   console.log(
     `countersign worker running (${config.database.type}), health and metrics on port ${port}`,

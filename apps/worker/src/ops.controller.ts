@@ -3,7 +3,7 @@ import { HealthCheckService, HealthIndicatorService } from '@nestjs/terminus';
 import type { Response } from 'express';
 import { SinkDeliverer } from '#audit';
 import { UnitOfWork } from '#persistence';
-import { MetricsService, RedisHealth, checkReadiness } from '#access';
+import { MetricsService, PolicyState, RedisHealth, checkReadiness } from '#access';
 
 /**
  * The worker's only routes, for the orchestrator and Prometheus, without authentication like the
@@ -17,6 +17,7 @@ export class WorkerOpsController {
     private readonly indicators: HealthIndicatorService,
     private readonly uow: UnitOfWork,
     private readonly metrics: MetricsService,
+    private readonly policy: PolicyState,
     @Optional() private readonly redis?: RedisHealth,
     @Optional() private readonly auditSinks?: SinkDeliverer,
   ) {}
@@ -32,6 +33,7 @@ export class WorkerOpsController {
       uow: this.uow,
       redis: this.redis,
       auditSinks: this.auditSinks,
+      policyHash: () => this.policy.hash,
     });
     res.status(httpStatus).json(body);
   }

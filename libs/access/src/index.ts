@@ -14,6 +14,7 @@ export * from './observer.js';
 export * from './policy-change.js';
 export * from './policy-state.js';
 export * from './wiring/policy-reload.js';
+export * from './wiring/policy-broadcast.js';
 export * from './queries.js';
 export * from './request-loader.js';
 export * from './revoke-grant.js';

@@ -1,6 +1,7 @@
 import type { PolicyContext, PolicyDefinition, Principal, RoleDefinition } from '#domain';
 import { IdentityGraph, findRole, isAdmin, rolesApprovableBy } from '#domain';
 import type { ReadScope } from '#persistence';
+import { policyHash } from './policy-hash.js';
 
 /** Service-account principal -> its owner, and -> whoever received its current key. */
 export interface ServiceAccountLinks {
@@ -72,6 +73,11 @@ export class PolicyState {
 
   get policy(): PolicyDefinition {
     return this.current.source.policy;
+  }
+
+  /** The policy's hash as replicas compare it (policyHash). */
+  get hash(): string {
+    return policyHash(this.current.source);
   }
 
   role(name: string): RoleDefinition | undefined {

@@ -5,7 +5,7 @@ import { SinkDeliverer } from '#audit';
 import { LogKeys, SigningKeys } from '#credentials';
 import { UnitOfWork } from '#persistence';
 import { Public } from '../http/public.decorator.js';
-import { MetricsService, RedisHealth, checkReadiness } from '#access';
+import { MetricsService, PolicyState, RedisHealth, checkReadiness } from '#access';
 
 @Public()
 @Controller()
@@ -17,6 +17,7 @@ export class OpsController {
     private readonly keys: SigningKeys,
     private readonly logKeys: LogKeys,
     private readonly metrics: MetricsService,
+    private readonly policy: PolicyState,
     @Optional() private readonly redis?: RedisHealth,
     @Optional() private readonly auditSinks?: SinkDeliverer,
   ) {}
@@ -33,6 +34,7 @@ export class OpsController {
       uow: this.uow,
       redis: this.redis,
       auditSinks: this.auditSinks,
+      policyHash: () => this.policy.hash,
     });
     res.status(httpStatus).json(body);
   }

@@ -44,6 +44,7 @@ import { RevocationList } from '../revocation/revocation-list.js';
 import { RevokeGrant } from '../revoke-grant.js';
 import { auditSinkProviders } from './audit-sinks.providers.js';
 import { MetricsService } from './metrics.service.js';
+import { PolicyBroadcast } from './policy-broadcast.js';
 import { APP_CONFIG, CLOCK, DATA_SOURCE, OBSERVER, REQUEST_NOTIFIER } from './tokens.js';
 
 /** Everything the broker and the worker share: config, database, policy, keys and use cases. */
@@ -113,6 +114,7 @@ export function coreProviders(config: AppConfig, clock: Clock): Provider[] {
     },
     // Resolved by their constructors' types.
     MetricsService,
+    PolicyBroadcast,
     UnitOfWork,
     RequestRepository,
     GrantRepository,

@@ -72,6 +72,7 @@ export class MetricsService implements AccessMetrics {
   private queueDepthSource?: () => Promise<Record<string, number>>;
   private auditSinkLagSource?: () => Promise<Record<string, number>>;
   private auditPendingSource?: () => Promise<number>;
+  private policyHashSource?: () => string;
 
   constructor() {
     const overdue: Gauge = new Gauge({
@@ -110,6 +111,18 @@ export class MetricsService implements AccessMetrics {
       registers: [this.registry],
       collect: async () => {
         if (this.auditPendingSource) auditPending.set(await this.auditPendingSource());
+      },
+    });
+    // Info-style: one series, the hash in force, so alerts can compare replicas by label.
+    const policyInfo: Gauge = new Gauge({
+      name: 'countersign_policy_info',
+      help: 'The policy this process enforces: 1, labelled with its hash (docs/policy-changes.md)',
+      labelNames: ['hash'],
+      registers: [this.registry],
+      collect: () => {
+        if (!this.policyHashSource) return;
+        policyInfo.reset();
+        policyInfo.set({ hash: this.policyHashSource() }, 1);
       },
     });
     collectDefaultMetrics({ register: this.registry, prefix: 'countersign_' });
@@ -166,5 +179,9 @@ export class MetricsService implements AccessMetrics {
 
   measureAuditPending(source: () => Promise<number>): void {
     this.auditPendingSource = source;
+  }
+
+  measurePolicyHash(source: () => string): void {
+    this.policyHashSource = source;
   }
 }

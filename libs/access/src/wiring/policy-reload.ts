@@ -9,6 +9,7 @@ import type { PolicyChangeReport } from '../policy-change.js';
 import { ApplyPolicyChange } from '../policy-change.js';
 import { PolicyState } from '../policy-state.js';
 import { refuseDecision } from '../audit-helpers.js';
+import { PolicyBroadcast } from './policy-broadcast.js';
 import { APP_CONFIG } from './tokens.js';
 
 /** Where a reload reads the config from: the file at COUNTERSIGN_CONFIG, or a test's own. */
@@ -39,7 +40,8 @@ export interface ReloadReport extends PolicyChangeReport {
 /**
  * Reloads the policy (roles, admins, separation, owners, aliases, delegations, directory) from the config
  * source, on SIGHUP or the admin endpoint. A config that does not validate changes nothing: the
- * ConfigError goes back to the caller. Reloads run one at a time.
+ * ConfigError goes back to the caller. Reloads run one at a time. Both announce the new policy to
+ * the other replicas (PolicyBroadcast), which reload their own config as `system`, as SIGHUP does.
  */
 @Injectable()
 export class PolicyReload {
@@ -53,7 +55,13 @@ export class PolicyReload {
     private readonly policy: PolicyState,
     private readonly uow: UnitOfWork,
     private readonly audit: AuditLog,
-  ) {}
+    private readonly broadcast: PolicyBroadcast,
+  ) {
+    broadcast.onPeerChange(async () => {
+      const report = await this.reload('system');
+      this.logger.log(`policy reloaded after another replica's: ${JSON.stringify(report)}`);
+    });
+  }
 
   /** `POST /v1/policy/reload`: admins only; a refusal is audited (`policy.evaluated`, `policy.refused`). */
   async reloadBy(principal: Principal): Promise<ReloadReport> {
@@ -65,7 +73,7 @@ export class PolicyReload {
       );
     }
     try {
-      return await this.reload(principal.id);
+      return await this.reloadAndAnnounce(principal.id);
     } catch (error) {
       if (error instanceof ConfigError) {
         throw invalidRequest([{ field: error.field, message: error.message }]);
@@ -82,13 +90,19 @@ export class PolicyReload {
 
   /** SIGHUP: reload, and log the outcome (the signal has no one to answer). */
   onSignal(): void {
-    this.reload('system').then(
+    this.reloadAndAnnounce('system').then(
       (report) => this.logger.log(`policy reloaded: ${JSON.stringify(report)}`),
       (error: unknown) =>
         this.logger.error(
           `policy reload refused, the policy in force is unchanged: ${error instanceof Error ? error.message : String(error)}`,
         ),
     );
+  }
+
+  private async reloadAndAnnounce(actor: string): Promise<ReloadReport> {
+    const report = await this.reload(actor);
+    await this.broadcast.announce();
+    return report;
   }
 
   private async reloadNow(actor: string): Promise<ReloadReport> {
@@ -113,5 +127,17 @@ export function swapPolicyOnSignal(policy: PolicyState, source: ConfigSource): v
         `policy reload refused, the policy in force is unchanged: ${error instanceof Error ? error.message : String(error)}`,
       );
     }
+  });
+}
+
+/** The worker follows another replica's reload the same way: its own file, swapped, not announced. */
+export function swapPolicyOnPeerChange(
+  broadcast: PolicyBroadcast,
+  policy: PolicyState,
+  source: ConfigSource,
+): void {
+  broadcast.onPeerChange(() => {
+    policy.replace(source());
+    return Promise.resolve();
   });
 }

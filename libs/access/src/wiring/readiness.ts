@@ -13,6 +13,8 @@ export interface ReadinessSources {
   uow: UnitOfWork;
   redis?: RedisHealth;
   auditSinks?: SinkDeliverer;
+  /** The hash of the policy in force (policyHash), reported so replicas can be compared. */
+  policyHash?: () => string;
 }
 
 export interface ReadinessReport {
@@ -29,7 +31,7 @@ export interface ReadinessReport {
 export async function checkReadiness(
   health: HealthCheckService,
   indicators: HealthIndicatorService,
-  { uow, redis, auditSinks }: ReadinessSources,
+  { uow, redis, auditSinks, policyHash }: ReadinessSources,
 ): Promise<ReadinessReport> {
   const checks: HealthIndicatorFunction[] = [
     () =>
@@ -68,6 +70,9 @@ export async function checkReadiness(
         }))
         .withTimeout(2000),
     );
+  }
+  if (policyHash) {
+    checks.push(() => indicators.check('policy').up({ hash: policyHash() }));
   }
   try {
     return { httpStatus: 200, body: await health.check(checks) };
