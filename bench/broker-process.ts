@@ -5,13 +5,13 @@
  */
 import 'reflect-metadata';
 import type { AddressInfo } from 'node:net';
-import { parseConfig } from '#config';
+import { parseConfig, resolveLogLevel } from '#config';
 import { createBroker } from '../apps/broker/src/bootstrap.js';
 
 async function main(): Promise<void> {
   const config = parseConfig(process.env.BENCH_BROKER_YAML ?? '', process.env);
   const app = await createBroker(config, {
-    logLevel: process.env.BENCH_LOG_LEVEL ?? 'silent',
+    logLevel: resolveLogLevel({ LOG_LEVEL: process.env.BENCH_LOG_LEVEL }, 'silent'),
     backgroundJobs: false,
   });
   await app.listen(0, '127.0.0.1');

@@ -22,7 +22,7 @@ import pg from 'pg';
 import { APP_CONFIG, CreateRequest, DecideRequest, MintCredential } from '#access';
 import { AuditLog, LogIntegrator } from '#audit';
 import type { AppConfig } from '#config';
-import { parseConfig } from '#config';
+import { parseConfig, resolveLogLevel } from '#config';
 import { LogKeys } from '#credentials';
 import type { AuthenticatedPrincipal } from '#identity';
 import { ALLOWED_ALGORITHMS, TokenVerifier } from '#identity';
@@ -626,7 +626,7 @@ async function main(): Promise<void> {
     });
     const app = await exitAsError(() =>
       createBroker(config, {
-        logLevel: process.env.BENCH_LOG_LEVEL ?? 'silent',
+        logLevel: resolveLogLevel({ LOG_LEVEL: process.env.BENCH_LOG_LEVEL }, 'silent'),
         backgroundJobs: false,
       }),
     );

@@ -3,7 +3,7 @@ import type { INestApplication } from '@nestjs/common';
 import request from 'supertest';
 import type TestAgent from 'supertest/lib/agent.js';
 import type { AppConfig } from '#config';
-import { parseConfig } from '#config';
+import { parseConfig, resolveLogLevel } from '#config';
 import type { Clock } from '#domain';
 import type { BrokerOptions } from '../../apps/broker/src/app.module.js';
 import { createBroker } from '../../apps/broker/src/bootstrap.js';
@@ -124,7 +124,7 @@ export async function startBroker(options: StartOptions): Promise<TestBroker> {
   const config = parseConfig(options.yaml ?? testConfigYaml(options.issuer), env);
   const app = await createBroker(config, {
     clock: options.clock,
-    logLevel: process.env.TEST_LOG_LEVEL ?? 'silent',
+    logLevel: resolveLogLevel({ LOG_LEVEL: process.env.TEST_LOG_LEVEL }, 'silent'),
     backgroundJobs: options.background ?? false,
     providers: options.providers,
     workerOptions: options.workerOptions,

@@ -3,7 +3,7 @@ import { Module } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import { ScheduleModule } from '@nestjs/schedule';
 import { TerminusModule } from '@nestjs/terminus';
-import type { AppConfig } from '#config';
+import type { AppConfig, LogLevel } from '#config';
 import { loadConfig } from '#config';
 import type { Clock } from '#domain';
 import { systemClock } from '#domain';
@@ -45,7 +45,8 @@ import { webControllers, webProviders } from './web/index.js';
 
 export interface BrokerOptions {
   clock?: Clock;
-  logLevel?: string;
+  /** Overrides the config's `logLevel` (tests run silent). */
+  logLevel?: LogLevel;
   /** Periodic sweeps; tests that drive time themselves turn them off. */
   backgroundJobs?: boolean;
   /** Credential providers by type (tests inject failing ones); `jwt` by default. */

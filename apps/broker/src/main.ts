@@ -1,4 +1,5 @@
 import 'reflect-metadata';
+import { Logger } from '@nestjs/common';
 import type { Server } from 'node:http';
 import { loadConfigOrExit } from '#config';
 import { createBroker } from './bootstrap.js';
@@ -17,10 +18,11 @@ async function main(): Promise<void> {
   process.on('SIGHUP', () => app.get(PolicyReload).onSignal());
   await app.listen(config.port);
   const mode = config.demo ? 'demo config' : 'configured';
-  console.log(
+  const logger = new Logger('Broker');
+  logger.log(
     `countersign broker listening on ${config.publicUrl} (${mode}, ${config.database.type})`,
   );
-  if (config.demo) console.log(`demo tokens: curl -s ${config.publicUrl}/demo/token/alice`);
+  if (config.demo) logger.log(`demo tokens: curl -s ${config.publicUrl}/demo/token/alice`);
 }
 
 main().catch((error: unknown) => {

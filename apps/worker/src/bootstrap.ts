@@ -1,6 +1,7 @@
 import type { INestApplication, NestApplicationOptions } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import helmet from 'helmet';
+import { PinoLogger, createPino } from '#access';
 import type { AppConfig } from '#config';
 import type { WorkerModuleOptions } from './worker.module.js';
 import { WorkerModule } from './worker.module.js';
@@ -12,6 +13,8 @@ export async function createWorker(
   nest: Pick<NestApplicationOptions, 'logger'> = {},
 ): Promise<INestApplication> {
   const app = await NestFactory.create(WorkerModule.forRoot(config, options), {
+    // JSON lines through pino at the configured level, as the broker logs.
+    logger: new PinoLogger(createPino(config.logLevel)),
     ...nest,
     // Its routes are all GETs: no body is ever read.
     bodyParser: false,

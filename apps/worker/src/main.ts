@@ -1,4 +1,5 @@
 import 'reflect-metadata';
+import { Logger } from '@nestjs/common';
 import { loadConfig, loadConfigOrExit, resolveWorkerPort } from '#config';
 import {
   PolicyBroadcast,
@@ -22,7 +23,7 @@ async function main(): Promise<void> {
   swapPolicyOnSignal(app.get(PolicyState), () => loadConfig());
   swapPolicyOnPeerChange(app.get(PolicyBroadcast), app.get(PolicyState), () => loadConfig());
   await app.listen(port);
-  console.log(
+  new Logger('Worker').log(
     `countersign worker running (${config.database.type}), health and metrics on port ${port}`,
   );
 }

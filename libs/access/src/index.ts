@@ -23,6 +23,7 @@ export * from './rotate-signing-key.js';
 export * from './views.js';
 export * from './wiring/core.providers.js';
 export * from './wiring/metrics.service.js';
+export * from './wiring/pino-logger.js';
 export * from './wiring/database-lifecycle.js';
 export * from './wiring/request-expiry.task.js';
 export * from './revocation/bullmq-scheduler.js';

@@ -141,6 +141,22 @@ describe('WORKER_PORT', () => {
   });
 });
 
+describe('LOG_LEVEL and logLevel', () => {
+  it('is info unless the file or LOG_LEVEL says otherwise, LOG_LEVEL winning', () => {
+    expect(parse({}).logLevel).toBe('info');
+    const quiet = `${YAML}logLevel: warn\n`;
+    expect(parse({}, quiet).logLevel).toBe('warn');
+    expect(parse({ LOG_LEVEL: 'debug' }, quiet).logLevel).toBe('debug');
+    expect(parse({ LOG_LEVEL: '' }, quiet).logLevel).toBe('warn');
+    expect(parse({ LOG_LEVEL: 'silent' }).logLevel).toBe('silent');
+  });
+
+  it('refuses a level pino does not have, in either place', () => {
+    expect(() => parse({ LOG_LEVEL: 'verbose' })).toThrow(configError('LOG_LEVEL', /one of/));
+    expect(() => parse({}, `${YAML}logLevel: loud\n`)).toThrow(configError('logLevel', /./));
+  });
+});
+
 /** Matches a thrown ConfigError naming `field`, whose message matches `message`. */
 function configError(field: string, message: RegExp): Error {
   // An asymmetric matcher, typed as what toThrow accepts.

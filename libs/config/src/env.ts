@@ -30,6 +30,19 @@ export function resolveWorkerPort(env: Env): number {
   return portFrom(env, 'WORKER_PORT', 3001);
 }
 
+/** The levels `LOG_LEVEL` and the config's `logLevel` take: pino's, and `silent`. */
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+/** LOG_LEVEL, else the file's logLevel, else info: broker and worker alike. */
+export function resolveLogLevel(env: Env, fromFile: LogLevel | undefined): LogLevel {
+  const fromEnv = envValue(env, 'LOG_LEVEL');
+  if (fromEnv === undefined) return fromFile ?? 'info';
+  const level = LOG_LEVELS.find((known) => known === fromEnv);
+  if (!level) throw new ConfigError('LOG_LEVEL', `must be one of ${LOG_LEVELS.join(', ')}`);
+  return level;
+}
+
 /** PUBLIC_URL, else the file's publicUrl, else http://localhost:<port>; never a trailing slash. */
 export function resolvePublicUrl(env: Env, fromFile: string | undefined, port: number): string {
   const fromEnv = envValue(env, 'PUBLIC_URL');

@@ -1,5 +1,6 @@
 import { MAX_ORIGIN_LENGTH, isTrustDomain, isValidOrigin } from '#domain';
 import { z } from 'zod';
+import { LOG_LEVELS } from './env.js';
 import { roleSchema } from './role-schema.js';
 import {
   LIMITS,
@@ -142,6 +143,8 @@ export const configFileSchema = z.strictObject({
   delegations: boundedRecord(principalId, list(principalId, 50).min(1)).default({}),
   aliases: list(list(principalId, 50).min(2), LIMITS.entries).default([]),
   directory: boundedRecord(principalId, list(groupName)).default({}),
+  // The log level of broker and worker alike; LOG_LEVEL overrides it.
+  logLevel: z.enum(LOG_LEVELS).optional(),
   rateLimit: z
     .strictObject({
       perMinute: z.int().min(0).max(1_000_000).default(1200),

@@ -10,6 +10,7 @@ export type {
 } from './types.js';
 export { ConfigError } from './config-error.js';
 export { demoConfigYaml } from './demo.js';
-export { resolveWorkerPort } from './env.js';
+export { LOG_LEVELS, resolveLogLevel, resolveWorkerPort } from './env.js';
+export type { LogLevel } from './env.js';
 export { loadConfig, loadConfigOrExit } from './load-config.js';
 export { parseConfig } from './parse-config.js';

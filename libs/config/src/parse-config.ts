@@ -7,6 +7,7 @@ import { ConfigError } from './config-error.js';
 import {
   resolveDatabase,
   resolveEncryptionKey,
+  resolveLogLevel,
   resolvePort,
   resolvePublicUrl,
   resolveRedisUrl,
@@ -57,6 +58,7 @@ export function parseConfig(yamlText: string, env: Env, opts: { demo?: boolean }
     aliases: file.aliases,
     directory: file.directory,
     rateLimit: file.rateLimit,
+    logLevel: resolveLogLevel(env, file.logLevel),
     credentials: {
       issuer: file.credentials.issuer ?? publicUrl,
       algorithm: file.credentials.algorithm,

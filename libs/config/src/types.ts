@@ -1,4 +1,5 @@
 import type { PolicyDefinition, SeparationMode } from '#domain';
+import type { LogLevel } from './env.js';
 
 export interface IssuerConfig {
   name: string;
@@ -81,6 +82,8 @@ export interface AppConfig {
    * (absent: 60); 0 turns either limit off.
    */
   rateLimit: { perMinute: number; unauthenticatedPerMinute?: number };
+  /** LOG_LEVEL, else the file's `logLevel`, else info. */
+  logLevel: LogLevel;
   credentials: { issuer: string; algorithm: 'EdDSA' | 'ES256' };
   /**
    * sweepInterval in seconds; `worker` says whether the broker runs the BullMQ revocation worker
