@@ -71,7 +71,7 @@ describe.each(DATABASE_KINDS)('unauthenticated traffic on %s', (kind) => {
   });
 
   beforeEach(async () => {
-    // A broker each, for a budget of its own: the limiter lives in the broker's memory.
+    // A broker each, for a budget of its own (its own Redis key prefix on PostgreSQL runs).
     port = await freePort();
     broker = await startBroker({
       kind,

@@ -1,9 +1,12 @@
+import type { OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { Request } from 'express';
-import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
+import { RateLimiterRes } from 'rate-limiter-flexible';
 import type { AppConfig } from '#config';
 import { DomainError } from '#domain';
 import { APP_CONFIG, MetricsService } from '#access';
+import type { MinuteLimiter } from './minute-limiter.js';
+import { minuteLimiter } from './minute-limiter.js';
 
 /** Failed authentications a client address may make per minute when the config says nothing. */
 export const DEFAULT_UNAUTHENTICATED_PER_MINUTE = 60;
@@ -31,7 +34,7 @@ export function clientAddress(request: Pick<Request, 'ip'>): string {
  * Unauthenticated traffic: failed authentications are counted per client address, on
  * every route that authenticates (bearer tokens, API keys, Slack signatures, web sessions and
  * their CSRF tokens), `rateLimit.unauthenticatedPerMinute` of them a minute (0 turns the limit
- * off). An address over that budget is refused `429 rate_limited` with Retry-After before any
+ * off), shared by all replicas through Redis when there is one (minuteLimiter). An address over that budget is refused `429 rate_limited` with Retry-After before any
  * verification work, valid credential or not: nothing about a request tells a good client from a
  * noisy one before that work is done. Each failure and each refusal is counted in
  * `countersign_unauthenticated_total{reason}`; each failure is logged in one line with its reason
@@ -39,24 +42,31 @@ export function clientAddress(request: Pick<Request, 'ip'>): string {
  * over its budget, not every 429 after it.
  */
 @Injectable()
-export class UnauthenticatedLimiter {
+export class UnauthenticatedLimiter implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger('Unauthenticated');
   private readonly budget: number;
-  private readonly limiter?: RateLimiterMemory;
+  private readonly spending?: MinuteLimiter;
 
   constructor(
     @Inject(APP_CONFIG) config: AppConfig,
     private readonly metrics: MetricsService,
   ) {
     this.budget = config.rateLimit.unauthenticatedPerMinute ?? DEFAULT_UNAUTHENTICATED_PER_MINUTE;
-    if (this.budget > 0)
-      this.limiter = new RateLimiterMemory({ points: this.budget, duration: 60 });
+    if (this.budget > 0) this.spending = minuteLimiter(config, 'unauthenticated', this.budget);
+  }
+
+  async onApplicationBootstrap(): Promise<void> {
+    await this.spending?.start();
+  }
+
+  onApplicationShutdown(): void {
+    this.spending?.close();
   }
 
   /** Refuses a request from an address that has spent its budget, before any other work. */
   async admit(address: string, response: HeaderTarget): Promise<void> {
-    if (!this.limiter) return;
-    const spent = await this.limiter.get(address);
+    if (!this.spending) return;
+    const spent = await this.spending.limiter.get(address);
     if (!spent || spent.consumedPoints < this.budget) return;
     const retryAfter = Math.max(1, Math.ceil(spent.msBeforeNext / 1000));
     response.setHeader('Retry-After', String(retryAfter));
@@ -71,8 +81,8 @@ export class UnauthenticatedLimiter {
   async failed(address: string, reason: AuthFailure): Promise<void> {
     this.metrics.unauthenticated(reason);
     this.logger.warn(`authentication failed (${reason}) from ${address}`);
-    if (!this.limiter) return;
-    const spent = await this.limiter.consume(address).catch((rejection: unknown) => {
+    if (!this.spending) return;
+    const spent = await this.spending.limiter.consume(address).catch((rejection: unknown) => {
       if (rejection instanceof RateLimiterRes) return rejection;
       throw rejection;
     });
