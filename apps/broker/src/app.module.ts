@@ -38,7 +38,7 @@ import { UnauthenticatedLimiter } from './http/unauthenticated-limiter.js';
 import { DemoController } from './ops/demo.controller.js';
 import { BreakGlassController } from './api/break-glass.controller.js';
 import { PolicyController } from './api/policy.controller.js';
-import { OpsController } from './ops/ops.controller.js';
+import { BrokerHealthController, OpsController } from './ops/ops.controller.js';
 import { SlackController } from './slack/slack.controller.js';
 import { StartupService } from './startup.service.js';
 import { webControllers, webProviders } from './web/index.js';
@@ -72,6 +72,7 @@ export class AppModule {
         AuditController,
         BreakGlassController,
         PolicyController,
+        BrokerHealthController,
         OpsController,
         RevocationsController,
         ServiceAccountsController,

@@ -6,6 +6,7 @@ import {
   DatabaseLifecycle,
   RequestExpiryTask,
   BreakGlassEscalationTask,
+  HealthController,
   coreProviders,
   revocationImports,
   revocationProviders,
@@ -15,7 +16,6 @@ import type { WorkerOptions } from 'bullmq';
 import type { AppConfig } from '#config';
 import { systemClock } from '#domain';
 import { breakGlassAlertProviders, notifierProviders } from '#notify';
-import { WorkerOpsController } from './ops.controller.js';
 
 export interface WorkerModuleOptions {
   providers?: CredentialProvider[];
@@ -38,7 +38,7 @@ export class WorkerModule {
     return {
       module: WorkerModule,
       imports: [ScheduleModule.forRoot(), TerminusModule, ...revocationImports(config)],
-      controllers: [WorkerOpsController],
+      controllers: [HealthController],
       providers: [
         ...coreProviders(config, systemClock),
         // Requests the worker expires update their Slack message too.

@@ -22,6 +22,7 @@ export * from './role-queries.js';
 export * from './rotate-signing-key.js';
 export * from './views.js';
 export * from './wiring/core.providers.js';
+export * from './wiring/health.controller.js';
 export * from './wiring/metrics.service.js';
 export * from './wiring/pino-logger.js';
 export * from './wiring/database-lifecycle.js';

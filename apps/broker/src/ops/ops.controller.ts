@@ -1,49 +1,20 @@
-import { Controller, Get, Header, Optional, Res } from '@nestjs/common';
-import { HealthCheckService, HealthIndicatorService } from '@nestjs/terminus';
-import type { Response } from 'express';
-import { SinkDeliverer } from '#audit';
+import { Controller, Get, Header } from '@nestjs/common';
+import { HealthController } from '#access';
 import { LogKeys, SigningKeys } from '#credentials';
-import { UnitOfWork } from '#persistence';
 import { Public } from '../http/public.decorator.js';
-import { MetricsService, PolicyState, RedisHealth, checkReadiness } from '#access';
+
+/** The health and metrics routes, public: the auth guard lets them through. */
+@Public()
+@Controller()
+export class BrokerHealthController extends HealthController {}
 
 @Public()
 @Controller()
 export class OpsController {
   constructor(
-    private readonly health: HealthCheckService,
-    private readonly indicators: HealthIndicatorService,
-    private readonly uow: UnitOfWork,
     private readonly keys: SigningKeys,
     private readonly logKeys: LogKeys,
-    private readonly metrics: MetricsService,
-    private readonly policy: PolicyState,
-    @Optional() private readonly redis?: RedisHealth,
-    @Optional() private readonly auditSinks?: SinkDeliverer,
   ) {}
-
-  @Get('health/live')
-  live(): { status: 'ok' } {
-    return { status: 'ok' };
-  }
-
-  /** The database and Redis, as the worker's (checkReadiness); 503 when one does not answer. */
-  @Get('health/ready')
-  async ready(@Res() res: Response): Promise<void> {
-    const { httpStatus, body } = await checkReadiness(this.health, this.indicators, {
-      uow: this.uow,
-      redis: this.redis,
-      auditSinks: this.auditSinks,
-      policyHash: () => this.policy.hash,
-    });
-    res.status(httpStatus).json(body);
-  }
-
-  @Get('metrics')
-  @Header('Content-Type', 'text/plain; version=0.0.4; charset=utf-8')
-  metricsText(): Promise<string> {
-    return this.metrics.registry.metrics();
-  }
 
   @Get('.well-known/jwks.json')
   @Header('Cache-Control', 'public, max-age=60')

@@ -3,15 +3,18 @@ import { HealthCheckService, HealthIndicatorService } from '@nestjs/terminus';
 import type { Response } from 'express';
 import { SinkDeliverer } from '#audit';
 import { UnitOfWork } from '#persistence';
-import { MetricsService, PolicyState, RedisHealth, checkReadiness } from '#access';
+import { PolicyState } from '../policy-state.js';
+import { MetricsService } from './metrics.service.js';
+import { checkReadiness } from './readiness.js';
+import { RedisHealth } from './redis-health.js';
 
 /**
- * The worker's only routes, for the orchestrator and Prometheus, without authentication like the
- * broker's: liveness, readiness (the broker's checks) and the metrics this process records, the
- * revocation lag and the overdue grants among them.
+ * Liveness, readiness and the metrics this process records, for the orchestrator and Prometheus,
+ * without authentication: the worker's only routes, and the broker's (which marks them public for
+ * its auth guard).
  */
 @Controller()
-export class WorkerOpsController {
+export class HealthController {
   constructor(
     private readonly health: HealthCheckService,
     private readonly indicators: HealthIndicatorService,
@@ -27,6 +30,7 @@ export class WorkerOpsController {
     return { status: 'ok' };
   }
 
+  /** The database and Redis (checkReadiness); 503 when one does not answer. */
   @Get('health/ready')
   async ready(@Res() res: Response): Promise<void> {
     const { httpStatus, body } = await checkReadiness(this.health, this.indicators, {
