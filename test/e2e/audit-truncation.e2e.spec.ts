@@ -1,26 +1,10 @@
-import { DataSource } from 'typeorm';
 import type { TestBroker } from '../support/broker.js';
 import { startBroker } from '../support/broker.js';
-import type { DatabaseKind, FreshDatabase } from '../support/databases.js';
+import type { FreshDatabase } from '../support/databases.js';
 import { DATABASE_KINDS, freshDatabase } from '../support/databases.js';
 import { approvedRequest, as, createRequest } from '../support/flow.js';
 import { TestIssuer } from '../support/test-issuer.js';
-import { tamperWithAuditLog } from '../support/tamper.js';
-
-/** SQL run on the broker's database over a connection of its own, the broker stopped. */
-async function behindItsBack(database: FreshDatabase, kind: DatabaseKind, sql: string) {
-  const connection = new DataSource(
-    kind === 'postgres'
-      ? { type: 'postgres', url: database.url }
-      : { type: 'better-sqlite3', database: database.url.slice('sqlite:'.length) },
-  );
-  await connection.initialize();
-  try {
-    await tamperWithAuditLog(connection, sql);
-  } finally {
-    await connection.destroy();
-  }
-}
+import { behindItsBack, tamperWithAuditLog } from '../support/tamper.js';
 
 describe.each(DATABASE_KINDS)('GET /v1/audit/verify after a restart on %s', (kind) => {
   let issuer: TestIssuer;
@@ -80,7 +64,9 @@ describe.each(DATABASE_KINDS)('GET /v1/audit/verify after a restart on %s', (kin
       await approvedRequest(broker);
       ({ events } = await verify(broker));
     });
-    await behindItsBack(database, kind, `DELETE FROM audit_events WHERE seq > ${events - 3}`);
+    await behindItsBack(database, kind, (connection) =>
+      tamperWithAuditLog(connection, `DELETE FROM audit_events WHERE seq > ${events - 3}`),
+    );
     await withBroker(async (broker) => {
       expect(await verify(broker)).toMatchObject({
         ok: false,

@@ -3,7 +3,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DataSource } from 'typeorm';
+import type { DataSource } from 'typeorm';
 import type { AuditEvent } from '#audit';
 import { AuditLog, GENESIS_HASH, hashEvent } from '#audit';
 import { LogKeys } from '#credentials';
@@ -11,10 +11,10 @@ import { UnitOfWork } from '#persistence';
 import { run } from '../../apps/cli/src/run.js';
 import type { TestBroker } from '../support/broker.js';
 import { startBroker, testConfigYaml } from '../support/broker.js';
-import type { DatabaseKind, FreshDatabase } from '../support/databases.js';
+import type { FreshDatabase } from '../support/databases.js';
 import { DATABASE_KINDS, freshDatabase } from '../support/databases.js';
 import { approvedRequest, as } from '../support/flow.js';
-import { tamperWithAuditLog } from '../support/tamper.js';
+import { behindItsBack, tamperWithAuditLog } from '../support/tamper.js';
 import { TestIssuer } from '../support/test-issuer.js';
 
 /**
@@ -51,25 +51,6 @@ class Capture {
   write(chunk: string): boolean {
     this.text += chunk;
     return true;
-  }
-}
-
-/** Rows of the database changed over a connection of the test's own, the broker stopped. */
-async function behindItsBack(
-  database: FreshDatabase,
-  kind: DatabaseKind,
-  work: (connection: DataSource, p: (n: number) => string) => Promise<void>,
-): Promise<void> {
-  const connection = new DataSource(
-    kind === 'postgres'
-      ? { type: 'postgres', url: database.url }
-      : { type: 'better-sqlite3', database: database.url.slice('sqlite:'.length) },
-  );
-  await connection.initialize();
-  try {
-    await work(connection, (n) => (kind === 'postgres' ? `$${n}` : '?'));
-  } finally {
-    await connection.destroy();
   }
 }
 

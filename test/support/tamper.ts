@@ -1,4 +1,5 @@
-import type { DataSource } from 'typeorm';
+import { DataSource } from 'typeorm';
+import type { DatabaseKind, FreshDatabase } from './databases.js';
 
 const APPEND_ONLY = ['audit_events', 'audit_checkpoints'];
 
@@ -22,5 +23,24 @@ export async function tamperWithAuditLog(
     await dataSource.query(sql, parameters);
   } finally {
     if (postgres) await toggle('ENABLE');
+  }
+}
+
+/** Rows of the database changed over a connection of the test's own, the broker stopped. */
+export async function behindItsBack(
+  database: FreshDatabase,
+  kind: DatabaseKind,
+  work: (connection: DataSource, p: (n: number) => string) => Promise<void>,
+): Promise<void> {
+  const connection = new DataSource(
+    kind === 'postgres'
+      ? { type: 'postgres', url: database.url }
+      : { type: 'better-sqlite3', database: database.url.slice('sqlite:'.length) },
+  );
+  await connection.initialize();
+  try {
+    await work(connection, (n) => (kind === 'postgres' ? `$${n}` : '?'));
+  } finally {
+    await connection.destroy();
   }
 }

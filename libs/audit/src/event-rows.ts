@@ -6,6 +6,7 @@ import type { AuditEventRow } from '#persistence';
 import { postgresClientOf } from '#persistence';
 import type { AuditEvent } from './audit-event.js';
 import { copyText } from './copy-text.js';
+import type { TakenEvent } from './pending.js';
 
 // Rows per INSERT on SQLite.
 const INSERT_BATCH = 90;
@@ -30,16 +31,9 @@ export function toAuditEvent(row: AuditEventRow): AuditEvent {
   };
 }
 
-/** An event the integrator chained, as it goes into `audit_events`: its data canonical JSON text. */
-export interface ChainedEvent {
+/** A pending event the integrator chained, as it goes into `audit_events`. */
+export interface ChainedEvent extends TakenEvent {
   seq: number;
-  id: string;
-  atMs: number;
-  type: string;
-  actor: string;
-  requestId?: string;
-  grantId?: string;
-  data: string;
   prevHash: string;
   hash: string;
 }
