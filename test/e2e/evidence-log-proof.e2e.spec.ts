@@ -94,6 +94,17 @@ describe.each(DATABASE_KINDS)('evidence bundles carry audit log proofs, on %s', 
     }
   });
 
+  it('signs nothing for someone who may not see the request: 404 first', async () => {
+    const request = await approvedRequest(broker);
+    const bob = await as(broker, 'bob');
+    const mallory = await as(broker, 'mallory');
+    const checkpoint = async () => (await bob.get('/v1/audit/checkpoint').expect(200)).text;
+    const latest = await checkpoint();
+    await mallory.get(`/v1/requests/${request.id}/evidence`).expect(404);
+    // The request's events are past the latest checkpoint, and the interval is an hour away.
+    expect(await checkpoint()).toBe(latest);
+  });
+
   it('verifies offline with the published log key, or the bundle’s own', async () => {
     const pinned = await verifyEvidence(text, jwks, { logKey });
     expect(failures(pinned)).toEqual([]);

@@ -59,14 +59,15 @@ export class ExportEvidence {
 
   /** The sealed evidence document, as canonical JSON text. */
   async export(principal: Principal, id: string): Promise<string> {
+    // Refused before anything is signed: a checkpoint per export is for those who may export.
+    await this.uow.read((db) => this.visibleRequest(db, principal, id));
     const signer = await this.minter.signer();
     const logKey = await this.logKeys.verifierKey();
     for (let attempt = 1; ; attempt++) {
       // The request's events committed before the export are in the log, under a checkpoint.
       await this.integrator.checkpointNow();
       const bundle = await this.uow.read(async (db) => {
-        const row = await this.requests.findVisible(db, this.policy.scopeFor(principal), id);
-        if (!row || !canSeeRequest(this.policy.policy, principal, row)) throw requestNotFound();
+        const row = await this.visibleRequest(db, principal, id);
         const approvals = await this.requests.approvals(db, [row.id]);
         // The request's own grant: whoever may see the request sees that it was issued.
         const grant = row.grantId
@@ -86,6 +87,17 @@ export class ExportEvidence {
       });
       if (bundle) return sealBundle(bundle, (typ, payload) => signer.signBytes(typ, payload));
     }
+  }
+
+  /** The request, if the principal may see it; 404 otherwise (docs/api.md §4 visibility). */
+  private async visibleRequest(
+    db: EntityManager,
+    principal: Principal,
+    id: string,
+  ): Promise<AccessRequestRow> {
+    const row = await this.requests.findVisible(db, this.policy.scopeFor(principal), id);
+    if (!row || !canSeeRequest(this.policy.policy, principal, row)) throw requestNotFound();
+    return row;
   }
 
   private async events(db: EntityManager, requestId: string): Promise<AuditEvent[]> {

@@ -205,14 +205,11 @@ export class LogIntegrator implements OnApplicationBootstrap, BeforeApplicationS
       .where('e.seq > :from AND e.seq <= :to', { from: treeSize, to })
       .orderBy('e.seq', 'ASC')
       .getMany();
-    rows.forEach((row, i) => {
-      if (row.seq !== treeSize + i + 1) {
-        throw new Error(`audit event ${treeSize + i + 1} is missing: the tree cannot include it`);
-      }
-    });
-    if (rows.length < to - treeSize) {
+    const firstGap = rows.findIndex((row, i) => row.seq !== treeSize + i + 1);
+    const missing = firstGap >= 0 ? firstGap : rows.length < to - treeSize ? rows.length : -1;
+    if (missing >= 0) {
       throw new Error(
-        `audit event ${treeSize + rows.length + 1} is missing: the tree cannot include it`,
+        `audit event ${treeSize + missing + 1} is missing: the tree cannot include it`,
       );
     }
     return rows.map(toAuditEvent);
