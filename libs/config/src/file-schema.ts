@@ -182,9 +182,11 @@ export const configFileSchema = z.strictObject({
         .optional(),
       // How often, at most, the log signs a checkpoint when it has grown.
       checkpointInterval: duration(1, 3600).default(10),
+      // How often the worker verifies the whole log (one replica per interval on PostgreSQL).
+      verifyInterval: duration(60, 86_400).default(3600),
       sinks: auditSinks.default([]),
     })
-    .default({ checkpointInterval: 10, sinks: [] }),
+    .default({ checkpointInterval: 10, verifyInterval: 3600, sinks: [] }),
   slack: slackSchema.optional(),
   policy: z.strictObject({
     admins: selector.default({ groups: [] }),

@@ -84,7 +84,12 @@ describe('parseConfig: a valid config', () => {
       logLevel: 'info',
       credentials: { issuer: 'https://countersign.example.com', algorithm: 'EdDSA' },
       revocation: { sweepInterval: 30, worker: 'inline', queuePrefix: 'countersign' },
-      audit: { origin: 'localhost:3000/audit', checkpointInterval: 10, sinks: [] },
+      audit: {
+        origin: 'localhost:3000/audit',
+        checkpointInterval: 10,
+        verifyInterval: 3600,
+        sinks: [],
+      },
       policy: {
         separation: 'strict',
         admins: { groups: ['security'] },
@@ -122,7 +127,7 @@ describe('parseConfig: a valid config', () => {
       logLevel: 'info',
       credentials: { issuer: 'http://localhost:3000', algorithm: 'EdDSA' },
       revocation: { sweepInterval: 30 },
-      audit: { origin: 'localhost:3000/audit', checkpointInterval: 10 },
+      audit: { origin: 'localhost:3000/audit', checkpointInterval: 10, verifyInterval: 3600 },
       policy: { separation: 'strict', admins: { groups: [] } },
     });
     expect(config.policy.roles[0]).toStrictEqual({
@@ -164,6 +169,7 @@ describe('parseConfig: a valid config', () => {
     expect(parseConfig(stringify(doc), ENV).audit).toStrictEqual({
       origin: 'countersign.example.com/log',
       checkpointInterval: 10,
+      verifyInterval: 3600,
       sinks: [],
     });
   });
@@ -173,6 +179,7 @@ describe('parseConfig: a valid config', () => {
     expect(parseConfig(stringify(doc), ENV).audit).toStrictEqual({
       origin: 'cs.example.com:8443/base/audit',
       checkpointInterval: 10,
+      verifyInterval: 3600,
       sinks: [],
     });
   });
@@ -180,6 +187,11 @@ describe('parseConfig: a valid config', () => {
   it('reads the least time between checkpoints', () => {
     const doc = Object.assign(minimal(), { audit: { checkpointInterval: '2m' } });
     expect(parseConfig(stringify(doc), ENV).audit.checkpointInterval).toBe(120);
+  });
+
+  it('reads how often the worker verifies the log', () => {
+    const doc = Object.assign(minimal(), { audit: { verifyInterval: '15m' } });
+    expect(parseConfig(stringify(doc), ENV).audit.verifyInterval).toBe(900);
   });
 
   it('substitutes ${NAME}, whole or embedded, from the environment', () => {
@@ -458,6 +470,18 @@ describe('parseConfig: errors name the field', () => {
       'a checkpoint interval under a second',
       (d) => Object.assign(d, { audit: { checkpointInterval: 0 } }),
       'audit.checkpointInterval',
+      /between/,
+    ],
+    [
+      'a verify interval under a minute',
+      (d) => Object.assign(d, { audit: { verifyInterval: '59s' } }),
+      'audit.verifyInterval',
+      /between/,
+    ],
+    [
+      'a verify interval over a day',
+      (d) => Object.assign(d, { audit: { verifyInterval: '25h' } }),
+      'audit.verifyInterval',
       /between/,
     ],
     [

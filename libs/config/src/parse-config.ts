@@ -67,6 +67,7 @@ export function parseConfig(yamlText: string, env: Env, opts: { demo?: boolean }
     audit: {
       origin,
       checkpointInterval: file.audit.checkpointInterval,
+      verifyInterval: file.audit.verifyInterval,
       sinks: file.audit.sinks,
     },
     policy: {

@@ -93,9 +93,15 @@ export interface AppConfig {
   /**
    * The transparency log: `origin` (checkpoints' first line and the log key's note name; default
    * defaultOrigin(publicUrl)); `checkpointInterval` in seconds, the least time between two
-   * checkpoints; `sinks`, where the integrated log is streamed (docs/audit-sinks.md).
+   * checkpoints; `verifyInterval` in seconds, how often the worker verifies the whole log;
+   * `sinks`, where the integrated log is streamed (docs/audit-sinks.md).
    */
-  audit: { origin: string; checkpointInterval: number; sinks: AuditSinkConfig[] };
+  audit: {
+    origin: string;
+    checkpointInterval: number;
+    verifyInterval: number;
+    sinks: AuditSinkConfig[];
+  };
   /** Durations in seconds, role defaults applied. */
   policy: PolicyDefinition;
   /** OpenID Connect sign-in for the web pages; absent when not configured. */
