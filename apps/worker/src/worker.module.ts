@@ -3,6 +3,7 @@ import { Module } from '@nestjs/common';
 import { ScheduleModule } from '@nestjs/schedule';
 import { TerminusModule } from '@nestjs/terminus';
 import {
+  AuditVerifyTask,
   DatabaseLifecycle,
   RequestExpiryTask,
   BreakGlassEscalationTask,
@@ -26,9 +27,10 @@ export interface WorkerModuleOptions {
 }
 
 /**
- * The background half of countersign: the BullMQ revocation worker, the revocation sweep and the
- * request-expiry sweep, with no API (only its health checks and metrics, on WORKER_PORT). The
- * broker runs the same tasks in-process unless `revocation.worker: external`, so a single broker
+ * The background half of countersign: the BullMQ revocation worker, the revocation sweep, the
+ * request-expiry sweep and the periodic verification of the audit log, with no API (only its
+ * health checks and metrics, on WORKER_PORT). The broker runs the same tasks (but the audit log's
+ * verification) in-process unless `revocation.worker: external`, so a single broker
  * is a complete install; the worker lets a larger install run them apart from the API, as many
  * replicas as it likes.
  */
@@ -52,6 +54,7 @@ export class WorkerModule {
         DatabaseLifecycle,
         RequestExpiryTask,
         BreakGlassEscalationTask,
+        AuditVerifyTask,
       ],
     };
   }

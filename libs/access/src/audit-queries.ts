@@ -65,6 +65,11 @@ export class AuditQueries {
 
   async verify(principal: Principal): Promise<ChainVerification> {
     await this.requireAdmin(principal, 'audit.verify');
+    return this.verifyLog();
+  }
+
+  /** The whole log verified, for the worker's periodic check (AuditVerifyTask): no principal. */
+  async verifyLog(): Promise<ChainVerification> {
     await this.integrator.catchUp();
     const verifiers = await this.logKeys.verifiers();
     return this.uow.read((db) =>

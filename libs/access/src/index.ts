@@ -27,6 +27,7 @@ export * from './wiring/metrics.service.js';
 export * from './wiring/pino-logger.js';
 export * from './wiring/database-lifecycle.js';
 export * from './wiring/request-expiry.task.js';
+export * from './wiring/audit-verify.task.js';
 export * from './revocation/bullmq-scheduler.js';
 export * from './providers/credential-provider.js';
 export * from './providers/jwt-provider.js';

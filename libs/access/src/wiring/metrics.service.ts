@@ -68,6 +68,18 @@ export class MetricsService implements AccessMetrics {
     labelNames: ['reason'],
     registers: [this.registry],
   });
+  // Registered at this process's first verification (AuditVerifyTask): a replica that never
+  // verified (another holds the turn) exports neither, rather than a 0 that reads as a failure.
+  private readonly auditVerified = new Gauge({
+    name: 'countersign_audit_verified',
+    help: 'The last verification of the whole audit log by this process: 1 it verified, 0 it is broken',
+    registers: [],
+  });
+  private readonly auditVerifiedAt = new Gauge({
+    name: 'countersign_audit_verified_timestamp_seconds',
+    help: 'When this process last verified the whole audit log (Unix time)',
+    registers: [],
+  });
   private overdueSource?: () => Promise<number>;
   private queueDepthSource?: () => Promise<Record<string, number>>;
   private auditSinkLagSource?: () => Promise<Record<string, number>>;
@@ -162,6 +174,15 @@ export class MetricsService implements AccessMetrics {
   /** One refused unauthenticated request; `reason` is one of a fixed few (the HTTP layer's). */
   unauthenticated(reason: string): void {
     this.unauthenticatedRequests.inc({ reason });
+  }
+
+  auditLogVerified(ok: boolean, at: Date): void {
+    if (!this.registry.getSingleMetric('countersign_audit_verified')) {
+      this.registry.registerMetric(this.auditVerified);
+      this.registry.registerMetric(this.auditVerifiedAt);
+    }
+    this.auditVerified.set(ok ? 1 : 0);
+    this.auditVerifiedAt.set(at.getTime() / 1000);
   }
 
   /** Gauges read at scrape time from whoever owns the numbers (database, queue). */
