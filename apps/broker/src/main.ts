@@ -1,14 +1,16 @@
 import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import type { Server } from 'node:http';
-import { loadConfigOrExit } from '#config';
+import { loadConfigOrExit, resolveShutdownEnv } from '#config';
 import { createBroker } from './bootstrap.js';
-import { PolicyReload, exitIfShutdownHangs } from '#access';
+import { PolicyReload, drainOnSignal } from '#access';
 
 async function main(): Promise<void> {
   const config = loadConfigOrExit('countersign');
+  // Resolved before anything starts, so a bad SHUTDOWN_DELAY stops the broker at once.
+  const shutdown = resolveShutdownEnv(process.env);
   const app = await createBroker(config);
-  exitIfShutdownHangs();
+  drainOnSignal(app, shutdown);
   const server = app.getHttpServer() as Server;
   // Longer than the usual load balancer idle timeout (60 s), so the proxy, not Node, closes idle
   // keep-alive connections: otherwise a request can race a socket Node is closing (a 502).

@@ -1,10 +1,10 @@
 import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
-import { loadConfig, loadConfigOrExit, resolveWorkerPort } from '#config';
+import { loadConfig, loadConfigOrExit, resolveShutdownEnv, resolveWorkerPort } from '#config';
 import {
   PolicyBroadcast,
   PolicyState,
-  exitIfShutdownHangs,
+  drainOnSignal,
   swapPolicyOnPeerChange,
   swapPolicyOnSignal,
 } from '#access';
@@ -14,11 +14,10 @@ async function main(): Promise<void> {
   const config = loadConfigOrExit('countersign worker');
   // Resolved before anything starts, so a bad WORKER_PORT stops the worker at once.
   const port = resolveWorkerPort(process.env);
+  const shutdown = resolveShutdownEnv(process.env);
   const app = await createWorker(config);
-  exitIfShutdownHangs();
-  // SIGTERM/SIGINT close the app: intervals stop and the database pool closes after them.
-  // Not SIGHUP: that one reloads the policy (PolicyReload).
-  app.enableShutdownHooks(['SIGTERM', 'SIGINT']);
+  // SIGTERM/SIGINT: not ready, jobs in progress finish, intervals stop, the database pool closes.
+  drainOnSignal(app, shutdown);
   // SIGHUP: the policy the worker decides with follows the file; the broker re-evaluates requests.
   swapPolicyOnSignal(app.get(PolicyState), () => loadConfig());
   swapPolicyOnPeerChange(app.get(PolicyBroadcast), app.get(PolicyState), () => loadConfig());

@@ -49,6 +49,4 @@ export function configureHttp(app: INestApplication): void {
   app.use(express.json({ limit: BODY_LIMIT, strict: true }));
   app.use(bodyErrors);
   app.useGlobalFilters(new ErrorFilter());
-  // Not SIGHUP: that one reloads the policy (PolicyReload).
-  app.enableShutdownHooks(['SIGTERM', 'SIGINT']);
 }

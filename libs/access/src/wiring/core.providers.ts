@@ -38,6 +38,7 @@ import type { RequestNotifier } from '../observer.js';
 import { AccessEvents } from '../observer.js';
 import { ApplyPolicyChange } from '../policy-change.js';
 import { PolicyState } from '../policy-state.js';
+import { ShutdownState } from './shutdown.js';
 import { AccessQueries } from '../queries.js';
 import { RequestLoader } from '../request-loader.js';
 import { RevocationList } from '../revocation/revocation-list.js';
@@ -61,6 +62,8 @@ export function coreProviders(config: AppConfig, clock: Clock): Provider[] {
     },
     { provide: AuditLog, useValue: new AuditLog(clock) },
     { provide: PolicyState, useValue: new PolicyState(config) },
+    // Readiness turns 503 from the moment a signal asks the process to stop (drainOnSignal).
+    ShutdownState,
     {
       provide: TokenVerifier,
       useFactory: (policy: PolicyState) =>

@@ -7,6 +7,7 @@ import { PolicyState } from '../policy-state.js';
 import { MetricsService } from './metrics.service.js';
 import { checkReadiness } from './readiness.js';
 import { RedisHealth } from './redis-health.js';
+import { ShutdownState } from './shutdown.js';
 
 /**
  * Liveness, readiness and the metrics this process records, for the orchestrator and Prometheus,
@@ -21,6 +22,7 @@ export class HealthController {
     private readonly uow: UnitOfWork,
     private readonly metrics: MetricsService,
     private readonly policy: PolicyState,
+    private readonly shutdown: ShutdownState,
     @Optional() private readonly redis?: RedisHealth,
     @Optional() private readonly auditSinks?: SinkDeliverer,
   ) {}
@@ -30,13 +32,14 @@ export class HealthController {
     return { status: 'ok' };
   }
 
-  /** The database and Redis (checkReadiness); 503 when one does not answer. */
+  /** The database and Redis (checkReadiness); 503 when one does not answer or while stopping. */
   @Get('health/ready')
   async ready(@Res() res: Response): Promise<void> {
     const { httpStatus, body } = await checkReadiness(this.health, this.indicators, {
       uow: this.uow,
       redis: this.redis,
       auditSinks: this.auditSinks,
+      draining: () => this.shutdown.draining,
       policyHash: () => this.policy.hash,
     });
     res.status(httpStatus).json(body);

@@ -13,6 +13,8 @@ export interface ReadinessSources {
   uow: UnitOfWork;
   redis?: RedisHealth;
   auditSinks?: SinkDeliverer;
+  /** True once the process was asked to stop (ShutdownState): not ready, whatever else says. */
+  draining?: () => boolean;
   /** The hash of the policy in force (policyHash), reported so replicas can be compared. */
   policyHash?: () => string;
 }
@@ -22,8 +24,20 @@ export interface ReadinessReport {
   body: HealthCheckResult | { status: 'error' };
 }
 
+/** A stopping process's answer, without asking the database or Redis, which may be closing. */
+const DRAINING: ReadinessReport = {
+  httpStatus: 503,
+  body: {
+    status: 'error',
+    info: {},
+    error: { shutdown: { status: 'down', message: 'shutting down' } },
+    details: { shutdown: { status: 'down', message: 'shutting down' } },
+  },
+};
+
 /**
- * Ready only when the database (and Redis, where configured) answer. A Redis that may evict
+ * Not ready from the moment the process is asked to stop, so a load balancer sends elsewhere while
+ * in-flight requests finish (drainOnSignal). Otherwise ready only when the database (and Redis, where configured) answer. A Redis that may evict
  * jobs is reported here but does not fail readiness: the sweep still guarantees revocation.
  * Nor does an audit sink that is behind: it is reported (docs/audit-sinks.md), the process
  * keeps serving, and the sink catches up from its cursor.
@@ -31,8 +45,9 @@ export interface ReadinessReport {
 export async function checkReadiness(
   health: HealthCheckService,
   indicators: HealthIndicatorService,
-  { uow, redis, auditSinks, policyHash }: ReadinessSources,
+  { uow, redis, auditSinks, draining, policyHash }: ReadinessSources,
 ): Promise<ReadinessReport> {
+  if (draining?.()) return DRAINING;
   const checks: HealthIndicatorFunction[] = [
     () =>
       indicators
