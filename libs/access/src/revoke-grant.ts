@@ -1,4 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { AuditLog } from '#audit';
 import type { Clock, Principal } from '#domain';
 import { DomainError, canSeeGrant } from '#domain';
@@ -12,6 +13,10 @@ import { BUCKET_MS, bucketEnd } from './revocation/revocation-scheduler.js';
 import type { GrantView } from './views.js';
 import { toGrantView } from './views.js';
 import { CLOCK, REVOCATION_SCHEDULER } from './wiring/tokens.js';
+
+// How long a revocation waits for Redis to drop the expiry job: a hung or absent Redis (whose
+// queue connection waits for it to come back) must not hold the answer.
+const RELEASE_WAIT_MS = 1000;
 
 /**
  * Early revocation by the recipient or an admin, through the same `GrantEnder` as expiry.
@@ -73,10 +78,8 @@ export class RevokeGrant {
       this.grants.countActiveExpiring(db, new Date(end - BUCKET_MS), new Date(end)),
     );
     if (others > 0) return;
-    try {
-      await this.scheduler.release(end);
-    } catch {
-      // A job left behind finds nothing to end; nothing is lost.
-    }
+    // A job left behind finds nothing to end; nothing is lost.
+    const released = this.scheduler.release(end).catch(() => undefined);
+    await Promise.race([released, sleep(RELEASE_WAIT_MS, undefined, { ref: false })]);
   }
 }

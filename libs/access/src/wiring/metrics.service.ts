@@ -1,7 +1,16 @@
 import { Injectable } from '@nestjs/common';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { AccessMetrics, BreakGlassEvent } from '../observer.js';
 import type { ExpirySource } from '../revocation/end-grants.js';
+
+// How long a scrape waits for the revocation queue's counts: Redis may be hung or away.
+const QUEUE_DEPTH_WAIT_MS = 1000;
+
+/** The source's answer, or undefined when it fails or takes longer than `ms`. */
+async function answerWithin<T>(source: () => Promise<T>, ms: number): Promise<T | undefined> {
+  return Promise.race([source().catch(() => undefined), sleep(ms, undefined, { ref: false })]);
+}
 
 /** Prometheus metrics. One registry per app instance, so tests can run several brokers in a process. */
 @Injectable()
@@ -102,8 +111,10 @@ export class MetricsService implements AccessMetrics {
       registers: [this.registry],
       collect: async () => {
         if (!this.queueDepthSource) return;
-        for (const [state, count] of Object.entries(await this.queueDepthSource()))
-          queueJobs.set({ state }, count);
+        // Without Redis, no series rather than a scrape that waits for it or stale counts.
+        const counts = await answerWithin(this.queueDepthSource, QUEUE_DEPTH_WAIT_MS);
+        queueJobs.reset();
+        for (const [state, count] of Object.entries(counts ?? {})) queueJobs.set({ state }, count);
       },
     });
     const auditSinkLag: Gauge = new Gauge({
