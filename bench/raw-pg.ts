@@ -187,7 +187,8 @@ export class RawFlows {
                     WHERE id = $2 AND status = 'approved' RETURNING id),
               g AS (INSERT INTO grants (${grantColumns})
                     SELECT $1, u.id, $3, $4, $5, $6, $7, 'active', $8, $9, $10 FROM u RETURNING id),
-              r AS (INSERT INTO grant_revocations (grant_id, due_at) SELECT g.id, $9 FROM g)
+              r AS (INSERT INTO grant_revocations (grant_id, due_at, expires_at)
+                    SELECT g.id, $9, $9 FROM g)
          ${auditInsert(this.shape.mint, id, grantId, params, 'u')}`,
         params,
         this.shape.mint.length,
@@ -201,10 +202,10 @@ export class RawFlows {
          VALUES ($1, $2, $3, $4, $5, $6, $7, 'active', $8, $9, $10)`,
         grant,
       );
-      await client.query('INSERT INTO grant_revocations (grant_id, due_at) VALUES ($1, $2)', [
-        grantId,
-        now + 900_000,
-      ]);
+      await client.query(
+        'INSERT INTO grant_revocations (grant_id, due_at, expires_at) VALUES ($1, $2, $2)',
+        [grantId, now + 900_000],
+      );
       await this.transition(
         client,
         `UPDATE access_requests SET status = 'issued', grant_id = $3, deadline_at = NULL

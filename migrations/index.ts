@@ -18,6 +18,7 @@ import { MakeAuditLogAppendOnly1795930900000 } from './1795930900000-MakeAuditLo
 import { AddLogKeys1795931000000 } from './1795931000000-AddLogKeys.js';
 import { AddTransparencyLog1795931100000 } from './1795931100000-AddTransparencyLog.js';
 import { AddAuditSinkCursors1795931200000 } from './1795931200000-AddAuditSinkCursors.js';
+import { AddRevocationExpiry1795931300000 } from './1795931300000-AddRevocationExpiry.js';
 
 export const migrations = [
   CreateCoreTables1795911535244,
@@ -38,4 +39,5 @@ export const migrations = [
   AddLogKeys1795931000000,
   AddTransparencyLog1795931100000,
   AddAuditSinkCursors1795931200000,
+  AddRevocationExpiry1795931300000,
 ];

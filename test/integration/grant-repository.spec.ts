@@ -113,7 +113,9 @@ describe.each(DATABASE_KINDS)('GrantRepository on %s', (kind) => {
         nextRevocationAt: retryAt,
       });
       expect(await grants.countOverdue(tx, now)).toBe(1);
-      expect(await grants.futureExpiries(tx, now)).toContainEqual(retryAt);
+      expect(
+        await grants.owedBuckets(tx, now, new Date(retryAt.getTime() + 1000), 50),
+      ).toContainEqual(Math.ceil(retryAt.getTime() / 50) * 50);
       expect(
         await grants.endMany(tx, [failing.id], {
           status: 'revoked',
@@ -131,5 +133,32 @@ describe.each(DATABASE_KINDS)('GrantRepository on %s', (kind) => {
     });
     expect((await owed()).map(([id]) => id)).not.toContain(failing.id);
     expect(await grants.countOverdue(dataSource.manager, now)).toBe(0);
+  });
+
+  it('buckets the revocations owed in (from, to] by the end of their 50 ms bucket, in the database', async () => {
+    // Ten days ahead, a multiple of 50: clear of the other tests' grants.
+    const base = Math.ceil((Date.now() + 10 * 86_400_000) / 50) * 50;
+    const at = (offset: number) => grant(new Date(base + offset));
+    await grants.insert(dataSource.manager, [
+      at(0), // at `from`: excluded
+      at(1),
+      at(49),
+      at(50), // a bucket's end belongs to that bucket
+      at(51),
+      at(99),
+      at(150), // at `to`: included
+      at(151), // beyond `to`
+    ]);
+    expect(
+      await grants.owedBuckets(dataSource.manager, new Date(base), new Date(base + 150), 50),
+    ).toEqual([base + 50, base + 100, base + 150]);
+    expect(
+      await grants.owedBuckets(
+        dataSource.manager,
+        new Date(base + 150),
+        new Date(base + 10_000),
+        50,
+      ),
+    ).toEqual([base + 200]);
   });
 });

@@ -59,13 +59,16 @@ describe.each(DATABASE_KINDS)('migrations on %s', (kind) => {
       await grant('active-failing', 'active', 1_000, 9_000);
       await grant('ended', 'expired', 2_000, null);
       await dataSource.runMigrations({ transaction: 'each' });
-      const owed = await dataSource.query<{ grant_id: string; due_at: string | number }[]>(
-        'SELECT grant_id, due_at FROM grant_revocations ORDER BY grant_id',
+      const owed = await dataSource.query<
+        { grant_id: string; due_at: string | number; expires_at: string | number }[]
+      >('SELECT grant_id, due_at, expires_at FROM grant_revocations ORDER BY grant_id');
+      // Each keeps its grant's expiry (AddRevocationExpiry), the failing one its next attempt.
+      expect(owed.map((row) => [row.grant_id, Number(row.due_at), Number(row.expires_at)])).toEqual(
+        [
+          ['active-failing', 9_000, 1_000],
+          ['active-future', 5_000, 5_000],
+        ],
       );
-      expect(owed.map((row) => [row.grant_id, Number(row.due_at)])).toEqual([
-        ['active-failing', 9_000],
-        ['active-future', 5_000],
-      ]);
     } finally {
       await dataSource.destroy();
       await database.drop();

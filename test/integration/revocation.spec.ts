@@ -182,12 +182,48 @@ describe.each<DatabaseKind>(['postgres', 'sqlite'])('the signed revocation list 
   });
 });
 
+describe('scheduling within the horizon', () => {
+  it('adds no job at mint beyond the horizon; a sweep adds it once the horizon reaches it', async () => {
+    const issuer = await TestIssuer.start();
+    const database = await freshDatabase('postgres');
+    const yaml = withSweepEvery(
+      (await import('../support/broker.js')).testConfigYaml(issuer),
+      '1s',
+    );
+    // Sweeps every second: the horizon is its floor, 60 s.
+    const broker = await startBroker({
+      kind: 'postgres',
+      issuer,
+      database,
+      yaml,
+      background: true,
+    });
+    try {
+      const minted = await mintQuickGrant(broker, '63s');
+      const queue = broker.app.get<Queue>(getQueueToken(REVOCATION_QUEUE));
+      const jobId = jobIdFor(bucketEnd(new Date(minted.expiresAt)));
+      expect(await queue.getJobState(jobId)).toBe('unknown');
+      const inHorizon = new Date(minted.expiresAt).getTime() - 60_000;
+      await eventually(
+        async () => ((await queue.getJobState(jobId)) === 'delayed' ? true : undefined),
+        inHorizon - Date.now() + 3000,
+      );
+      expect(Date.now()).toBeGreaterThanOrEqual(inHorizon);
+    } finally {
+      await broker.close();
+      await database.drop();
+      await issuer.close();
+    }
+  });
+});
+
 describe('early revocation with BullMQ', () => {
   it('removes the pending expiry job when the last grant of its bucket ends early', async () => {
     const issuer = await TestIssuer.start();
     const broker = await startBroker({ kind: 'postgres', issuer });
     try {
-      const minted = await mintQuickGrant(broker, '10m');
+      // Within the scheduling horizon (three 30 s sweeps), so the mint itself adds the job.
+      const minted = await mintQuickGrant(broker, '60s');
       const queue = broker.app.get<Queue>(getQueueToken(REVOCATION_QUEUE));
       const jobId = jobIdFor(bucketEnd(new Date(minted.expiresAt)));
       expect(await queue.getJobState(jobId)).toBe('delayed');

@@ -82,6 +82,7 @@ export async function startUseCases(clock: Clock): Promise<UseCases> {
   });
   const scheduled: Date[] = [];
   const scheduler: RevocationScheduler = {
+    horizonMs: 60_000,
     schedule: (instants) => Promise.resolve(void scheduled.push(...instants)),
     reconcile: () => Promise.resolve(),
     release: () => Promise.resolve(),

@@ -38,7 +38,11 @@ export class GrantRepository {
     await insert(GrantRow, [...grants]);
     await insert(
       GrantRevocationRow,
-      grants.map((grant) => ({ grantId: grant.id, dueAt: grant.expiresAt })),
+      grants.map((grant) => ({
+        grantId: grant.id,
+        dueAt: grant.expiresAt,
+        expiresAt: grant.expiresAt,
+      })),
     );
   }
 
@@ -156,16 +160,24 @@ export class GrantRepository {
   }
 
   /**
-   * Instants still to come at which revocations are owed (expiries, and retries of failed ones),
-   * for re-creating lost jobs or timers.
+   * The expiry buckets (each `bucketMs` long, named by their end) holding revocations owed in
+   * (from, to]: expiries, and retries of failed ones. Bucketed by the database and read through
+   * the due index over that range only, so its cost follows the horizon, not the active grants.
    */
-  async futureExpiries(manager: EntityManager, now: Date): Promise<Date[]> {
+  async owedBuckets(
+    manager: EntityManager,
+    from: Date,
+    to: Date,
+    bucketMs: number,
+  ): Promise<number[]> {
+    if (!Number.isSafeInteger(bucketMs) || bucketMs < 1) throw new Error('owedBuckets: bucketMs');
     const rows = await manager
       .createQueryBuilder(GrantRevocationRow, 'r')
-      .select('DISTINCT r.due_at', 'at')
-      .where('r.dueAt > :now', { now: now.getTime() })
-      .getRawMany<{ at: string | number }>();
-    return rows.map((row) => new Date(Number(row.at)));
+      .select(`DISTINCT ((r.due_at + ${bucketMs - 1}) / ${bucketMs}) * ${bucketMs}`, 'bucket')
+      .where('r.dueAt > :from AND r.dueAt <= :to', { from: from.getTime(), to: to.getTime() })
+      .orderBy('bucket', 'ASC')
+      .getRawMany<{ bucket: string | number }>();
+    return rows.map((row) => Number(row.bucket));
   }
 
   /** Revocations owed in (from, to]: whether an expiry bucket still has work. */
@@ -179,9 +191,8 @@ export class GrantRepository {
   /** Active grants past their expiry: the revocation backlog (overdue gauge, admin view). */
   async countOverdue(manager: EntityManager, now: Date): Promise<number> {
     return manager
-      .createQueryBuilder(GrantRow, 'g')
-      .innerJoin(GrantRevocationRow, 'r', 'r.grant_id = g.id')
-      .where('g.expiresAt <= :now', { now: now.getTime() })
+      .createQueryBuilder(GrantRevocationRow, 'r')
+      .where('r.expiresAt <= :now', { now: now.getTime() })
       .getCount();
   }
 
@@ -225,8 +236,7 @@ export class GrantRepository {
     if (filter.overdue) {
       query
         .innerJoin(GrantRevocationRow, 'r', 'r.grant_id = g.id')
-        .andWhere("g.status = 'active'")
-        .andWhere('g.expiresAt <= :now', { now: filter.now.getTime() });
+        .andWhere('r.expiresAt <= :now', { now: filter.now.getTime() });
     }
     return newestFirstPage(query, 'issuedAt', (row) => row.issuedAt, filter);
   }

@@ -1,7 +1,7 @@
 import { Logger } from '@nestjs/common';
 import type { Queue } from 'bullmq';
 import type { RevocationScheduler } from './revocation-scheduler.js';
-import { distinctBuckets } from './revocation-scheduler.js';
+import { bucketsWithin } from './revocation-scheduler.js';
 
 export const REVOCATION_QUEUE = 'revocations';
 export const EXPIRE_JOB = 'expire';
@@ -12,67 +12,95 @@ export const JOB_ATTEMPTS = 1_000_000;
 export const CAPPED_BACKOFF = 'capped';
 // An add that cannot reach Redis must not hold up a mint: the sweep covers whatever is missed.
 const ADD_TIMEOUT_MS = 1000;
+// How long a sweep waits for a reconcile; the reconcile itself runs on until Redis answers.
+const RECONCILE_WAIT_MS = 1000;
+// A reconcile still unanswered after this long is left behind and a new one starts.
+const RECONCILE_STALE_MS = 30_000;
+const ADD_CHUNK = 1000;
 
 export function jobIdFor(bucket: number): string {
   // Deterministic per bucket, so scheduling twice never doubles a job. No ':' (BullMQ 6).
   return `expire-${bucket}`;
 }
 
-/** BullMQ delayed jobs, one per expiry bucket, carrying only the instant they serve. */
+/** BullMQ delayed jobs, one per expiry bucket within the horizon, carrying only their instant. */
 export class BullmqRevocationScheduler implements RevocationScheduler {
   private readonly logger = new Logger('RevocationQueue');
-  /** Buckets whose add failed (Redis down): retried on every reconcile until Redis answers. */
-  private readonly unsent = new Set<number>();
+  /** Buckets this process has seen Redis accept, forgotten once due: what needs no re-send. */
+  private readonly added = new Set<number>();
+  /**
+   * When the reconcile under way started. One at a time: against a slow or absent Redis a sweep
+   * stops waiting after RECONCILE_WAIT_MS but the send goes on, and sweeps must not pile more up
+   * behind it (until it is RECONCILE_STALE_MS old: a reply that never comes must not stop them).
+   */
+  private reconcilingSince?: number;
 
-  constructor(private readonly queue: Queue) {}
+  constructor(
+    private readonly queue: Queue,
+    readonly horizonMs: number,
+  ) {}
 
   async schedule(instants: readonly Date[]): Promise<void> {
-    const buckets = distinctBuckets(instants);
+    const buckets = bucketsWithin(instants, Date.now(), this.horizonMs).filter(
+      (bucket) => !this.added.has(bucket),
+    );
+    if (buckets.length === 0) return;
     try {
       await withTimeout(this.add(buckets), ADD_TIMEOUT_MS);
     } catch (error) {
-      for (const bucket of buckets) this.unsent.add(bucket);
+      // Not marked as added: the next sweep sends it again.
       this.logger.warn(
-        `could not schedule ${buckets.length} revocation job(s), will retry: ${describe(error)}`,
+        `could not schedule ${buckets.length} revocation job(s), the sweep will: ${describe(error)}`,
       );
     }
   }
 
   /**
-   * Re-adds jobs that Redis lost (FLUSHALL, a restart without persistence, eviction) and those
-   * never sent. Adding an existing job id is a no-op, so when in doubt everything is re-added.
+   * Adds the owed buckets not yet sent, then compares the delayed jobs Redis holds with the owed
+   * buckets still to come: fewer means Redis lost some (FLUSHALL, a restart without persistence,
+   * eviction), and every owed bucket is sent again. Adding an existing job id is a no-op.
    */
-  async reconcile(futureExpiries: readonly Date[]): Promise<void> {
-    const expected = distinctBuckets(futureExpiries).filter((bucket) => bucket > Date.now());
-    const counts = await withTimeout(
-      this.queue.getJobCounts('delayed', 'waiting', 'active', 'prioritized'),
-      ADD_TIMEOUT_MS,
-    );
-    const queued = Object.values(counts).reduce((sum, count) => sum + count, 0);
-    const missing = queued < expected.length ? expected : [];
-    const retry = [...this.unsent];
-    this.unsent.clear();
-    const buckets = [...new Set([...missing, ...retry])];
-    if (buckets.length === 0) return;
-    try {
-      await withTimeout(this.add(buckets), ADD_TIMEOUT_MS * 5);
-    } catch (error) {
-      for (const bucket of buckets) this.unsent.add(bucket);
-      throw error;
-    }
-    this.logger.warn(`re-created ${buckets.length} revocation job(s) missing from Redis`);
+  async reconcile(owed: readonly number[]): Promise<void> {
+    const started = Date.now();
+    if (this.reconcilingSince !== undefined && started - this.reconcilingSince < RECONCILE_STALE_MS)
+      return;
+    this.reconcilingSince = started;
+    const run = this.bringInLine(owed)
+      .catch((error: unknown) => {
+        this.logger.warn(`could not reconcile revocation jobs, will retry: ${describe(error)}`);
+      })
+      .finally(() => {
+        if (this.reconcilingSince === started) this.reconcilingSince = undefined;
+      });
+    await Promise.race([run, delay(RECONCILE_WAIT_MS)]);
   }
 
   /** Removes a bucket's job when its last grant ended early; a concurrent mint re-adds it. */
   async release(bucket: number): Promise<void> {
+    this.added.delete(bucket);
     await this.queue.remove(jobIdFor(bucket));
+  }
+
+  private async bringInLine(owed: readonly number[]): Promise<void> {
+    const now = Date.now();
+    for (const bucket of this.added) if (bucket <= now) this.added.delete(bucket);
+    await this.add(owed.filter((bucket) => !this.added.has(bucket)));
+    const future = owed.filter((bucket) => bucket > Date.now());
+    const { delayed } = await this.queue.getJobCounts('delayed');
+    if (delayed >= future.length) return;
+    this.added.clear();
+    await this.add(future);
+    this.logger.warn(
+      `Redis held ${delayed} of ${future.length} revocation job(s) owed; re-created them`,
+    );
   }
 
   private async add(buckets: readonly number[]): Promise<void> {
     const now = Date.now();
-    for (let i = 0; i < buckets.length; i += 1000) {
+    for (let i = 0; i < buckets.length; i += ADD_CHUNK) {
+      const chunk = buckets.slice(i, i + ADD_CHUNK);
       await this.queue.addBulk(
-        buckets.slice(i, i + 1000).map((bucket) => ({
+        chunk.map((bucket) => ({
           name: EXPIRE_JOB,
           data: { dueAt: bucket },
           opts: {
@@ -85,6 +113,7 @@ export class BullmqRevocationScheduler implements RevocationScheduler {
           },
         })),
       );
+      for (const bucket of chunk) this.added.add(bucket);
     }
   }
 }
@@ -95,6 +124,10 @@ function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
     timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms);
   });
   return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms).unref());
 }
 
 function describe(error: unknown): string {

@@ -1,14 +1,12 @@
 import { Logger } from '@nestjs/common';
 import type { ExpireGrants } from './expire-grants.js';
 import type { RevocationScheduler } from './revocation-scheduler.js';
-import { distinctBuckets } from './revocation-scheduler.js';
-
-// setTimeout cannot wait longer than 2^31-1 ms; a longer wait is re-armed when it fires.
-const MAX_TIMER_MS = 2 ** 31 - 1;
+import { bucketsWithin, distinctBuckets } from './revocation-scheduler.js';
 
 /**
  * The embedded scheduler (no Redis): one timer, armed for the earliest pending expiry bucket.
- * Schedules live in memory; after a restart `reconcile` rebuilds them from the database.
+ * Schedules live in memory, within the horizon; the sweep's `reconcile` brings in later ones as
+ * the horizon reaches them, and rebuilds them all after a restart.
  */
 export class TimerRevocationScheduler implements RevocationScheduler {
   private readonly logger = new Logger('RevocationTimer');
@@ -18,16 +16,19 @@ export class TimerRevocationScheduler implements RevocationScheduler {
   private running = false;
   private stopped = false;
 
-  constructor(private readonly expire: ExpireGrants) {}
+  constructor(
+    private readonly expire: ExpireGrants,
+    readonly horizonMs: number,
+  ) {}
 
   schedule(instants: readonly Date[]): Promise<void> {
-    for (const bucket of distinctBuckets(instants)) this.pending.add(bucket);
-    this.arm();
+    this.add(bucketsWithin(instants, Date.now(), this.horizonMs));
     return Promise.resolve();
   }
 
-  reconcile(futureExpiries: readonly Date[]): Promise<void> {
-    return this.schedule(futureExpiries);
+  reconcile(owed: readonly number[]): Promise<void> {
+    this.add(owed);
+    return Promise.resolve();
   }
 
   /** No-op: a timer run that finds nothing due costs one query. */
@@ -41,13 +42,20 @@ export class TimerRevocationScheduler implements RevocationScheduler {
     clearTimeout(this.timer);
   }
 
+  private add(buckets: readonly number[]): void {
+    for (const bucket of buckets) this.pending.add(bucket);
+    this.arm();
+  }
+
   private arm(): void {
     if (this.stopped || this.running || this.pending.size === 0) return;
-    const next = Math.min(...this.pending);
+    let next = Infinity;
+    for (const bucket of this.pending) next = Math.min(next, bucket);
     if (this.armedFor === next) return;
     clearTimeout(this.timer);
     this.armedFor = next;
-    const wait = Math.min(Math.max(0, next - Date.now()), MAX_TIMER_MS);
+    // Within the horizon (hours at most), well under setTimeout's limit of 2^31-1 ms.
+    const wait = Math.max(0, next - Date.now());
     this.timer = setTimeout(() => void this.fire(), wait);
     this.timer.unref();
   }

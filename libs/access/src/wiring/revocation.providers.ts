@@ -6,6 +6,7 @@ import type { Clock } from '#domain';
 import { GrantRepository, UnitOfWork } from '#persistence';
 import { PolicyState } from '../policy-state.js';
 import { BullmqRevocationScheduler, REVOCATION_QUEUE } from '../revocation/bullmq-scheduler.js';
+import { scheduleHorizonMs } from '../revocation/revocation-scheduler.js';
 import type { CredentialProvider } from '../providers/credential-provider.js';
 import { ProviderRegistry } from '../providers/provider-registry.js';
 import { ProviderReconciler } from '../providers/reconcile-providers.js';
@@ -50,6 +51,7 @@ export function revocationProviders(
   clock: Clock,
   options: RevocationOptions,
 ): Provider[] {
+  const horizonMs = scheduleHorizonMs(config.revocation.sweepInterval);
   const providers: Provider[] = [
     { provide: CREDENTIAL_PROVIDERS, useValue: options.providers ?? [] },
     {
@@ -85,13 +87,13 @@ export function revocationProviders(
             metrics.measureQueueDepth(() =>
               queue.getJobCounts('delayed', 'waiting', 'active', 'failed'),
             );
-            return new BullmqRevocationScheduler(queue);
+            return new BullmqRevocationScheduler(queue, horizonMs);
           },
           inject: [getQueueToken(REVOCATION_QUEUE), MetricsService],
         }
       : {
           provide: REVOCATION_SCHEDULER,
-          useFactory: (expire: ExpireGrants) => new TimerRevocationScheduler(expire),
+          useFactory: (expire: ExpireGrants) => new TimerRevocationScheduler(expire, horizonMs),
           inject: [ExpireGrants],
         },
   ];
