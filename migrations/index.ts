@@ -19,6 +19,7 @@ import { AddLogKeys1795931000000 } from './1795931000000-AddLogKeys.js';
 import { AddTransparencyLog1795931100000 } from './1795931100000-AddTransparencyLog.js';
 import { AddAuditSinkCursors1795931200000 } from './1795931200000-AddAuditSinkCursors.js';
 import { AddRevocationExpiry1795931300000 } from './1795931300000-AddRevocationExpiry.js';
+import { AddRevokedCredentials1795931400000 } from './1795931400000-AddRevokedCredentials.js';
 
 export const migrations = [
   CreateCoreTables1795911535244,
@@ -40,4 +41,5 @@ export const migrations = [
   AddTransparencyLog1795931100000,
   AddAuditSinkCursors1795931200000,
   AddRevocationExpiry1795931300000,
+  AddRevokedCredentials1795931400000,
 ];

@@ -161,4 +161,27 @@ describe.each(DATABASE_KINDS)('GrantRepository on %s', (kind) => {
       ),
     ).toEqual([base + 200]);
   });
+
+  it('lists a credential revoked before its expiry until that expiry, and no other', async () => {
+    const now = new Date();
+    const later = new Date(now.getTime() + 60_000);
+    const [early, expiring, late] = [
+      grant(later),
+      grant(later),
+      grant(new Date(now.getTime() - 1)),
+    ];
+    await grants.insert(dataSource.manager, [early, expiring, late]);
+    await dataSource.transaction(async (tx) => {
+      const ending = { endedAt: now, revokedBy: 'corp:dave' };
+      await grants.endMany(tx, [early.id, late.id], { status: 'revoked', ...ending });
+      await grants.endMany(tx, [expiring.id], { status: 'expired', ...ending });
+      // Ending again changes nothing and lists nothing twice.
+      await grants.endMany(tx, [early.id], { status: 'revoked', ...ending });
+    });
+    expect(await grants.revokedUnexpired(dataSource.manager, now)).toEqual([early.id]);
+    expect(await grants.purgeExpiredRevocations(dataSource.manager, now)).toBe(0);
+    expect(await grants.revokedUnexpired(dataSource.manager, later)).toEqual([]);
+    expect(await grants.purgeExpiredRevocations(dataSource.manager, later)).toBe(1);
+    expect(await grants.revokedUnexpired(dataSource.manager, now)).toEqual([]);
+  });
 });

@@ -10,6 +10,7 @@ const TABLES = [
   'audit_head',
   'grants',
   'grant_revocations',
+  'revoked_credentials',
   'signing_keys',
   'log_keys',
   'slack_messages',
@@ -69,6 +70,38 @@ describe.each(DATABASE_KINDS)('migrations on %s', (kind) => {
           ['active-future', 5_000, 5_000],
         ],
       );
+    } finally {
+      await dataSource.destroy();
+      await database.drop();
+    }
+  });
+
+  it('lists the credentials an existing install revoked early and that have not expired', async () => {
+    const database = await freshDatabase(kind);
+    const config = parseConfig(demoConfigYaml(), { DATABASE_URL: database.url }, { demo: true });
+    const dataSource = await openDatabase(config.database);
+    try {
+      const runner = dataSource.createQueryRunner();
+      while (await runner.hasTable('revoked_credentials')) await dataSource.undoLastMigration();
+      await runner.release();
+      const grant = (id: string, status: string, expiresAt: number, endedAt: number | null) =>
+        dataSource.query(
+          `INSERT INTO grants (id, request_id, role, resource, recipient, actions, approvers, status,
+             issued_at, expires_at, ended_at, kid)
+           VALUES ('${id}', 'req-${id}', 'r', 'x', 'corp:alice', '[]', '[]', '${status}', 1,
+                   ${expiresAt}, ${endedAt ?? 'NULL'}, 'k')`,
+        );
+      await grant('revoked-early', 'revoked', 9_000, 2_000);
+      await grant('revoked-late', 'revoked', 3_000, 4_000);
+      await grant('expired', 'expired', 5_000, 5_000);
+      await grant('active', 'active', 6_000, null);
+      await dataSource.runMigrations({ transaction: 'each' });
+      const listed = await dataSource.query<{ grant_id: string; expires_at: string | number }[]>(
+        'SELECT grant_id, expires_at FROM revoked_credentials',
+      );
+      expect(listed.map((row) => [row.grant_id, Number(row.expires_at)])).toEqual([
+        ['revoked-early', 9_000],
+      ]);
     } finally {
       await dataSource.destroy();
       await database.drop();

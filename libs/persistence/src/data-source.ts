@@ -12,6 +12,7 @@ import { BreakGlassReviewRow } from './entities/break-glass-review.entity.js';
 import { GrantRow } from './entities/grant.entity.js';
 import { GrantRevocationRow } from './entities/grant-revocation.entity.js';
 import { LogKeyRow } from './entities/log-key.entity.js';
+import { RevokedCredentialRow } from './entities/revoked-credential.entity.js';
 import { PrincipalGroupsRow } from './entities/principal-groups.entity.js';
 import { SigningKeyRow } from './entities/signing-key.entity.js';
 import { ServiceAccountRow } from './entities/service-account.entity.js';
@@ -24,6 +25,7 @@ export const entities = [
   ApprovalRow,
   GrantRow,
   GrantRevocationRow,
+  RevokedCredentialRow,
   AuditEventRow,
   AuditHeadRow,
   AuditCheckpointRow,

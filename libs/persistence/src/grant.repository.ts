@@ -4,6 +4,7 @@ import type { EntityManager } from 'typeorm';
 import type { GrantStatus } from '#domain';
 import { GrantRevocationRow } from './entities/grant-revocation.entity.js';
 import { GrantRow } from './entities/grant.entity.js';
+import { RevokedCredentialRow } from './entities/revoked-credential.entity.js';
 import { entitiesFromRaw } from './hydrate.js';
 import { postgresClientOf } from './postgres-client.js';
 import type { Page, ReadScope } from './scope.js';
@@ -105,13 +106,18 @@ export class GrantRepository {
       // rest of this transaction. The guard `ended_at IS NULL` is `status = 'active'` (a grant has
       // an end exactly when it is no longer active).
       if (!tunedForBatches.has(tx)) await tx.query('SET LOCAL enable_seqscan = off');
+      // A credential revoked before its expiry joins the revocation list until that expiry.
       const [{ ended }] = await tx.query<{ ended: number }[]>(
         `WITH ended AS (
            UPDATE grants SET status = $1, ended_at = $2, revoked_reason = $3, revoked_by = $4,
                   next_revocation_at = NULL
             WHERE id = ANY($5::varchar[]) AND ended_at IS NULL
-           RETURNING 1),
-         settled AS (DELETE FROM grant_revocations WHERE grant_id = ANY($5::varchar[]))
+           RETURNING id, expires_at),
+         settled AS (DELETE FROM grant_revocations WHERE grant_id = ANY($5::varchar[])),
+         listed AS (
+           INSERT INTO revoked_credentials (grant_id, expires_at)
+           SELECT id, expires_at FROM ended WHERE $1 = 'revoked' AND expires_at > $2
+           ON CONFLICT DO NOTHING)
          SELECT count(*)::int AS ended FROM ended`,
         [
           ending.status,
@@ -142,6 +148,15 @@ export class GrantRepository {
       .from(GrantRevocationRow)
       .where('grant_id IN (:...ids)', { ids })
       .execute();
+    if (ending.status === 'revoked') {
+      await tx.query(
+        `INSERT INTO revoked_credentials (grant_id, expires_at)
+         SELECT id, expires_at FROM grants
+          WHERE id IN (SELECT value FROM json_each(?)) AND status = 'revoked' AND expires_at > ?
+         ON CONFLICT DO NOTHING`,
+        [JSON.stringify(ids), ending.endedAt.getTime()],
+      );
+    }
     return result.affected ?? 0;
   }
 
@@ -216,13 +231,23 @@ export class GrantRepository {
   /** Credentials revoked before their expiry that have not expired yet: the revocation list. */
   async revokedUnexpired(manager: EntityManager, now: Date): Promise<string[]> {
     const rows = await manager
-      .createQueryBuilder(GrantRow, 'g')
-      .select('g.id', 'id')
-      .where("g.status = 'revoked'")
-      .andWhere('g.expiresAt > :now', { now: now.getTime() })
-      .orderBy('g.expiresAt', 'ASC')
+      .createQueryBuilder(RevokedCredentialRow, 'c')
+      .select('c.grant_id', 'id')
+      .where('c.expiresAt > :now', { now: now.getTime() })
+      .orderBy('c.expiresAt', 'ASC')
       .getRawMany<{ id: string }>();
     return rows.map((row) => row.id);
+  }
+
+  /** Forgets revoked credentials past their expiry (their `exp` refuses them); returns how many. */
+  async purgeExpiredRevocations(manager: EntityManager, now: Date): Promise<number> {
+    const result = await manager
+      .createQueryBuilder()
+      .delete()
+      .from(RevokedCredentialRow)
+      .where('expires_at <= :now', { now: now.getTime() })
+      .execute();
+    return result.affected ?? 0;
   }
 
   async list(

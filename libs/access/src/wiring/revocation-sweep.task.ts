@@ -66,6 +66,7 @@ export class RevocationSweepTask implements OnApplicationBootstrap {
         this.logger.warn(`${source}: ${run.failed} provider revocation(s) failed; retrying`);
       await this.scheduler.schedule(run.retryAt);
       const now = this.clock.now();
+      await this.uow.run((tx) => this.grants.purgeExpiredRevocations(tx, now));
       const horizon = new Date(now.getTime() + this.scheduler.horizonMs);
       const owed = await this.uow.read((db) =>
         this.grants.owedBuckets(db, now, horizon, BUCKET_MS),
