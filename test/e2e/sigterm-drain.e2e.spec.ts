@@ -4,14 +4,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
-import { testConfigYaml } from '../support/broker.js';
+import { LogIntegrator } from '#audit';
+import type { TestBroker } from '../support/broker.js';
+import { TEST_ENCRYPTION_KEY, startBroker, testConfigYaml } from '../support/broker.js';
 import type { FreshDatabase } from '../support/databases.js';
 import { TEST_REDIS_URL, freshDatabase } from '../support/databases.js';
 import type { Call } from '../support/load.js';
 import { poll, recordCall } from '../support/load.js';
 import type { RunningProcess } from '../support/processes.js';
 import { buildOnce, startProcess } from '../support/processes.js';
-import { eventually } from '../support/flow.js';
+import type { MintedGrant } from '../support/flow.js';
+import { eventually, mintQuickGrant } from '../support/flow.js';
 import { TestIssuer } from '../support/test-issuer.js';
 
 // The broker is told to stay serving, not ready, for this long after SIGTERM (SHUTDOWN_DELAY).
@@ -75,6 +78,7 @@ describe('SIGTERM drains a broker under load (PostgreSQL + Redis, a separate pro
       SHUTDOWN_TIMEOUT: `${DEADLINE_MS / 1000}s`,
     });
     db = new pg.Client({ connectionString: database.url });
+    db.on('error', () => undefined);
     await db.connect();
   }, 60_000);
 
@@ -195,4 +199,132 @@ describe('SIGTERM drains a broker under load (PostgreSQL + Redis, a separate pro
     const grants = await existing(db, 'SELECT id FROM grants WHERE id = ANY($1)', minted);
     expect(minted.filter((id) => !grants.has(id))).toEqual([]);
   }, 60_000);
+});
+
+describe('SIGTERM drains a worker mid-revocation (PostgreSQL + Redis, a separate process)', () => {
+  let issuer: TestIssuer;
+  let database: FreshDatabase;
+  let dir: string;
+  let broker: TestBroker;
+  let workers: RunningProcess[];
+  let db: pg.Client;
+  let env: Record<string, string>;
+
+  beforeAll(async () => {
+    buildOnce();
+    issuer = await TestIssuer.start();
+    database = await freshDatabase('postgres');
+    dir = mkdtempSync(join(tmpdir(), 'countersign-drain-'));
+    // The broker only mints: the worker processes run the revocation jobs and the sweep.
+    const yaml = testConfigYaml(issuer).replace(
+      'sweepInterval: 30s',
+      'sweepInterval: 2s\n  worker: external',
+    );
+    writeFileSync(join(dir, 'countersign.yaml'), yaml);
+    broker = await startBroker({ kind: 'postgres', issuer, database, yaml });
+    env = {
+      COUNTERSIGN_CONFIG: join(dir, 'countersign.yaml'),
+      COUNTERSIGN_ENCRYPTION_KEY: TEST_ENCRYPTION_KEY,
+      DATABASE_URL: database.url,
+      REDIS_URL: TEST_REDIS_URL,
+      TEST_QUEUE_PREFIX: database.queuePrefix,
+      SHUTDOWN_DELAY: `${DELAY_MS / 1000}s`,
+      SHUTDOWN_TIMEOUT: `${DEADLINE_MS / 1000}s`,
+    };
+    workers = [];
+    db = new pg.Client({ connectionString: database.url });
+    db.on('error', () => undefined);
+    await db.connect();
+  }, 60_000);
+
+  afterAll(async () => {
+    for (const worker of workers) await worker.stop('SIGKILL');
+    await db?.end();
+    await broker?.close();
+    await database?.drop();
+    await issuer?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('finishes the revocation in progress, exits 0, and another worker ends the rest, each grant once', async () => {
+    const first = await startProcess('worker', env);
+    workers.push(first);
+    const later: MintedGrant[] = [];
+    for (let i = 0; i < 5; i += 1) later.push(await mintQuickGrant(broker, '10s'));
+    const soon: MintedGrant[] = [];
+    for (let i = 0; i < 5; i += 1) soon.push(await mintQuickGrant(broker, '3s'));
+    const endedSoon = async (): Promise<number> => {
+      const { rows } = await db.query<{ n: string }>(
+        'SELECT COUNT(*) AS n FROM grants WHERE id = ANY($1) AND ended_at IS NOT NULL',
+        [soon.map((grant) => grant.grantId)],
+      );
+      return Number(rows[0].n);
+    };
+
+    // Ending a grant writes to grants: the job that ends the first ones waits on this lock.
+    const locker = new pg.Client({ connectionString: database.url });
+    locker.on('error', () => undefined);
+    await locker.connect();
+    await locker.query('BEGIN');
+    await locker.query('LOCK TABLE grants IN EXCLUSIVE MODE');
+    const endedBefore = await endedSoon();
+    expect(endedBefore).toBeLessThan(soon.length);
+    // Past the first expiry, the worker's job (or sweep) ending it waits on the lock.
+    await sleep(Date.parse(soon[0].expiresAt) + 500 - Date.now());
+    await eventually(async () => {
+      const { rows } = await db.query<{ n: string }>(
+        "SELECT COUNT(*) AS n FROM pg_locks WHERE NOT granted AND relation = 'grants'::regclass",
+      );
+      return Number(rows[0].n) > 0 ? true : undefined;
+    }, 15_000);
+    const signalledAt = Date.now();
+    first.child.kill('SIGTERM');
+    const readiness: Call[] = [];
+    await poll(
+      readiness,
+      'ready',
+      `${first.url}/health/ready`,
+      () => Date.now() > signalledAt + DELAY_MS - 200,
+      50,
+    );
+    await sleep(700);
+    expect(await endedSoon()).toBe(endedBefore);
+    await locker.query('COMMIT');
+    await locker.end();
+    const exit = await first.stop('SIGTERM', DEADLINE_MS + 5000);
+
+    expect(exit).toMatchObject({ code: 0, signal: null });
+    expect(exit.at - signalledAt).toBeLessThan(DEADLINE_MS);
+    // Not ready once the signal has landed (the first poll may beat it).
+    const afterSignal = readiness.filter((call) => call.startedAt > signalledAt + 100);
+    expect(afterSignal.length).toBeGreaterThan(0);
+    expect(afterSignal.map((call) => call.status ?? call.error)).toEqual(
+      afterSignal.map(() => 503),
+    );
+    // The revocation under way when the signal came (held by the lock) finished before the exit:
+    // no other worker runs yet.
+    expect(await endedSoon()).toBeGreaterThan(endedBefore);
+
+    // Another worker takes over: everything left ends, and every grant ends exactly once.
+    workers.push(await startProcess('worker', env));
+    const all = [...soon, ...later].map((grant) => grant.grantId);
+    await eventually(
+      async () => {
+        const { rows } = await db.query<{ n: string }>(
+          'SELECT COUNT(*) AS n FROM grants WHERE id = ANY($1) AND ended_at IS NOT NULL',
+          [all],
+        );
+        return Number(rows[0].n) === all.length ? true : undefined;
+      },
+      90_000,
+      500,
+    );
+    await broker.app.get(LogIntegrator).catchUp();
+    const ends = await db.query<{ grant_id: string; n: string }>(
+      "SELECT grant_id, COUNT(*) AS n FROM audit_events WHERE type IN ('grant.expired', 'grant.revoked') AND grant_id = ANY($1) GROUP BY grant_id",
+      [all],
+    );
+    expect(ends.rows).toHaveLength(all.length);
+    expect(ends.rows.every((row) => Number(row.n) === 1)).toBe(true);
+  }, 150_000);
 });
