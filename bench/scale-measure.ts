@@ -199,25 +199,33 @@ export async function atSteadyRate(
 export interface PagingFigures {
   pages: number;
   items: number;
+  /** Whether the last page was reached (not stopped by the page or time budget, nor a failure). */
+  complete: boolean;
   totalS: number;
   p50Ms: number;
   p99Ms: number;
   maxMs: number;
+  /** Mean ms of the first and of the last ten pages: whether a page costs more the deeper it is. */
+  firstTenMs: number;
+  lastTenMs: number;
   failed: string | undefined;
 }
 
-/** Follows the cursor from the first page to the last, one page at a time. */
+/** Follows the cursor from the first page on, one page at a time, until the last or a budget. */
 export async function pageThrough(
   api: HttpClient,
   token: string,
   query: string,
-  maxPages = Infinity,
+  budget: { pages?: number; seconds?: number } = {},
 ): Promise<PagingFigures> {
   const times: number[] = [];
   let items = 0;
   let cursor: string | undefined;
   let failed: string | undefined;
   const started = performance.now();
+  const withinBudget = () =>
+    times.length < (budget.pages ?? Infinity) &&
+    performance.now() - started < (budget.seconds ?? Infinity) * 1000;
   do {
     const path = `/v1/grants?${query}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`;
     const pageStarted = performance.now();
@@ -225,19 +233,24 @@ export async function pageThrough(
     times.push(performance.now() - pageStarted);
     if (page.status !== 200) {
       failed = `${page.status} ${String(page.body.error)} after ${times.length - 1} pages`;
+      cursor = undefined;
       break;
     }
     items += (page.body.items as unknown[]).length;
     cursor = page.body.nextCursor as string | undefined;
-  } while (cursor && times.length < maxPages);
+  } while (cursor && withinBudget());
   const { p50, p99 } = percentiles(times);
+  const mean = (sample: number[]) => round(sample.reduce((a, b) => a + b, 0) / sample.length);
   return {
     pages: times.length,
     items,
+    complete: !cursor && !failed,
     totalS: round((performance.now() - started) / 1000),
     p50Ms: round(p50),
     p99Ms: round(p99),
     maxMs: round(Math.max(...times)),
+    firstTenMs: mean(times.slice(0, 10)),
+    lastTenMs: mean(times.slice(-10)),
     failed,
   };
 }

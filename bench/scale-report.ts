@@ -15,7 +15,13 @@ export type PerProcess<T> = Partial<Record<ServiceKind, T>>;
 
 export interface ScaleFigures {
   machine: Record<string, string | number>;
-  options: { grants: number; hours: number; sweepSeconds: number; windowSeconds: number };
+  options: {
+    grants: number;
+    hours: number;
+    sweepSeconds: number;
+    windowSeconds: number;
+    pagingSeconds: number;
+  };
   build: { insertS: number; analyzeS: number; bucketsOwed: number };
   ready: {
     /** First start on the grants built by SQL: nothing in Redis for them yet. */
@@ -47,6 +53,8 @@ export interface ScaleFigures {
     rate: number;
     list: LatencyFigures;
     flow: LatencyFigures;
+    /** What the refused requests answered. */
+    failures: string;
     rss: PerProcess<RssFigures>;
   };
   admin: { all: PagingFigures; active: PagingFigures; overdue: PagingFigures };
@@ -112,7 +120,11 @@ function sweepText(sweeps: PerProcess<SweepFigures | null>): string {
 
 function pagingText(p: PagingFigures): string {
   const failed = p.failed ? `, FAILED ${p.failed}` : '';
-  return `${p.pages} pages (${p.items} grants) in ${p.totalS} s, per page p50 ${p.p50Ms} / p99 ${p.p99Ms} / max ${p.maxMs} ms${failed}`;
+  const stopped = p.complete || p.failed ? '' : ' (budget spent before the last page)';
+  return (
+    `${p.pages} pages (${p.items} grants) in ${p.totalS} s${stopped}, per page p50 ${p.p50Ms} / p99 ${p.p99Ms} / max ${p.maxMs} ms, ` +
+    `first ten ${p.firstTenMs} ms, last ten ${p.lastTenMs} ms${failed}`
+  );
 }
 
 export function renderScale(f: ScaleFigures): string {
@@ -142,7 +154,8 @@ export function renderScale(f: ScaleFigures): string {
     `| API p99 during sweeps: full flow (${f.load.rate}/s) | p50 ${f.load.flow.p50} / p99 ${f.load.flow.p99} / max ${f.load.flow.max} ms, ${f.load.flow.failed} failed | < 100 ms | ${verdict(f.load.flow.p99 < 100 && f.load.flow.failed === 0)} |`,
     `| Redis jobs held after restart (${f.build.bucketsOwed} 50 ms buckets owed in all) | ${heldAfterRestart} (${JSON.stringify(f.jobs.afterRestart)}); ${f.redis.keys} keys, ${f.redis.usedMemoryMb} MB used by the server | horizon only (< 5 % of all buckets) | ${verdict(horizonOnly(heldAfterRestart))} |`,
     `| Redis jobs held after the loss: broker ready, then ${f.loss.seconds} s later | ${heldAfterLoss}, then ${jobsHeld(f.jobs.afterWatch)} (${JSON.stringify(f.jobs.afterWatch)}) | horizon only | ${verdict(horizonOnly(Math.max(heldAfterLoss, jobsHeld(f.jobs.afterWatch))))} |`,
-    `| admin list, every page (limit 200) | ${pagingText(f.admin.all)} | pages through | ${verdict(!f.admin.all.failed && f.admin.all.items >= f.options.grants)} |`,
+    `| API requests refused during the load | ${f.load.failures || 'none'} | none | ${verdict(!f.load.failures)} |`,
+    `| admin list, every page (limit 200) | ${pagingText(f.admin.all)} | pages through | ${verdict(f.admin.all.complete && f.admin.all.items >= f.options.grants)} |`,
     `| admin list ?status=active, first pages | ${pagingText(f.admin.active)} | — | ${verdict(!f.admin.active.failed)} |`,
     `| admin list ?overdue=true, first page | ${pagingText(f.admin.overdue)} | — | ${verdict(!f.admin.overdue.failed)} |`,
     `| after the loss, ${f.loss.seconds} s watched: CPU per cycle | ${cyclesText(f.loss.cycles)} | settles | ${verdict(f.loss.settled)} |`,

@@ -4,7 +4,7 @@
  * sweeps run, the jobs Redis holds, and the admin views paged through every grant.
  *
  * Run with `npm run bench:scale -- [--grants N] [--hours H] [--sweep-seconds S]
- * [--window-seconds W] [--out figures.json]`. It makes its own PostgreSQL database
+ * [--window-seconds W] [--paging-seconds P] [--out figures.json]`. It makes its own PostgreSQL database
  * (countersign_bench_*_scale) and Redis prefix (cs-bench-*), both removed at the end, builds the
  * grants with SQL (bench/scale-data.ts), and runs the shipped entrypoints (dist/apps/broker and
  * dist/apps/worker, `revocation.worker: external`) as processes of their own. It prints a markdown
@@ -62,6 +62,8 @@ interface Options {
   hours: number;
   sweepSeconds: number;
   windowSeconds: number;
+  /** Time allowed for paging through the whole admin grant list. */
+  pagingSeconds: number;
   out?: string;
 }
 
@@ -72,6 +74,7 @@ function options(): Options {
       hours: { type: 'string', default: '8' },
       'sweep-seconds': { type: 'string', default: '5' },
       'window-seconds': { type: 'string', default: '60' },
+      'paging-seconds': { type: 'string', default: '180' },
       out: { type: 'string' },
     },
   });
@@ -85,6 +88,7 @@ function options(): Options {
     hours: number('hours', 0.1),
     sweepSeconds: Math.round(number('sweep-seconds', 1)),
     windowSeconds: number('window-seconds', 10),
+    pagingSeconds: number('paging-seconds', 1),
     ...(values.out ? { out: values.out } : {}),
   };
 }
@@ -387,14 +391,15 @@ async function run(o: Options, rig: Rig): Promise<ScaleFigures> {
     rate: LOAD_RATE,
     list: list!,
     flow: flows!,
+    failures: failures.describe(),
     rss: perProcess(services, (s) => loaded.sampler.rss(s)),
   };
 
   log('admin views: every page of the grant list');
   const adminViews = {
-    all: await pageThrough(api, admin, 'limit=200'),
-    active: await pageThrough(api, admin, 'status=active&limit=200', 5),
-    overdue: await pageThrough(api, admin, 'overdue=true&limit=200', 1),
+    all: await pageThrough(api, admin, 'limit=200', { seconds: o.pagingSeconds }),
+    active: await pageThrough(api, admin, 'status=active&limit=200', { pages: 5 }),
+    overdue: await pageThrough(api, admin, 'overdue=true&limit=200', { pages: 1 }),
   };
   log(`  ${JSON.stringify(adminViews.all)}`);
   api.close();
@@ -443,6 +448,7 @@ async function run(o: Options, rig: Rig): Promise<ScaleFigures> {
       hours: o.hours,
       sweepSeconds: o.sweepSeconds,
       windowSeconds: o.windowSeconds,
+      pagingSeconds: o.pagingSeconds,
     },
     build: {
       insertS: Math.round(built.insertS * 10) / 10,
