@@ -4,7 +4,7 @@ import { Mutex } from 'async-mutex';
 import type { EntityManager } from 'typeorm';
 import type { Clock } from '#domain';
 import type { UnitOfWork } from '#persistence';
-import { AuditEventRow } from '#persistence';
+import { ADVISORY_LOCKS, AuditEventRow } from '#persistence';
 import type { AuditEvent } from './audit-event.js';
 import { sealEvent } from './audit-event.js';
 import type { ChainedEvent } from './event-rows.js';
@@ -24,7 +24,7 @@ import { takePending } from './pending.js';
 // One integrator at a time across every process on the database: a transaction-level advisory
 // lock, so a process that dies mid-batch releases it with its connection (failover is the next
 // process's next attempt).
-const INTEGRATOR_LOCK = 0x636f756f; // "couo"
+const INTEGRATOR_LOCK = ADVISORY_LOCKS.auditIntegrator;
 const DEFAULT_BATCH = 8192;
 // After a busy lock (another process integrating), look again this soon: its batch may have
 // been read before our events committed.

@@ -1,3 +1,4 @@
+export * from './advisory-locks.js';
 export * from './columns.js';
 export * from './data-source.js';
 export * from './entities/access-request.entity.js';
@@ -20,6 +21,7 @@ export * from './grant.repository.js';
 export * from './postgres-client.js';
 export * from './principal-groups.repository.js';
 export * from './request.repository.js';
+export * from './run-once.js';
 export * from './scope.js';
 export * from './service-account.repository.js';
 export * from './unit-of-work.js';

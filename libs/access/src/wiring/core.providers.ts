@@ -16,6 +16,7 @@ import {
   GrantRepository,
   PrincipalGroupsRepository,
   RequestRepository,
+  RunOnce,
   UnitOfWork,
   openDatabase,
 } from '#persistence';
@@ -64,6 +65,8 @@ export function coreProviders(config: AppConfig, clock: Clock): Provider[] {
     { provide: PolicyState, useValue: new PolicyState(config) },
     // Readiness turns 503 from the moment a signal asks the process to stop (drainOnSignal).
     ShutdownState,
+    // Which replica runs each scheduled task this interval.
+    RunOnce,
     {
       provide: TokenVerifier,
       useFactory: (policy: PolicyState) =>
