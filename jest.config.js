@@ -41,6 +41,10 @@ const common = {
   testEnvironment: 'node',
 };
 
+// Tests that start brokers, databases and processes: jest's 5 s default is a hang detector, not a
+// speed target (those live in bench/), and a loaded two-core machine trips it on healthy tests.
+const withServers = { testTimeout: 30_000 };
+
 export default {
   projects: [
     {
@@ -50,9 +54,15 @@ export default {
     },
     {
       ...common,
+      ...withServers,
       displayName: 'integration',
       testMatch: ['<rootDir>/test/integration/**/*.spec.ts'],
     },
-    { ...common, displayName: 'e2e', testMatch: ['<rootDir>/test/e2e/**/*.spec.ts'] },
+    {
+      ...common,
+      ...withServers,
+      displayName: 'e2e',
+      testMatch: ['<rootDir>/test/e2e/**/*.spec.ts'],
+    },
   ],
 };
