@@ -2,13 +2,18 @@ import type { OnApplicationBootstrap } from '@nestjs/common';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { SchedulerRegistry } from '@nestjs/schedule';
 import type { AppConfig } from '#config';
+import { RunOnce } from '#persistence';
 import { EscalateBreakGlass } from '../break-glass/escalate.js';
 import { APP_CONFIG } from './tokens.js';
 
 /** At most this long between escalation checks, whatever the sweep interval. */
 const MAX_CHECK_SECONDS = 60;
 
-/** Escalates overdue break-glass reviews every sweep interval (at most a minute); one run at a time. */
+/**
+ * Escalates overdue break-glass reviews every sweep interval (at most a minute), on one replica per
+ * interval (RunOnce); rows are claimed with SKIP LOCKED besides, so an escalation is sent once even
+ * when two replicas sweep together (a turn passing on).
+ */
 @Injectable()
 export class BreakGlassEscalationTask implements OnApplicationBootstrap {
   private readonly logger = new Logger('BreakGlass');
@@ -17,6 +22,7 @@ export class BreakGlassEscalationTask implements OnApplicationBootstrap {
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly escalate: EscalateBreakGlass,
+    private readonly runOnce: RunOnce,
     private readonly scheduler: SchedulerRegistry,
   ) {}
 
@@ -28,14 +34,18 @@ export class BreakGlassEscalationTask implements OnApplicationBootstrap {
     );
   }
 
-  async tick(): Promise<void> {
-    if (this.running) return;
+  /** How many escalations this process sent, or undefined when it did not sweep (not its turn). */
+  async tick(): Promise<number | undefined> {
+    if (this.running) return undefined;
     this.running = true;
     try {
+      if (!(await this.runOnce.isMine('breakGlassEscalation'))) return undefined;
       const sent = await this.escalate.sweep();
       if (sent > 0) this.logger.warn(`escalated ${sent} unreviewed break-glass activation(s)`);
+      return sent;
     } catch (error) {
       this.logger.error(error instanceof Error ? error : String(error));
+      return undefined;
     } finally {
       this.running = false;
     }

@@ -3,9 +3,14 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { SchedulerRegistry } from '@nestjs/schedule';
 import { ExpireRequests } from '../expire-requests.js';
 import type { AppConfig } from '#config';
+import { RunOnce } from '#persistence';
 import { APP_CONFIG } from './tokens.js';
 
-/** Runs the request-expiry sweep every `revocation.sweepInterval`; one run at a time. */
+/**
+ * Runs the request-expiry sweep every `revocation.sweepInterval`, on one replica per interval
+ * (RunOnce): each replica's sweep would expire each request once anyway (row lock, state re-checked
+ * under it), but would scan the same overdue requests and queue behind the same row locks.
+ */
 @Injectable()
 export class RequestExpiryTask implements OnApplicationBootstrap {
   private readonly logger = new Logger('RequestExpiry');
@@ -14,6 +19,7 @@ export class RequestExpiryTask implements OnApplicationBootstrap {
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly expire: ExpireRequests,
+    private readonly runOnce: RunOnce,
     private readonly scheduler: SchedulerRegistry,
   ) {}
 
@@ -25,14 +31,18 @@ export class RequestExpiryTask implements OnApplicationBootstrap {
     );
   }
 
-  async tick(): Promise<void> {
-    if (this.running) return;
+  /** How many requests this process expired, or undefined when it did not sweep (not its turn). */
+  async tick(): Promise<number | undefined> {
+    if (this.running) return undefined;
     this.running = true;
     try {
+      if (!(await this.runOnce.isMine('requestExpiry'))) return undefined;
       const expired = await this.expire.sweep();
       if (expired > 0) this.logger.log(`expired ${expired} request(s)`);
+      return expired;
     } catch (error) {
       this.logger.error(error instanceof Error ? error : String(error));
+      return undefined;
     } finally {
       this.running = false;
     }
