@@ -249,6 +249,11 @@ describe('scheduled tasks across replicas', () => {
       [holderPid],
     );
     expect(rows).toEqual([{ done: true }]);
+    // The server lets the lock go as the killed backend exits.
+    await eventually(
+      async () => ((await turnHolder(observer, 'requestExpiry')) === undefined ? true : undefined),
+      5000,
+    );
 
     const ids = await createRequests(10, [follower]);
     clock.advance(24 * 3600 + 1);
