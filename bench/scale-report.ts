@@ -120,7 +120,7 @@ function sweepText(sweeps: PerProcess<SweepFigures | null>): string {
 
 function pagingText(p: PagingFigures): string {
   const failed = p.failed ? `, FAILED ${p.failed}` : '';
-  const stopped = p.complete || p.failed ? '' : ' (budget spent before the last page)';
+  const stopped = p.complete || p.failed ? '' : ' (stopped before the last page)';
   return (
     `${p.pages} pages (${p.items} grants) in ${p.totalS} s${stopped}, per page p50 ${p.p50Ms} / p99 ${p.p99Ms} / max ${p.maxMs} ms, ` +
     `first ten ${p.firstTenMs} ms, last ten ${p.lastTenMs} ms${failed}`
