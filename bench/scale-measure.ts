@@ -157,12 +157,14 @@ export interface LatencyFigures {
 /**
  * Starts `task` `rate` times a second for `seconds`, whether or not earlier ones have answered
  * (an open loop: a slow broker meets the same arrivals, as it would from real clients), and
- * times each from its start. A task answers false when the broker refused it.
+ * times each from its start. A task answers false when the broker refused it; one that has not
+ * answered within `timeoutMs` counts as failed too (a client gives up; the phase stays bounded).
  */
 export async function atSteadyRate(
   rate: number,
   seconds: number,
   task: () => Promise<boolean>,
+  timeoutMs = 30_000,
 ): Promise<LatencyFigures> {
   const times: number[] = [];
   const running: Promise<void>[] = [];
@@ -174,7 +176,7 @@ export async function atSteadyRate(
     await new Promise((resolve) => setTimeout(resolve, Math.max(0, startAt - performance.now())));
     const started = performance.now();
     running.push(
-      task().then(
+      withDeadline(task(), timeoutMs).then(
         (ok) => {
           if (ok) times.push(performance.now() - started);
           else failed += 1;
@@ -194,6 +196,17 @@ export async function atSteadyRate(
     p99: Math.round(p99),
     max: Math.round(Math.max(...times)),
   };
+}
+
+const PAGE_TIMEOUT_MS = 30_000;
+
+/** `work`, or a rejection once `ms` have passed without its answer (the work itself runs on). */
+function withDeadline<T>(work: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+  });
+  return Promise.race([work, deadline]).finally(() => clearTimeout(timer));
 }
 
 export interface PagingFigures {
@@ -229,8 +242,13 @@ export async function pageThrough(
   do {
     const path = `/v1/grants?${query}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`;
     const pageStarted = performance.now();
-    const page = await api.get(path, token);
+    const page = await withDeadline(api.get(path, token), PAGE_TIMEOUT_MS).catch(() => undefined);
     times.push(performance.now() - pageStarted);
+    if (!page) {
+      failed = `no answer within ${PAGE_TIMEOUT_MS} ms after ${times.length - 1} pages`;
+      cursor = undefined;
+      break;
+    }
     if (page.status !== 200) {
       failed = `${page.status} ${String(page.body.error)} after ${times.length - 1} pages`;
       cursor = undefined;
