@@ -146,7 +146,8 @@ function complaintOf(line: string): string | undefined {
   try {
     entry = JSON.parse(line) as typeof entry;
   } catch {
-    return line.trim() ? `(not JSON) ${line.slice(0, 100)}` : undefined;
+    // A stack trace or an error's fields printed by Node: its first line was counted already.
+    return /^\s|^[{}]/.test(line) || !line.trim() ? undefined : `(not JSON) ${line.slice(0, 100)}`;
   }
   if (typeof entry.level !== 'number' || entry.level < 40) return undefined;
   const message =
