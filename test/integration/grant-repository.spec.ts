@@ -184,4 +184,37 @@ describe.each(DATABASE_KINDS)('GrantRepository on %s', (kind) => {
     expect(await grants.purgeExpiredRevocations(dataSource.manager, later)).toBe(1);
     expect(await grants.revokedUnexpired(dataSource.manager, now)).toEqual([]);
   });
+
+  it('pages newest first by (issued, id) through ties at one instant, each grant once', async () => {
+    // Its own recipient, so the other tests' grants stay out of the pages.
+    const recipient = `corp:pager-${randomUUID()}`;
+    const issuedAt = new Date(Date.now() - 3_600_000);
+    const tied = Array.from({ length: 5 }, () =>
+      grant(new Date(Date.now() + 60_000), { recipient, issuedAt }),
+    );
+    const newer = grant(new Date(Date.now() + 60_000), {
+      recipient,
+      issuedAt: new Date(issuedAt.getTime() + 1),
+    });
+    await grants.insert(dataSource.manager, [...tied, newer]);
+    const scope = { admin: false, principalId: recipient, approverRoles: [] };
+    const seen: string[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await grants.list(dataSource.manager, scope, {
+        now: new Date(),
+        limit: 2,
+        cursor,
+      });
+      seen.push(...page.items.map((row) => row.id));
+      cursor = page.nextCursor;
+    } while (cursor);
+    expect(seen).toEqual([
+      newer.id,
+      ...tied
+        .map((row) => row.id)
+        .sort()
+        .reverse(),
+    ]);
+  });
 });

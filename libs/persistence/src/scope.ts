@@ -64,10 +64,13 @@ export async function newestFirstPage<T extends ObjectLiteral & { id: string }>(
   const alias = query.alias;
   const cursor = page.cursor ? decodeCursor(page.cursor) : undefined;
   if (cursor) {
-    query.andWhere(
-      `(${alias}.${instantPath} < :at OR (${alias}.${instantPath} = :at AND ${alias}.id < :cursorId))`,
-      { at: cursor.at, cursorId: cursor.id },
-    );
+    // A row comparison, which both databases read as a range of the (instant, id) index: the
+    // equivalent `a < x OR (a = x AND id < y)` is a filter, and each page re-read the index from
+    // its top (a page at the middle of 100k grants took 315 ms, and paging slowed as it went).
+    query.andWhere(`(${alias}.${instantPath}, ${alias}.id) < (:at, :cursorId)`, {
+      at: cursor.at,
+      cursorId: cursor.id,
+    });
   }
   const rows = await query
     .orderBy(`${alias}.${instantPath}`, 'DESC')
