@@ -41,11 +41,11 @@ const common = {
   testEnvironment: 'node',
 };
 
-// Tests that start brokers, databases and processes: jest's 5 s default is a hang detector, not a
-// speed target (those live in bench/), and a loaded two-core machine trips it on healthy tests.
-const withServers = { testTimeout: 30_000 };
-
 export default {
+  // A hang detector, not a speed target (those live in bench/): tests start brokers, databases and
+  // processes, and a loaded two-core machine tripped jest's 5 s default on healthy ones. Global:
+  // jest-circus reads only the global value, not a project's.
+  testTimeout: 30_000,
   projects: [
     {
       ...common,
@@ -54,13 +54,11 @@ export default {
     },
     {
       ...common,
-      ...withServers,
       displayName: 'integration',
       testMatch: ['<rootDir>/test/integration/**/*.spec.ts'],
     },
     {
       ...common,
-      ...withServers,
       displayName: 'e2e',
       testMatch: ['<rootDir>/test/e2e/**/*.spec.ts'],
     },
