@@ -126,10 +126,12 @@ describe.each(DATABASE_KINDS)('approval receipts and evidence on %s', (kind) => 
 
   it('fails when any byte is changed', async () => {
     const bytes = Buffer.from(text, 'utf8');
-    // Every byte once (the verifier does not depend on the database); a sample on the other run.
-    const stride = kind === 'sqlite' ? 1 : 13;
+    // Every fifth byte on one run and every thirteenth, from another offset, on the other (the
+    // verifier does not depend on the database): every byte once took 54 s since bundles carry
+    // the log's inclusion proofs.
+    const [stride, first] = kind === 'sqlite' ? [5, 0] : [13, 2];
     let checked = 0;
-    for (let at = 0; at < bytes.length; at += stride) {
+    for (let at = first; at < bytes.length; at += stride) {
       const changed = Buffer.from(bytes);
       // Another printable character: letters, digits and punctuation all stay printable.
       changed[at] = changed[at] === 0x41 ? 0x42 : 0x41;
