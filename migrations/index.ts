@@ -20,6 +20,8 @@ import { AddTransparencyLog1795931100000 } from './1795931100000-AddTransparency
 import { AddAuditSinkCursors1795931200000 } from './1795931200000-AddAuditSinkCursors.js';
 import { AddRevocationExpiry1795931300000 } from './1795931300000-AddRevocationExpiry.js';
 import { AddRevokedCredentials1795931400000 } from './1795931400000-AddRevokedCredentials.js';
+import { AddNotificationOutbox1795931500000 } from './1795931500000-AddNotificationOutbox.js';
+import { AddGrantEndsIndex1795931700000 } from './1795931700000-AddGrantEndsIndex.js';
 
 export const migrations = [
   CreateCoreTables1795911535244,
@@ -42,4 +44,6 @@ export const migrations = [
   AddAuditSinkCursors1795931200000,
   AddRevocationExpiry1795931300000,
   AddRevokedCredentials1795931400000,
+  AddNotificationOutbox1795931500000,
+  AddGrantEndsIndex1795931700000,
 ];

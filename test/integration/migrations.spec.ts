@@ -18,6 +18,9 @@ const TABLES = [
   'web_logins',
   'service_accounts',
   'principal_groups',
+  'notification_outbox',
+  'slack_direct_messages',
+  'principal_emails',
 ];
 
 describe.each(DATABASE_KINDS)('migrations on %s', (kind) => {

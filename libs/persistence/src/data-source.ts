@@ -12,6 +12,11 @@ import { BreakGlassReviewRow } from './entities/break-glass-review.entity.js';
 import { GrantRow } from './entities/grant.entity.js';
 import { GrantRevocationRow } from './entities/grant-revocation.entity.js';
 import { LogKeyRow } from './entities/log-key.entity.js';
+import {
+  NotificationRow,
+  PrincipalEmailRow,
+  SlackDirectMessageRow,
+} from './entities/notification.entity.js';
 import { RevokedCredentialRow } from './entities/revoked-credential.entity.js';
 import { PrincipalGroupsRow } from './entities/principal-groups.entity.js';
 import { SigningKeyRow } from './entities/signing-key.entity.js';
@@ -37,6 +42,9 @@ export const entities = [
   ServiceAccountRow,
   PrincipalGroupsRow,
   BreakGlassReviewRow,
+  NotificationRow,
+  SlackDirectMessageRow,
+  PrincipalEmailRow,
 ];
 
 /** The data source for either database. `synchronize` is off everywhere: migrations own the schema. */
