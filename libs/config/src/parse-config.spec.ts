@@ -99,6 +99,7 @@ describe('parseConfig: a valid config', () => {
             resource: 'postgres://prod/payments',
             actions: ['db:read', 'db:write'],
             maxDuration: 3600,
+            maxExtendedDuration: 7200,
             defaultDuration: 900,
             redeemWithin: 900,
             requestTimeout: 86400,
@@ -135,6 +136,7 @@ describe('parseConfig: a valid config', () => {
       resource: 'https://ops.example.com',
       actions: ['ops:run'],
       maxDuration: 3600,
+      maxExtendedDuration: 7200,
       defaultDuration: 900,
       redeemWithin: 900,
       requestTimeout: 86400,
@@ -162,6 +164,12 @@ describe('parseConfig: a valid config', () => {
     const doc = minimal();
     doc.policy.roles[0].maxDuration = '5m';
     expect(parseConfig(stringify(doc), ENV).policy.roles[0].defaultDuration).toBe(300);
+  });
+
+  it('reads maxExtendedDuration, equal to maxDuration at the least', () => {
+    const doc = minimal();
+    Object.assign(doc.policy.roles[0], { maxExtendedDuration: '1h' });
+    expect(parseConfig(stringify(doc), ENV).policy.roles[0].maxExtendedDuration).toBe(3600);
   });
 
   it('reads the audit section: a configured origin', () => {
@@ -489,6 +497,12 @@ describe('parseConfig: errors name the field', () => {
       (d) => (d.policy.roles[0].defaultDuration = '2h'),
       'policy.roles[0].defaultDuration',
       /maxDuration \(1h\)/,
+    ],
+    [
+      'maxExtendedDuration under maxDuration',
+      (d) => Object.assign(d.policy.roles[0], { maxExtendedDuration: '30m' }),
+      'policy.roles[0].maxExtendedDuration',
+      /must be at least maxDuration \(1h\)/,
     ],
     [
       'approvalsRequired out of range',

@@ -41,6 +41,7 @@ const roleFields = z.strictObject({
       message: 'must not repeat an action',
     }),
   maxDuration: duration(1),
+  maxExtendedDuration: duration(1).optional(),
   defaultDuration: duration(1).optional(),
   redeemWithin: duration(1).default(FIFTEEN_MINUTES),
   requestTimeout: duration(1).default(ONE_DAY),
@@ -65,6 +66,17 @@ export const roleSchema = roleFields.transform((role, ctx): RoleDefinition => {
     });
     return z.NEVER;
   }
+  // Extensions add at most this much from the first issue; twice maxDuration unless configured.
+  const maxExtendedDuration = role.maxExtendedDuration ?? 2 * role.maxDuration;
+  if (maxExtendedDuration < role.maxDuration) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['maxExtendedDuration'],
+      message: `must be at least maxDuration (${formatDuration(role.maxDuration)})`,
+      input: role.maxExtendedDuration,
+    });
+    return z.NEVER;
+  }
   if (role.breakGlass && role.breakGlass.maxDuration > role.maxDuration) {
     ctx.addIssue({
       code: 'custom',
@@ -79,6 +91,7 @@ export const roleSchema = roleFields.transform((role, ctx): RoleDefinition => {
     resource: role.resource,
     actions: role.actions,
     maxDuration: role.maxDuration,
+    maxExtendedDuration,
     defaultDuration,
     redeemWithin: role.redeemWithin,
     requestTimeout: role.requestTimeout,

@@ -14,3 +14,4 @@ export * from './break-glass.js';
 export * from './delegation.js';
 export * from './policy-change.js';
 export * from './log-origin.js';
+export * from './extension.js';

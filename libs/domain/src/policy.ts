@@ -55,6 +55,8 @@ export interface RoleDefinition {
   readonly resource: string;
   readonly actions: readonly string[];
   readonly maxDuration: number;
+  /** The longest a grant lasts from its first issue, extensions included (≥ maxDuration). */
+  readonly maxExtendedDuration: number;
   readonly defaultDuration: number;
   readonly redeemWithin: number;
   readonly requestTimeout: number;

@@ -3,7 +3,7 @@ import type { RoleDefinition } from '../policy.js';
 /**
  * The role the unit specs reason about, with what a case changes: prod-db-admin on
  * postgres://prod/payments (db:read), requested by engineering, approved once by sre-leads,
- * 1 h at most and 15 min by default, redeemed within 15 min, open for a day, no justification
+ * 1 h at most (2 h with extensions) and 15 min by default, redeemed within 15 min, open for a day, no justification
  * required, a JWT credential.
  *
  * Test support, not part of the domain's API: no file of the lib imports it and index.ts does not
@@ -15,6 +15,7 @@ export function testRole(overrides: Partial<RoleDefinition> = {}): RoleDefinitio
     resource: 'postgres://prod/payments',
     actions: ['db:read'],
     maxDuration: 3600,
+    maxExtendedDuration: 7200,
     defaultDuration: 900,
     redeemWithin: 900,
     requestTimeout: 86400,
