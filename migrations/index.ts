@@ -22,6 +22,7 @@ import { AddRevocationExpiry1795931300000 } from './1795931300000-AddRevocationE
 import { AddRevokedCredentials1795931400000 } from './1795931400000-AddRevokedCredentials.js';
 import { AddNotificationOutbox1795931500000 } from './1795931500000-AddNotificationOutbox.js';
 import { AddGrantEndsIndex1795931700000 } from './1795931700000-AddGrantEndsIndex.js';
+import { AddRequestExtends1795932100000 } from './1795932100000-AddRequestExtends.js';
 
 export const migrations = [
   CreateCoreTables1795911535244,
@@ -46,4 +47,5 @@ export const migrations = [
   AddRevokedCredentials1795931400000,
   AddNotificationOutbox1795931500000,
   AddGrantEndsIndex1795931700000,
+  AddRequestExtends1795932100000,
 ];

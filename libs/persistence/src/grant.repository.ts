@@ -160,6 +160,38 @@ export class GrantRepository {
     return result.affected ?? 0;
   }
 
+  /**
+   * Moves a live grant's end from `from` to `to`, its owed revocation with it, in the caller's
+   * transaction; `kid` signs its newest credential. Guarded: only a grant still active, still
+   * ending at `from` and not yet past it at `now`, so an extension racing the grant's expiry or
+   * revocation never revives it. Returns whether it moved.
+   */
+  async extend(
+    tx: EntityManager,
+    id: string,
+    change: { from: Date; to: Date; kid: string; now: Date },
+  ): Promise<boolean> {
+    const moved = await tx
+      .createQueryBuilder()
+      .update(GrantRow)
+      .set({ expiresAt: change.to, kid: change.kid })
+      .where('id = :id', { id })
+      .andWhere("status = 'active' AND ended_at IS NULL")
+      .andWhere('expires_at = :from AND expires_at > :now', {
+        from: change.from.getTime(),
+        now: change.now.getTime(),
+      })
+      .execute();
+    if ((moved.affected ?? 0) !== 1) return false;
+    const owed = await tx.update(
+      GrantRevocationRow,
+      { grantId: id },
+      { dueAt: change.to, expiresAt: change.to },
+    );
+    if ((owed.affected ?? 0) !== 1) throw new Error(`grant ${id} is active without its revocation`);
+    return true;
+  }
+
   async recordRevocationFailure(
     tx: EntityManager,
     id: string,

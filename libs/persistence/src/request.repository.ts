@@ -56,6 +56,26 @@ export class RequestRepository {
     return (result.affected ?? 0) === 1;
   }
 
+  /** The open (pending or approved) extension of a grant: at most one (a unique index). */
+  async openExtensionOf(manager: EntityManager, grantId: string): Promise<AccessRequestRow | null> {
+    return manager
+      .createQueryBuilder(AccessRequestRow, 'r')
+      .where('r.extendsGrantId = :grantId', { grantId })
+      .andWhere('r.status IN (:...open)', { open: ['pending', 'approved'] })
+      .getOne();
+  }
+
+  /** The redeemed extensions of a grant, oldest first: what moved its end. */
+  async issuedExtensionsOf(manager: EntityManager, grantId: string): Promise<AccessRequestRow[]> {
+    return manager
+      .createQueryBuilder(AccessRequestRow, 'r')
+      .where('r.extendsGrantId = :grantId', { grantId })
+      .andWhere("r.status = 'issued'")
+      .orderBy('r.decidedAt', 'ASC')
+      .addOrderBy('r.id', 'ASC')
+      .getMany();
+  }
+
   async approvals(manager: EntityManager, requestIds: readonly string[]): Promise<ApprovalRow[]> {
     if (requestIds.length === 0) return [];
     return manager

@@ -56,6 +56,10 @@ export class AccessRequestRow {
   @Column({ type: 'varchar', length: 512, nullable: true })
   act!: string | null;
 
+  /** The grant this request extends, when it asks for more time on one (docs/api.md). */
+  @Column({ name: 'extends_grant_id', type: 'varchar', length: 36, nullable: true })
+  extendsGrantId!: string | null;
+
   /** The requester's token groups at creation, for re-evaluation after a policy reload. */
   @Column({ name: 'requester_groups', type: 'text', nullable: true, transformer: jsonText })
   requesterGroups!: string[] | null;

@@ -16,7 +16,7 @@ export class GrantRevocationRow {
   @Column({ name: 'due_at', type: 'bigint', transformer: epochMs })
   dueAt!: Date;
 
-  /** The grant's expiry, never changed: past it an active grant is overdue. */
+  /** The grant's expiry (moved only by an extension): past it an active grant is overdue. */
   @Column({ name: 'expires_at', type: 'bigint', transformer: epochMs })
   expiresAt!: Date;
 }
