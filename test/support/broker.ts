@@ -128,6 +128,8 @@ export async function startBroker(options: StartOptions): Promise<TestBroker> {
     backgroundJobs: options.background ?? false,
     providers: options.providers,
     workerOptions: options.workerOptions,
+    // Notifications retried within the tests' patience; polled often as the backstop.
+    notifications: { dispatcher: { pollMs: 200, firstRetryMs: 250 } },
     configSource: () =>
       parseConfig(options.reloadYaml?.() ?? options.yaml ?? testConfigYaml(options.issuer), env),
   });

@@ -12,12 +12,14 @@ export interface SlackCall {
 }
 
 /**
- * A local stand-in for the Slack Web API: records every call and answers `{ok: true, channel, ts}`,
- * or HTTP 500 while `failing`.
+ * A local stand-in for the Slack Web API: records every call and answers `{ok: true, channel, ts}`
+ * (conversations.open: the DM channel `D<user>`), or HTTP 500 while `failing`, or Slack's
+ * `user_not_found` for a DM to one of `unknownUsers`.
  */
 export class FakeSlack {
   readonly calls: SlackCall[] = [];
   failing = false;
+  readonly unknownUsers = new Set<string>();
   private messages = 0;
 
   private constructor(private readonly server: Server) {}
@@ -34,6 +36,14 @@ export class FakeSlack {
           return;
         }
         const call = fake.calls[fake.calls.length - 1];
+        if (method === 'conversations.open') {
+          const user = String(call.args.users);
+          const answer = fake.unknownUsers.has(user)
+            ? { ok: false, error: 'user_not_found' }
+            : { ok: true, channel: { id: `D${user}` } };
+          res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(answer));
+          return;
+        }
         const ts =
           method === 'chat.postMessage'
             ? `1700000000.${String(++fake.messages).padStart(6, '0')}`
@@ -56,6 +66,11 @@ export class FakeSlack {
 
   get apiUrl(): string {
     return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}/api/`;
+  }
+
+  /** Messages posted to one user's DM channel (opened with conversations.open). */
+  directMessagesTo(user: string): SlackCall[] {
+    return this.callsOf('chat.postMessage').filter((call) => call.args.channel === `D${user}`);
   }
 
   callsOf(method: string): SlackCall[] {

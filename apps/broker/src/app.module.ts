@@ -8,6 +8,7 @@ import { loadConfig } from '#config';
 import type { Clock } from '#domain';
 import { systemClock } from '#domain';
 import { DemoIssuer } from '#identity';
+import type { NotifierOptions } from '#notify';
 import { breakGlassAlertProviders, notifierProviders, slackInteractionProviders } from '#notify';
 import { AuditController } from './api/audit.controller.js';
 import { GrantsController } from './api/grants.controller.js';
@@ -55,6 +56,8 @@ export interface BrokerOptions {
   workerOptions?: Partial<WorkerOptions>;
   /** Where a policy reload reads the config (tests); COUNTERSIGN_CONFIG by default. */
   configSource?: ConfigSource;
+  /** Notification delivery settings (tests shorten the poll and the lease). */
+  notifications?: Omit<NotifierOptions, 'dispatch'>;
 }
 
 @Module({})
@@ -87,7 +90,10 @@ export class AppModule {
         ...serviceAccountProviders,
         RoleQueries,
         RotateSigningKey,
-        ...notifierProviders(config, clock),
+        ...notifierProviders(config, clock, {
+          dispatch: config.revocation.worker === 'inline',
+          ...options.notifications,
+        }),
         ...breakGlassAlertProviders(config),
         ...slackInteractionProviders(config, clock),
         ...revocationProviders(config, clock, {

@@ -16,6 +16,7 @@ import type { CredentialProvider } from '#access';
 import type { WorkerOptions } from 'bullmq';
 import type { AppConfig } from '#config';
 import { systemClock } from '#domain';
+import type { NotifierOptions } from '#notify';
 import { breakGlassAlertProviders, notifierProviders } from '#notify';
 
 export interface WorkerModuleOptions {
@@ -24,6 +25,8 @@ export interface WorkerModuleOptions {
   /** The periodic sweep (on by default; tests that race sweeps themselves turn it off). */
   runSweep?: boolean;
   catchUpAtStartup?: boolean;
+  /** Notification delivery settings (tests shorten the poll and the lease). */
+  notifications?: Omit<NotifierOptions, 'dispatch'>;
 }
 
 /**
@@ -43,8 +46,8 @@ export class WorkerModule {
       controllers: [HealthController],
       providers: [
         ...coreProviders(config, systemClock),
-        // Requests the worker expires update their Slack message too.
-        ...notifierProviders(config, systemClock),
+        // The worker delivers the notification outbox (docs/notifications.md).
+        ...notifierProviders(config, systemClock, { dispatch: true, ...options.notifications }),
         ...breakGlassAlertProviders(config),
         ...revocationProviders(config, systemClock, {
           ...options,

@@ -1,10 +1,14 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Optional } from '@nestjs/common';
 import type { AppConfig } from '#config';
 import type { AdminReach, Clock } from '#domain';
 import { adminReachOf, principalKind } from '#domain';
 import type { AuthenticatedPrincipal } from '#identity';
 import type { Tx } from '#persistence';
 import { PrincipalGroupsRepository, UnitOfWork } from '#persistence';
+import { EmailClaims } from './email-claims.js';
+
+// Remembered alongside the groups, from the same verified tokens.
+export { EmailClaims };
 import { PolicyState } from './policy-state.js';
 import { APP_CONFIG, CLOCK } from './wiring/tokens.js';
 
@@ -30,14 +34,20 @@ export class AdminReachJudge {
     private readonly policy: PolicyState,
     @Inject(CLOCK) private readonly clock: Clock,
     @Inject(APP_CONFIG) config: Pick<AppConfig, 'issuers'>,
+    // Present when email notifications are configured (libs/notify notifierProviders).
+    @Optional() private readonly emails?: EmailClaims,
   ) {
     this.issuersWithGroups = new Set(
       config.issuers.filter((issuer) => issuer.groupsClaim).map((issuer) => issuer.name),
     );
   }
 
-  /** Records the groups a verified token carried; a write only when they changed (or a minute on). */
+  /**
+   * Records the groups a verified token carried; a write only when they changed (or a minute on).
+   * Its email claim is remembered alongside, for notifications (EmailClaims).
+   */
   async remember(principal: AuthenticatedPrincipal): Promise<void> {
+    await this.emails?.remember(principal);
     if (principal.tokenGroupsKnown !== true || !this.carriesGroups(principal.id)) return;
     const key = JSON.stringify([...principal.tokenGroups].sort());
     const now = this.clock.now();

@@ -102,7 +102,12 @@ export class DecideRequest {
         data: { reason },
       });
       this.observer.requestDecided(row.role, 'denied');
-      this.observer.requestChanged(tx, { requestId: row.id, kind: 'denied', actor: approver.id });
+      this.observer.requestChanged(tx, {
+        requestId: row.id,
+        kind: 'denied',
+        actor: approver.id,
+        reason,
+      });
       return toRequestView(row, await this.requests.approvals(tx, [row.id]));
     });
   }

@@ -1,5 +1,4 @@
-import type { Tx } from '#persistence';
-import { runAfterCommit } from '#persistence';
+import type { GrantRow, Tx } from '#persistence';
 import type { ExpirySource } from './revocation/end-grants.js';
 
 /** What the use cases report for metrics; the broker implements it with prom-client. */
@@ -21,26 +20,41 @@ export type BreakGlassEvent = 'activated' | 'escalated' | 'reviewed';
 export type RequestChangeKind =
   'created' | 'approval_recorded' | 'approved' | 'denied' | 'cancelled' | 'expired' | 'issued';
 
-/** A committed change of a request; ids only, a notifier reads what it shows itself. */
+/** A change of a request; ids only, a notifier reads what it shows itself. */
 export interface RequestChange {
   requestId: string;
   kind: RequestChangeKind;
   actor: string;
+  /** A denial's reason: the one part of a change the request row does not keep. */
+  reason?: string;
+}
+
+/** Grants that ended in one transaction, and how. */
+export interface GrantsEnded {
+  grants: readonly Pick<GrantRow, 'id' | 'requestId' | 'recipient' | 'role'>[];
+  status: 'revoked' | 'expired';
+  actor: string;
 }
 
 /**
- * Told of each request change after commit (Slack, docs/api.md §7). It must return at once and
- * never throw: notifications are retried on their own and never block or fail the change.
+ * Told of each change inside its transaction (docs/notifications.md): it writes the notifications
+ * the change owes into the outbox before commit, so they commit, or roll back, with the change.
+ * It must not fail the change for a delivery problem: delivery happens after commit.
  */
 export interface RequestNotifier {
-  requestChanged(change: RequestChange): void;
+  requestChanged(tx: Tx, change: RequestChange): void;
+  grantsEnded(tx: Tx, ended: GrantsEnded): void;
 }
 
-export const silentNotifier: RequestNotifier = { requestChanged: () => undefined };
+export const silentNotifier: RequestNotifier = {
+  requestChanged: () => undefined,
+  grantsEnded: () => undefined,
+};
 
-/** The one thing the use cases report to: metrics at once, notifications after commit. */
+/** The one thing the use cases report to: metrics at once, notifications with the change. */
 export interface AccessObserver extends AccessMetrics {
   requestChanged(tx: Tx, change: RequestChange): void;
+  grantsEnded(tx: Tx, ended: GrantsEnded): void;
 }
 
 export class AccessEvents implements AccessObserver {
@@ -78,6 +92,10 @@ export class AccessEvents implements AccessObserver {
   }
 
   requestChanged(tx: Tx, change: RequestChange): void {
-    runAfterCommit(tx, () => this.notifier.requestChanged(change));
+    this.notifier.requestChanged(tx, change);
+  }
+
+  grantsEnded(tx: Tx, ended: GrantsEnded): void {
+    if (ended.grants.length > 0) this.notifier.grantsEnded(tx, ended);
   }
 }

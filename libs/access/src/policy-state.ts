@@ -16,6 +16,8 @@ export interface PolicySource {
   delegations: Record<string, string[]>;
   aliases: string[][];
   directory: Record<string, string[]>;
+  /** Principal -> email address (config `emails`), for notifications. */
+  emails?: Record<string, string>;
 }
 
 /**
@@ -101,6 +103,18 @@ export class PolicyState {
   /** The directory's groups for a principal, as the policy in force declares them. */
   directoryGroups(id: string): readonly string[] {
     return this.current.source.directory[id] ?? [];
+  }
+
+  /** The config's email address for a principal, if it names one. */
+  emailOf(id: string): string | undefined {
+    return this.current.source.emails?.[id];
+  }
+
+  /** Principals the directory puts in any of these groups. */
+  directoryMembers(groups: readonly string[]): string[] {
+    return Object.entries(this.current.source.directory)
+      .filter(([, memberOf]) => memberOf.some((group) => groups.includes(group)))
+      .map(([id]) => id);
   }
 
   scopeFor(principal: Principal): ReadScope {

@@ -76,6 +76,24 @@ const slackSchema = z.strictObject({
   ).default({}),
 });
 
+/** An email address as a person would type it; at most 254 characters (RFC 5321). */
+const emailAddress = z.email().max(254);
+
+/**
+ * Email notifications (docs/notifications.md): `smtp` is an `smtp://` or `smtps://` URL whose
+ * password comes from `${NAME}`; it is never logged.
+ */
+const emailSchema = z.strictObject({
+  smtp: text.refine((value) => {
+    try {
+      return ['smtp:', 'smtps:'].includes(new URL(value).protocol);
+    } catch {
+      return false;
+    }
+  }, 'expected an smtp:// or smtps:// URL'),
+  from: emailAddress,
+});
+
 /**
  * Web sign-in (docs/api.md §6): OpenID Connect code + PKCE against one of `auth.issuers`,
  * named here; that the name exists is checked with the other references.
@@ -143,6 +161,8 @@ export const configFileSchema = z.strictObject({
   delegations: boundedRecord(principalId, list(principalId, 50).min(1)).default({}),
   aliases: list(list(principalId, 50).min(2), LIMITS.entries).default([]),
   directory: boundedRecord(principalId, list(groupName)).default({}),
+  // The directory's email addresses; a verified token's `email` claim is used where none is given.
+  emails: boundedRecord(principalId, emailAddress).default({}),
   // The log level of broker and worker alike; LOG_LEVEL overrides it.
   logLevel: z.enum(LOG_LEVELS).optional(),
   rateLimit: z
@@ -188,6 +208,7 @@ export const configFileSchema = z.strictObject({
     })
     .default({ checkpointInterval: 10, verifyInterval: 3600, sinks: [] }),
   slack: slackSchema.optional(),
+  email: emailSchema.optional(),
   policy: z.strictObject({
     admins: selector.default({ groups: [] }),
     roles: list(roleSchema, LIMITS.roles),

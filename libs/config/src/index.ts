@@ -3,6 +3,7 @@ export type {
   AuditSinkConfig,
   DatabaseConfig,
   DemoUser,
+  EmailConfig,
   IssuerConfig,
   SlackConfig,
   SpiffeIssuerConfig,

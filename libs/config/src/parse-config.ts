@@ -57,6 +57,7 @@ export function parseConfig(yamlText: string, env: Env, opts: { demo?: boolean }
     delegations: file.delegations,
     aliases: file.aliases,
     directory: file.directory,
+    ...(Object.keys(file.emails).length === 0 ? {} : { emails: file.emails }),
     rateLimit: file.rateLimit,
     logLevel: resolveLogLevel(env, file.logLevel),
     credentials: {
@@ -77,6 +78,7 @@ export function parseConfig(yamlText: string, env: Env, opts: { demo?: boolean }
       approverBots: file.policy.approverBots,
     },
     ...webSignIn(file),
+    ...(file.email === undefined ? {} : { email: file.email }),
     ...(file.slack === undefined
       ? {}
       : { slack: { ...file.slack, apiUrl: file.slack.apiUrl.replace(/\/*$/, '/') } }),

@@ -31,6 +31,7 @@ export function checkReferences(file: ConfigFile): void {
     }
   }
   for (const id of Object.keys(file.directory)) known(id, ['directory', id]);
+  for (const id of Object.keys(file.emails)) known(id, ['emails', id]);
   checkAliases(file.aliases, known);
   checkSelector(file.policy.admins, ['policy', 'admins'], known);
   file.policy.roles.forEach((role, i) => {

@@ -41,6 +41,13 @@ export interface SlackConfig {
   users: Record<string, string>;
 }
 
+/** Email notifications (docs/notifications.md). */
+export interface EmailConfig {
+  /** `smtp://` or `smtps://` URL, credentials included: never logged. */
+  smtp: string;
+  from: string;
+}
+
 /** Web sign-in (docs/api.md §6): the issuer is one of `issuers`, by name. */
 export interface WebSignInConfig {
   issuer: IssuerConfig;
@@ -77,6 +84,8 @@ export interface AppConfig {
   delegations: Record<string, string[]>;
   aliases: string[][];
   directory: Record<string, string[]>;
+  /** Principal -> email address, from the config (a verified token's `email` claim otherwise). */
+  emails?: Record<string, string>;
   /**
    * Requests per principal per minute, and failed authentications per client address per minute
    * (absent: 60); 0 turns either limit off.
@@ -108,4 +117,6 @@ export interface AppConfig {
   web?: WebSignInConfig;
   /** Approvers in Slack (docs/api.md §7); absent when not configured. */
   slack?: SlackConfig;
+  /** Email notifications; absent when not configured. */
+  email?: EmailConfig;
 }

@@ -12,6 +12,8 @@ export interface AuthenticatedPrincipal extends Principal {
    * admin reach must be judged from elsewhere (libs/access `AdminReachJudge`), never assumed none.
    */
   readonly tokenGroupsKnown: boolean;
+  /** The verified token's `email` claim, where email notifications go if the config names none. */
+  readonly email?: string;
 }
 
 /**

@@ -131,15 +131,27 @@ function identityFromClaims(issuer: IssuerConfig, claims: JWTPayload): TokenIden
   if (typeof claims.sub !== 'string' || claims.sub.length === 0 || claims.sub.length > 256) {
     throw unauthenticated('invalid token subject');
   }
+  const email = emailFrom(claims);
   return {
     id: `${issuer.name}:${claims.sub}`,
     tokenGroups: groupsFrom(claims, issuer.groupsClaim),
+    ...(email === undefined ? {} : { email }),
   };
+}
+
+// One @, no white space, no angle brackets or quotes: an address to write to, nothing to parse.
+const EMAIL = /^[^\s@<>"',;]{1,64}@[^\s@<>"',;]{1,253}$/u;
+
+/** The `email` claim, unless the issuer says it is unverified (`email_verified: false`). */
+function emailFrom(claims: JWTPayload): string | undefined {
+  const { email, email_verified: verified } = claims;
+  if (typeof email !== 'string' || verified === false || email.length > 254) return undefined;
+  return EMAIL.test(email) ? email : undefined;
 }
 
 /** The principal, with the directory's groups as they are now. */
 function principalOf(
-  { id, tokenGroups }: TokenIdentity,
+  { id, tokenGroups, email }: TokenIdentity,
   directory: DirectoryGroups,
 ): AuthenticatedPrincipal {
   return {
@@ -149,6 +161,7 @@ function principalOf(
     // An issuer without a groups claim gives none, knowingly; one whose token lacks the claim
     // (an ID token, say) leaves them unknown, and admin reach is judged from elsewhere.
     tokenGroupsKnown: tokenGroups !== undefined,
+    ...(email === undefined ? {} : { email }),
   };
 }
 

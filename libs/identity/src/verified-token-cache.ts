@@ -8,6 +8,8 @@ import { createHash } from 'node:crypto';
 export interface TokenIdentity {
   readonly id: string;
   readonly tokenGroups: readonly string[] | undefined;
+  /** The token's `email` claim, when it carries a plausible address not marked unverified. */
+  readonly email?: string;
 }
 
 export interface VerifiedTokenCacheOptions {

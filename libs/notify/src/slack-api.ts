@@ -3,10 +3,12 @@ import { LogLevel, WebClient } from '@slack/web-api';
 import type { SlackConfig } from '#config';
 import type { SlackMessage } from './slack-message.js';
 
-/** The two Slack Web API calls the notifier makes. */
+/** The Slack Web API calls notifications make. */
 export interface SlackApi {
   postMessage(channel: string, message: SlackMessage): Promise<{ channel: string; ts: string }>;
   update(channel: string, ts: string, message: SlackMessage): Promise<void>;
+  /** The direct-message channel with one user (conversations.open). */
+  openDirect(user: string): Promise<string>;
 }
 
 // The SDK's own logging is silenced: the notifier logs failures itself, without secrets.
@@ -46,6 +48,20 @@ export class WebSlackApi implements SlackApi {
   async update(channel: string, ts: string, message: SlackMessage): Promise<void> {
     await this.client.chat.update({ channel, ts, ...message });
   }
+
+  async openDirect(user: string): Promise<string> {
+    const answer = await this.client.conversations.open({ users: user });
+    const id = answer.channel?.id;
+    if (id === undefined) throw new Error('conversations.open answered without a channel');
+    return id;
+  }
+}
+
+/** Slack's error code of a failed call (`user_not_found`), if it answered with one. */
+export function slackErrorCode(error: unknown): string | undefined {
+  if (typeof error !== 'object' || error === null) return undefined;
+  const code = (error as { data?: { error?: unknown } }).data?.error;
+  return typeof code === 'string' ? code : undefined;
 }
 
 /** What may be logged of a failed call: codes and statuses, never a message body or a header. */

@@ -1,6 +1,7 @@
 import type { KnownBlock } from '@slack/web-api';
 import type { RequestChange, RequestView } from '#access';
 import { formatDuration } from '#domain';
+import type { Notice } from './notice.js';
 import { SLACK_FIELD_MAX, quotedSection, slackText } from './slack-text.js';
 
 export interface SlackMessage {
@@ -9,7 +10,7 @@ export interface SlackMessage {
   blocks: KnownBlock[];
 }
 
-const CHANGE_WORDS: Record<RequestChange['kind'], string> = {
+const CHANGE_WORDS: Record<RequestChange['kind'] | 'grant_revoked' | 'grant_expired', string> = {
   created: 'Requested by',
   approval_recorded: 'Approval recorded by',
   approved: 'Approved by',
@@ -17,7 +18,15 @@ const CHANGE_WORDS: Record<RequestChange['kind'], string> = {
   cancelled: 'Cancelled by',
   expired: 'Expired',
   issued: 'Credential issued to',
+  grant_revoked: 'Access revoked by',
+  grant_expired: 'Access ended at its expiry',
 };
+
+/** The change a message shows last: a request's, or its grant's end. */
+export interface ShownChange {
+  kind: string;
+  actor: string;
+}
 
 /**
  * A mrkdwn text object: ours, with values that went through slackText. `verbatim` stops Slack's
@@ -32,9 +41,11 @@ function field(label: string, value: string) {
   return mrkdwn(`*${label}*\n${slackText(value, { max })}`);
 }
 
-function lastChange(change: RequestChange): string {
-  const words = CHANGE_WORDS[change.kind];
-  return change.kind === 'expired' ? words : `${words} ${slackText(change.actor, { max: 512 })}`;
+function lastChange(change: ShownChange): string {
+  const words = CHANGE_WORDS[change.kind as keyof typeof CHANGE_WORDS] ?? 'Changed by';
+  return change.kind === 'expired' || change.kind === 'grant_expired'
+    ? words
+    : `${words} ${slackText(change.actor, { max: 512 })}`;
 }
 
 /**
@@ -44,7 +55,7 @@ function lastChange(change: RequestChange): string {
  */
 export function requestMessage(
   view: RequestView,
-  change: RequestChange,
+  change: ShownChange,
   publicUrl: string,
 ): SlackMessage {
   const link = `${publicUrl}/requests/${view.id}`;
@@ -98,7 +109,37 @@ export function requestMessage(
     });
   }
   // The notification's fallback is mrkdwn too: escaped the same way.
+  return withFallback(view, change, blocks);
+}
+
+function withFallback(view: RequestView, change: ShownChange, blocks: KnownBlock[]): SlackMessage {
   const requester = slackText(view.requester, { max: 512 });
+  const role = slackText(view.role, { max: 256 });
   const text = `Access request ${role} by ${requester}: ${view.status}. ${lastChange(change)}.`;
   return { text, blocks };
+}
+
+/**
+ * A notice (an outcome for a requester) as a Slack message: every line escaped whole, the
+ * justification quoted, one link to the request's page.
+ */
+export function noticeMessage(notice: Notice): SlackMessage {
+  const blocks: KnownBlock[] = [
+    { type: 'section', text: mrkdwn(`*${slackText(notice.subject, { max: 256 })}*`) },
+    {
+      type: 'section',
+      text: mrkdwn(notice.lines.map((line) => slackText(line, { max: 1000 })).join('\n')),
+    },
+  ];
+  if (notice.quote) {
+    blocks.push({
+      type: 'section',
+      text: mrkdwn(quotedSection(notice.quote.label, notice.quote.text)),
+    });
+  }
+  blocks.push({
+    type: 'context',
+    elements: [mrkdwn(`<${notice.link}|${slackText(notice.action, { max: 128 })}>`)],
+  });
+  return { text: slackText(notice.subject, { max: 256 }), blocks };
 }

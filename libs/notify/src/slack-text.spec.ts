@@ -134,7 +134,7 @@ describe('requestMessage', () => {
         intent: { actions: [hostileText], resource: hostileText },
         approvals: [{ approver: `corp:${hostileText}`, at: '2026-11-29T03:01:00Z' }],
       }),
-      { requestId: 'r', kind: 'approval_recorded', actor: hostileText },
+      { kind: 'approval_recorded', actor: hostileText },
       'http://broker.test',
     );
     for (const { text, type, verbatim } of texts(message)) {
@@ -155,7 +155,7 @@ describe('requestMessage', () => {
         justification: '&'.repeat(2000),
         intent: { actions: Array.from({ length: 100 }, () => '<'.repeat(128)), resource: 'x' },
       }),
-      { requestId: 'r', kind: 'created', actor: 'corp:alice' },
+      { kind: 'created', actor: 'corp:alice' },
       'http://broker.test',
     );
     const sections = message.blocks.filter((block) => block.type === 'section');
@@ -179,6 +179,7 @@ describe('break-glass alert', () => {
         return Promise.resolve({ channel: 'C1', ts: '1.1' });
       },
       update: () => Promise.resolve(),
+      openDirect: () => Promise.resolve('D1'),
     };
     const notifier = new BreakGlassNotifier({
       publicUrl: 'http://broker.test',

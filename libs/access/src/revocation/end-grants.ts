@@ -3,7 +3,7 @@ import type { AuditEventInput } from '#audit';
 import { AuditLog } from '#audit';
 import type { GrantRow, Tx } from '#persistence';
 import { GrantRepository } from '#persistence';
-import type { AccessMetrics } from '../observer.js';
+import type { AccessObserver } from '../observer.js';
 import { ProviderRegistry } from '../providers/provider-registry.js';
 import { OBSERVER } from '../wiring/tokens.js';
 import { mapInFlight } from './in-flight.js';
@@ -47,7 +47,7 @@ export class GrantEnder {
     private readonly grants: GrantRepository,
     private readonly audit: AuditLog,
     private readonly providers: ProviderRegistry,
-    @Inject(OBSERVER) private readonly observer: AccessMetrics,
+    @Inject(OBSERVER) private readonly observer: AccessObserver,
   ) {}
 
   async end(
@@ -107,6 +107,11 @@ export class GrantEnder {
       );
     }
     await this.audit.appendMany(tx, events);
+    this.observer.grantsEnded(tx, {
+      grants: result.ended,
+      status: ending.status,
+      actor: ending.actor,
+    });
     return result;
   }
 }

@@ -1,0 +1,74 @@
+import type { NotificationAudience, NotificationChannel } from '#persistence';
+
+/** How a principal can be reached: its Slack users (mapped in `slack.users`), and email or not. */
+export interface Reach {
+  slack: readonly string[];
+  email: boolean;
+}
+
+/** A change worth telling someone about, with who can be reached. */
+export interface PlanInput {
+  kind: string;
+  /** The Slack channel of request messages, when Slack is configured and the request has one. */
+  channel?: string;
+  /** Approvers whose decision is now needed (only for kinds that ask for one). */
+  approvers: ReadonlyMap<string, Reach>;
+  /** Slack users already sent a DM about the request, whose DMs show its state. */
+  approverDms: readonly string[];
+  /** Who hears the request's outcome (only for outcome kinds). */
+  audience: ReadonlyMap<string, Reach>;
+}
+
+export interface NotificationDraft {
+  channel: NotificationChannel;
+  audience: NotificationAudience;
+  recipient: string;
+}
+
+/** Kinds that ask approvers for a decision: a DM and an email each. */
+export const ASKING_KINDS: ReadonlySet<string> = new Set(['created']);
+
+/** Kinds the requester (and a different recipient) is told of: a DM and an email each. */
+export const OUTCOME_KINDS: ReadonlySet<string> = new Set([
+  'approved',
+  'denied',
+  'expired',
+  'issued',
+  'grant_revoked',
+  'grant_expired',
+]);
+
+/**
+ * The notifications a change owes (docs/notifications.md): the channel message always (posted at
+ * creation, updated after); approvers' DMs and emails when a decision is asked of them, their DMs
+ * updated on every later change; the requester's DM and email on each outcome.
+ */
+export function planNotifications(input: PlanInput): NotificationDraft[] {
+  const drafts: NotificationDraft[] = [];
+  if (input.channel !== undefined) {
+    drafts.push({ channel: 'slack-channel', audience: 'channel', recipient: input.channel });
+  }
+  if (ASKING_KINDS.has(input.kind)) {
+    drafts.push(...reachOut(input.approvers, 'approver'));
+  } else {
+    for (const slackUser of input.approverDms) {
+      drafts.push({ channel: 'slack-dm', audience: 'approver', recipient: slackUser });
+    }
+  }
+  if (OUTCOME_KINDS.has(input.kind)) drafts.push(...reachOut(input.audience, 'requester'));
+  return drafts;
+}
+
+function reachOut(
+  people: ReadonlyMap<string, Reach>,
+  audience: NotificationAudience,
+): NotificationDraft[] {
+  const drafts: NotificationDraft[] = [];
+  for (const [principal, reach] of people) {
+    for (const slackUser of reach.slack) {
+      drafts.push({ channel: 'slack-dm', audience, recipient: slackUser });
+    }
+    if (reach.email) drafts.push({ channel: 'email', audience, recipient: principal });
+  }
+  return drafts;
+}

@@ -1,0 +1,200 @@
+import { randomUUID } from 'node:crypto';
+import type { GrantsEnded, PolicyState, RequestChange, RequestNotifier } from '#access';
+import type { Clock } from '#domain';
+import type { NotificationOutbox, PrincipalGroupsRepository, Tx } from '#persistence';
+import {
+  AccessRequestRow,
+  NotificationRow,
+  PrincipalEmailRow,
+  runAfterCommit,
+  runBeforeCommit,
+} from '#persistence';
+import { In } from 'typeorm';
+import type { Reach } from './outbox-plan.js';
+import { ASKING_KINDS, OUTCOME_KINDS, planNotifications } from './outbox-plan.js';
+import {
+  approversToNotify,
+  idempotencyKey,
+  outcomeAudience,
+  slackUsersByPrincipal,
+} from './recipients.js';
+
+/** The channels configured: Slack's request channel and users, and whether email is on. */
+export interface OutboxChannels {
+  slack?: { channel: string; users: Readonly<Record<string, string>> };
+  email: boolean;
+}
+
+/** One change as the outbox sees it: a request's, or a grant's end. */
+interface Change {
+  requestId: string;
+  grantId?: string;
+  kind: string;
+  actor: string;
+  detail?: string;
+}
+
+const STATE_KEY = 'notification-outbox';
+
+/**
+ * Writes the notifications each change owes into the outbox (docs/notifications.md), in the
+ * change's own transaction, just before it commits: they commit with it or not at all. Recipients
+ * are chosen there, under the policy in force; the text is rendered at delivery. After commit the
+ * dispatcher is woken (`wake`), so delivery starts at once; its polling is the backstop.
+ */
+export class OutboxWriter implements RequestNotifier {
+  private readonly slackUsers: Map<string, string[]>;
+
+  constructor(
+    private readonly outbox: NotificationOutbox,
+    private readonly groupsSeen: PrincipalGroupsRepository,
+    private readonly policy: PolicyState,
+    private readonly clock: Clock,
+    private readonly channels: OutboxChannels,
+    private readonly wake: () => void,
+  ) {
+    this.slackUsers = slackUsersByPrincipal(channels.slack?.users ?? {});
+  }
+
+  requestChanged(tx: Tx, change: RequestChange): void {
+    this.changesOf(tx).push({
+      requestId: change.requestId,
+      kind: change.kind,
+      actor: change.actor,
+      ...(change.reason === undefined ? {} : { detail: change.reason }),
+    });
+  }
+
+  grantsEnded(tx: Tx, ended: GrantsEnded): void {
+    const changes = this.changesOf(tx);
+    for (const grant of ended.grants) {
+      changes.push({
+        requestId: grant.requestId,
+        grantId: grant.id,
+        kind: `grant_${ended.status}`,
+        actor: ended.actor,
+      });
+    }
+  }
+
+  private changesOf(tx: Tx): Change[] {
+    const changes = runBeforeCommit(
+      tx,
+      STATE_KEY,
+      () => {
+        runAfterCommit(tx, () => this.wake());
+        return [] as Change[];
+      },
+      (pending) => this.write(tx, pending),
+    );
+    // Every use case runs in a UnitOfWork; a change outside one would lose its notifications.
+    if (!changes) throw new Error('a change was reported outside a UnitOfWork transaction');
+    return changes;
+  }
+
+  private async write(tx: Tx, changes: readonly Change[]): Promise<void> {
+    const requests = await this.requestsOf(tx, changes);
+    const rows: NotificationRow[] = [];
+    for (const change of changes) {
+      const request = requests.get(change.requestId);
+      // Break-glass has alerts of its own (BreakGlassNotifier).
+      if (!request || request.breakGlass) continue;
+      rows.push(...(await this.rowsFor(tx, change, request)));
+    }
+    await this.outbox.insert(tx, rows);
+  }
+
+  private async requestsOf(tx: Tx, changes: readonly Change[]) {
+    const ids = [...new Set(changes.map((change) => change.requestId))];
+    const found = new Map<string, AccessRequestRow>();
+    for (let i = 0; i < ids.length; i += 500) {
+      const rows = await tx.find(AccessRequestRow, { where: { id: In(ids.slice(i, i + 500)) } });
+      for (const row of rows) found.set(row.id, row);
+    }
+    return found;
+  }
+
+  private async rowsFor(
+    tx: Tx,
+    change: Change,
+    request: AccessRequestRow,
+  ): Promise<NotificationRow[]> {
+    const asking = ASKING_KINDS.has(change.kind);
+    const approvers = asking ? await this.approversOf(tx, request) : [];
+    const audience = OUTCOME_KINDS.has(change.kind) ? outcomeAudience(request) : [];
+    const reach = await this.reachOf(tx, [...approvers, ...audience]);
+    const approverDms = asking
+      ? []
+      : (await this.outbox.approverTargets(tx, request.id))
+          .filter((target) => target.channel === 'slack-dm')
+          .map((target) => target.recipient);
+    const drafts = planNotifications({
+      kind: change.kind,
+      ...(this.channels.slack ? { channel: this.channels.slack.channel } : {}),
+      approvers: new Map(approvers.map((id) => [id, reach.get(id)!])),
+      approverDms,
+      audience: new Map(audience.map((id) => [id, reach.get(id)!])),
+    });
+    const now = this.clock.now();
+    return drafts.map((draft) =>
+      Object.assign(new NotificationRow(), {
+        id: randomUUID(),
+        idempotencyKey: idempotencyKey({ ...change, ...draft }),
+        ...draft,
+        kind: change.kind,
+        requestId: change.requestId,
+        grantId: change.grantId ?? null,
+        actor: change.actor,
+        detail: change.detail ?? null,
+        attempts: 0,
+        nextAttemptAt: now,
+        leaseUntil: null,
+        createdAt: now,
+        sentAt: null,
+        failedAt: null,
+        lastError: null,
+      }),
+    );
+  }
+
+  /**
+   * Who may decide the request now: the role's named approvers, the directory's members of its
+   * approver groups and whoever last showed one of those groups in a token, each judged with the
+   * groups known for it now (directory plus last token) and kept apart from the parties.
+   */
+  private async approversOf(tx: Tx, request: AccessRequestRow): Promise<string[]> {
+    const role = this.policy.role(request.role);
+    if (!role) return [];
+    const groups = role.approvers.groups ?? [];
+    const seen = await this.groupsSeen.withAnyGroup(tx, groups);
+    const ids = new Set([
+      ...(role.approvers.principals ?? []),
+      ...this.policy.directoryMembers(groups),
+      ...seen.map((row) => row.principal),
+    ]);
+    const lastSeen = await this.groupsSeen.lastSeenOf(tx, [...ids]);
+    const candidates = [...ids].map((id) => ({
+      id,
+      groups: this.policy.groupsNow(id, lastSeen.get(id) ?? []),
+    }));
+    return approversToNotify(this.policy.context, role, request, candidates);
+  }
+
+  private async reachOf(tx: Tx, principals: readonly string[]): Promise<Map<string, Reach>> {
+    const claimed = new Set<string>();
+    const unnamed = principals.filter((id) => this.policy.emailOf(id) === undefined);
+    if (this.channels.email && unnamed.length > 0) {
+      const rows = await tx.find(PrincipalEmailRow, { where: { principal: In(unnamed) } });
+      for (const row of rows) claimed.add(row.principal);
+    }
+    return new Map(
+      principals.map((id) => [
+        id,
+        {
+          slack: this.slackUsers.get(id) ?? [],
+          email: this.channels.email && (this.policy.emailOf(id) !== undefined || claimed.has(id)),
+        },
+      ]),
+    );
+  }
+}
