@@ -5,6 +5,7 @@ import { DATABASE_KINDS } from '../support/databases.js';
 import type { TestBroker } from '../support/broker.js';
 import { startBroker, testConfigYaml } from '../support/broker.js';
 import { FakeSlack } from '../support/fake-slack.js';
+import { SmtpSink } from '../support/smtp-sink.js';
 import type { SlackCall } from '../support/fake-slack.js';
 import { as, createRequest, eventually } from '../support/flow.js';
 import { TestIssuer } from '../support/test-issuer.js';
@@ -157,3 +158,108 @@ describe.each(DATABASE_KINDS)('notifications by Slack on %s', (kind) => {
     for (const call of slack.calls) expect(text(call)).not.toContain(token);
   });
 });
+
+describe.each(DATABASE_KINDS)('notifications by email on %s', (kind) => {
+  let issuer: TestIssuer;
+  let smtp: SmtpSink;
+  let broker: TestBroker;
+
+  beforeAll(async () => {
+    issuer = await TestIssuer.start();
+    smtp = await SmtpSink.start();
+    const emailYaml = `
+email:
+  smtp: ${smtp.url}
+  from: countersign@example.com
+emails:
+  "corp:erin": erin@example.com
+  "corp:frank": frank@example.com
+`;
+    broker = await startBroker({ kind, issuer, yaml: testConfigYaml(issuer, emailYaml) });
+    // alice's address comes from the email claim of a verified token; mallory's claim is marked
+    // unverified by its issuer and is never used.
+    const withEmail = async (sub: string, groups: string[], email: string, verified: boolean) => {
+      const token = await issuer.token(sub, {
+        groups,
+        claims: { email, email_verified: verified },
+      });
+      await broker.http.get('/v1/roles').set('authorization', `Bearer ${token}`).expect(200);
+    };
+    await withEmail('alice', ['engineering'], 'alice@example.com', true);
+    await withEmail('carol', [], 'carol@evil.example', false);
+  });
+
+  afterAll(async () => {
+    await broker.close();
+    await smtp.close();
+    await issuer.close();
+  });
+
+  it('emails the approvers whose decision is needed, never a linked identity', async () => {
+    const request = await createRequest(broker, 'frank.alt', {
+      role: 'prod-db-admin',
+      justification: 'INC-7 <b>urgent</b>',
+    });
+    const [mail] = await eventually(() => nonEmpty(smtp.to('erin@example.com')), 5000);
+    expect(mail.mail.subject).toBe('Approval needed: prod-db-admin for corp:frank.alt');
+    expect(mail.mail.from?.text).toBe('countersign@example.com');
+    const link = `http://127.0.0.1:3999/requests/${request.id}`;
+    expect(mail.mail.text).toContain(link);
+    expect(mail.mail.html).toContain(`<a href="${link}">`);
+    expect(mail.mail.html).toContain('INC-7 &lt;b&gt;urgent&lt;/b&gt;');
+    expect(mail.mail.html).not.toContain('<b>urgent');
+    expect(mail.mail.messageId).toMatch(/^<[0-9a-f]{64}@127\.0\.0\.1>$/);
+    // frank is frank.alt's alias; carol's only address is unverified.
+    expect(smtp.to('frank@example.com')).toEqual([]);
+    expect(smtp.to('carol@evil.example')).toEqual([]);
+  });
+
+  it('tells the requester who denied and why, and every later outcome', async () => {
+    const denied = await createRequest(broker, 'alice');
+    await (
+      await as(broker, 'erin')
+    )
+      .post(`/v1/requests/${denied.id}/deny`, { reason: 'use the read-only role <i>please</i>' })
+      .expect(200);
+    const [mail] = await eventually(
+      () => nonEmpty(smtp.to('alice@example.com').filter((m) => m.mail.text?.includes(denied.id))),
+      5000,
+    );
+    expect(mail.mail.subject).toBe('Denied: prod-db-admin');
+    expect(mail.mail.text).toContain(
+      'was denied by corp:erin. Reason: use the read-only role <i>please</i>',
+    );
+    expect(mail.mail.html).toContain('Reason: use the read-only role &lt;i&gt;please&lt;/i&gt;');
+
+    const approved = await createRequest(broker, 'alice');
+    await (await as(broker, 'erin')).post(`/v1/requests/${approved.id}/approve`).expect(200);
+    const minted = await (
+      await as(broker, 'alice')
+    )
+      .post(`/v1/requests/${approved.id}/credentials`)
+      .expect(201);
+    const { grantId, credential } = minted.body as {
+      grantId: string;
+      credential: { token: string };
+    };
+    await (
+      await as(broker, 'alice')
+    )
+      .post(`/v1/grants/${grantId}/revoke`, { reason: 'done' })
+      .expect(200);
+    const subjects = await eventually(() => {
+      const about = smtp.to('alice@example.com').filter((m) => m.mail.text?.includes(approved.id));
+      return about.length >= 3 ? about.map((m) => m.mail.subject).sort() : undefined;
+    }, 5000);
+    expect(subjects).toEqual([
+      'Approved: prod-db-admin',
+      'Issued: prod-db-admin',
+      'Revoked: prod-db-admin',
+    ]);
+    for (const { mail: sent } of smtp.received) {
+      expect(`${sent.text ?? ''}${String(sent.html)}`).not.toContain(credential.token);
+    }
+  });
+});
+
+const nonEmpty = <T>(list: T[]) => (list.length > 0 ? list : undefined);

@@ -19,6 +19,7 @@ import {
   UnitOfWork,
 } from '#persistence';
 import { BreakGlassNotifier } from './break-glass-alerts.js';
+import { EmailDelivery } from './email-delivery.js';
 import { NoticeFactsReader } from './notice-facts.js';
 import { NotificationMetrics } from './notification-metrics.js';
 import type { ChannelSender, DispatcherOptions } from './outbox-dispatcher.js';
@@ -86,6 +87,7 @@ export function notifierProviders(
       outbox: NotificationOutbox,
       requests: RequestRepository,
       metrics: MetricsService,
+      policy: PolicyState,
     ) => {
       const facts = new NoticeFactsReader(uow, requests, clock, config.publicUrl);
       const senders: Partial<Record<NotificationChannel, ChannelSender>> = {};
@@ -95,10 +97,13 @@ export function notifierProviders(
         senders['slack-channel'] = delivery;
         senders['slack-dm'] = delivery;
       }
+      if (config.email) {
+        senders.email = new EmailDelivery(config.email, uow, facts, policy, config.publicUrl);
+      }
       const measured = new NotificationMetrics(metrics, uow, outbox);
       return new OutboxDispatcher(uow, outbox, clock, senders, measured, options.dispatcher);
     },
-    inject: [UnitOfWork, NotificationOutbox, RequestRepository, MetricsService],
+    inject: [UnitOfWork, NotificationOutbox, RequestRepository, MetricsService, PolicyState],
   };
   return [...shared, writer, dispatcher];
 }
