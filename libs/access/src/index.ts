@@ -6,6 +6,8 @@ export * from './create-request.js';
 export * from './decide-request.js';
 export * from './evidence.js';
 export * from './expire-requests.js';
+export * from './extend-grant.js';
+export * from './grant-extender.js';
 export * from './grant-issuer.js';
 export * from './issuance.js';
 export * from './introspect.js';

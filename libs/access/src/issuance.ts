@@ -2,6 +2,8 @@ import { Inject, Injectable } from '@nestjs/common';
 import { CredentialMinter } from '#credentials';
 import type { AccessRequestRow, ApprovalRow, Refusal, Tx } from '#persistence';
 import { UnitOfWork } from '#persistence';
+import type { ExtendedCredential, Reopened } from './grant-extender.js';
+import { GrantExtender } from './grant-extender.js';
 import type { MintedCredential, Opened } from './grant-issuer.js';
 import { GrantIssuer } from './grant-issuer.js';
 import type { RevocationScheduler } from './revocation/revocation-scheduler.js';
@@ -13,8 +15,15 @@ export type Issue = (
   approvals: readonly ApprovalRow[],
 ) => Promise<MintedCredential | Refusal>;
 
+/** `GrantExtender.extend` in the transaction `Issuance.run` opened, for an extension request. */
+export type Extend = (
+  row: AccessRequestRow,
+  approvals: readonly ApprovalRow[],
+) => Promise<ExtendedCredential | Refusal>;
+
 /**
- * One issuing transaction, as a mint and a break-glass activation both run it: the signing key is
+ * One issuing transaction, as a mint (of a grant or of an extension) and a break-glass activation
+ * all run it: the signing key is
  * loaded before the transaction (inside, it would need a second pool connection while holding row
  * and audit locks), whatever a provider opened is withdrawn if the transaction fails, and the
  * grant's revocation is scheduled once the grant has committed, before the credential leaves.
@@ -25,21 +34,29 @@ export class Issuance {
     private readonly uow: UnitOfWork,
     private readonly minter: CredentialMinter,
     private readonly issuer: GrantIssuer,
+    private readonly extender: GrantExtender,
     @Inject(REVOCATION_SCHEDULER) private readonly scheduler: RevocationScheduler,
   ) {}
 
-  async run<T extends MintedCredential>(
-    work: (tx: Tx, issue: Issue) => Promise<T | Refusal>,
+  async run<T extends MintedCredential | ExtendedCredential>(
+    work: (tx: Tx, issue: Issue, extend: Extend) => Promise<T | Refusal>,
   ): Promise<T> {
     const signer = await this.minter.signer();
     const opened: Opened[] = [];
+    const reopened: Reopened[] = [];
     const issued = await this.uow
       .run((tx) =>
-        work(tx, (row, approvals) => this.issuer.issue(tx, signer, row, approvals, opened)),
+        work(
+          tx,
+          (row, approvals) => this.issuer.issue(tx, signer, row, approvals, opened),
+          (row, approvals) => this.extender.extend(tx, signer, row, approvals, reopened),
+        ),
       )
       .catch((error: unknown) => {
-        // Nothing committed, or the provider refused: close whatever it may have opened anyway.
+        // Nothing committed, or the provider refused: close whatever it may have opened anyway,
+        // and move back whatever end it moved.
         this.issuer.withdraw(opened);
+        this.extender.restore(reopened);
         throw error;
       });
     // The grant row (with expiresAt) is committed: it is the truth the sweep works from. The

@@ -6,6 +6,7 @@ import type { AuthenticatedPrincipal } from '#identity';
 import type { AccessRequestRow, ApprovalRow, Tx } from '#persistence';
 import { Refusal, RequestRepository } from '#persistence';
 import { auditDecision, refuse, refuseDecision } from './audit-helpers.js';
+import type { ExtendedCredential } from './grant-extender.js';
 import type { MintedCredential } from './grant-issuer.js';
 import { Issuance } from './issuance.js';
 import { PolicyState } from './policy-state.js';
@@ -14,7 +15,8 @@ import { CLOCK } from './wiring/tokens.js';
 
 /**
  * Redeems an approved request: re-evaluates policy (docs/api.md §2 rule 7), has the role's provider
- * open access, commits the grant, schedules its revocation, then hands out the credential. The
+ * open access, commits the grant, schedules its revocation, then hands out the credential (for an
+ * extension: moves the end of the grant it extends, grant-extender.ts). The
  * request lock and the unique grant per request make it mint once. Ordering and failures:
  * docs/providers.md.
  */
@@ -29,8 +31,11 @@ export class MintCredential {
     @Inject(CLOCK) private readonly clock: Clock,
   ) {}
 
-  execute(caller: AuthenticatedPrincipal, requestId: string): Promise<MintedCredential> {
-    return this.issuance.run(async (tx, issue) => {
+  execute(
+    caller: AuthenticatedPrincipal,
+    requestId: string,
+  ): Promise<MintedCredential | ExtendedCredential> {
+    return this.issuance.run(async (tx, issue, extend) => {
       const row = await this.loader.forAction(tx, caller, requestId, 'credential.refused');
       if (row instanceof Refusal) return row;
       const approvals = await this.requests.approvals(tx, [row.id]);
@@ -48,7 +53,8 @@ export class MintCredential {
         return refuseDecision(tx, this.audit, 'credential.refused', subject, decision);
       }
       await auditDecision(tx, this.audit, subject, decision);
-      return issue(row, approvals);
+      // An extension moves the end of the grant it extends instead of issuing one.
+      return row.extendsGrantId === null ? issue(row, approvals) : extend(row, approvals);
     });
   }
 

@@ -33,6 +33,8 @@ export interface RequestView {
   /** Issued through break-glass, without an approval; `review` says where its review stands. */
   breakGlass?: true;
   review?: BreakGlassReviewView;
+  /** The grant this request asks more time for (docs/api.md "Extending a grant"). */
+  extends?: string;
 }
 
 export interface BreakGlassReviewView {
@@ -91,6 +93,7 @@ export function toRequestView(
     ...(row.grantId === null ? {} : { grantId: row.grantId }),
     ...(row.breakGlass ? { breakGlass: true as const } : {}),
     ...(review ? { review: toReviewView(review) } : {}),
+    ...(row.extendsGrantId ? { extends: row.extendsGrantId } : {}),
   };
 }
 

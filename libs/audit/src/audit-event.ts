@@ -16,6 +16,7 @@ export type AuditEventType =
   | 'grant.revoked'
   | 'grant.expired'
   | 'grant.revocation_failed'
+  | 'grant.extended'
   | 'grant.refused'
   | 'break_glass.activated'
   | 'break_glass.escalated'

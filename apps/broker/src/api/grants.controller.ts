@@ -1,12 +1,13 @@
 import { Body, Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
-import { AccessQueries, RevokeGrant } from '#access';
-import type { GrantView, ListPage } from '#access';
+import { AccessQueries, ExtendGrant, RevokeGrant } from '#access';
+import type { GrantView, ListPage, RequestView } from '#access';
 import type { AuthenticatedPrincipal } from '#identity';
 import { IdPipe } from '../http/id.pipe.js';
 import { CurrentPrincipal } from '../http/principal.decorator.js';
 import { ZodPipe } from '../http/zod.pipe.js';
-import type { GrantListQuery } from './schemas.js';
-import { grantListQuery, revokeBody } from './schemas.js';
+import { durationSeconds } from './requests.controller.js';
+import type { ExtendBody, GrantListQuery } from './schemas.js';
+import { extendBody, grantListQuery, revokeBody } from './schemas.js';
 
 const grantId = new IdPipe('grant');
 
@@ -15,6 +16,7 @@ export class GrantsController {
   constructor(
     private readonly revokeGrant: RevokeGrant,
     private readonly queries: AccessQueries,
+    private readonly extendGrant: ExtendGrant,
   ) {}
 
   @Get()
@@ -41,5 +43,18 @@ export class GrantsController {
     @Body(new ZodPipe(revokeBody)) body: { reason: string },
   ): Promise<GrantView> {
     return this.revokeGrant.byPrincipal(principal, id, body.reason);
+  }
+
+  /** A new request for more time on the grant, judged like any other (201). */
+  @Post(':id/extend')
+  extend(
+    @CurrentPrincipal() principal: AuthenticatedPrincipal,
+    @Param('id', grantId) id: string,
+    @Body(new ZodPipe(extendBody)) body: ExtendBody,
+  ): Promise<RequestView> {
+    return this.extendGrant.execute(principal, id, {
+      durationSeconds: durationSeconds(body.duration),
+      justification: body.justification,
+    });
   }
 }

@@ -8,7 +8,7 @@ import {
   MintCredential,
   AccessQueries,
 } from '#access';
-import type { MintedCredential, ListPage, RequestView } from '#access';
+import type { ExtendedCredential, MintedCredential, ListPage, RequestView } from '#access';
 import { invalidRequest, parseDuration } from '#domain';
 import type { AuthenticatedPrincipal } from '#identity';
 import { IdPipe } from '../http/id.pipe.js';
@@ -128,7 +128,7 @@ export class RequestsController {
     @CurrentPrincipal() principal: AuthenticatedPrincipal,
     @Param('id', requestId) id: string,
     @Body(new ZodPipe(emptyBody)) _body: object,
-  ): Promise<MintedCredential> {
+  ): Promise<MintedCredential | ExtendedCredential> {
     return this.mintCredential.execute(principal, id);
   }
 }

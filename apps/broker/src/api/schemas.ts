@@ -55,6 +55,8 @@ export const approveBody = z.object({ comment: freeText(1000).optional() }).stri
 export const denyBody = z.object({ reason: freeText(1000) }).strict();
 export const emptyBody = z.object({}).strict();
 export const revokeBody = z.object({ reason: freeText(1000) }).strict();
+/** More time on a grant (docs/api.md "Extending a grant"): how much, and why. */
+export const extendBody = z.object({ duration, justification: freeText(2000).optional() }).strict();
 export const introspectBody = z
   .object({
     token: z
@@ -104,6 +106,7 @@ export const auditQuery = z
 
 export type CreateRequestBody = z.infer<typeof createRequestBody>;
 export type BreakGlassBody = z.infer<typeof breakGlassBody>;
+export type ExtendBody = z.infer<typeof extendBody>;
 export type RequestListQuery = z.infer<typeof requestListQuery>;
 export type GrantListQuery = z.infer<typeof grantListQuery>;
 export type AuditQuery = z.infer<typeof auditQuery>;

@@ -27,6 +27,24 @@ export type Credential =
 /** What a webhook receiver returned under `credential`: bounded string fields, never `type`. */
 export type WebhookCredential = { type: 'webhook' } & Record<string, string>;
 
+/** What a provider may use to move a grant's end (docs/api.md "Extending a grant"). */
+export interface ExtendContext extends GrantContext {
+  /** When the extension is redeemed: a new credential's `iat`. */
+  now: Date;
+  /** The end being replaced; the grant passed to `extend` carries the new one. */
+  previousExpiresAt: Date;
+  /** The extension request: with the grant id, the idempotency key of the change. */
+  extensionRequestId: string;
+  /** Moving the end back to `grant.expiresAt` after the redeeming transaction failed. */
+  undo?: true;
+}
+
+/** An extension at the target: a new credential where the old one carries its end (`jwt`). */
+export interface ExtendedAccess {
+  credential?: Credential;
+  kid?: string;
+}
+
 export interface IssuedCredential {
   credential: Credential;
   /** The signing key of a `jwt` credential; other providers sign nothing. */
@@ -51,6 +69,12 @@ export interface CredentialProvider {
   readonly type: string;
   grant(grant: GrantRow, context: GrantContext): Promise<IssuedCredential>;
   revoke(grant: GrantRow): Promise<void>;
+  /**
+   * Moves an open grant's end to `grant.expiresAt` (never opens anything: a grant the target no
+   * longer holds is an error). Runs inside the redeeming transaction, holding the grant's row, so
+   * nothing ends the grant meanwhile; a provider without it cannot extend (the mint refuses).
+   */
+  extend?(grant: GrantRow, context: ExtendContext): Promise<ExtendedAccess>;
   /** What is open at the target, for reconciliation; empty where the target cannot be listed. */
   listLive(): Promise<LiveAccess[]>;
   /** Releases connections at shutdown. */

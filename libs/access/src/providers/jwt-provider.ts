@@ -1,5 +1,11 @@
 import type { GrantRow } from '#persistence';
-import type { CredentialProvider, GrantContext, IssuedCredential } from './credential-provider.js';
+import type {
+  CredentialProvider,
+  ExtendContext,
+  ExtendedAccess,
+  GrantContext,
+  IssuedCredential,
+} from './credential-provider.js';
 
 /**
  * The `jwt` provider opens nothing outside countersign: its credential is a signed JWT, and the
@@ -8,7 +14,24 @@ import type { CredentialProvider, GrantContext, IssuedCredential } from './crede
 export class JwtProvider implements CredentialProvider {
   readonly type = 'jwt';
 
-  async grant(grant: GrantRow, context: GrantContext): Promise<IssuedCredential> {
+  grant(grant: GrantRow, context: GrantContext): Promise<IssuedCredential> {
+    return this.sign(grant, grant.issuedAt, context);
+  }
+
+  /**
+   * A JWT carries its end in `exp`: an extension signs a new one, with the same `jti` (the grant
+   * id), issued now, ending at the new end. The old token keeps its own `exp`; introspection and
+   * the revocation list answer for both by the grant.
+   */
+  extend(grant: GrantRow, context: ExtendContext): Promise<ExtendedAccess> {
+    return this.sign(grant, context.now, context);
+  }
+
+  private async sign(
+    grant: GrantRow,
+    issuedAt: Date,
+    context: GrantContext,
+  ): Promise<IssuedCredential> {
     const { token, kid } = await context.signer.mint({
       grantId: grant.id,
       requestId: grant.requestId,
@@ -17,7 +40,7 @@ export class JwtProvider implements CredentialProvider {
       role: grant.role,
       actions: grant.actions,
       approvers: grant.approvers,
-      issuedAt: grant.issuedAt,
+      issuedAt,
       expiresAt: grant.expiresAt,
       ...(grant.act ? { actor: grant.act } : {}),
     });

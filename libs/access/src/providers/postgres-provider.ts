@@ -2,7 +2,12 @@ import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import type { ProviderDefinition } from '#domain';
 import type { GrantRow } from '#persistence';
-import type { CredentialProvider, IssuedCredential, LiveAccess } from './credential-provider.js';
+import type {
+  CredentialProvider,
+  ExtendedAccess,
+  IssuedCredential,
+  LiveAccess,
+} from './credential-provider.js';
 import { ProviderError } from './credential-provider.js';
 import { FailFast } from './fail-fast.js';
 import { grantIdOf, loginRoleName } from './login-role-name.js';
@@ -81,6 +86,26 @@ export class PostgresProvider implements CredentialProvider {
     return {
       credential: { type: 'postgres', host, port, database, username, password, url },
     };
+  }
+
+  /**
+   * Moves the login role's `VALID UNTIL` to the grant's new end; the password and membership stay.
+   * Only a role that exists: one revocation dropped is never re-created by an extension.
+   */
+  async extend(grant: GrantRow): Promise<ExtendedAccess> {
+    const username = loginRoleName(this.settings.rolePrefix, grant.id);
+    this.unreachable.check();
+    const altered = await this.withClient('extend', async (client) => {
+      const exists = await client.query('SELECT 1 FROM pg_roles WHERE rolname = $1', [username]);
+      if (exists.rowCount === 0) return false;
+      await client.query(
+        `ALTER ROLE ${escapeIdentifier(username)}
+           VALID UNTIL ${escapeLiteral(grant.expiresAt.toISOString())}`,
+      );
+      return true;
+    });
+    if (!altered) throw new ProviderError(`postgres ${this.target}: extend found no login role`);
+    return {};
   }
 
   async revoke(grant: GrantRow): Promise<void> {

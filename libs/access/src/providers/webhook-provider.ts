@@ -4,6 +4,8 @@ import type { ProviderDefinition } from '#domain';
 import type { GrantRow } from '#persistence';
 import type {
   CredentialProvider,
+  ExtendContext,
+  ExtendedAccess,
   IssuedCredential,
   WebhookCredential,
 } from './credential-provider.js';
@@ -13,7 +15,7 @@ import { SIGNATURE_HEADER, TIMESTAMP_HEADER, webhookSignature } from './webhook-
 
 export type WebhookSettings = Extract<ProviderDefinition, { type: 'webhook' }>;
 
-export type WebhookEvent = 'grant' | 'revoke';
+export type WebhookEvent = 'grant' | 'revoke' | 'extend';
 
 export interface WebhookRetry {
   /** Attempts per grant, the first included; revoke makes one (the revocation path retries). */
@@ -44,7 +46,8 @@ const grantAnswer = z.object({
 
 /**
  * Grant and revoke as signed JSON POSTs to the configured URL (docs/providers.md). Each carries
- * `Idempotency-Key: <grantId>:<event>`, so the receiver can tell a retry from a new grant.
+ * `Idempotency-Key: <grantId>:<event>` (`<grantId>:extend:<extension request id>` for an
+ * extension), so the receiver can tell a retry from a new grant or a new extension.
  */
 export class WebhookProvider implements CredentialProvider {
   readonly type = 'webhook';
@@ -63,6 +66,25 @@ export class WebhookProvider implements CredentialProvider {
     return { credential };
   }
 
+  /**
+   * Tells the receiver the grant's new end (`expiresAt`, with `previousExpiresAt`), keyed
+   * `<grantId>:extend:<extensionRequestId>` (an undo: `…:undo`, `undo: true`); a `credential` in
+   * its answer is handed on.
+   */
+  async extend(grant: GrantRow, context: ExtendContext): Promise<ExtendedAccess> {
+    this.unreachable.check();
+    const extension = {
+      previousExpiresAt: context.previousExpiresAt.toISOString(),
+      extensionRequestId: context.extensionRequestId,
+      ...(context.undo ? { undo: true as const } : {}),
+    };
+    const answer = await this.send('extend', grant, this.retry.grantAttempts, extension);
+    const parsed = grantAnswer.safeParse(parseJson(answer));
+    if (!parsed.success) throw new ProviderError('webhook receiver answered extend malformed');
+    const fields = parsed.data.credential;
+    return fields ? { credential: { ...fields, type: 'webhook' } } : {};
+  }
+
   async revoke(grant: GrantRow): Promise<void> {
     this.unreachable.check();
     await this.send('revoke', grant, 1);
@@ -74,15 +96,23 @@ export class WebhookProvider implements CredentialProvider {
   }
 
   /** POSTs the event, retrying 5xx, 429, timeouts and network errors with capped backoff. */
-  private async send(event: WebhookEvent, grant: GrantRow, attempts: number): Promise<string> {
-    const body = JSON.stringify(webhookPayload(event, grant));
+  private async send(
+    event: WebhookEvent,
+    grant: GrantRow,
+    attempts: number,
+    extension?: WebhookExtension,
+  ): Promise<string> {
+    const body = JSON.stringify({ ...webhookPayload(event, grant), ...extension });
+    const key = extension
+      ? `${grant.id}:${event}:${extension.extensionRequestId}${extension.undo ? ':undo' : ''}`
+      : `${grant.id}:${event}`;
     let failure = 'no attempt made';
     for (let attempt = 1; attempt <= attempts; attempt++) {
       if (attempt > 1) {
         const pause = this.retry.backoffMs * 2 ** (attempt - 2);
         await sleep(Math.min(pause, this.retry.maxBackoffMs));
       }
-      const outcome = await this.post(event, grant.id, body);
+      const outcome = await this.post(key, body);
       if (outcome.ok) return outcome.text;
       failure = `webhook ${event}: ${outcome.failure}`;
       if (outcome.unreachable) this.unreachable.trip(failure);
@@ -92,8 +122,7 @@ export class WebhookProvider implements CredentialProvider {
   }
 
   private async post(
-    event: WebhookEvent,
-    grantId: string,
+    idempotencyKey: string,
     body: string,
   ): Promise<
     | { ok: true; text: string }
@@ -109,7 +138,7 @@ export class WebhookProvider implements CredentialProvider {
         signal: AbortSignal.timeout(this.settings.timeout * 1000),
         headers: {
           'content-type': 'application/json',
-          'idempotency-key': `${grantId}:${event}`,
+          'idempotency-key': idempotencyKey,
           [TIMESTAMP_HEADER]: timestamp,
           [SIGNATURE_HEADER]: webhookSignature(this.settings.secret, timestamp, body),
         },
@@ -134,6 +163,14 @@ export class WebhookProvider implements CredentialProvider {
       return { ok: false, failure: 'receiver answer unreadable or too large', retryable: false };
     }
   }
+}
+
+/** What an `extend` event adds: the end it replaces and the request that approved it. */
+interface WebhookExtension {
+  previousExpiresAt: string;
+  extensionRequestId: string;
+  /** The redemption failed after the receiver was told: the end goes back to `expiresAt`. */
+  undo?: true;
 }
 
 /** What the receiver is told: ids and the grant's terms, never a credential. */

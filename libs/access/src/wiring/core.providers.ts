@@ -31,6 +31,8 @@ import { CreateRequest } from '../create-request.js';
 import { DecideRequest } from '../decide-request.js';
 import { ExportEvidence } from '../evidence.js';
 import { ExpireRequests } from '../expire-requests.js';
+import { ExtendGrant } from '../extend-grant.js';
+import { GrantExtender } from '../grant-extender.js';
 import { GrantIssuer } from '../grant-issuer.js';
 import { IntrospectCredential } from '../introspect.js';
 import { Issuance } from '../issuance.js';
@@ -129,6 +131,7 @@ export function coreProviders(config: AppConfig, clock: Clock): Provider[] {
     AdminReachJudge,
     RequestLoader,
     GrantIssuer,
+    GrantExtender,
     Issuance,
     ReviewOpener,
     CreateRequest,
@@ -140,6 +143,7 @@ export function coreProviders(config: AppConfig, clock: Clock): Provider[] {
     EscalateBreakGlass,
     ApplyPolicyChange,
     RevokeGrant,
+    ExtendGrant,
     AccessQueries,
     AuditQueries,
     ExportEvidence,
