@@ -10,12 +10,13 @@ export interface ReceivedMail {
 
 /** A real SMTP server on 127.0.0.1 that keeps every message it accepts, parsed. */
 export class SmtpSink {
-  readonly received: ReceivedMail[] = [];
-
-  private constructor(private readonly server: SMTPServer) {}
+  private constructor(
+    private readonly server: SMTPServer,
+    readonly received: ReceivedMail[],
+  ) {}
 
   static async start(): Promise<SmtpSink> {
-    let sink: SmtpSink | undefined;
+    const received: ReceivedMail[] = [];
     const server = new SMTPServer({
       authOptional: true,
       disabledCommands: ['STARTTLS'],
@@ -24,13 +25,13 @@ export class SmtpSink {
         simpleParser(stream)
           .then((mail) => {
             const to = session.envelope.rcptTo.map((rcpt) => rcpt.address);
-            sink?.received.push({ to, mail });
+            received.push({ to, mail });
             callback();
           })
           .catch((error: Error) => callback(error));
       },
     });
-    sink = new SmtpSink(server);
+    const sink = new SmtpSink(server, received);
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     return sink;
   }

@@ -24,12 +24,19 @@ export function escapeHtml(value: string): string {
  * value cannot add a header or reorder what the reader sees; at most 200 characters.
  */
 export function headerText(value: string): string {
-  // eslint-disable-next-line no-control-regex
-  const flat = value.replace(
-    /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069]/gu,
-    ' ',
-  );
+  const flat = [...value].map((char) => (unfit(char.codePointAt(0)!) ? ' ' : char)).join('');
   return flat.length > 200 ? `${flat.slice(0, 199)}…` : flat;
+}
+
+/** C0 (CR and LF included), DEL, C1, bidi marks, embeddings, overrides, isolates, U+2028/9. */
+function unfit(code: number): boolean {
+  return (
+    code <= 0x1f ||
+    (code >= 0x7f && code <= 0x9f) ||
+    [0x061c, 0x200e, 0x200f].includes(code) ||
+    (code >= 0x2028 && code <= 0x202e) ||
+    (code >= 0x2066 && code <= 0x2069)
+  );
 }
 
 /**
