@@ -22,6 +22,8 @@ export interface AccessRequest {
   approvalsRequired: number;
   decidedAt?: string;
   grantId?: string;
+  /** The grant an extension asks more time for. */
+  extends?: string;
 }
 
 export interface Grant {
@@ -44,7 +46,10 @@ export type Credential = { type: string } & Record<string, unknown>;
 export interface Minted {
   grantId: string;
   expiresAt: string;
-  credential: Credential;
+  /** Absent only for an extension whose target keeps the login held (postgres). */
+  credential?: Credential;
+  /** Present when the request extended a grant: the end it replaced. */
+  extended?: { from: string };
 }
 
 export interface AuditEvent {

@@ -2,6 +2,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { auditList, verify } from './commands/audit.js';
 import { grant, grants, revoke } from './commands/grants.js';
 import { evidence, verifyEvidenceFile } from './commands/evidence.js';
+import { extend } from './commands/extend.js';
 import { keysRotate } from './commands/keys.js';
 import { approve, cancel, creds, deny, list, request, show, wait } from './commands/requests.js';
 import { roles } from './commands/roles.js';
@@ -192,6 +193,17 @@ export function buildProgram(io: CliIo, done: (outcome: Outcome) => void): Comma
     .argument('<grantId>', 'grant id', parseId)
     .requiredOption('--reason <text>', 'why')
     .action(act((ctx, id: string, options: { reason: string }) => revoke(ctx, id, options.reason)));
+  program
+    .command('extend')
+    .description('ask for more time on a grant you hold: a request approved like any other')
+    .argument('<grantId>', 'grant id', parseId)
+    .requiredOption('--duration <duration>', 'how much more (30m, 1h, PT15M)', parseRequestDuration)
+    .option('--justification <text>', 'why')
+    .option('--wait', 'wait until the extension is decided (progress on stderr)')
+    .addOption(timeout('with --wait: '))
+    .addOption(interval('with --wait: '))
+    .option('-q, --quiet', 'print only the request id')
+    .action(act(extend));
 
   const audit = program.command('audit').description('the hash-chained audit log (admins)');
   audit

@@ -43,6 +43,7 @@ export function requestDetails(request: AccessRequest): string {
     ['created', formatInstant(request.createdAt)],
     ['decided', request.decidedAt ? formatInstant(request.decidedAt) : undefined],
     ['grant', request.grantId],
+    ['extends', request.extends],
   ]);
   const approvals = request.approvals.map(
     (approval) =>

@@ -1,4 +1,5 @@
 import type { AccessRequest, Minted, Page, RequestStatus } from '../api-types.js';
+import type { BrokerClient } from '../broker-client.js';
 import type { Context, Outcome } from '../context.js';
 import { credentialText, envExports } from '../credential-output.js';
 import { formatInstant, relative } from '../format.js';
@@ -6,14 +7,18 @@ import { terminalText as t } from '../terminal-text.js';
 import { outcomeExitCode, waitForDecision } from '../wait.js';
 import { requestDetails, requestLine, requestTable } from '../views.js';
 
-export interface RequestOptions {
-  for?: string;
-  reason?: string;
-  recipient?: string;
+/** What to do once a request is filed: show it, or wait for its outcome. */
+export interface FilingOptions {
   wait?: boolean;
   timeout?: number;
   interval: number;
   quiet?: boolean;
+}
+
+export interface RequestOptions extends FilingOptions {
+  for?: string;
+  reason?: string;
+  recipient?: string;
 }
 
 /** `request <role>`: files the request; with --wait, returns once it is decided. */
@@ -29,6 +34,16 @@ export async function request(
     ...(options.reason !== undefined ? { justification: options.reason } : {}),
     ...(options.recipient !== undefined ? { recipient: options.recipient } : {}),
   });
+  return filed(ctx, client, created, options);
+}
+
+/** A request just filed (`request`, `extend`): shown, or with --wait its outcome. */
+export async function filed(
+  ctx: Context,
+  client: BrokerClient,
+  created: AccessRequest,
+  options: FilingOptions,
+): Promise<Outcome> {
   if (!options.wait) {
     return { data: created, text: options.quiet ? `${t(created.id)}\n` : requestDetails(created) };
   }
@@ -139,9 +154,19 @@ export async function creds(
   options: { env?: boolean },
 ): Promise<Outcome> {
   const minted = await (await ctx.client()).post<Minted>(`/v1/requests/${id}/credentials`);
-  ctx.note(
-    `grant ${t(minted.grantId)}, expires ${t(formatInstant(minted.expiresAt))} (${relative(minted.expiresAt, ctx.now())})`,
-  );
+  const ends = `${t(formatInstant(minted.expiresAt))} (${relative(minted.expiresAt, ctx.now())})`;
+  if (minted.extended) {
+    ctx.note(
+      `grant ${t(minted.grantId)} extended from ${t(formatInstant(minted.extended.from))}, now expires ${ends}`,
+    );
+  } else {
+    ctx.note(`grant ${t(minted.grantId)}, expires ${ends}`);
+  }
+  // An extension of a login held at the target (postgres) brings no new credential.
+  if (!minted.credential) {
+    ctx.note('no new credential: the one you hold works until then');
+    return { data: minted, text: '' };
+  }
   if (!options.env) return { data: minted, text: credentialText(minted.credential) };
   const exports = envExports(minted.credential);
   if (exports) return { data: minted, text: exports };
