@@ -82,13 +82,13 @@ describe.each(['sqlite', 'postgres'] as const)(
         const rotated = await cli(['keys', 'rotate', '--json'], { as: 'dave' });
         expect(rotated.code).toBe(0);
         const body = rotated.json() as unknown as { kid: string; retired: string[] };
-        expect(rotated.json()).toEqual({ kid: body.kid, retired: before, publishedFor: 3600 });
+        expect(rotated.json()).toEqual({ kid: body.kid, retired: before, publishedFor: 7200 });
         expect((await jwks()).sort()).toEqual([...before, body.kid].sort());
 
         const again = await cli(['keys', 'rotate'], { as: 'dave' });
         expect(again.code).toBe(0);
         expect(again.stdout).toMatch(
-          new RegExp(`^new signing key \\S+\nretired ${body.kid}: kept in JWKS for 1h\n$`),
+          new RegExp(`^new signing key \\S+\nretired ${body.kid}: kept in JWKS for 2h\n$`),
         );
       });
     });

@@ -70,11 +70,11 @@ describe.each(DATABASE_KINDS)('POST /v1/keys/rotate on %s', (kind) => {
     const since = await auditHead(broker);
 
     const rotated = await (await as(broker, 'dave')).post('/v1/keys/rotate', {}).expect(200);
-    // The longest role maxDuration of the test config: prod-db-admin's hour.
+    // The longest role maxExtendedDuration of the test config: prod-db-admin's two hours.
     expect(rotated.body).toEqual({
       kid: expect.any(String),
       retired: [oldKid],
-      publishedFor: 3600,
+      publishedFor: 7200,
     });
     const newKid = rotated.body.kid as string;
     expect(newKid).not.toBe(oldKid);
@@ -95,7 +95,7 @@ describe.each(DATABASE_KINDS)('POST /v1/keys/rotate on %s', (kind) => {
     expect(events).toEqual([
       expect.objectContaining({
         actor: 'corp:dave',
-        data: { kid: newKid, retired: [oldKid], publishedForSeconds: 3600 },
+        data: { kid: newKid, retired: [oldKid], publishedForSeconds: 7200 },
       }),
     ]);
     const verified = await (await as(broker, 'dave')).get('/v1/audit/verify').expect(200);

@@ -11,8 +11,8 @@ import { UnitOfWork, openDatabase } from '#persistence';
 /**
  * `npm run keys:rotate`: adds a signing key that signs from now on, as `POST /v1/keys/rotate` does
  * for an admin (both call `rotateSigningKey`), recorded with the actor `system`. The previous keys
- * stay in JWKS for the longest role maxDuration. Running brokers pick the new key up within their
- * 10 s key cache.
+ * stay in JWKS for the longest role maxExtendedDuration. Running brokers pick the new key up within
+ * their 10 s key cache.
  */
 export async function rotateKeys(config: AppConfig): Promise<KeyRotation> {
   const dataSource = await openDatabase(config.database);

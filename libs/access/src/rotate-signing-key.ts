@@ -19,8 +19,9 @@ export interface KeyRotation {
 /**
  * Adds a signing key and records `key.rotated` by `actor`, in `tx`. The one rotation behind both
  * `npm run keys:rotate` (actor `system`) and `POST /v1/keys/rotate` (an admin). The retired keys
- * stay published for the longest role maxDuration, so every credential they signed still verifies
- * until it expires (break-glass credentials are bounded by their role's maxDuration too).
+ * stay published for the longest role maxExtendedDuration, so every credential they signed still
+ * verifies until it expires: a token an extension signs lives at most that long from its first
+ * issue (break-glass credentials are bounded by their role's maxDuration, shorter still).
  *
  * SigningKeys writes through its own connection: on SQLite (one connection) that lands in `tx`, on
  * PostgreSQL it commits just before `tx`, so a failed audit append can leave a rotation unrecorded,
@@ -33,7 +34,7 @@ export async function rotateSigningKey(
   policy: Pick<PolicyDefinition, 'roles'>,
   actor: string,
 ): Promise<KeyRotation> {
-  const publishedFor = Math.max(0, ...policy.roles.map((role) => role.maxDuration));
+  const publishedFor = Math.max(0, ...policy.roles.map((role) => role.maxExtendedDuration));
   const { kid, retired } = await keys.rotate(publishedFor);
   await audit.append(tx, {
     type: 'key.rotated',
