@@ -270,8 +270,8 @@ describe('evidence after a key rotation', () => {
       .body as JSONWebKeySet;
     const oldKid = (before.keys[0] as { kid: string }).kid;
     await (await as(broker, 'dave')).post('/v1/keys/rotate').expect(200);
-    // Past the longest role maxDuration (1h): the old key is no longer published in JWKS.
-    clock.advance(3600 + 60);
+    // Past the longest role maxExtendedDuration (2h): the old key is no longer published in JWKS.
+    clock.advance(7200 + 60);
     const text = await evidenceText(broker, 'alice', id);
     const jwks = (await broker.http.get('/.well-known/jwks.json').expect(200))
       .body as JSONWebKeySet;

@@ -4,7 +4,10 @@ import type { IncomingHttpHeaders, Server } from 'node:http';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import pg from 'pg';
+import type { JSONWebKeySet } from 'jose';
 import { verifyWebhookSignature } from '#access';
+import type { EvidenceDocument } from '#evidence';
+import { verifyEvidence } from '#evidence';
 import { auditHead, auditTrail, refusalsOf } from '../support/audit.js';
 import type { TestBroker } from '../support/broker.js';
 import { startBroker, testConfigYaml } from '../support/broker.js';
@@ -255,6 +258,50 @@ describe.each(DATABASE_KINDS)('extending a grant on %s', (kind) => {
     expect(createdEvent).toMatchObject({
       grantId: minted.grantId,
       data: { extends: minted.grantId },
+    });
+  });
+
+  it('keeps both approvals in evidence: each bundle verifies, the grant’s names the extension', async () => {
+    const minted = await grant();
+    const created = await extension(minted.grantId, '10m', 'erin');
+    const extended = await redeem(created.id);
+    const alice = await as(broker, 'alice');
+    const jwks = (await broker.http.get('/.well-known/jwks.json')).body as JSONWebKeySet;
+    const bundleOf = async (requestId: string) => {
+      const text = (await alice.get(`/v1/requests/${requestId}/evidence`).expect(200)).text;
+      const report = await verifyEvidence(text, jwks);
+      expect(report.checks.filter((c) => !c.ok)).toEqual([]);
+      return (JSON.parse(text) as EvidenceDocument).bundle;
+    };
+
+    const own = await bundleOf(created.id);
+    expect(own.request).toMatchObject({ extends: minted.grantId, status: 'issued' });
+    expect(own.approvals).toEqual([expect.objectContaining({ approver: 'corp:erin' })]);
+    expect(own.approvals[0].receipt).toEqual(expect.any(String));
+    expect(own.issuance).toMatchObject({
+      grantId: minted.grantId,
+      expiresAt: extended.expiresAt,
+      approvers: ['corp:erin'],
+    });
+    expect(own.auditEvents.map((e) => e.type)).toContain('grant.extended');
+
+    const first = (await alice.get(`/v1/grants/${minted.grantId}`).expect(200)).body as {
+      requestId: string;
+    };
+    const original = await bundleOf(first.requestId);
+    expect(original.approvals).toEqual([expect.objectContaining({ approver: 'corp:bob' })]);
+    expect(original.issuance).toMatchObject({
+      grantId: minted.grantId,
+      expiresAt: extended.expiresAt,
+      approvers: ['corp:bob'],
+      extensions: [
+        {
+          requestId: created.id,
+          approvers: ['corp:erin'],
+          previousExpiresAt: minted.expiresAt,
+          expiresAt: extended.expiresAt,
+        },
+      ],
     });
   });
 

@@ -25,6 +25,8 @@ export function requestTerms(row: AccessRequestRow): Omit<RequestFacts, 'policyH
     intent: row.intent,
     durationSeconds: row.durationSeconds,
     approvalsRequired: row.approvalsRequired,
+    // Signed only where present, so the digests of all other requests stay what they were.
+    ...(row.extendsGrantId ? { extends: row.extendsGrantId } : {}),
   };
 }
 

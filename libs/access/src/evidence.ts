@@ -11,7 +11,7 @@ import {
 import { CredentialMinter, LogKeys } from '#credentials';
 import type { Clock, Principal } from '#domain';
 import { canSeeRequest, principalKind } from '#domain';
-import type { EvidenceBundle, EvidenceLink, EvidenceLogProof } from '#evidence';
+import type { EvidenceBundle, EvidenceExtension, EvidenceLink, EvidenceLogProof } from '#evidence';
 import {
   EVIDENCE_FORMAT,
   partiesOf,
@@ -83,7 +83,8 @@ export class ExportEvidence {
         }
         const log = await this.logProof(db, logKey, checkpoint, events);
         const chainHead = await this.positionAt(db, checkpoint.size);
-        return this.bundle(row, approvals, grant, events, chainHead, log);
+        const issuance = await this.issuance(db, row, grant, events);
+        return this.bundle(row, approvals, issuance, grant, events, chainHead, log);
       });
       if (bundle) return sealBundle(bundle, (typ, payload) => signer.signBytes(typ, payload));
     }
@@ -137,9 +138,51 @@ export class ExportEvidence {
     return { key, checkpoint: checkpoint.note, inclusion };
   }
 
+  /**
+   * What the request issued. A grant's own request: the grant, with the extensions that moved its
+   * end since. An extension: the end it gave, under its own approvals, as `grant.extended` says.
+   */
+  private async issuance(
+    db: EntityManager,
+    row: AccessRequestRow,
+    grant: GrantRow | null,
+    events: readonly AuditEvent[],
+  ): Promise<EvidenceBundle['issuance']> {
+    if (!grant) return null;
+    const common = { grantId: grant.id, kid: grant.kid, recipient: grant.recipient };
+    if (row.extendsGrantId) {
+      const extended = events.find((event) => event.type === 'grant.extended');
+      if (!extended) return null;
+      const facts = extensionOf(extended);
+      return {
+        ...common,
+        issuedAt: extended.at,
+        expiresAt: facts.expiresAt,
+        approvers: facts.approvers,
+      };
+    }
+    const extensions: EvidenceExtension[] = [];
+    for (const extension of await this.requests.issuedExtensionsOf(db, grant.id)) {
+      const [event] = await this.audit.list(db, {
+        requestId: extension.id,
+        type: 'grant.extended',
+        limit: 1,
+      });
+      if (event) extensions.push(extensionOf(event));
+    }
+    return {
+      ...common,
+      issuedAt: grant.issuedAt.toISOString(),
+      expiresAt: grant.expiresAt.toISOString(),
+      approvers: [...grant.approvers],
+      ...(extensions.length > 0 ? { extensions } : {}),
+    };
+  }
+
   private bundle(
     row: AccessRequestRow,
     approvals: readonly ApprovalRow[],
+    issuance: EvidenceBundle['issuance'],
     grant: GrantRow | null,
     auditEvents: AuditEvent[],
     chainHead: { seq: number; hash: string },
@@ -178,16 +221,7 @@ export class ExportEvidence {
         receipt: a.receipt,
       })),
       separation: this.separationFacts(row, approvals),
-      issuance: grant
-        ? {
-            grantId: grant.id,
-            issuedAt: grant.issuedAt.toISOString(),
-            expiresAt: grant.expiresAt.toISOString(),
-            kid: grant.kid,
-            recipient: grant.recipient,
-            approvers: [...grant.approvers],
-          }
-        : null,
+      issuance,
       revocation:
         grant?.endedAt && grant.status !== 'active'
           ? {
@@ -230,4 +264,15 @@ export class ExportEvidence {
     }
     return { mode: this.policy.policy.separation, links, keyHolders };
   }
+}
+
+/** An extension as its `grant.extended` event recorded it (grant-extender.ts writes the data). */
+function extensionOf(event: AuditEvent): EvidenceExtension {
+  const data = event.data as { previousExpiresAt: string; expiresAt: string; approvers: string[] };
+  return {
+    requestId: event.requestId ?? '',
+    approvers: [...data.approvers],
+    previousExpiresAt: data.previousExpiresAt,
+    expiresAt: data.expiresAt,
+  };
 }

@@ -15,6 +15,14 @@ export interface EvidenceApproval {
   receipt: string | null;
 }
 
+/** One extension of a grant, as its `grant.extended` event recorded it. */
+export interface EvidenceExtension {
+  requestId: string;
+  approvers: string[];
+  previousExpiresAt: string;
+  expiresAt: string;
+}
+
 /** Two parties of a request that the broker's identity graph joins into one person (a pair, sorted). */
 export interface EvidenceLink {
   between: [string, string];
@@ -67,6 +75,11 @@ export interface EvidenceBundle {
     kid: string;
     recipient: string;
     approvers: string[];
+    /**
+     * The redeemed extensions that moved this grant's end, oldest first, each proved in full by
+     * its own request's bundle; on an extension's bundle, absent (its issuance is the extension).
+     */
+    extensions?: EvidenceExtension[];
   } | null;
   revocation: { status: string; endedAt: string; reason: string | null } | null;
   /** This request's audit events, each with its chain position (`seq`, `prevHash`, `hash`). */

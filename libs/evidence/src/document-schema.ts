@@ -71,6 +71,7 @@ const bundle = z.strictObject({
       .nullable(),
     durationSeconds: z.int().positive(),
     approvalsRequired: z.int().min(0).max(10),
+    extends: id.optional(),
     status: z.string().max(16),
     breakGlass: z.boolean(),
     justification: z.string().nullable(),
@@ -99,6 +100,17 @@ const bundle = z.strictObject({
       kid: z.string().max(128),
       recipient: id,
       approvers: z.array(id).max(10),
+      extensions: z
+        .array(
+          z.strictObject({
+            requestId: id,
+            approvers: z.array(id).max(10),
+            previousExpiresAt: isoTime,
+            expiresAt: isoTime,
+          }),
+        )
+        .max(1000)
+        .optional(),
     })
     .nullable(),
   revocation: z

@@ -22,6 +22,8 @@ export interface RequestFacts {
   intent: IntentFacts | null;
   durationSeconds: number;
   approvalsRequired: number;
+  /** The grant an extension asks more time for; absent on any other request (digests unchanged). */
+  extends?: string;
   policyHash: string;
 }
 

@@ -33,10 +33,14 @@ interface Story {
   requester?: string;
   approvers: string[];
   separation: EvidenceSeparation;
+  issuance?: EvidenceBundle['issuance'];
+  /** The grant the receipts sign that the request extends, and the one the bundle shows. */
+  extends?: { signed?: string; shown?: string };
 }
 
 /** A sealed bundle of an approved 2-person request, receipts signed like the broker's. */
-async function sealed({ requester = 'corp:alice', approvers, separation }: Story) {
+async function sealed(story: Story) {
+  const { requester = 'corp:alice', approvers, separation } = story;
   const terms = {
     id: 'req-1',
     requester,
@@ -48,7 +52,12 @@ async function sealed({ requester = 'corp:alice', approvers, separation }: Story
     durationSeconds: 600,
     approvalsRequired: 2,
   };
-  const digest = requestDigest({ ...terms, policyHash: POLICY_HASH });
+  const signed = story.extends?.signed;
+  const digest = requestDigest({
+    ...terms,
+    ...(signed ? { extends: signed } : {}),
+    policyHash: POLICY_HASH,
+  });
   const approvals = await Promise.all(
     approvers.map(async (approver, i) => {
       const at = `2026-12-07T10:0${i}:00.000Z`;
@@ -74,6 +83,7 @@ async function sealed({ requester = 'corp:alice', approvers, separation }: Story
     generatedAt: '2026-12-07T11:00:00.000Z',
     request: {
       ...terms,
+      ...(story.extends?.shown ? { extends: story.extends.shown } : {}),
       status: 'approved',
       breakGlass: false,
       justification: 'release 42',
@@ -83,7 +93,7 @@ async function sealed({ requester = 'corp:alice', approvers, separation }: Story
     policy: null,
     approvals,
     separation,
-    issuance: null,
+    issuance: story.issuance ?? null,
     revocation: null,
     auditEvents: [],
     chainHead: { seq: 0, hash: '0'.repeat(64) },
@@ -269,6 +279,66 @@ describe('verifyEvidence checks the separation facts against the request', () =>
         ok: false,
         detail: expect.stringMatching(new RegExp(`^${path.replace(/\./g, '\\.')}`)),
       },
+    ]);
+  });
+});
+
+describe('verifyEvidence and extensions', () => {
+  const approvers = ['corp:bob', 'corp:carol'];
+  const at = (hour: number, minute = 0) =>
+    `2026-12-07T${hour}:${String(minute).padStart(2, '0')}:00.000Z`;
+  const issuance = (extensions: { previousExpiresAt: string; expiresAt: string }[]) => ({
+    grantId: 'grant-1',
+    issuedAt: at(10),
+    expiresAt: at(13),
+    kid: KID,
+    recipient: 'corp:alice',
+    approvers,
+    extensions: extensions.map((ends, i) => ({ requestId: `ext-${i}`, approvers, ...ends })),
+  });
+
+  it("accepts extensions that lead from one end to the next and to the grant's end", async () => {
+    const story = {
+      approvers,
+      separation: strict(),
+      issuance: issuance([
+        { previousExpiresAt: at(11), expiresAt: at(12) },
+        { previousExpiresAt: at(12), expiresAt: at(13) },
+      ]),
+    };
+    expect(await failures(story)).toEqual([]);
+  });
+
+  it.each([
+    ['a gap between two', [at(11), at(12)], [at(12, 30), at(13)]],
+    ["a last one short of the grant's end", [at(11), at(12)], [at(12), at(12, 30)]],
+  ])('refuses %s', async (_case, [from1, to1], [from2, to2]) => {
+    const story = {
+      approvers,
+      separation: strict(),
+      issuance: issuance([
+        { previousExpiresAt: from1, expiresAt: to1 },
+        { previousExpiresAt: from2, expiresAt: to2 },
+      ]),
+    };
+    expect(await failures(story)).toEqual([
+      ['extensions', "the extensions do not lead to the grant's end"],
+    ]);
+  });
+
+  it('holds an extension to the grant its receipts approved', async () => {
+    const same = { approvers, separation: strict(), extends: { signed: 'g-1', shown: 'g-1' } };
+    expect(await failures(same)).toEqual([]);
+    const moved = { approvers, separation: strict(), extends: { signed: 'g-1', shown: 'g-2' } };
+    const problems = await failures(moved);
+    expect(problems).toContainEqual([
+      'approval[0] corp:bob',
+      'receipt is for a different request or different terms',
+    ]);
+    const unsigned = { approvers, separation: strict(), extends: { shown: 'g-2' } };
+    expect(await failures(unsigned)).toContainEqual([
+      'approval[0] corp:bob',
+      'receipt is for a different request or different terms',
     ]);
   });
 });

@@ -171,6 +171,17 @@ function checkIssuance(bundle: EvidenceBundle, checks: EvidenceCheck[]): void {
       'issued to someone else or under other approvals',
     ),
   );
+  if (issuance.extensions?.length) {
+    // Each extension starts where the one before ended, and the last is the grant's end now.
+    const ends = issuance.extensions;
+    const chained = ends.every(
+      (ext, i) => i === 0 || ext.previousExpiresAt === ends[i - 1].expiresAt,
+    );
+    const last = ends[ends.length - 1].expiresAt === issuance.expiresAt;
+    checks.push(
+      check('extensions', chained && last, "the extensions do not lead to the grant's end"),
+    );
+  }
 }
 
 function checkAuditEvents(bundle: EvidenceBundle, checks: EvidenceCheck[]): void {
@@ -203,6 +214,7 @@ function factsOf(request: EvidenceBundle['request'], policyHash: string): Reques
     intent: request.intent,
     durationSeconds: request.durationSeconds,
     approvalsRequired: request.approvalsRequired,
+    ...(request.extends === undefined ? {} : { extends: request.extends }),
     policyHash,
   };
 }
