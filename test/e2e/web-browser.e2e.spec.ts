@@ -126,7 +126,12 @@ describe('approving on the web, in Chromium', () => {
 
   it('dave, an admin, sees the active grants and revokes one', async () => {
     const admin = await signedIn('dave', `${web.url}/admin`);
+    await Promise.all([
+      admin.waitForURL(`${web.url}/admin/chain`),
+      admin.click('a[href="/admin/chain"]'),
+    ]);
     await expect(admin.locator('#chain').textContent()).resolves.toContain('intact');
+    await admin.goto(`${web.url}/admin`);
     const revoke = admin.locator('form[action^="/admin/grants/"]').first();
     const action = (await revoke.getAttribute('action')) ?? '';
     const grantId = /\/admin\/grants\/([0-9a-f-]{36})\/revoke/.exec(action)?.[1];

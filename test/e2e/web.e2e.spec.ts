@@ -258,8 +258,10 @@ describe.each(DATABASE_KINDS)('web pages on %s', (kind) => {
     await (await browserOf('bob')).get('/admin').expect(404);
     const dave = await browserOf('dave');
     const admin = await dave.get('/admin').expect(200);
-    expect(admin.text).toContain('Audit chain intact');
-    expect(admin.text).toMatch(/matches the signed checkpoint of \d+ events/);
+    expect(admin.text).toContain('href="/admin/chain"');
+    const chain = await dave.get('/admin/chain').expect(200);
+    expect(chain.text).toContain('Audit chain intact');
+    expect(chain.text).toMatch(/matches the signed checkpoint of \d+ events/);
     expect(admin.text).toContain(`action="/admin/grants/${grant.grantId}/revoke"`);
     const revoked = await dave
       .post(`/admin/grants/${grant.grantId}/revoke`, { csrf: csrfOf(admin.text), reason: 'web' })

@@ -1,3 +1,4 @@
+export * from './admin-dashboard.js';
 export * from './admin-reach.js';
 export * from './audit-queries.js';
 export * from './break-glass/index.js';

@@ -1,10 +1,13 @@
-import type { GrantView, RequestView } from '#access';
+import type { AdminDashboardView, GrantView, ListPage, RequestView } from '#access';
 import type { AuditEvent, ChainVerification } from '#audit';
+import type { PageLinks } from './admin-lists.js';
+import { activeGrantTable, pager } from './admin-lists.js';
+import { dashboardCharts } from './admin-charts.js';
 import type { SafeHtml } from './html.js';
 import { html } from './html.js';
 import type { Viewer } from './layout.js';
 import { page, when } from './layout.js';
-import { grantTable, requestTable } from './request-page.js';
+import { requestTable } from './request-page.js';
 
 function chainStatus(chain: ChainVerification): SafeHtml {
   return chain.ok
@@ -21,19 +24,98 @@ function chainStatus(chain: ChainVerification): SafeHtml {
       </p>`;
 }
 
-export function adminPage(
-  viewer: Viewer,
-  chain: ChainVerification,
-  pending: readonly RequestView[],
-  grants: readonly GrantView[],
-): string {
-  const body = html`${chainStatus(chain)}
+/** The whole chain recomputed: its own page, since it reads every event (not for every visit). */
+export function chainPage(viewer: Viewer, chain: ChainVerification): string {
+  return page(
+    'Audit chain',
+    html`${chainStatus(chain)}
+      <p><a href="/admin">← Overview</a></p>`,
+    viewer,
+  );
+}
+
+function count(id: string, label: string, value: string, href: string, alarm: boolean): SafeHtml {
+  return html`<a class="count${alarm ? ' alarm' : ''}" id="count-${id}" href="${href}"
+    ><span class="value">${value}</span> <span class="label">${label}</span></a
+  >`;
+}
+
+function counts(view: AdminDashboardView): SafeHtml {
+  const { pending, active, overdue, unreviewedBreakGlass } = view.counts;
+  const activeText = active.estimated
+    ? `≈ ${active.count.toLocaleString('en')}`
+    : `${active.count}`;
+  return html`<section class="counts" aria-label="at a glance">
+      ${count('pending', 'pending requests', `${pending}`, '/admin/requests', false)}
+      ${count('active', 'active grants', activeText, '/admin/grants', false)}
+      ${count('overdue', 'overdue grants', `${overdue}`, '/admin/grants/overdue', overdue > 0)}
+      ${count(
+        'break-glass',
+        'unreviewed break-glass',
+        `${unreviewedBreakGlass}`,
+        '/admin/break-glass',
+        unreviewedBreakGlass > 0,
+      )}
+    </section>
+    ${
+      active.estimated
+        ? html`<p class="muted">Active grants: PostgreSQL's estimate (pg_class), not a count.</p>`
+        : null
+    }`;
+}
+
+export interface AdminOverview {
+  dashboard: AdminDashboardView;
+  grants: ListPage<GrantView>;
+  pending: ListPage<RequestView>;
+  limit: number;
+}
+
+export function adminPage(viewer: Viewer, overview: AdminOverview): string {
+  const { dashboard, grants, pending, limit } = overview;
+  const now = new Date(dashboard.at);
+  const body = html`${counts(dashboard)} ${dashboardCharts(dashboard)}
     <h2>Active grants</h2>
-    ${grantTable(grants, viewer)}
+    ${activeGrantTable(grants.items, viewer, now, 'No active grants.')}
+    ${pager({ path: '/admin/grants', limit, next: grants.nextCursor })}
     <h2>Pending requests</h2>
-    ${requestTable(pending, 'No pending requests.')}
-    <p><a href="/admin/audit">The audit log →</a></p>`;
+    ${requestTable(pending.items, 'No pending requests.')}
+    ${pager({ path: '/admin/requests', limit, next: pending.nextCursor })}
+    <p>
+      <a href="/admin/audit">The audit log →</a> ·
+      <a href="/admin/chain">Verify the audit chain →</a>
+    </p>
+    <p class="muted">As of ${when(dashboard.at)}.</p>`;
   return page('Security overview', body, viewer);
+}
+
+/** One page of a list of grants (all active, or the overdue ones). */
+export function grantListPage(
+  viewer: Viewer,
+  title: string,
+  grants: ListPage<GrantView>,
+  links: PageLinks,
+  now: Date,
+  empty: string,
+): string {
+  const body = html`${activeGrantTable(grants.items, viewer, now, empty)}
+    ${pager({ ...links, next: grants.nextCursor })}
+    <p><a href="/admin">← Overview</a></p>`;
+  return page(title, body, viewer);
+}
+
+/** One page of a list of requests (pending, or unreviewed break-glass activations). */
+export function requestListPage(
+  viewer: Viewer,
+  title: string,
+  requests: ListPage<RequestView>,
+  links: PageLinks,
+  empty: string,
+): string {
+  const body = html`${requestTable(requests.items, empty)}
+    ${pager({ ...links, next: requests.nextCursor })}
+    <p><a href="/admin">← Overview</a></p>`;
+  return page(title, body, viewer);
 }
 
 export interface AuditFilterForm {

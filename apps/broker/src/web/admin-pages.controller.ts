@@ -3,6 +3,7 @@ import {
   Controller,
   Get,
   Header,
+  Inject,
   Param,
   Post,
   Query,
@@ -11,8 +12,15 @@ import {
   UseGuards,
 } from '@nestjs/common';
 import type { Response } from 'express';
-import { AccessQueries, AuditQueries, PolicyState, RevokeGrant } from '#access';
-import type { Principal } from '#domain';
+import {
+  AccessQueries,
+  AdminDashboard,
+  AuditQueries,
+  CLOCK,
+  PolicyState,
+  RevokeGrant,
+} from '#access';
+import type { Clock, Principal } from '#domain';
 import { notFound } from '#domain';
 import { auditQuery } from '../api/schemas.js';
 import type { AuditQuery } from '../api/schemas.js';
@@ -20,8 +28,11 @@ import { IdPipe } from '../http/id.pipe.js';
 import { Public } from '../http/public.decorator.js';
 import { RateLimitGuard } from '../http/rate-limit.guard.js';
 import { ZodPipe } from '../http/zod.pipe.js';
+import { DEFAULT_PAGE } from './admin-lists.js';
 import type { AuditFilterForm } from './admin-page.js';
-import { adminPage, auditPage } from './admin-page.js';
+import { adminPage, auditPage, chainPage, grantListPage, requestListPage } from './admin-page.js';
+import type { AdminPageQuery } from './admin-page-query.js';
+import { adminPageQuery } from './admin-page-query.js';
 import { revokeForm } from './forms.js';
 import { CurrentSession, viewerOf } from './viewer.js';
 import { WebAuthGuard } from './web-auth.guard.js';
@@ -29,6 +40,7 @@ import { WebErrorFilter } from './web-error.filter.js';
 import type { WebSession } from './web-sessions.js';
 
 const grantId = new IdPipe('grant');
+const pageQuery = new ZodPipe(adminPageQuery);
 const HTML = 'text/html; charset=utf-8';
 
 /** The filter form leaves empty fields empty: those are absent, not invalid. */
@@ -53,6 +65,8 @@ export class AdminPagesController {
     private readonly auditLog: AuditQueries,
     private readonly revoke: RevokeGrant,
     private readonly policy: PolicyState,
+    private readonly dashboard: AdminDashboard,
+    @Inject(CLOCK) private readonly clock: Clock,
   ) {}
 
   @Get()
@@ -60,12 +74,76 @@ export class AdminPagesController {
   @Header('Cache-Control', 'no-store')
   async overview(@CurrentSession() session: WebSession): Promise<string> {
     const principal = await this.admin(session);
-    const [chain, pending, grants] = await Promise.all([
-      this.auditLog.verify(principal),
-      this.queries.requestList(principal, { status: 'pending', limit: 100 }),
-      this.queries.grantList(principal, { status: 'active', limit: 200 }),
+    const limit = DEFAULT_PAGE;
+    const [dashboard, pending, grants] = await Promise.all([
+      this.dashboard.overview(principal),
+      this.queries.requestList(principal, { status: 'pending', limit }),
+      this.queries.grantList(principal, { status: 'active', limit }),
     ]);
-    return adminPage(viewerOf(session, this.policy), chain, pending.items, grants.items);
+    return adminPage(viewerOf(session, this.policy), { dashboard, pending, grants, limit });
+  }
+
+  @Get('grants')
+  @Header('Content-Type', HTML)
+  @Header('Cache-Control', 'no-store')
+  async activeGrants(
+    @CurrentSession() session: WebSession,
+    @Query(pageQuery) query: AdminPageQuery,
+  ): Promise<string> {
+    return this.grantPage(session, query, false);
+  }
+
+  @Get('grants/overdue')
+  @Header('Content-Type', HTML)
+  @Header('Cache-Control', 'no-store')
+  async overdueGrants(
+    @CurrentSession() session: WebSession,
+    @Query(pageQuery) query: AdminPageQuery,
+  ): Promise<string> {
+    return this.grantPage(session, query, true);
+  }
+
+  @Get('requests')
+  @Header('Content-Type', HTML)
+  @Header('Cache-Control', 'no-store')
+  async pendingRequests(
+    @CurrentSession() session: WebSession,
+    @Query(pageQuery) query: AdminPageQuery,
+  ): Promise<string> {
+    const principal = await this.admin(session);
+    const requests = await this.queries.requestList(principal, { ...query, status: 'pending' });
+    const links = { path: '/admin/requests', ...query };
+    const empty = 'No pending requests.';
+    return requestListPage(
+      viewerOf(session, this.policy),
+      'Pending requests',
+      requests,
+      links,
+      empty,
+    );
+  }
+
+  @Get('break-glass')
+  @Header('Content-Type', HTML)
+  @Header('Cache-Control', 'no-store')
+  async unreviewedBreakGlass(
+    @CurrentSession() session: WebSession,
+    @Query(pageQuery) query: AdminPageQuery,
+  ): Promise<string> {
+    const principal = await this.admin(session);
+    const requests = await this.dashboard.unreviewedBreakGlass(principal, query);
+    const links = { path: '/admin/break-glass', ...query };
+    const title = 'Unreviewed break-glass activations';
+    const empty = 'Every break-glass activation has been reviewed.';
+    return requestListPage(viewerOf(session, this.policy), title, requests, links, empty);
+  }
+
+  @Get('chain')
+  @Header('Content-Type', HTML)
+  @Header('Cache-Control', 'no-store')
+  async chain(@CurrentSession() session: WebSession): Promise<string> {
+    const principal = await this.admin(session);
+    return chainPage(viewerOf(session, this.policy), await this.auditLog.verify(principal));
   }
 
   @Get('audit')
@@ -98,6 +176,28 @@ export class AdminPagesController {
   ): Promise<void> {
     await this.revoke.byPrincipal(await this.admin(session), id, form.reason);
     res.redirect(303, '/admin');
+  }
+
+  private async grantPage(
+    session: WebSession,
+    query: AdminPageQuery,
+    overdue: boolean,
+  ): Promise<string> {
+    const principal = await this.admin(session);
+    const grants = await this.queries.grantList(principal, {
+      ...query,
+      status: 'active',
+      ...(overdue ? { overdue } : {}),
+    });
+    const links = { path: overdue ? '/admin/grants/overdue' : '/admin/grants', ...query };
+    return grantListPage(
+      viewerOf(session, this.policy),
+      overdue ? 'Overdue grants' : 'Active grants',
+      grants,
+      links,
+      this.clock.now(),
+      overdue ? 'No grant is past its expiry.' : 'No active grants.',
+    );
   }
 
   private async admin(session: WebSession): Promise<Principal> {

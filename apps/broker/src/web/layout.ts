@@ -90,4 +90,13 @@ button.link { background: none; border: none; color: #fff; text-decoration: unde
 .muted { color: #5f6b7a; }
 .filters { display: flex; gap: .5rem; flex-wrap: wrap; align-items: end; margin-bottom: 1rem; }
 .filters label { display: flex; flex-direction: column; font-size: .85rem; gap: .2rem; }
+.counts { display: flex; gap: 1rem; flex-wrap: wrap; }
+.count { flex: 1; min-width: 10rem; background: #fff; border: 1px solid #dde1e6; border-radius: 6px;
+  padding: .75rem 1rem; color: inherit; text-decoration: none; }
+.count .value { display: block; font-size: 1.6rem; font-weight: 700; }
+.count.alarm { border-left: 4px solid #b42318; }
+.charts { display: flex; gap: 1.5rem; flex-wrap: wrap; } figure.chart { margin: 0; }
+.chart svg { max-width: 100%; height: auto; } .legend { margin-left: .75rem; }
+.legend svg { margin-right: .25rem; } .pager { display: flex; gap: 1.5rem; margin: .75rem 0; }
+td.left { white-space: nowrap; }
 `;

@@ -12,6 +12,7 @@ import {
 import type { Clock } from '#domain';
 import { TokenVerifier } from '#identity';
 import {
+  AdminDashboardRepository,
   BreakGlassRepository,
   GrantRepository,
   PrincipalGroupsRepository,
@@ -20,6 +21,7 @@ import {
   UnitOfWork,
   openDatabase,
 } from '#persistence';
+import { AdminDashboard } from '../admin-dashboard.js';
 import { AdminReachJudge } from '../admin-reach.js';
 import { AuditQueries } from '../audit-queries.js';
 import { ActivateBreakGlass } from '../break-glass/activate.js';
@@ -145,6 +147,8 @@ export function coreProviders(config: AppConfig, clock: Clock): Provider[] {
     RevokeGrant,
     ExtendGrant,
     AccessQueries,
+    AdminDashboard,
+    AdminDashboardRepository,
     AuditQueries,
     ExportEvidence,
     RevocationList,
