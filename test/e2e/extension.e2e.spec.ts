@@ -463,6 +463,43 @@ describe.each(DATABASE_KINDS)('extending a grant on %s', (kind) => {
     ]);
   });
 
+  it('a redemption racing a revocation never revives the grant nor leaves its login open', async () => {
+    const alice = await as(broker, 'alice');
+    const races = await Promise.all(
+      Array.from({ length: 8 }, async () => {
+        const minted = await grant('pg-ext', '10m');
+        const created = await extension(minted.grantId, '10m');
+        const [redeemed, revoked] = await Promise.all([
+          alice.post(`/v1/requests/${created.id}/credentials`),
+          alice.post(`/v1/grants/${minted.grantId}/revoke`, { reason: 'race' }),
+        ]);
+        return { minted, created, redeemed, revoked };
+      }),
+    );
+    for (const { minted, created, redeemed, revoked } of races) {
+      expect(revoked.status).toBe(200);
+      const view = await alice.get(`/v1/grants/${minted.grantId}`).expect(200);
+      const request = await alice.get(`/v1/requests/${created.id}`).expect(200);
+      expect(view.body.status).toBe('revoked');
+      // Either the extension came first (and the revocation ended the extended grant), or the
+      // revocation did and the extension was refused, moving nothing.
+      if (redeemed.status === 201) {
+        expect(view.body.expiresAt).toBe(plus(minted.expiresAt, 600));
+        expect(request.body.status).toBe('issued');
+      } else {
+        expect(redeemed.status).toBe(409);
+        expect(redeemed.body).toMatchObject({ reason: 'grant_not_active' });
+        expect(view.body.expiresAt).toBe(minted.expiresAt);
+        expect(request.body.status).toBe('expired');
+      }
+      // Ended in the database, closed at the target: the login role is gone either way.
+      const role = await admin('SELECT 1 FROM pg_roles WHERE rolname = $1', [
+        minted.credential!.username,
+      ]);
+      expect(role).toEqual([]);
+    }
+  });
+
   it('re-schedules the revocation: the grant outlives its first end and ends at the new one', async () => {
     // quick: seconds-long grants, revoked by the scheduler (timer on SQLite, BullMQ on PostgreSQL).
     const minted = await grant('quick', '3s');
