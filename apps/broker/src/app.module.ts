@@ -14,6 +14,7 @@ import { AuditController } from './api/audit.controller.js';
 import { GrantsController } from './api/grants.controller.js';
 import { IntrospectController } from './api/introspect.controller.js';
 import { KeysController } from './api/keys.controller.js';
+import { OpenApiController } from './api/openapi.controller.js';
 import { RequestsController } from './api/requests.controller.js';
 import { RevocationsController } from './api/revocations.controller.js';
 import { RolesController } from './api/roles.controller.js';
@@ -81,6 +82,7 @@ export class AppModule {
         ServiceAccountsController,
         RolesController,
         KeysController,
+        OpenApiController,
         ...(config.demo ? [DemoController] : []),
         ...(config.slack ? [SlackController] : []),
         ...webControllers(config),

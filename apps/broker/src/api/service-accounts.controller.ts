@@ -25,7 +25,7 @@ const keyLifetime = z
     return seconds;
   });
 
-const createBody = z
+export const createBody = z
   .object({
     name: z.string().regex(SERVICE_ACCOUNT_NAME, 'lower-case letters, digits and -, at most 63'),
     owner: z
@@ -39,9 +39,9 @@ const createBody = z
   })
   .strict();
 
-const rotateBody = z.object({ keyExpiresIn: keyLifetime.optional() }).strict();
+export const rotateBody = z.object({ keyExpiresIn: keyLifetime.optional() }).strict();
 
-const listQuery = z
+export const listQuery = z
   .object({
     cursor: z
       .string()

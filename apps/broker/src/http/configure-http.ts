@@ -4,6 +4,7 @@ import express from 'express';
 import helmet from 'helmet';
 import { configureWebHttp } from '../web/web-http.js';
 import { ErrorFilter } from './error.filter.js';
+import { jsonBodiesOnly } from './json-bodies.js';
 
 export const BODY_LIMIT = '1mb';
 
@@ -12,7 +13,8 @@ export const SLACK_INTERACTIONS_PATH = '/v1/slack/interactions';
 
 /**
  * Body parsing errors happen before Nest routes a request, so they are answered here in the
- * contract's shape: 413 `payload_too_large` over 1 MB, 400 `invalid_request` for malformed JSON.
+ * contract's shape: 413 `payload_too_large` over 1 MB, 400 `invalid_request` for malformed JSON,
+ * 415 `unsupported_media_type` for a body the parser cannot decode.
  */
 function bodyErrors(
   error: { type?: string; status?: number },
@@ -31,7 +33,11 @@ function bodyErrors(
     error.type === 'encoding.unsupported' ||
     error.type === 'charset.unsupported'
   ) {
-    res.status(400).json({ error: 'invalid_request', message: 'unsupported body encoding' });
+    // A charset other than UTF-8, or a Content-Encoding the parser does not inflate.
+    res.status(415).json({
+      error: 'unsupported_media_type',
+      message: 'cannot decode the body: send JSON in UTF-8, uncompressed or gzip',
+    });
   } else {
     next(error);
   }
@@ -46,6 +52,7 @@ export function configureHttp(app: INestApplication): void {
     SLACK_INTERACTIONS_PATH,
     express.raw({ type: 'application/x-www-form-urlencoded', limit: BODY_LIMIT }),
   );
+  app.use('/v1', jsonBodiesOnly(SLACK_INTERACTIONS_PATH));
   app.use(express.json({ limit: BODY_LIMIT, strict: true }));
   app.use(bodyErrors);
   app.useGlobalFilters(new ErrorFilter());

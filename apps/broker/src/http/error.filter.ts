@@ -3,6 +3,7 @@ import { Catch, HttpException, Logger } from '@nestjs/common';
 import type { Response } from 'express';
 import type { ErrorCode } from '#domain';
 import { DomainError } from '#domain';
+import type { ErrorBody } from './error-body.js';
 import { RETRY_AFTER_SECONDS, isDatabaseUnavailable } from './unavailable.js';
 
 const STATUS: Readonly<Record<ErrorCode, number>> = {
@@ -29,13 +30,6 @@ const HTTP_CODES: Readonly<Record<number, ErrorCode>> = {
   413: 'payload_too_large',
   429: 'rate_limited',
 };
-
-export interface ErrorBody {
-  error: string;
-  message: string;
-  reason?: string;
-  fields?: { field: string; message: string }[];
-}
 
 /**
  * The one place errors become HTTP: domain codes map to statuses here and nowhere else. A lost

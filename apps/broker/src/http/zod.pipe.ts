@@ -2,9 +2,11 @@ import type { PipeTransform } from '@nestjs/common';
 import type { ZodType } from 'zod';
 import type { FieldError } from '#domain';
 import { invalidRequest } from '#domain';
+import { fieldErrors, humanMessage } from './field-errors.js';
 
 /**
- * Validates a body or query against a strict zod schema: unknown fields are failing fields. A NUL
+ * Validates a body or query against a strict zod schema: unknown fields are failing fields, each
+ * failing field named with what is wrong in words (field-errors.ts). A NUL
  * character is refused in every string first: no text we keep or show needs one, PostgreSQL cannot
  * store it, and it has cut strings short in more than one C library. So is a lone surrogate.
  */
@@ -14,19 +16,9 @@ export class ZodPipe<T> implements PipeTransform<unknown, T> {
   transform(value: unknown): T {
     const unstorable = unstorableFields(value ?? {});
     if (unstorable.length > 0) throw invalidRequest(unstorable);
-    const result = this.schema.safeParse(value ?? {});
+    const result = this.schema.safeParse(value ?? {}, { error: humanMessage });
     if (result.success) return result.data;
-    throw invalidRequest(
-      result.error.issues.map((issue) => ({
-        field:
-          issue.path.length > 0
-            ? issue.path.join('.')
-            : issue.code === 'unrecognized_keys'
-              ? issue.keys.join(',')
-              : 'body',
-        message: issue.message,
-      })),
-    );
+    throw invalidRequest(fieldErrors(result.error.issues));
   }
 }
 

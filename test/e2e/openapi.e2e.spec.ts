@@ -1,0 +1,136 @@
+// GET /openapi.json: the document describes every route the running broker maps (bar the ones
+// excluded in document.ts, each with why), and nothing it does not map, and it validates as
+// OpenAPI 3.1 with an independent validator.
+
+import type { INestApplication } from '@nestjs/common';
+import { Validator } from '@seriousme/openapi-schema-validator';
+import request from 'supertest';
+import { demoConfigYaml, parseConfig } from '#config';
+import { createBroker } from '../../apps/broker/src/bootstrap.js';
+import {
+  UNDESCRIBED_EXACT,
+  UNDESCRIBED_ROUTES,
+} from '../../apps/broker/src/api/openapi/document.js';
+import type { FreshDatabase } from '../support/databases.js';
+import { freshDatabase } from '../support/databases.js';
+
+/** Slack on too, so that its route is mapped and has to be excluded by name. */
+const SLACK = `
+slack:
+  signingSecret: ${'s'.repeat(32)}
+  botToken: xoxb-openapi-test
+  channel: C0123456
+  apiUrl: http://127.0.0.1:9/api/
+`;
+
+interface ExpressLayer {
+  route?: { path: string; methods: Record<string, boolean> };
+}
+
+/** `GET /v1/requests/{id}` for each route express holds, read from the app's own router. */
+function mappedRoutes(app: INestApplication): string[] {
+  const express = app.getHttpAdapter().getInstance() as { router: { stack: ExpressLayer[] } };
+  return express.router.stack.flatMap((layer) =>
+    layer.route
+      ? Object.keys(layer.route.methods)
+          .filter((method) => layer.route?.methods[method])
+          .map((method) => `${method.toUpperCase()} ${openApiPath(layer.route?.path ?? '')}`)
+      : [],
+  );
+}
+
+const openApiPath = (path: string) => path.replace(/:([A-Za-z]+)/g, '{$1}');
+
+function excluded(route: string): boolean {
+  const path = route.split(' ')[1];
+  return (
+    UNDESCRIBED_EXACT.includes(path) ||
+    UNDESCRIBED_ROUTES.some(({ prefix }) => path === prefix || path.startsWith(`${prefix}/`))
+  );
+}
+
+type Operations = Record<string, Record<string, unknown>>;
+
+describe('GET /openapi.json', () => {
+  let database: FreshDatabase;
+  let app: INestApplication;
+  let document: { openapi: string; paths: Operations };
+
+  beforeAll(async () => {
+    database = await freshDatabase('sqlite');
+    const config = parseConfig(
+      demoConfigYaml() + SLACK,
+      { DATABASE_URL: database.url },
+      { demo: true },
+    );
+    app = await createBroker(config, { logLevel: 'silent', backgroundJobs: false });
+    await app.init();
+    const response = await request(app.getHttpServer()).get('/openapi.json').expect(200);
+    expect(response.headers['content-type']).toMatch(/^application\/json/);
+    expect(response.headers['cache-control']).toBe('public, max-age=3600');
+    document = response.body as typeof document;
+  });
+
+  afterAll(async () => {
+    await app.close();
+    await database.drop();
+  });
+
+  it('is served without a credential and validates as OpenAPI 3.1', async () => {
+    expect(document.openapi).toBe('3.1.0');
+    const validator = new Validator();
+    expect(await validator.validate(document)).toEqual({ valid: true });
+    expect(validator.version).toBe('3.1');
+  });
+
+  it('describes every route the broker maps, and none it does not', () => {
+    const mapped = mappedRoutes(app);
+    // The router read is real: the web pages and Slack are there, to be excluded by name.
+    expect(mapped).toEqual(
+      expect.arrayContaining(['GET /v1/requests', 'POST /v1/slack/interactions', 'GET /admin']),
+    );
+    const described = Object.entries(document.paths).flatMap(([path, item]) =>
+      Object.keys(item).map((method) => `${method.toUpperCase()} ${path}`),
+    );
+    expect([...new Set(described)].sort()).toEqual(
+      [...new Set(mapped.filter((route) => !excluded(route)))].sort(),
+    );
+    // Each exclusion still excludes something: a stale entry would hide a future route.
+    for (const { prefix } of UNDESCRIBED_ROUTES) {
+      expect(mapped.some((route) => route.split(' ')[1].startsWith(prefix))).toBe(true);
+    }
+  });
+
+  it('states bodies and queries as the routes validate them, and the error body', () => {
+    const create = document.paths['/v1/requests'].post as {
+      requestBody: { required: boolean; content: Record<string, { schema: unknown }> };
+      responses: Record<string, { content?: Record<string, { schema: unknown }> }>;
+    };
+    expect(create.requestBody.required).toBe(true);
+    expect(create.requestBody.content['application/json'].schema).toMatchObject({
+      type: 'object',
+      required: ['role'],
+      additionalProperties: false,
+      properties: {
+        role: { type: 'string', minLength: 1, maxLength: 64 },
+        justification: { type: 'string', minLength: 1, maxLength: 2000 },
+      },
+    });
+    expect(Object.keys(create.responses).sort()).toEqual(
+      ['201', '400', '401', '403', '413', '415', '429', '503'].sort(),
+    );
+    expect(create.responses['400'].content?.['application/json'].schema).toEqual({
+      $ref: '#/components/schemas/Error',
+    });
+    const cancel = document.paths['/v1/requests/{id}/cancel'].post as {
+      requestBody: { required: boolean };
+    };
+    expect(cancel.requestBody.required).toBe(false);
+    const list = document.paths['/v1/grants'].get as { parameters: { name: string }[] };
+    expect(list.parameters.map((parameter) => parameter.name).sort()).toEqual(
+      ['cursor', 'limit', 'overdue', 'status'].sort(),
+    );
+    const jwks = document.paths['/.well-known/jwks.json'].get as { security: unknown[] };
+    expect(jwks.security).toEqual([]);
+  });
+});
