@@ -57,8 +57,14 @@ export function requestPage(
         ${view.recipient}${view.onBehalfOf ? html` (requested on their behalf by the agent)` : null}
       </dd>
       ${view.breakGlass ? breakGlassRow(view) : null}
+      ${
+        view.extends
+          ? html`<dt>Extends</dt>
+              <dd>grant <span class="mono">${view.extends}</span>, by the duration below</dd>`
+          : null
+      }
       <dt>Duration</dt>
-      <dd>${formatDuration(view.duration)}</dd>
+      <dd>${view.extends ? '+' : ''}${formatDuration(view.duration)}</dd>
       <dt>Justification</dt>
       <dd>${view.justification ?? html`<span class="muted">none given</span>`}</dd>
       <dt>Status</dt>
