@@ -331,6 +331,7 @@ describe.each(['sqlite', 'postgres'] as const)(
           resource: 'https://ops.example.com',
           actions: ['ops:all'],
           maxDuration: 1800,
+          maxExtendedDuration: 3600,
           defaultDuration: 900,
           approvalsRequired: 2,
           requireJustification: false,

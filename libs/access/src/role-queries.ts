@@ -13,6 +13,8 @@ export interface RoleView {
   resource: string;
   actions: string[];
   maxDuration: number;
+  /** How long a grant may last from its first issue, extensions included. */
+  maxExtendedDuration: number;
   defaultDuration: number;
   approvalsRequired: number;
   requireJustification: boolean;
@@ -45,6 +47,7 @@ function toRoleView(role: RoleDefinition, requestable: boolean): RoleView {
     resource: role.resource,
     actions: [...role.actions],
     maxDuration: role.maxDuration,
+    maxExtendedDuration: role.maxExtendedDuration,
     defaultDuration: role.defaultDuration,
     approvalsRequired: role.approvalsRequired,
     requireJustification: role.requireJustification,
