@@ -24,6 +24,7 @@ export * from './revoke-grant.js';
 export * from './role-queries.js';
 export * from './rotate-signing-key.js';
 export * from './views.js';
+export * from './wait-at-most.js';
 export * from './wiring/core.providers.js';
 export * from './wiring/health.controller.js';
 export * from './wiring/metrics.service.js';

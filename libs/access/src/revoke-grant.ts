@@ -1,5 +1,4 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { AuditLog } from '#audit';
 import type { Clock, Principal } from '#domain';
 import { DomainError, canSeeGrant } from '#domain';
@@ -10,6 +9,7 @@ import { PolicyState } from './policy-state.js';
 import { GrantEnder } from './revocation/end-grants.js';
 import type { RevocationScheduler } from './revocation/revocation-scheduler.js';
 import { BUCKET_MS, bucketEnd } from './revocation/revocation-scheduler.js';
+import { waitAtMost } from './wait-at-most.js';
 import type { GrantView } from './views.js';
 import { toGrantView } from './views.js';
 import { CLOCK, REVOCATION_SCHEDULER } from './wiring/tokens.js';
@@ -80,6 +80,6 @@ export class RevokeGrant {
     if (others > 0) return;
     // A job left behind finds nothing to end; nothing is lost.
     const released = this.scheduler.release(end).catch(() => undefined);
-    await Promise.race([released, sleep(RELEASE_WAIT_MS, undefined, { ref: false })]);
+    await waitAtMost(released, RELEASE_WAIT_MS);
   }
 }

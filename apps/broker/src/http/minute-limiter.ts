@@ -2,6 +2,7 @@ import { Logger } from '@nestjs/common';
 import { Redis } from 'ioredis';
 import type { RateLimiterAbstract } from 'rate-limiter-flexible';
 import { RateLimiterMemory, RateLimiterRedis } from 'rate-limiter-flexible';
+import { waitAtMost } from '#access';
 import type { AppConfig } from '#config';
 
 /**
@@ -58,13 +59,10 @@ export function minuteLimiter(config: AppConfig, scope: string, points: number):
 
 /** Connects, waiting at most `ms`: a Redis that accepts and never answers must not stall start-up. */
 async function readyWithin(client: Redis, ms: number): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  const waited = new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)));
-  try {
-    await Promise.race([client.connect().catch(() => undefined), waited]);
-  } finally {
-    clearTimeout(timer);
-  }
+  await waitAtMost(
+    client.connect().catch(() => undefined),
+    ms,
+  );
 }
 
 /**

@@ -2,6 +2,7 @@ import { Logger } from '@nestjs/common';
 import type { Queue } from 'bullmq';
 import type { RevocationScheduler } from './revocation-scheduler.js';
 import { bucketsWithin } from './revocation-scheduler.js';
+import { TIMED_OUT, waitAtMost } from '../wait-at-most.js';
 
 export const REVOCATION_QUEUE = 'revocations';
 export const EXPIRE_JOB = 'expire';
@@ -45,14 +46,18 @@ export class BullmqRevocationScheduler implements RevocationScheduler {
       (bucket) => !this.added.has(bucket),
     );
     if (buckets.length === 0) return;
+    let failure: string | undefined;
     try {
-      await withTimeout(this.add(buckets), ADD_TIMEOUT_MS);
+      const sent = await waitAtMost(this.add(buckets), ADD_TIMEOUT_MS);
+      if (sent === TIMED_OUT) failure = `timed out after ${ADD_TIMEOUT_MS} ms`;
     } catch (error) {
-      // Not marked as added: the next sweep sends it again.
-      this.logger.warn(
-        `could not schedule ${buckets.length} revocation job(s), the sweep will: ${describe(error)}`,
-      );
+      failure = describe(error);
     }
+    // Not marked as added: the next sweep sends it again.
+    if (failure)
+      this.logger.warn(
+        `could not schedule ${buckets.length} revocation job(s), the sweep will: ${failure}`,
+      );
   }
 
   /**
@@ -72,7 +77,7 @@ export class BullmqRevocationScheduler implements RevocationScheduler {
       .finally(() => {
         if (this.reconcilingSince === started) this.reconcilingSince = undefined;
       });
-    await Promise.race([run, delay(RECONCILE_WAIT_MS)]);
+    await waitAtMost(run, RECONCILE_WAIT_MS);
   }
 
   /** Removes a bucket's job when its last grant ended early; a concurrent mint re-adds it. */
@@ -116,18 +121,6 @@ export class BullmqRevocationScheduler implements RevocationScheduler {
       for (const bucket of chunk) this.added.add(bucket);
     }
   }
-}
-
-function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms);
-  });
-  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
-}
-
-function delay(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms).unref());
 }
 
 function describe(error: unknown): string {

@@ -1,15 +1,19 @@
 import { Injectable } from '@nestjs/common';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { AccessMetrics, BreakGlassEvent } from '../observer.js';
 import type { ExpirySource } from '../revocation/end-grants.js';
+import { TIMED_OUT, waitAtMost } from '../wait-at-most.js';
 
 // How long a scrape waits for the revocation queue's counts: Redis may be hung or away.
 const QUEUE_DEPTH_WAIT_MS = 1000;
 
 /** The source's answer, or undefined when it fails or takes longer than `ms`. */
 async function answerWithin<T>(source: () => Promise<T>, ms: number): Promise<T | undefined> {
-  return Promise.race([source().catch(() => undefined), sleep(ms, undefined, { ref: false })]);
+  const answer = await waitAtMost(
+    source().catch(() => undefined),
+    ms,
+  );
+  return answer === TIMED_OUT ? undefined : answer;
 }
 
 /** Prometheus metrics. One registry per app instance, so tests can run several brokers in a process. */
