@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { appendFileSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
@@ -52,7 +52,10 @@ export class ServiceProcess {
     private readonly child: ChildProcess,
     readonly url: string,
   ) {
+    // BENCH_LOG_DIR keeps every raw line too, one file per process, for reading what happened when.
+    const logDir = process.env.BENCH_LOG_DIR;
     const count = (line: string) => {
+      if (logDir) appendFileSync(`${logDir}/${kind}-${child.pid}.log`, `${line}\n`);
       const message = complaintOf(line);
       if (message) this.complaints.set(message, (this.complaints.get(message) ?? 0) + 1);
     };
