@@ -1,6 +1,6 @@
 import { createHmac } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
-import type { IncomingMessage, Server } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { createServer } from 'node:http';
 
 export interface SlackCall {
@@ -9,16 +9,27 @@ export interface SlackCall {
   args: Record<string, unknown>;
   /** The ts this fake answered with, when it answered. */
   ts?: string;
+  /** Whether its answer was sent (a held call is answered, or not, when the test says). */
+  answered?: boolean;
+}
+
+/** A call the fake holds unanswered (`holding`), until the test answers or drops it. */
+export interface HeldSlackCall {
+  call: SlackCall;
+  answer(): void;
 }
 
 /**
  * A local stand-in for the Slack Web API: records every call and answers `{ok: true, channel, ts}`
  * (conversations.open: the DM channel `D<user>`), or HTTP 500 while `failing`, or Slack's
- * `user_not_found` for a DM to one of `unknownUsers`.
+ * `user_not_found` for a DM to one of `unknownUsers`. While `holding`, calls are recorded and kept
+ * unanswered in `held`, so a test can kill the caller with a send in flight.
  */
 export class FakeSlack {
   readonly calls: SlackCall[] = [];
   failing = false;
+  holding = false;
+  held: HeldSlackCall[] = [];
   readonly unknownUsers = new Set<string>();
   private messages = 0;
 
@@ -30,33 +41,45 @@ export class FakeSlack {
     server.on('request', (req, res) => {
       void readBody(req).then((body) => {
         const method = (req.url ?? '').replace(/^\/api\//, '').replace(/\?.*$/, '');
-        fake.calls.push({ method, authorization: req.headers.authorization, args: parse(body) });
+        const call: SlackCall = {
+          method,
+          authorization: req.headers.authorization,
+          args: parse(body),
+        };
+        fake.calls.push(call);
         if (fake.failing) {
           res.writeHead(500, { 'content-type': 'text/plain' }).end('down');
           return;
         }
-        const call = fake.calls[fake.calls.length - 1];
-        if (method === 'conversations.open') {
-          const user = String(call.args.users);
-          const answer = fake.unknownUsers.has(user)
-            ? { ok: false, error: 'user_not_found' }
-            : { ok: true, channel: { id: `D${user}` } };
-          res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(answer));
-          return;
-        }
-        const ts =
-          method === 'chat.postMessage'
-            ? `1700000000.${String(++fake.messages).padStart(6, '0')}`
-            : String(call.args.ts);
-        call.ts = ts;
-        const args = call.args;
-        res
-          .writeHead(200, { 'content-type': 'application/json' })
-          .end(JSON.stringify({ ok: true, channel: args.channel, ts }));
+        const answer = () => fake.answer(method, call, res);
+        if (fake.holding) fake.held.push({ call, answer });
+        else answer();
       });
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     return fake;
+  }
+
+  private answer(method: string, call: SlackCall, res: ServerResponse): void {
+    // A caller gone (killed) is never answered: nothing was accepted.
+    if (!res.socket || res.socket.destroyed) return;
+    call.answered = true;
+    if (method === 'conversations.open') {
+      const user = String(call.args.users);
+      const answer = this.unknownUsers.has(user)
+        ? { ok: false, error: 'user_not_found' }
+        : { ok: true, channel: { id: `D${user}` } };
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(answer));
+      return;
+    }
+    const ts =
+      method === 'chat.postMessage'
+        ? `1700000000.${String(++this.messages).padStart(6, '0')}`
+        : String(call.args.ts);
+    call.ts = ts;
+    res
+      .writeHead(200, { 'content-type': 'application/json' })
+      .end(JSON.stringify({ ok: true, channel: call.args.channel, ts }));
   }
 
   /** Where Slack would let the app answer a click, on this fake's origin. */

@@ -8,16 +8,25 @@ export interface ReceivedMail {
   mail: ParsedMail;
 }
 
-/** A real SMTP server on 127.0.0.1 that keeps every message it accepts, parsed. */
+/** A message read in full whose acceptance (`250`) the sink holds back until `accept()`. */
+export interface HeldMail extends ReceivedMail {
+  accept(): void;
+}
+
+/**
+ * A real SMTP server on 127.0.0.1 that keeps every message it accepts, parsed. While `holding`, a
+ * message read in full waits in `held`, unanswered, until the test accepts it (or kills the
+ * sender, which then never learns it was accepted, and the sink never counts it).
+ */
 export class SmtpSink {
-  private constructor(
-    private readonly server: SMTPServer,
-    readonly received: ReceivedMail[],
-  ) {}
+  readonly received: ReceivedMail[] = [];
+  holding = false;
+  held: HeldMail[] = [];
+
+  private constructor(private readonly server: SMTPServer) {}
 
   static async start(): Promise<SmtpSink> {
-    const received: ReceivedMail[] = [];
-    const server = new SMTPServer({
+    const server: SMTPServer = new SMTPServer({
       authOptional: true,
       disabledCommands: ['STARTTLS'],
       logger: false,
@@ -25,13 +34,17 @@ export class SmtpSink {
         simpleParser(stream)
           .then((mail) => {
             const to = session.envelope.rcptTo.map((rcpt) => rcpt.address);
-            received.push({ to, mail });
-            callback();
+            const accept = () => {
+              sink.received.push({ to, mail });
+              callback();
+            };
+            if (sink.holding) sink.held.push({ to, mail, accept });
+            else accept();
           })
           .catch((error: Error) => callback(error));
       },
     });
-    const sink = new SmtpSink(server, received);
+    const sink = new SmtpSink(server);
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     return sink;
   }
