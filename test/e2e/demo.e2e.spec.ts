@@ -21,12 +21,14 @@ describe('demo config', () => {
   let app: INestApplication;
   let database: FreshDatabase;
   let base: string;
+  let port: number;
+  let config: ReturnType<typeof parseConfig>;
 
   beforeAll(async () => {
-    const port = await freePort();
+    port = await freePort();
     base = `http://127.0.0.1:${port}`;
     database = await freshDatabase('sqlite');
-    const config = parseConfig(
+    config = parseConfig(
       demoConfigYaml(),
       { DATABASE_URL: database.url, PORT: String(port), PUBLIC_URL: base },
       { demo: true },
@@ -101,6 +103,17 @@ describe('demo config', () => {
 
   it('has no token for someone who is not a demo user', async () => {
     expect((await fetch(`${base}/demo/token/eve`)).status).toBe(404);
+  });
+
+  it('keeps demo tokens working across a restart of the demo (its key kept beside the database)', async () => {
+    const before = await token('alice');
+    const keysBefore = await (await fetch(`${base}/demo/jwks.json`)).json();
+    await app.close();
+    app = await createBroker(config, { logLevel: 'silent', backgroundJobs: false });
+    await app.listen(port, '127.0.0.1');
+
+    expect(await (await fetch(`${base}/demo/jwks.json`)).json()).toEqual(keysBefore);
+    expect((await call('GET', '/v1/roles', before)).status).toBe(200);
   });
 });
 

@@ -3,6 +3,7 @@ import { Module } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import { ScheduleModule } from '@nestjs/schedule';
 import { TerminusModule } from '@nestjs/terminus';
+import { dirname, join } from 'node:path';
 import type { AppConfig, LogLevel } from '#config';
 import { loadConfig } from '#config';
 import type { Clock } from '#domain';
@@ -121,6 +122,14 @@ export class AppModule {
   private static demoIssuer(config: AppConfig): Provider[] {
     const issuer = config.issuers.find((candidate) => candidate.name === 'demo');
     if (!issuer) throw new Error('the demo config has no demo issuer');
-    return [{ provide: DemoIssuer, useFactory: () => DemoIssuer.create(issuer, config.demoUsers) }];
+    // Beside the demo's SQLite database (./data by default), so demo tokens survive a restart.
+    const dataDir = config.database.type === 'sqlite' ? dirname(config.database.path) : './data';
+    const keyFile = join(dataDir, 'demo-issuer-key.json');
+    return [
+      {
+        provide: DemoIssuer,
+        useFactory: () => DemoIssuer.create(issuer, config.demoUsers, keyFile),
+      },
+    ];
   }
 }
