@@ -500,6 +500,25 @@ describe.each(DATABASE_KINDS)('extending a grant on %s', (kind) => {
     }
   });
 
+  it('an approved extension redeemed after the grant’s end revives nothing', async () => {
+    const minted = await grant('quick', '2s');
+    const created = await extension(minted.grantId, '5m');
+    const alice = await as(broker, 'alice');
+    await eventually(async () => {
+      const view = await alice.get(`/v1/grants/${minted.grantId}`).expect(200);
+      return view.body.status === 'expired' ? true : undefined;
+    }, 6000);
+    const late = await alice.post(`/v1/requests/${created.id}/credentials`).expect(409);
+    expect(late.body).toMatchObject({ error: 'invalid_state', reason: 'grant_not_active' });
+    const view = await alice.get(`/v1/grants/${minted.grantId}`).expect(200);
+    expect(view.body).toMatchObject({ status: 'expired', expiresAt: minted.expiresAt });
+    const bob = await as(broker, 'bob');
+    const introspected = await bob
+      .post('/v1/introspect', { token: minted.credential!.token })
+      .expect(200);
+    expect(introspected.body).toEqual({ active: false });
+  });
+
   it('re-schedules the revocation: the grant outlives its first end and ends at the new one', async () => {
     // quick: seconds-long grants, revoked by the scheduler (timer on SQLite, BullMQ on PostgreSQL).
     const minted = await grant('quick', '3s');
