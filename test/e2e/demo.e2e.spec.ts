@@ -129,6 +129,10 @@ describe('a real config', () => {
       }
       expect(broker.config.demo).toBe(false);
       expect(broker.config.demoUsers).toEqual([]);
+      // Neither demo nor auth.web: /auth/login says so instead of a bare 404.
+      const login = await broker.http.get('/auth/login');
+      expect(login.status).toBe(200);
+      expect(login.text).toContain('no web sign-in configured');
     } finally {
       await broker.close();
       await issuer.close();

@@ -161,8 +161,30 @@ describe.each(DATABASE_KINDS)('demo sign-in on %s', (kind) => {
     expect(after.text).not.toContain('Mark as reviewed');
   });
 
-  it('has no OpenID Connect sign-in without auth.web', async () => {
-    await http.get('/auth/login').expect(404);
+  it('sends /auth/login to the demo sign-in; no OpenID Connect callback without auth.web', async () => {
+    const login = await http.get('/auth/login?returnTo=%2Fadmin').expect(303);
+    expect(login.headers.location).toBe('/auth/demo?returnTo=%2Fadmin');
     await http.get('/auth/callback?code=x&state=y').expect(404);
+  });
+
+  it('answers GET /auth/logout with a page that signs out only by its POST form', async () => {
+    const anonymous = await http.get('/auth/logout').expect(200);
+    expect(anonymous.text).toContain('You are not signed in.');
+
+    const carol = await signIn('carol');
+    const confirm = await http.get('/auth/logout').set('cookie', carol.cookie).expect(200);
+    expect(confirm.headers['cache-control']).toBe('no-store');
+    expect(confirm.text).toContain('demo:carol');
+    expect(confirm.text).toContain('<form method="post" action="/auth/logout">');
+    // The GET changed nothing: the session still opens pages.
+    await http.get('/requests').set('cookie', carol.cookie).expect(200);
+
+    await http
+      .post('/auth/logout')
+      .set('cookie', carol.cookie)
+      .type('form')
+      .send({ csrf: field(confirm.text, 'csrf') })
+      .expect(200);
+    await http.get('/requests').set('cookie', carol.cookie).expect(303);
   });
 });

@@ -1,11 +1,14 @@
 import type { Provider, Type } from '@nestjs/common';
 import type { AppConfig } from '#config';
-import { ApproverLinks, PolicyState } from '#access';
+import { ApproverLinks, PolicyState, RequesterQueries } from '#access';
+import { RequesterRepository } from '#persistence';
 import { AdminPagesController } from './admin-pages.controller.js';
 import { AssetsController } from './assets.controller.js';
+import { SignInFallbackController, SignOutPageController } from './auth-pages.controller.js';
 import { DemoSignInController } from './demo-sign-in.controller.js';
 import { OidcSignIn } from './oidc-sign-in.js';
 import { RequestPagesController } from './request-pages.controller.js';
+import { RequesterPagesController } from './requester-pages.controller.js';
 import { SignInController } from './sign-in.controller.js';
 import { WebAuthGuard } from './web-auth.guard.js';
 import { WebSessions } from './web-sessions.js';
@@ -18,8 +21,10 @@ export function webControllers(config: AppConfig): Type[] {
   return [
     AssetsController,
     RequestPagesController,
+    RequesterPagesController,
     AdminPagesController,
-    ...(config.web ? [SignInController] : []),
+    SignOutPageController,
+    ...(config.web ? [SignInController] : [SignInFallbackController]),
     ...(config.demo ? [DemoSignInController] : []),
   ];
 }
@@ -28,6 +33,8 @@ export function webProviders(config: AppConfig): Provider[] {
   const web = config.web;
   return [
     WebSessions,
+    RequesterRepository,
+    RequesterQueries,
     {
       provide: ApproverLinks,
       useFactory: (policy: PolicyState) => new ApproverLinks(policy, config.publicUrl),
