@@ -123,6 +123,37 @@ describe.each(DATABASE_KINDS)('demo sign-in on %s', (kind) => {
     expect(await view.json()).toMatchObject({ status: 'approved' });
   });
 
+  it("says an admin's lone approval needs one non-admin approval, not '1 of 1'", async () => {
+    const call = async (user: string, path: string, body: object) =>
+      fetch(`${base}${path}`, {
+        method: 'POST',
+        headers: {
+          authorization: `Bearer ${await token(user)}`,
+          'content-type': 'application/json',
+        },
+        body: JSON.stringify(body),
+      });
+    const created = await call('alice', '/v1/requests', {
+      role: 'prod-db-admin',
+      justification: 'INC-77',
+    });
+    const { id } = (await created.json()) as { id: string };
+    const approved = await call('dave', `/v1/requests/${id}/approve`, {});
+    expect(await approved.json()).toMatchObject({ status: 'pending' });
+
+    const bob = await signIn('bob');
+    const pending = await http.get(`/requests/${id}`).set('cookie', bob.cookie).expect(200);
+    expect(pending.text).toContain('1 of 1, needs one non-admin approval');
+    await http
+      .post(`/requests/${id}/approve`)
+      .set('cookie', bob.cookie)
+      .type('form')
+      .send({ csrf: field(pending.text, 'csrf') })
+      .expect(303);
+    const done = await http.get(`/requests/${id}`).set('cookie', bob.cookie).expect(200);
+    expect(done.text).toContain('2 (1 needed)');
+  });
+
   it('shows a break-glass activation and takes its review from someone else', async () => {
     const activated = await fetch(`${base}/v1/break-glass`, {
       method: 'POST',
@@ -138,6 +169,8 @@ describe.each(DATABASE_KINDS)('demo sign-in on %s', (kind) => {
     const alice = await signIn('alice');
     const own = await http.get(`/requests/${requestId}`).set('cookie', alice.cookie).expect(200);
     expect(own.text).toContain('Break-glass');
+    expect(own.text).toContain('none: issued through break-glass');
+    expect(own.text).not.toContain('0 of 0');
     expect(own.text).not.toContain('Mark as reviewed');
 
     const bob = await signIn('bob');

@@ -7,6 +7,8 @@ export interface ApprovalView {
   approver: string;
   at: string;
   comment?: string;
+  /** Present when the approver held admin reach: alone, it does not complete a request (rule 6). */
+  adminReach?: true;
 }
 
 /** The request object of docs/api.md §4. */
@@ -35,6 +37,8 @@ export interface RequestView {
   review?: BreakGlassReviewView;
   /** The grant this request asks more time for (docs/api.md "Extending a grant"). */
   extends?: string;
+  /** When the request was escalated: its role's `escalateTo` may decide it too (docs/notifications.md). */
+  escalatedAt?: string;
 }
 
 export interface BreakGlassReviewView {
@@ -87,6 +91,7 @@ export function toRequestView(
         approver: a.approver,
         at: a.at.toISOString(),
         ...(a.comment === null ? {} : { comment: a.comment }),
+        ...(a.adminReach ? { adminReach: true as const } : {}),
       })),
     approvalsRequired: row.approvalsRequired,
     ...(row.decidedAt === null ? {} : { decidedAt: row.decidedAt.toISOString() }),
@@ -94,6 +99,7 @@ export function toRequestView(
     ...(row.breakGlass ? { breakGlass: true as const } : {}),
     ...(review ? { review: toReviewView(review) } : {}),
     ...(row.extendsGrantId ? { extends: row.extendsGrantId } : {}),
+    ...(row.escalatedAt ? { escalatedAt: row.escalatedAt.toISOString() } : {}),
   };
 }
 
@@ -132,7 +138,7 @@ export function toGrantView(row: GrantRow, now: Date): GrantView {
  */
 export function approverDecision(
   policy: PolicyState,
-  request: { role: string; requester: string; recipient: string },
+  request: { role: string; requester: string; recipient: string; escalatedAt?: string },
   principal: Principal,
 ): Decision {
   const role = policy.role(request.role);

@@ -72,10 +72,25 @@ export function requestPage(
       <dt>Requested</dt>
       <dd>${when(view.createdAt)}</dd>
       <dt>Approvals</dt>
-      <dd>${view.approvals.length} of ${view.approvalsRequired} needed ${approvals}</dd>
+      <dd>
+        ${view.breakGlass ? 'none: issued through break-glass' : html`${progress(view)} ${approvals}`}
+      </dd>
     </dl>
     ${decision(view, viewer, standing)} ${canCancel ? cancelForm(view, viewer) : null}`;
   return page(`Request for ${view.role}`, body, viewer);
+}
+
+/** How far approval has come, and what still stands in the way once the count is reached. */
+function progress(view: RequestView): string {
+  const counted = `${view.approvals.length} of ${view.approvalsRequired}`;
+  if (view.status !== 'pending')
+    return `${view.approvals.length} (${view.approvalsRequired} needed)`;
+  if (view.approvals.length < view.approvalsRequired) return `${counted} needed`;
+  // Rule 6: an admin's approvals alone never complete a request.
+  if (view.approvals.every((approval) => approval.adminReach))
+    return `${counted}, needs one non-admin approval`;
+  // Linked identities count as one person (rule 5).
+  return `${counted}, needs approvals from more distinct people`;
 }
 
 /** Break-glass: issued without an approval; where its review stands. */
