@@ -56,7 +56,12 @@ export class Issuance {
         // Nothing committed, or the provider refused: close whatever it may have opened anyway,
         // and move back whatever end it moved.
         this.issuer.withdraw(opened);
-        this.extender.restore(reopened);
+        if (reopened.length > 0) {
+          this.extender.restore(reopened);
+          // The grant's row was held across the provider's extend, so an expiry run due meanwhile
+          // skipped it (SKIP LOCKED): one now ends it if its end has passed, not the next sweep.
+          this.scheduler.schedule([new Date()]).catch(() => undefined);
+        }
         throw error;
       });
     // The grant row (with expiresAt) is committed: it is the truth the sweep works from. The
