@@ -24,6 +24,18 @@ export interface AccessRequest {
   grantId?: string;
   /** The grant an extension asks more time for. */
   extends?: string;
+  /** Issued through break-glass without an approval; `review` says where its review stands. */
+  breakGlass?: true;
+  review?: BreakGlassReview;
+}
+
+/** docs/break-glass.md: when the review is due, and who gave it. */
+export interface BreakGlassReview {
+  dueAt: string;
+  escalations: number;
+  reviewedBy?: string;
+  reviewedAt?: string;
+  comment?: string;
 }
 
 export interface Grant {
@@ -38,6 +50,7 @@ export interface Grant {
   revokedReason?: string;
   overdue?: true;
   revocationFailures?: number;
+  breakGlass?: true;
 }
 
 /** `type` picks the provider's shape: `jwt` has `token`; `postgres` has connection details. */
@@ -51,6 +64,36 @@ export interface Minted {
   /** Present when the request extended a grant: the end it replaced. */
   extended?: { from: string };
 }
+
+/** `POST /v1/break-glass`: the credential at once, and when its review is due. */
+export interface BreakGlassActivation {
+  requestId: string;
+  grantId: string;
+  expiresAt: string;
+  credential: Credential;
+  breakGlass: { reviewDueAt: string };
+}
+
+/** A service account as the API shows it (docs/identity.md): never its key. */
+export interface ServiceAccount {
+  name: string;
+  principal: string;
+  owner: string;
+  description?: string;
+  groups: string[];
+  status: 'active' | 'disabled';
+  keyPrefix: string;
+  keyCreatedAt: string;
+  keyExpiresAt?: string;
+  createdAt: string;
+  createdBy: string;
+  keyHolder?: string;
+  disabledAt?: string;
+  lastUsedAt?: string;
+}
+
+/** The one answer that carries an API key: create and rotate. */
+export type ServiceAccountWithKey = ServiceAccount & { key: string };
 
 export interface AuditEvent {
   seq: number;

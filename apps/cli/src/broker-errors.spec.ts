@@ -31,6 +31,33 @@ describe('broker errors become exit codes with a hint', () => {
     expect(error.details.fields).toEqual([{ field: 'role', message: 'no such role' }]);
   });
 
+  it('prints a message that already names its fields once', () => {
+    const fields = [
+      { field: 'role', message: 'no such role' },
+      { field: 'duration', message: 'must be at most 8h' },
+    ];
+    const said = brokerError(400, {
+      error: 'invalid_request',
+      message: 'role: no such role; duration: must be at most 8h',
+      fields,
+    });
+    expect(said.message).toBe('role: no such role; duration: must be at most 8h');
+    const partly = brokerError(400, {
+      error: 'invalid_request',
+      message: 'role: no such role',
+      fields,
+    });
+    expect(partly.message).toBe('role: no such role (duration: must be at most 8h)');
+    const withReason = brokerError(400, {
+      error: 'invalid_request',
+      message: 'duration: must be at most 8h',
+      reason: 'invalid_input',
+      fields: fields.slice(1),
+    });
+    expect(withReason.message).toBe('duration: must be at most 8h');
+    expect(withReason.details.reason).toBe('invalid_input');
+  });
+
   it('says what to do about a separation-of-duties refusal', () => {
     const error = brokerError(403, {
       error: 'separation_of_duties',

@@ -46,9 +46,14 @@ function hintFor(
   return undefined;
 }
 
+/**
+ * The broker's message, with the failing fields it does not already say: its `invalid_request`
+ * message is the fields themselves (`role: no such role`), which must not be printed twice.
+ */
 function describe(body: ApiErrorBody): string {
   const fields = body.fields?.map((field) => `${field.field}: ${field.message}`) ?? [];
-  return fields.length > 0 ? `${body.message} (${fields.join('; ')})` : body.message;
+  const unsaid = fields.filter((field) => !body.message.includes(field));
+  return unsaid.length > 0 ? `${body.message} (${unsaid.join('; ')})` : body.message;
 }
 
 /** Turns a broker error answer into the CLI error to report (pure: unit-tested). */
@@ -68,7 +73,8 @@ export function brokerError(
     ...(parsed.fields ? { fields: parsed.fields } : {}),
     ...(hint ? { hint } : {}),
   };
-  const reason = parsed.reason ? ` [${parsed.reason}]` : '';
+  // Failing fields say it all; their reason (`invalid_input`) stays in --json.
+  const reason = parsed.reason && !parsed.fields ? ` [${parsed.reason}]` : '';
   return new CliError(statusExitCode(status), `${describe(parsed)}${reason}`, details);
 }
 

@@ -32,6 +32,12 @@ export interface Outcome {
   verbatim?: true;
 }
 
+/** A command's work: its Outcome, from the context and commander's arguments. */
+export type Handler = (ctx: Context, ...args: never[]) => Promise<Outcome> | Outcome;
+
+/** Turns a Handler into a commander action (program.ts builds the one in use). */
+export type Act = (handler: Handler) => (...args: unknown[]) => Promise<void>;
+
 /** Per-invocation state shared by the commands. */
 export class Context {
   constructor(

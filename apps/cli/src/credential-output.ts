@@ -49,3 +49,20 @@ export function credentialText(credential: Credential): string {
     .join('\n')
     .concat('\n');
 }
+
+/**
+ * A credential as `creds` and `break-glass activate` print it: alone (a JWT on one line), or with
+ * `env` as shell exports. A type with no export form is shown as fields, with a note saying so,
+ * rather than lost: it is minted once.
+ */
+export function credentialForm(
+  credential: Credential,
+  env: boolean,
+): { text: string; note?: string } {
+  const exports = env ? envExports(credential) : undefined;
+  if (!env || exports) return { text: exports ?? credentialText(credential) };
+  return {
+    text: credentialText(credential),
+    note: `no --env form for a ${terminalText(credential.type)} credential; shown as fields instead`,
+  };
+}

@@ -3,6 +3,7 @@ import {
   durationMs,
   instantParser,
   normalizeUrl,
+  parseAccountName,
   parseCount,
   parseId,
   parseIssuerUrl,
@@ -16,6 +17,14 @@ describe('argument parsing', () => {
     );
     for (const bad of ['abc', '../grants', '0192e1d4-1111-4111-8111-11111111111', '']) {
       expect(() => parseId(bad)).toThrow(InvalidArgumentError);
+    }
+  });
+
+  it('takes service account names as the broker allows them, and nothing that could leave the path', () => {
+    expect(parseAccountName('deploy-bot')).toBe('deploy-bot');
+    expect(parseAccountName('a'.repeat(63))).toBe('a'.repeat(63));
+    for (const bad of ['', 'Deploy', '-bot', '../keys', 'a/b', 'bot?x=1', 'a'.repeat(64)]) {
+      expect(() => parseAccountName(bad)).toThrow(InvalidArgumentError);
     }
   });
 

@@ -11,6 +11,18 @@ export function parseId(value: string): string {
   return value.toLowerCase();
 }
 
+/** The broker's rule for a service account's name; anything else never reaches a request path. */
+const ACCOUNT_NAME = /^[a-z0-9][a-z0-9-]{0,62}$/;
+
+export function parseAccountName(value: string): string {
+  if (!ACCOUNT_NAME.test(value)) {
+    throw new InvalidArgumentError(
+      'not a service account name: lower-case letters, digits and -, at most 63.',
+    );
+  }
+  return value;
+}
+
 export function parseCount(value: string): number {
   const count = Number(value);
   if (!/^\d{1,6}$/.test(value) || count < 1) {

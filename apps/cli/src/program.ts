@@ -6,8 +6,9 @@ import { extend } from './commands/extend.js';
 import { keysRotate } from './commands/keys.js';
 import { approve, cancel, creds, deny, list, request, show, wait } from './commands/requests.js';
 import { roles } from './commands/roles.js';
+import { addBreakGlassCommands, addServiceAccountCommands } from './security-commands.js';
 import { login, logout, whoami } from './commands/session.js';
-import type { CliIo, Outcome } from './context.js';
+import type { Act, CliIo, Outcome } from './context.js';
 import { Context } from './context.js';
 import { usageError } from './exit-codes.js';
 import {
@@ -21,6 +22,7 @@ import {
 } from './parse.js';
 import { terminalText } from './terminal-text.js';
 import { TokenStore, credentialsPath } from './token-store.js';
+import { cliVersion } from './version.js';
 
 export const DEFAULT_URL = 'http://localhost:3000';
 
@@ -28,8 +30,6 @@ interface GlobalOptions {
   url?: string;
   json?: boolean;
 }
-
-type Handler = (ctx: Context, ...args: never[]) => Promise<Outcome> | Outcome;
 
 /** The command tree. Each action hands its Outcome to `done`; run() prints it. */
 export function buildProgram(io: CliIo, done: (outcome: Outcome) => void): Command {
@@ -46,6 +46,7 @@ export function buildProgram(io: CliIo, done: (outcome: Outcome) => void): Comma
       return url;
     })
     .option('--json', 'print exactly one JSON document on stdout (errors as JSON on stderr)')
+    .version(cliVersion(), '-V, --version', 'print the version')
     .exitOverride()
     .showSuggestionAfterError()
     .configureOutput({
@@ -56,8 +57,8 @@ export function buildProgram(io: CliIo, done: (outcome: Outcome) => void): Comma
       outputError: () => undefined,
     });
 
-  const act =
-    (handler: Handler) =>
+  const act: Act =
+    (handler) =>
     async (...args: unknown[]): Promise<void> => {
       const command = args.at(-1) as Command;
       const ctx = contextFor(io, command.optsWithGlobals<GlobalOptions>());
@@ -204,6 +205,9 @@ export function buildProgram(io: CliIo, done: (outcome: Outcome) => void): Comma
     .addOption(interval('with --wait: '))
     .option('-q, --quiet', 'print only the request id')
     .action(act(extend));
+
+  addBreakGlassCommands(program, act, limit);
+  addServiceAccountCommands(program, act, limit);
 
   const audit = program.command('audit').description('the hash-chained audit log (admins)');
   audit

@@ -1,6 +1,7 @@
 import type { AccessRequest, AuditEvent, Grant, Role } from './api-types.js';
 import type { Paint } from './format.js';
 import { formatDuration, formatInstant, keyValues, relative, table } from './format.js';
+import { reviewLine } from './security-views.js';
 import { terminalText as t } from './terminal-text.js';
 
 /**
@@ -39,7 +40,10 @@ export function requestDetails(request: AccessRequest): string {
     ['recipient', request.recipient],
     ['duration', formatDuration(request.duration)],
     ['justification', request.justification],
-    ['approvals', `${approvalsSummary(request)} required`],
+    // Break-glass has no approvals to count: it is reviewed afterwards instead.
+    request.breakGlass
+      ? ['break-glass', reviewLine(request.review)]
+      : ['approvals', `${approvalsSummary(request)} required`],
     ['created', formatInstant(request.createdAt)],
     ['decided', request.decidedAt ? formatInstant(request.decidedAt) : undefined],
     ['grant', request.grantId],

@@ -19,6 +19,8 @@ export interface RequestListQuery {
   role?: string;
   mine?: boolean;
   toApprove?: boolean;
+  breakGlass?: boolean;
+  unreviewed?: boolean;
   cursor?: string;
   limit: number;
 }

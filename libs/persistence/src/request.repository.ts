@@ -15,6 +15,9 @@ export interface RequestFilter {
   mine?: boolean;
   /** Only pending requests the principal could approve and has not yet approved. */
   toApprove?: boolean;
+  /** Only break-glass activations; with `unreviewed`, only those whose review is still owed. */
+  breakGlass?: boolean;
+  unreviewed?: boolean;
   cursor?: string;
   limit: number;
 }
@@ -128,6 +131,12 @@ export class RequestRepository {
       query.andWhere('(r.requester = :me OR r.recipient = :me)', { me: scope.principalId });
     }
     if (filter.toApprove) this.awaitingApprovalBy(query, scope);
+    if (filter.breakGlass || filter.unreviewed) query.andWhere('r.breakGlass = TRUE');
+    if (filter.unreviewed) {
+      query.andWhere(
+        'EXISTS (SELECT 1 FROM break_glass_reviews b WHERE b.request_id = r.id AND b.reviewed_at IS NULL)',
+      );
+    }
     return newestFirstPage(query, 'createdAt', (row) => row.createdAt, filter);
   }
 

@@ -72,6 +72,8 @@ export const requestListQuery = z
     role: z.string().min(1).max(64).optional(),
     mine: booleanFlag.optional(),
     toApprove: booleanFlag.optional(),
+    breakGlass: booleanFlag.optional(),
+    unreviewed: booleanFlag.optional(),
     cursor: cursor.optional(),
     limit,
   })

@@ -1,7 +1,7 @@
 import type { AccessRequest, Minted, Page, RequestStatus } from '../api-types.js';
 import type { BrokerClient } from '../broker-client.js';
 import type { Context, Outcome } from '../context.js';
-import { credentialText, envExports } from '../credential-output.js';
+import { credentialForm } from '../credential-output.js';
 import { formatInstant, relative } from '../format.js';
 import { terminalText as t } from '../terminal-text.js';
 import { outcomeExitCode, waitForDecision } from '../wait.js';
@@ -167,10 +167,7 @@ export async function creds(
     ctx.note('no new credential: the one you hold works until then');
     return { data: minted, text: '' };
   }
-  if (!options.env) return { data: minted, text: credentialText(minted.credential) };
-  const exports = envExports(minted.credential);
-  if (exports) return { data: minted, text: exports };
-  // Minting happens once: rather than lose the credential, show it in its other form.
-  ctx.note(`no --env form for a ${t(minted.credential.type)} credential; shown as fields instead`);
-  return { data: minted, text: credentialText(minted.credential) };
+  const { text, note } = credentialForm(minted.credential, options.env === true);
+  if (note) ctx.note(note);
+  return { data: minted, text };
 }

@@ -77,7 +77,7 @@ export const adminPaths: ZodOpenApiPathsObject = {
       errors: [403, 409],
     }),
     get: read({
-      summary: 'Service accounts (admins)',
+      summary: 'Service accounts: every one for admins, those you own otherwise',
       tags: ['service-accounts'],
       query: accountListQuery,
       answer: ok('a page: {items, nextCursor?}'),
@@ -86,7 +86,7 @@ export const adminPaths: ZodOpenApiPathsObject = {
   },
   '/v1/service-accounts/{name}': {
     get: read({
-      summary: 'A service account (admins)',
+      summary: 'A service account (admins, its owner)',
       tags: ['service-accounts'],
       path: accountNamePath,
       answer: ok('the account'),
