@@ -11,12 +11,26 @@ export function createPino(level: LogLevel): Pino {
   return pino({ level, redact: REDACT });
 }
 
+/**
+ * Nest's start-up chatter (a line per module, controller and route: ~100 at every start) is
+ * debug, so the default log is what happened: one line per request, and what the app says itself.
+ */
+const START_UP_CONTEXTS = new Set([
+  'InstanceLoader',
+  'RoutesResolver',
+  'RouterExplorer',
+  'NestFactory',
+  'NestApplication',
+]);
+
 /** Nest's framework logs through the same pino instance as the access log. */
 export class PinoLogger implements LoggerService {
   constructor(private readonly pino: Pino) {}
 
   log(message: unknown, context?: string): void {
-    this.pino.info({ context }, String(message));
+    if (context !== undefined && START_UP_CONTEXTS.has(context))
+      this.pino.debug({ context }, String(message));
+    else this.pino.info({ context }, String(message));
   }
 
   error(message: unknown, traceOrContext?: string, context?: string): void {
