@@ -20,6 +20,7 @@ export * from './wiring/policy-reload.js';
 export * from './wiring/policy-broadcast.js';
 export * from './queries.js';
 export * from './request-loader.js';
+export * from './requester-queries.js';
 export * from './revoke-grant.js';
 export * from './role-queries.js';
 export * from './rotate-signing-key.js';

@@ -24,6 +24,7 @@ export * from './notification-outbox.js';
 export * from './postgres-client.js';
 export * from './principal-groups.repository.js';
 export * from './request.repository.js';
+export * from './requester.repository.js';
 export * from './run-once.js';
 export * from './scope.js';
 export * from './service-account.repository.js';

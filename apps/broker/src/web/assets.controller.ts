@@ -1,5 +1,6 @@
 import { Controller, Get, Header } from '@nestjs/common';
 import { Public } from '../http/public.decorator.js';
+import { COPY_SCRIPT } from './credential-page.js';
 import { STYLESHEET } from './layout.js';
 
 /** The pages' one stylesheet, served from this origin so the CSP can say `style-src 'self'`. */
@@ -11,5 +12,13 @@ export class AssetsController {
   @Header('Cache-Control', 'public, max-age=3600')
   stylesheet(): string {
     return STYLESHEET;
+  }
+
+  /** The credential page's copy buttons: the one script, allowed on that page alone. */
+  @Get('copy.js')
+  @Header('Content-Type', 'text/javascript; charset=utf-8')
+  @Header('Cache-Control', 'public, max-age=3600')
+  copyScript(): string {
+    return COPY_SCRIPT;
   }
 }

@@ -32,6 +32,7 @@ export function page(title: string, body: SafeHtml, viewer?: Viewer): string {
 
 function navigation(viewer: Viewer): SafeHtml {
   return html`<nav>
+    <a href="/me">My access</a>
     <a href="/requests">Requests</a>
     ${viewer.admin ? html`<a href="/admin">Admin</a> <a href="/admin/audit">Audit log</a>` : null}
     <span class="who">${viewer.id}</span>
@@ -99,4 +100,9 @@ button.link { background: none; border: none; color: #fff; text-decoration: unde
 .chart svg { max-width: 100%; height: auto; } .legend { margin-left: .75rem; }
 .legend svg { margin-right: .25rem; } .pager { display: flex; gap: 1.5rem; margin: .75rem 0; }
 td.left { white-space: nowrap; }
+pre.secret { background: #fff; border: 1px solid #dde1e6; border-radius: 6px; padding: .75rem;
+  white-space: pre-wrap; word-break: break-all; font-family: ui-monospace, monospace; }
+fieldset { border: 1px solid #dde1e6; border-radius: 4px; display: flex; flex-direction: column; gap: .4rem; }
+label.check { display: flex; gap: .4rem; align-items: center; }
+textarea { padding: .35rem .5rem; border: 1px solid #b8c0ca; border-radius: 4px; font: inherit; }
 `;

@@ -61,7 +61,9 @@ export class WebErrorFilter implements ExceptionFilter {
     const words = body.reason ? `${body.message} (${body.reason})` : body.message;
     const back = request.path.startsWith('/requests/')
       ? { href: request.path.split('/').slice(0, 3).join('/'), text: 'Back to the request' }
-      : { href: '/requests', text: 'Your requests' };
+      : request.path.startsWith('/me')
+        ? { href: '/me', text: 'Back to my access' }
+        : { href: '/requests', text: 'Your requests' };
     response
       .status(status)
       .type('html')

@@ -3,7 +3,7 @@ import express from 'express';
 import helmet from 'helmet';
 
 /** Path prefixes of the server-rendered pages (the API lives under /v1). */
-export const WEB_PATHS = ['/requests', '/admin', '/auth', '/assets'];
+export const WEB_PATHS = ['/requests', '/me', '/admin', '/auth', '/assets'];
 
 /**
  * The pages run no script at all, so their policy allows none: styles only from our own

@@ -12,8 +12,9 @@ export type OpenApiDocument = ReturnType<typeof createDocument>;
 export const UNDESCRIBED_ROUTES: readonly { prefix: string; why: string }[] = [
   { prefix: '/requests', why: 'web pages (HTML forms with a session and CSRF), docs/api.md §6' },
   { prefix: '/admin', why: 'web pages for the security team' },
+  { prefix: '/me', why: 'web pages for requesters' },
   { prefix: '/auth', why: 'web sign-in and sign-out' },
-  { prefix: '/assets', why: "the web pages' stylesheet" },
+  { prefix: '/assets', why: "the web pages' stylesheet and copy script" },
   {
     prefix: '/v1/slack',
     why: "called by Slack alone: form-encoded, signed, Slack's contract (§7)",
