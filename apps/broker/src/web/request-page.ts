@@ -1,4 +1,4 @@
-import type { GrantView, RequestView } from '#access';
+import type { RequestView } from '#access';
 import { formatDuration } from '#domain';
 import type { SafeHtml } from './html.js';
 import { html } from './html.js';
@@ -202,39 +202,4 @@ export function requestListsPage(
     <h2>My requests</h2>
     ${requestTable(mine, 'You have made no requests.')}`;
   return page('Requests', body, viewer);
-}
-
-export function grantTable(items: readonly GrantView[], viewer: Viewer): SafeHtml {
-  if (items.length === 0) return html`<p class="muted">No active grants.</p>`;
-  return html`<table>
-    <thead>
-      <tr>
-        <th>Role</th>
-        <th>Recipient</th>
-        <th>Issued</th>
-        <th>Expires</th>
-        <th>Status</th>
-        <th>Revoke</th>
-      </tr>
-    </thead>
-    <tbody>
-      ${items.map(
-        (g) =>
-          html`<tr>
-            <td><a href="/requests/${g.requestId}">${g.role}</a></td>
-            <td class="mono">${g.recipient}</td>
-            <td>${when(g.issuedAt)}</td>
-            <td>${when(g.expiresAt)}${g.overdue ? html` <strong>overdue</strong>` : null}</td>
-            <td>${status(g.status)}</td>
-            <td>
-              <form method="post" action="/admin/grants/${g.id}/revoke" class="inline">
-                ${csrfField(viewer.csrf)}
-                <input name="reason" maxlength="1000" required placeholder="reason" />
-                <button type="submit" class="revoke">Revoke</button>
-              </form>
-            </td>
-          </tr>`,
-      )}
-    </tbody>
-  </table>`;
 }
