@@ -5,14 +5,30 @@
 import type { INestApplication } from '@nestjs/common';
 import { Validator } from '@seriousme/openapi-schema-validator';
 import request from 'supertest';
+import { z } from 'zod';
 import { demoConfigYaml, parseConfig } from '#config';
 import { createBroker } from '../../apps/broker/src/bootstrap.js';
 import {
   UNDESCRIBED_EXACT,
   UNDESCRIBED_ROUTES,
 } from '../../apps/broker/src/api/openapi/document.js';
+import {
+  breakGlassActivation,
+  grantView,
+  introspection,
+  mintAnswer,
+  page,
+  requestView,
+  roleView,
+  serviceAccountView,
+  serviceAccountWithKey,
+} from '../../apps/broker/src/api/openapi/responses.js';
+import type { TestBroker } from '../support/broker.js';
+import { startBroker, testConfigYaml } from '../support/broker.js';
 import type { FreshDatabase } from '../support/databases.js';
-import { freshDatabase } from '../support/databases.js';
+import { DATABASE_KINDS, freshDatabase } from '../support/databases.js';
+import { as } from '../support/flow.js';
+import { TestIssuer } from '../support/test-issuer.js';
 
 /** Slack on too, so that its route is mapped and has to be excluded by name. */
 const SLACK = `
@@ -122,6 +138,9 @@ describe('GET /openapi.json', () => {
     expect(create.responses['400'].content?.['application/json'].schema).toEqual({
       $ref: '#/components/schemas/Error',
     });
+    expect(create.responses['201'].content?.['application/json'].schema).toEqual({
+      $ref: '#/components/schemas/Request',
+    });
     const cancel = document.paths['/v1/requests/{id}/cancel'].post as {
       requestBody: { required: boolean };
     };
@@ -132,5 +151,91 @@ describe('GET /openapi.json', () => {
     );
     const jwks = document.paths['/.well-known/jwks.json'].get as { security: unknown[] };
     expect(jwks.security).toEqual([]);
+  });
+});
+
+const EMERGENCY_ROLE = `
+    - name: emergency
+      resource: https://ops.example.com
+      actions: [ops:all]
+      maxDuration: 30m
+      requesters: { groups: [engineering] }
+      approvers: { groups: [sre-leads] }
+      breakGlass: { maxDuration: 10m, reviewWithin: 1h, notify: { slack: false } }
+`;
+
+/**
+ * Parses a real answer with the schema the document shows for it, and requires every field the
+ * answer has to be described: an undescribed field fails here as a missing one fails the parse.
+ */
+function described(schema: z.ZodObject | z.ZodUnion, body: unknown): void {
+  const result = schema.safeParse(body);
+  expect(result.error?.issues ?? []).toEqual([]);
+  const shapes = schema instanceof z.ZodUnion ? (schema.options as z.ZodObject[]) : [schema];
+  const known = new Set(shapes.flatMap((shape) => Object.keys(shape.shape)));
+  expect(Object.keys(body as object).filter((key) => !known.has(key))).toEqual([]);
+}
+
+describe.each(DATABASE_KINDS)('the answers the document shows, against real ones on %s', (kind) => {
+  let issuer: TestIssuer;
+  let broker: TestBroker;
+
+  beforeAll(async () => {
+    issuer = await TestIssuer.start();
+    broker = await startBroker({ kind, issuer, yaml: testConfigYaml(issuer, EMERGENCY_ROLE) });
+  });
+
+  afterAll(async () => {
+    await broker.close();
+    await issuer.close();
+  });
+
+  it('describes requests, decisions, credentials, grants, introspection and roles', async () => {
+    const [alice, bob, dave] = await Promise.all(
+      ['alice', 'bob', 'dave'].map((u) => as(broker, u)),
+    );
+    const created = await alice.post('/v1/requests', {
+      role: 'prod-db-admin',
+      justification: 'INC-1',
+    });
+    described(requestView, created.body);
+    const id = created.body.id as string;
+    const approved = await bob.post(`/v1/requests/${id}/approve`, { comment: 'ok' }).expect(200);
+    described(requestView, approved.body);
+    described(requestView.shape.approvals.element, approved.body.approvals[0]);
+    described(page(requestView, 'RequestPage'), (await alice.get('/v1/requests').expect(200)).body);
+    const minted = await alice.post(`/v1/requests/${id}/credentials`).expect(201);
+    described(mintAnswer, minted.body);
+    const grantId = minted.body.grantId as string;
+    described(grantView, (await alice.get(`/v1/grants/${grantId}`).expect(200)).body);
+    described(page(grantView, 'GrantPage'), (await alice.get('/v1/grants').expect(200)).body);
+    const token = minted.body.credential.token as string;
+    described(introspection, (await alice.post('/v1/introspect', { token }).expect(200)).body);
+    const revoked = await alice.post(`/v1/grants/${grantId}/revoke`, { reason: 'done' });
+    described(grantView, revoked.body);
+    described(introspection, (await alice.post('/v1/introspect', { token }).expect(200)).body);
+    const roles = (await dave.get('/v1/roles').expect(200)).body as { items: unknown[] };
+    for (const role of roles.items) described(roleView, role);
+  });
+
+  it('describes break-glass and service accounts', async () => {
+    const [alice, bob, dave] = await Promise.all(
+      ['alice', 'bob', 'dave'].map((u) => as(broker, u)),
+    );
+    const activation = await alice
+      .post('/v1/break-glass', { role: 'emergency', justification: 'INC-2' })
+      .expect(201);
+    described(breakGlassActivation, activation.body);
+    const requestId = activation.body.requestId as string;
+    const reviewed = await bob.post(`/v1/requests/${requestId}/review`, { comment: 'seen' });
+    described(requestView, reviewed.body);
+    described(requestView.shape.review.unwrap(), reviewed.body.review);
+    const account = { name: 'ci-bot', owner: 'corp:alice', groups: ['ci'], keyExpiresIn: '1d' };
+    const created = await dave.post('/v1/service-accounts', account).expect(201);
+    described(serviceAccountWithKey, created.body);
+    described(serviceAccountView, (await dave.get('/v1/service-accounts/ci-bot').expect(200)).body);
+    const list = await dave.get('/v1/service-accounts').expect(200);
+    described(page(serviceAccountView, 'ServiceAccountPage'), list.body);
+    described(serviceAccountView, (await dave.post('/v1/service-accounts/ci-bot/disable')).body);
   });
 });

@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import type { ZodOpenApiPathsObject } from 'zod-openapi';
 import {
   approveBody,
@@ -13,6 +14,18 @@ import {
   revokeBody,
 } from '../schemas.js';
 import { created, grantIdPath, ok, read, requestIdPath, write } from './operations.js';
+import {
+  breakGlassActivation,
+  grantView,
+  introspection,
+  mintAnswer,
+  page,
+  requestView,
+  roleView,
+} from './responses.js';
+
+const requestPage = page(requestView, 'RequestPage');
+const grantPage = page(grantView, 'GrantPage');
 
 /** The access flow: requests, decisions, credentials, grants (docs/api.md §4). */
 export const accessPaths: ZodOpenApiPathsObject = {
@@ -21,14 +34,14 @@ export const accessPaths: ZodOpenApiPathsObject = {
       summary: 'Ask for a role',
       tags: ['requests'],
       body: createRequestBody,
-      answer: created('the request'),
+      answer: { ...created('the request'), schema: requestView },
       errors: [403],
     }),
     get: read({
       summary: 'Requests the caller may see, newest first',
       tags: ['requests'],
       query: requestListQuery,
-      answer: ok('a page: {items, nextCursor?}'),
+      answer: { ...ok('a page of requests'), schema: requestPage },
     }),
   },
   '/v1/requests/{id}': {
@@ -36,7 +49,7 @@ export const accessPaths: ZodOpenApiPathsObject = {
       summary: 'A request with its approvals',
       tags: ['requests'],
       path: requestIdPath,
-      answer: ok('the request'),
+      answer: { ...ok('the request'), schema: requestView },
       errors: [404],
     }),
   },
@@ -55,7 +68,7 @@ export const accessPaths: ZodOpenApiPathsObject = {
       tags: ['requests'],
       path: requestIdPath,
       body: approveBody,
-      answer: ok('the request, pending or approved'),
+      answer: { ...ok('the request, pending or approved'), schema: requestView },
       errors: [403, 404, 409],
     }),
   },
@@ -65,7 +78,7 @@ export const accessPaths: ZodOpenApiPathsObject = {
       tags: ['requests'],
       path: requestIdPath,
       body: denyBody,
-      answer: ok('the request, denied'),
+      answer: { ...ok('the request, denied'), schema: requestView },
       errors: [403, 404, 409],
     }),
   },
@@ -75,7 +88,7 @@ export const accessPaths: ZodOpenApiPathsObject = {
       tags: ['requests'],
       path: requestIdPath,
       body: emptyBody,
-      answer: ok('the request, cancelled'),
+      answer: { ...ok('the request, cancelled'), schema: requestView },
       errors: [403, 404, 409],
     }),
   },
@@ -85,7 +98,7 @@ export const accessPaths: ZodOpenApiPathsObject = {
       tags: ['requests'],
       path: requestIdPath,
       body: emptyBody,
-      answer: created('{grantId, expiresAt, credential}'),
+      answer: { ...created('the credential, minted once'), schema: mintAnswer },
       errors: [403, 404, 409],
     }),
   },
@@ -95,7 +108,7 @@ export const accessPaths: ZodOpenApiPathsObject = {
       tags: ['break-glass'],
       path: requestIdPath,
       body: reviewBody,
-      answer: ok('the request, with its review'),
+      answer: { ...ok('the request, with its review'), schema: requestView },
       errors: [403, 404, 409],
     }),
   },
@@ -104,7 +117,7 @@ export const accessPaths: ZodOpenApiPathsObject = {
       summary: 'Break the glass: a credential at once, reviewed afterwards',
       tags: ['break-glass'],
       body: breakGlassBody,
-      answer: created('{requestId, grantId, expiresAt, credential, breakGlass: {reviewDueAt}}'),
+      answer: { ...created('the credential, at once'), schema: breakGlassActivation },
       errors: [403],
     }),
   },
@@ -113,7 +126,7 @@ export const accessPaths: ZodOpenApiPathsObject = {
       summary: 'Grants: all of them for admins, your own otherwise',
       tags: ['grants'],
       query: grantListQuery,
-      answer: ok('a page: {items, nextCursor?}'),
+      answer: { ...ok('a page of grants'), schema: grantPage },
     }),
   },
   '/v1/grants/{id}': {
@@ -121,7 +134,7 @@ export const accessPaths: ZodOpenApiPathsObject = {
       summary: 'A grant',
       tags: ['grants'],
       path: grantIdPath,
-      answer: ok('the grant'),
+      answer: { ...ok('the grant'), schema: grantView },
       errors: [404],
     }),
   },
@@ -131,7 +144,7 @@ export const accessPaths: ZodOpenApiPathsObject = {
       tags: ['grants'],
       path: grantIdPath,
       body: revokeBody,
-      answer: ok('the grant, revoked (or as it ended)'),
+      answer: { ...ok('the grant, revoked (or as it ended)'), schema: grantView },
       errors: [403, 404],
     }),
   },
@@ -141,7 +154,7 @@ export const accessPaths: ZodOpenApiPathsObject = {
       tags: ['grants'],
       path: grantIdPath,
       body: extendBody,
-      answer: created('the extension request (extends: the grant id)'),
+      answer: { ...created('the extension request (extends: the grant id)'), schema: requestView },
       errors: [403, 404, 409],
     }),
   },
@@ -150,7 +163,7 @@ export const accessPaths: ZodOpenApiPathsObject = {
       summary: 'Is this credential active? (RFC 7662)',
       tags: ['credentials'],
       body: introspectBody,
-      answer: ok('{active: false} or {active: true, sub, aud, exp, iat, jti, role, scope, act?}'),
+      answer: { ...ok('RFC 7662: whether it is active, and its claims'), schema: introspection },
     }),
   },
   '/v1/revocations': {
@@ -164,7 +177,7 @@ export const accessPaths: ZodOpenApiPathsObject = {
     get: read({
       summary: 'The roles the caller may request (admins: every role)',
       tags: ['roles'],
-      answer: ok('{items}'),
+      answer: { ...ok('{items}'), schema: z.object({ items: z.array(roleView) }) },
     }),
   },
 };

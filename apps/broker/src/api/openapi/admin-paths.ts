@@ -7,6 +7,7 @@ import {
   rotateBody as accountRotateBody,
 } from '../service-accounts.controller.js';
 import { TEXT, accountNamePath, created, ok, publicRead, read, write } from './operations.js';
+import { page, serviceAccountView, serviceAccountWithKey } from './responses.js';
 
 /** The security team's routes: audit log, keys, policy, service accounts. */
 export const adminPaths: ZodOpenApiPathsObject = {
@@ -73,14 +74,20 @@ export const adminPaths: ZodOpenApiPathsObject = {
       summary: 'Create a service account and its first API key (admins)',
       tags: ['service-accounts'],
       body: accountCreateBody,
-      answer: created('the account with its key, shown this once'),
+      answer: {
+        ...created('the account with its key, shown this once'),
+        schema: serviceAccountWithKey,
+      },
       errors: [403, 409],
     }),
     get: read({
       summary: 'Service accounts: every one for admins, those you own otherwise',
       tags: ['service-accounts'],
       query: accountListQuery,
-      answer: ok('a page: {items, nextCursor?}'),
+      answer: {
+        ...ok('a page of accounts'),
+        schema: page(serviceAccountView, 'ServiceAccountPage'),
+      },
       errors: [403],
     }),
   },
@@ -89,7 +96,7 @@ export const adminPaths: ZodOpenApiPathsObject = {
       summary: 'A service account (admins, its owner)',
       tags: ['service-accounts'],
       path: accountNamePath,
-      answer: ok('the account'),
+      answer: { ...ok('the account'), schema: serviceAccountView },
       errors: [403, 404],
     }),
   },
@@ -99,7 +106,10 @@ export const adminPaths: ZodOpenApiPathsObject = {
       tags: ['service-accounts'],
       path: accountNamePath,
       body: accountRotateBody,
-      answer: ok('the account with its new key, shown this once'),
+      answer: {
+        ...ok('the account with its new key, shown this once'),
+        schema: serviceAccountWithKey,
+      },
       errors: [403, 404, 409],
     }),
   },
@@ -109,7 +119,7 @@ export const adminPaths: ZodOpenApiPathsObject = {
       tags: ['service-accounts'],
       path: accountNamePath,
       body: emptyBody,
-      answer: ok('the account, disabled'),
+      answer: { ...ok('the account, disabled'), schema: serviceAccountView },
       errors: [403, 404],
     }),
   },

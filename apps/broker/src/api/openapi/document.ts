@@ -27,8 +27,9 @@ export const UNDESCRIBED_EXACT: readonly string[] = ['/'];
 
 /**
  * The OpenAPI 3.1 document of the HTTP API, generated from the zod schemas the routes validate
- * with (zod-openapi): request bodies, queries and path parameters as validated, and the one error
- * body. docs/api.md stays the reference in words.
+ * with (zod-openapi): request bodies, queries and path parameters as validated, the one error
+ * body, and the answers of the main routes (responses.ts, held to the views they describe).
+ * docs/api.md stays the reference in words.
  */
 export function openApiDocument(): OpenApiDocument {
   return createDocument({
