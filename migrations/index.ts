@@ -23,6 +23,7 @@ import { AddRevokedCredentials1795931400000 } from './1795931400000-AddRevokedCr
 import { AddNotificationOutbox1795931500000 } from './1795931500000-AddNotificationOutbox.js';
 import { AddGrantEndsIndex1795931700000 } from './1795931700000-AddGrantEndsIndex.js';
 import { AddRequestExtends1795932100000 } from './1795932100000-AddRequestExtends.js';
+import { AddRequestFollowUps1795932300000 } from './1795932300000-AddRequestFollowUps.js';
 
 export const migrations = [
   CreateCoreTables1795911535244,
@@ -48,4 +49,5 @@ export const migrations = [
   AddNotificationOutbox1795931500000,
   AddGrantEndsIndex1795931700000,
   AddRequestExtends1795932100000,
+  AddRequestFollowUps1795932300000,
 ];

@@ -204,9 +204,14 @@ describe.each(DATABASE_KINDS)('Slack approvals on %s', (kind) => {
       status: 'approved',
       approvals: [{ approver: 'corp:erin', comment: 'approved in Slack' }],
     });
-    const update = await eventually(() => slack.callsFor('chat.update', request.id)[0], 5000);
-    const first = slack.callsFor('chat.postMessage', request.id)[0];
-    expect(update.args).toMatchObject({ channel: 'C0123456', ts: first.ts });
+    // The channel's message (approvers' DMs are posted and updated beside it, in any order).
+    const inChannel = (method: string) =>
+      slack.callsFor(method, request.id).find((call) => call.args.channel === 'C0123456');
+    const update = await eventually(() => inChannel('chat.update'), 5000);
+    expect(update.args).toMatchObject({
+      channel: 'C0123456',
+      ts: inChannel('chat.postMessage')?.ts,
+    });
     const shown = JSON.stringify(update.args.blocks);
     expect(shown).toContain('Approved by corp:erin');
     expect(shown).toContain('1 of 1 (corp:erin)');

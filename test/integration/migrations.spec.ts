@@ -21,6 +21,7 @@ const TABLES = [
   'notification_outbox',
   'slack_direct_messages',
   'principal_emails',
+  'grant_end_warnings',
 ];
 
 describe.each(DATABASE_KINDS)('migrations on %s', (kind) => {

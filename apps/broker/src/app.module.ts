@@ -27,6 +27,7 @@ import {
   DatabaseLifecycle,
   RequestExpiryTask,
   BreakGlassEscalationTask,
+  FollowUpTask,
   coreProviders,
   revocationImports,
   revocationProviders,
@@ -111,7 +112,9 @@ export class AppModule {
         PolicyReload,
         { provide: CONFIG_SOURCE, useValue: options.configSource ?? (() => loadConfig()) },
         DatabaseLifecycle,
-        ...(options.backgroundJobs === false ? [] : [RequestExpiryTask, BreakGlassEscalationTask]),
+        ...(options.backgroundJobs === false
+          ? []
+          : [RequestExpiryTask, BreakGlassEscalationTask, FollowUpTask]),
         UnauthenticatedLimiter,
         { provide: APP_GUARD, useClass: AuthGuard },
         { provide: APP_GUARD, useClass: RateLimitGuard },

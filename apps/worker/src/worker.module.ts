@@ -7,6 +7,7 @@ import {
   DatabaseLifecycle,
   RequestExpiryTask,
   BreakGlassEscalationTask,
+  FollowUpTask,
   HealthController,
   coreProviders,
   revocationImports,
@@ -57,6 +58,7 @@ export class WorkerModule {
         DatabaseLifecycle,
         RequestExpiryTask,
         BreakGlassEscalationTask,
+        FollowUpTask,
         AuditVerifyTask,
       ],
     };

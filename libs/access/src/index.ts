@@ -32,6 +32,8 @@ export * from './wiring/metrics.service.js';
 export * from './wiring/pino-logger.js';
 export * from './wiring/database-lifecycle.js';
 export * from './wiring/request-expiry.task.js';
+export * from './wiring/follow-ups.task.js';
+export * from './follow-ups.js';
 export * from './wiring/audit-verify.task.js';
 export * from './revocation/bullmq-scheduler.js';
 export * from './providers/credential-provider.js';

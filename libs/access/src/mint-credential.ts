@@ -111,6 +111,7 @@ export class MintCredential {
     return {
       requester: row.requester,
       recipient: row.recipient,
+      escalatedAt: row.escalatedAt,
       approvedAt: row.decidedAt ?? row.createdAt,
       durationSeconds: row.durationSeconds,
       approvals: approvals.map((a) => ({

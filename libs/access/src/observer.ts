@@ -18,7 +18,16 @@ export interface AccessMetrics {
 export type BreakGlassEvent = 'activated' | 'escalated' | 'reviewed';
 
 export type RequestChangeKind =
-  'created' | 'approval_recorded' | 'approved' | 'denied' | 'cancelled' | 'expired' | 'issued';
+  | 'created'
+  | 'approval_recorded'
+  | 'approved'
+  | 'denied'
+  | 'cancelled'
+  | 'expired'
+  | 'issued'
+  // Follow-ups of a pending request (docs/notifications.md): not a change of state.
+  | 'reminded'
+  | 'escalated';
 
 /** A change of a request; ids only, a notifier reads what it shows itself. */
 export interface RequestChange {
@@ -27,6 +36,14 @@ export interface RequestChange {
   actor: string;
   /** A denial's reason: the one part of a change the request row does not keep. */
   reason?: string;
+  /** What tells a repeated change apart (a reminder's round): its notifications are new ones. */
+  occasion?: string;
+}
+
+/** A grant whose end comes soon (a role's `warnBefore`). */
+export interface GrantEndsSoon {
+  grant: Pick<GrantRow, 'id' | 'requestId'>;
+  endsAt: Date;
 }
 
 /** Grants that ended in one transaction, and how. */
@@ -44,17 +61,20 @@ export interface GrantsEnded {
 export interface RequestNotifier {
   requestChanged(tx: Tx, change: RequestChange): void;
   grantsEnded(tx: Tx, ended: GrantsEnded): void;
+  grantEnding(tx: Tx, ending: GrantEndsSoon): void;
 }
 
 export const silentNotifier: RequestNotifier = {
   requestChanged: () => undefined,
   grantsEnded: () => undefined,
+  grantEnding: () => undefined,
 };
 
 /** The one thing the use cases report to: metrics at once, notifications with the change. */
 export interface AccessObserver extends AccessMetrics {
   requestChanged(tx: Tx, change: RequestChange): void;
   grantsEnded(tx: Tx, ended: GrantsEnded): void;
+  grantEnding(tx: Tx, ending: GrantEndsSoon): void;
 }
 
 export class AccessEvents implements AccessObserver {
@@ -97,5 +117,9 @@ export class AccessEvents implements AccessObserver {
 
   grantsEnded(tx: Tx, ended: GrantsEnded): void {
     if (ended.grants.length > 0) this.notifier.grantsEnded(tx, ended);
+  }
+
+  grantEnding(tx: Tx, ending: GrantEndsSoon): void {
+    this.notifier.grantEnding(tx, ending);
   }
 }

@@ -83,6 +83,7 @@ export class ApplyPolicyChange {
               status: row.status as 'pending' | 'approved',
               requester: row.requester,
               recipient: row.recipient,
+              escalatedAt: row.escalatedAt,
               approvedAt: row.decidedAt ?? row.createdAt,
               durationSeconds: row.durationSeconds,
               approvals: approvals

@@ -1,5 +1,5 @@
 import type { PolicyContext, PolicyDefinition, Principal, RoleDefinition } from '#domain';
-import { IdentityGraph, findRole, isAdmin, rolesApprovableBy } from '#domain';
+import { IdentityGraph, findRole, isAdmin, rolesApprovableBy, rolesEscalatedTo } from '#domain';
 import type { ReadScope } from '#persistence';
 import { policyHash } from './policy-hash.js';
 
@@ -122,6 +122,7 @@ export class PolicyState {
       principalId: principal.id,
       admin: this.isAdmin(principal),
       approverRoles: rolesApprovableBy(this.policy, principal),
+      escalationRoles: rolesEscalatedTo(this.policy, principal),
     };
   }
 }

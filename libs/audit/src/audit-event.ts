@@ -10,6 +10,7 @@ export type AuditEventType =
   | 'request.denied'
   | 'request.cancelled'
   | 'request.expired'
+  | 'request.escalated'
   | 'request.refused'
   | 'credential.issued'
   | 'credential.refused'

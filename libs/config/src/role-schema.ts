@@ -52,7 +52,34 @@ const roleFields = z.strictObject({
   provider: providerSchema.default({ type: 'jwt' }),
   breakGlass: breakGlassSchema.optional(),
   revokeOnPolicyChange: z.boolean().default(false),
+  // Follow-ups of a pending request and of a grant (docs/notifications.md).
+  remindAfter: duration(60).optional(),
+  escalateAfter: duration(60).optional(),
+  escalateTo: approvers.optional(),
+  warnBefore: duration(60).optional(),
 });
+
+type RoleFields = z.infer<typeof roleFields>;
+
+/** The follow-up settings' own rules: each must be able to fire, escalation needs both halves. */
+function followUpIssue(role: RoleFields): { path: string; message: string } | undefined {
+  if ((role.escalateAfter === undefined) !== (role.escalateTo === undefined)) {
+    const missing = role.escalateAfter === undefined ? 'escalateAfter' : 'escalateTo';
+    return { path: missing, message: 'is required with escalateAfter and escalateTo alike' };
+  }
+  const timeout = formatDuration(role.requestTimeout);
+  for (const field of ['remindAfter', 'escalateAfter'] as const) {
+    const value = role[field];
+    if (value !== undefined && value >= role.requestTimeout) {
+      return { path: field, message: `must be shorter than requestTimeout (${timeout})` };
+    }
+  }
+  if (role.warnBefore !== undefined && role.warnBefore >= role.maxDuration) {
+    const max = formatDuration(role.maxDuration);
+    return { path: 'warnBefore', message: `must be shorter than maxDuration (${max})` };
+  }
+  return undefined;
+}
 
 /** A role as written in YAML, turned into the domain's RoleDefinition with defaults applied. */
 export const roleSchema = roleFields.transform((role, ctx): RoleDefinition => {
@@ -86,6 +113,16 @@ export const roleSchema = roleFields.transform((role, ctx): RoleDefinition => {
     });
     return z.NEVER;
   }
+  const followUp = followUpIssue(role);
+  if (followUp) {
+    ctx.addIssue({
+      code: 'custom',
+      path: [followUp.path],
+      message: followUp.message,
+      input: role[followUp.path as keyof RoleFields],
+    });
+    return z.NEVER;
+  }
   return {
     name: role.name,
     resource: role.resource,
@@ -102,5 +139,10 @@ export const roleSchema = roleFields.transform((role, ctx): RoleDefinition => {
     provider: role.provider,
     ...(role.breakGlass ? { breakGlass: role.breakGlass } : {}),
     revokeOnPolicyChange: role.revokeOnPolicyChange,
+    ...(role.remindAfter === undefined ? {} : { remindAfter: role.remindAfter }),
+    ...(role.escalateAfter === undefined || role.escalateTo === undefined
+      ? {}
+      : { escalation: { after: role.escalateAfter, to: role.escalateTo } }),
+    ...(role.warnBefore === undefined ? {} : { warnBefore: role.warnBefore }),
   };
 });

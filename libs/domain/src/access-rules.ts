@@ -46,6 +46,25 @@ export function isEligibleApprover(role: RoleDefinition, principal: Principal): 
   return matchesSelector(role.approvers, principal);
 }
 
+/**
+ * An approver of this request: one of the role's approvers, or, once the request was escalated,
+ * one of the role's `escalation.to` (named by the role as configured now, so removing someone from
+ * it takes effect as removing an approver does). Separation is checked apart, the same for both.
+ */
+export function isEligibleApproverOf(
+  role: RoleDefinition,
+  request: Pick<OpenRequest, 'escalatedAt'>,
+  principal: Principal,
+): boolean {
+  if (isEligibleApprover(role, principal)) return true;
+  return isEscalated(request) && role.escalation !== undefined
+    ? matchesSelector(role.escalation.to, principal)
+    : false;
+}
+
+const isEscalated = (request: Pick<OpenRequest, 'escalatedAt'>) =>
+  request.escalatedAt !== undefined && request.escalatedAt !== null;
+
 export function checkRequester(role: RoleDefinition, requester: Principal): Decision {
   return matchesSelector(role.requesters, requester)
     ? allow('requesters')
@@ -80,6 +99,11 @@ export function checkRecipient(
 export interface OpenRequest {
   readonly requester: string;
   readonly recipient: string;
+  /**
+   * When the request was escalated (its role's `escalation.to` became approvers too), if it was:
+   * a row's Date or a view's ISO string, only its presence counts.
+   */
+  readonly escalatedAt?: Date | string | null;
 }
 
 /**
@@ -94,7 +118,7 @@ export function checkApprover(
 ): Decision {
   const separation = checkApproverSeparation(context.policy, context.graph, request, approver.id);
   if (!separation.allowed) return separation;
-  if (!isEligibleApprover(role, approver)) {
+  if (!isEligibleApproverOf(role, request, approver)) {
     return deny('approvers', 'not_eligible', 'not_an_approver', `not an approver of ${role.name}`);
   }
   return allow('approvers');
@@ -236,7 +260,7 @@ export function canSeeRequest(
   if (principal.id === request.requester || principal.id === request.recipient) return true;
   if (isAdmin(policy, principal)) return true;
   const role = policy.roles.find((r) => r.name === request.role);
-  return role !== undefined && isEligibleApprover(role, principal);
+  return role !== undefined && isEligibleApproverOf(role, request, principal);
 }
 
 export function canSeeGrant(
@@ -250,4 +274,11 @@ export function canSeeGrant(
 /** Roles whose requests this principal may see as an approver: used to scope list queries. */
 export function rolesApprovableBy(policy: PolicyDefinition, principal: Principal): string[] {
   return policy.roles.filter((role) => isEligibleApprover(role, principal)).map((r) => r.name);
+}
+
+/** Roles whose escalated requests this principal may see and decide, as one escalated to. */
+export function rolesEscalatedTo(policy: PolicyDefinition, principal: Principal): string[] {
+  return policy.roles
+    .filter((role) => role.escalation && matchesSelector(role.escalation.to, principal))
+    .map((r) => r.name);
 }

@@ -68,6 +68,18 @@ export interface RoleDefinition {
   readonly breakGlass?: BreakGlassPolicy;
   /** On a policy reload that changes this role, its active grants are revoked. */
   readonly revokeOnPolicyChange: boolean;
+  /** A pending request's approvers still needed are reminded this long after it, and each time as long again passes. */
+  readonly remindAfter?: number;
+  /** A request pending this long is escalated: `to` become its approvers too, under the same rules. */
+  readonly escalation?: RequestEscalation;
+  /** A grant's recipient is told this long before the grant ends. */
+  readonly warnBefore?: number;
+}
+
+/** Who else may approve a request left pending `after` seconds (docs/notifications.md). */
+export interface RequestEscalation {
+  readonly after: number;
+  readonly to: Selector;
 }
 
 export interface PolicyDefinition {

@@ -5,7 +5,7 @@ import type { EmailConfig } from '#config';
 import type { NotificationRow, UnitOfWork } from '#persistence';
 import { PrincipalEmailRow } from '#persistence';
 import { emailMessage } from './email-message.js';
-import { askingNotice, outcomeNotice } from './notice.js';
+import { askingNotice, isStale, outcomeNotice } from './notice.js';
 import type { NoticeFactsReader } from './notice-facts.js';
 import type { ChannelSender, SendRecord } from './outbox-dispatcher.js';
 import { PermanentFailure } from './outbox-dispatcher.js';
@@ -43,8 +43,9 @@ export class EmailDelivery implements ChannelSender {
     const facts = await this.facts.read(row);
     if (!facts || facts.request.breakGlass) return undefined;
     const asking = row.audience === 'approver';
-    // An approver is asked only while the request waits for a decision.
-    if (asking && facts.request.status !== 'pending') return undefined;
+    // An approver is asked only while the request waits for a decision; a grant's end warned of
+    // only while it still ends then.
+    if (isStale(facts, row.audience)) return undefined;
     const to = await this.addressOf(row.recipient);
     if (to === undefined) throw new PermanentFailure('no_address');
     const message = emailMessage(asking ? askingNotice(facts) : outcomeNotice(facts));

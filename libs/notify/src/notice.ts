@@ -31,14 +31,30 @@ export interface Notice {
 const describe = (request: RequestView) =>
   `${request.role} on ${request.intent?.resource ?? request.resource}`;
 
-/** The message asking an approver for a decision (a new request). */
+/** Opening words of the message asking for a decision: new, escalated to you, or a reminder. */
+const ASKING_WORDS: Record<string, { subject: string; line?: (request: RequestView) => string }> = {
+  created: { subject: 'Approval needed' },
+  escalated: {
+    subject: 'Escalated to you: approval needed',
+    line: (request) =>
+      `It has waited for a decision since ${request.createdAt}; you were added as an approver.`,
+  },
+  reminded: {
+    subject: 'Reminder: approval needed',
+    line: (request) => `It has waited for a decision since ${request.createdAt}.`,
+  },
+};
+
+/** The message asking an approver for a decision (a new request, an escalation, a reminder). */
 export function askingNotice(facts: NoticeFacts): Notice {
   const { request } = facts;
+  const words = ASKING_WORDS[facts.kind] ?? ASKING_WORDS.created;
   return {
-    subject: `Approval needed: ${request.role} for ${request.requester}`,
+    subject: `${words.subject}: ${request.role} for ${request.requester}`,
     lines: [
       `${request.requester} asks for ${describe(request)} for ${formatDuration(request.duration)}` +
         (request.recipient === request.requester ? '.' : `, for ${request.recipient}.`),
+      ...(words.line ? [words.line(request)] : []),
       `${request.approvals.length} of ${request.approvalsRequired} approvals so far.`,
     ],
     ...(request.justification === undefined
@@ -96,7 +112,24 @@ function outcomeWords(facts: NoticeFacts, what: string, grant?: GrantView): [str
         `Ended: ${request.role}`,
         `Access to ${what} ended at ${grant?.expiresAt ?? 'its expiry'}.`,
       ];
+    case 'grant_ending':
+      return [
+        `Ending soon: ${request.role}`,
+        `Access to ${what} ends at ${facts.detail ?? grant?.expiresAt ?? 'its expiry'}; ` +
+          'ask to extend it if you need more time.',
+      ];
     default:
       return [`Update: ${request.role}`, `Your request for ${what} is ${request.status}.`];
   }
+}
+
+/**
+ * Whether a notification no longer says anything true when it is delivered: a request for a
+ * decision (new, escalated, reminder) once the request stopped waiting for one, or a warning that
+ * a grant ends once the grant ended or its end moved (an extension is warned about on its own).
+ */
+export function isStale(facts: NoticeFacts, audience: string): boolean {
+  if (audience === 'approver') return facts.request.status !== 'pending';
+  if (facts.kind !== 'grant_ending') return false;
+  return facts.grant?.status !== 'active' || facts.grant.expiresAt !== facts.detail;
 }

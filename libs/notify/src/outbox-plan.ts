@@ -25,8 +25,14 @@ export interface NotificationDraft {
   recipient: string;
 }
 
-/** Kinds that ask approvers for a decision: a DM and an email each. */
-export const ASKING_KINDS: ReadonlySet<string> = new Set(['created']);
+/**
+ * Kinds that ask approvers for a decision, a DM and an email each: a new request (its approvers),
+ * an escalation (those it adds), a reminder (the approvers still needed).
+ */
+export const ASKING_KINDS: ReadonlySet<string> = new Set(['created', 'escalated', 'reminded']);
+
+/** Kinds that change nothing a request's messages show: the channel and DMs are left alone. */
+export const QUIET_KINDS: ReadonlySet<string> = new Set(['reminded', 'grant_ending']);
 
 /** Kinds the requester (and a different recipient) is told of: a DM and an email each. */
 export const OUTCOME_KINDS: ReadonlySet<string> = new Set([
@@ -36,21 +42,25 @@ export const OUTCOME_KINDS: ReadonlySet<string> = new Set([
   'issued',
   'grant_revoked',
   'grant_expired',
+  'grant_ending',
 ]);
 
 /**
- * The notifications a change owes (docs/notifications.md): the channel message always (posted at
- * creation, updated after); approvers' DMs and emails when a decision is asked of them, their DMs
- * updated on every later change; the requester's DM and email on each outcome.
+ * The notifications a change owes (docs/notifications.md): the channel message (posted at
+ * creation, updated after each change); approvers' DMs and emails when a decision is asked of them
+ * (a new request, an escalation, a reminder), their DMs updated on every later change; the
+ * requester's DM and email on each outcome and before a grant ends. Reminders and end warnings
+ * leave the channel message and the approvers' DMs as they are.
  */
 export function planNotifications(input: PlanInput): NotificationDraft[] {
   const drafts: NotificationDraft[] = [];
-  if (input.channel !== undefined) {
+  const quiet = QUIET_KINDS.has(input.kind);
+  if (input.channel !== undefined && !quiet) {
     drafts.push({ channel: 'slack-channel', audience: 'channel', recipient: input.channel });
   }
   if (ASKING_KINDS.has(input.kind)) {
     drafts.push(...reachOut(input.approvers, 'approver'));
-  } else {
+  } else if (!quiet) {
     for (const slackUser of input.approverDms) {
       drafts.push({ channel: 'slack-dm', audience: 'approver', recipient: slackUser });
     }

@@ -1,5 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import type { GrantsEnded, PolicyState, RequestChange, RequestNotifier } from '#access';
+import type {
+  GrantEndsSoon,
+  GrantsEnded,
+  PolicyState,
+  RequestChange,
+  RequestNotifier,
+} from '#access';
 import type { Clock } from '#domain';
 import type { NotificationOutbox, PrincipalGroupsRepository, Tx } from '#persistence';
 import {
@@ -11,13 +17,9 @@ import {
 } from '#persistence';
 import { In } from 'typeorm';
 import type { Reach } from './outbox-plan.js';
+import { ApproversAsked } from './approvers-asked.js';
 import { ASKING_KINDS, OUTCOME_KINDS, planNotifications } from './outbox-plan.js';
-import {
-  approversToNotify,
-  idempotencyKey,
-  outcomeAudience,
-  slackUsersByPrincipal,
-} from './recipients.js';
+import { idempotencyKey, outcomeAudience, slackUsersByPrincipal } from './recipients.js';
 
 /** The channels configured: Slack's request channel and users, and whether email is on. */
 export interface OutboxChannels {
@@ -32,6 +34,7 @@ interface Change {
   kind: string;
   actor: string;
   detail?: string;
+  occasion?: string;
 }
 
 const STATE_KEY = 'notification-outbox';
@@ -44,16 +47,18 @@ const STATE_KEY = 'notification-outbox';
  */
 export class OutboxWriter implements RequestNotifier {
   private readonly slackUsers: Map<string, string[]>;
+  private readonly asked: ApproversAsked;
 
   constructor(
     private readonly outbox: NotificationOutbox,
-    private readonly groupsSeen: PrincipalGroupsRepository,
+    groupsSeen: PrincipalGroupsRepository,
     private readonly policy: PolicyState,
     private readonly clock: Clock,
     private readonly channels: OutboxChannels,
     private readonly wake: () => void,
   ) {
     this.slackUsers = slackUsersByPrincipal(channels.slack?.users ?? {});
+    this.asked = new ApproversAsked(groupsSeen, policy);
   }
 
   requestChanged(tx: Tx, change: RequestChange): void {
@@ -62,6 +67,20 @@ export class OutboxWriter implements RequestNotifier {
       kind: change.kind,
       actor: change.actor,
       ...(change.reason === undefined ? {} : { detail: change.reason }),
+      ...(change.occasion === undefined ? {} : { occasion: change.occasion }),
+    });
+  }
+
+  /** The warning that a grant ends soon: once per end (its instant is the occasion and detail). */
+  grantEnding(tx: Tx, ending: GrantEndsSoon): void {
+    const endsAt = ending.endsAt.toISOString();
+    this.changesOf(tx).push({
+      requestId: ending.grant.requestId,
+      grantId: ending.grant.id,
+      kind: 'grant_ending',
+      actor: 'system',
+      detail: endsAt,
+      occasion: endsAt,
     });
   }
 
@@ -120,7 +139,7 @@ export class OutboxWriter implements RequestNotifier {
     request: AccessRequestRow,
   ): Promise<NotificationRow[]> {
     const asking = ASKING_KINDS.has(change.kind);
-    const approvers = asking ? await this.approversOf(tx, request) : [];
+    const approvers = asking ? await this.asked.of(tx, request, change.kind) : [];
     const audience = OUTCOME_KINDS.has(change.kind) ? outcomeAudience(request) : [];
     const reach = await this.reachOf(tx, [...approvers, ...audience]);
     const approverDms = asking
@@ -155,29 +174,6 @@ export class OutboxWriter implements RequestNotifier {
         lastError: null,
       }),
     );
-  }
-
-  /**
-   * Who may decide the request now: the role's named approvers, the directory's members of its
-   * approver groups and whoever last showed one of those groups in a token, each judged with the
-   * groups known for it now (directory plus last token) and kept apart from the parties.
-   */
-  private async approversOf(tx: Tx, request: AccessRequestRow): Promise<string[]> {
-    const role = this.policy.role(request.role);
-    if (!role) return [];
-    const groups = role.approvers.groups ?? [];
-    const seen = await this.groupsSeen.withAnyGroup(tx, groups);
-    const ids = new Set([
-      ...(role.approvers.principals ?? []),
-      ...this.policy.directoryMembers(groups),
-      ...seen.map((row) => row.principal),
-    ]);
-    const lastSeen = await this.groupsSeen.lastSeenOf(tx, [...ids]);
-    const candidates = [...ids].map((id) => ({
-      id,
-      groups: this.policy.groupsNow(id, lastSeen.get(id) ?? []),
-    }));
-    return approversToNotify(this.policy.context, role, request, candidates);
   }
 
   private async reachOf(tx: Tx, principals: readonly string[]): Promise<Map<string, Reach>> {

@@ -60,10 +60,14 @@ export interface NotificationIdentity {
   channel: string;
   audience: string;
   recipient: string;
+  /** What tells a repeated change apart (a reminder's round, the end a warning is about). */
+  occasion?: string;
 }
 
 /** A fixed-length key, the same for the same notification wherever and whenever it is derived. */
 export function idempotencyKey(n: NotificationIdentity): string {
   const parts = [n.requestId, n.grantId ?? '', n.kind, n.actor, n.channel, n.audience, n.recipient];
+  // Appended only when present, so the keys of changes without one are as they always were.
+  if (n.occasion !== undefined) parts.push(n.occasion);
   return createHash('sha256').update(JSON.stringify(parts)).digest('hex');
 }

@@ -2,7 +2,7 @@ import type { NotificationRow, Tx, UnitOfWork } from '#persistence';
 import { SlackDirectMessageRow, SlackMessageRow } from '#persistence';
 import type { Clock } from '#domain';
 import type { NoticeFacts } from './notice.js';
-import { outcomeNotice } from './notice.js';
+import { askingNotice, isStale, outcomeNotice } from './notice.js';
 import type { NoticeFactsReader } from './notice-facts.js';
 import { ASKING_KINDS } from './outbox-plan.js';
 import type { ChannelSender, SendRecord } from './outbox-dispatcher.js';
@@ -45,6 +45,9 @@ export class SlackDelivery implements ChannelSender {
     if (!facts || facts.request.breakGlass) return undefined;
     try {
       if (row.channel === 'slack-channel') return await this.channelMessage(row, facts);
+      if (row.kind === 'reminded' || row.kind === 'grant_ending') {
+        return await this.nudge(row, facts);
+      }
       if (row.audience === 'approver') return await this.approverMessage(row, facts);
       await this.api.postMessage(
         await this.directChannel(row),
@@ -98,6 +101,18 @@ export class SlackDelivery implements ChannelSender {
     return async (tx: Tx) => {
       await tx.insert(SlackDirectMessageRow, kept);
     };
+  }
+
+  /**
+   * A new DM, so that Slack notifies its reader again: a reminder to an approver (the DM asking
+   * for the decision stays where it is, updated), or a warning that a grant ends soon. Neither is
+   * sent once it is no longer true.
+   */
+  private async nudge(row: NotificationRow, facts: NoticeFacts): Promise<SendRecord> {
+    if (isStale(facts, row.audience)) return undefined;
+    const notice = row.audience === 'approver' ? askingNotice(facts) : outcomeNotice(facts);
+    await this.api.postMessage(await this.directChannel(row), noticeMessage(notice));
+    return undefined;
   }
 
   private requestMessage(row: NotificationRow, facts: NoticeFacts): SlackMessage {

@@ -20,7 +20,12 @@ const CHANGE_WORDS: Record<RequestChange['kind'] | 'grant_revoked' | 'grant_expi
   issued: 'Credential issued to',
   grant_revoked: 'Access revoked by',
   grant_expired: 'Access ended at its expiry',
+  escalated: 'Escalated: more approvers asked',
+  reminded: 'Approvers reminded',
 };
+
+/** Changes the system makes on its own: shown without an actor. */
+const UNSIGNED = new Set(['expired', 'grant_expired', 'escalated', 'reminded']);
 
 /** The change a message shows last: a request's, or its grant's end. */
 export interface ShownChange {
@@ -43,9 +48,7 @@ function field(label: string, value: string) {
 
 function lastChange(change: ShownChange): string {
   const words = CHANGE_WORDS[change.kind as keyof typeof CHANGE_WORDS] ?? 'Changed by';
-  return change.kind === 'expired' || change.kind === 'grant_expired'
-    ? words
-    : `${words} ${slackText(change.actor, { max: 512 })}`;
+  return UNSIGNED.has(change.kind) ? words : `${words} ${slackText(change.actor, { max: 512 })}`;
 }
 
 /**

@@ -10,6 +10,7 @@ import { AuditHeadRow } from './entities/audit-head.entity.js';
 import { AuditCheckpointRow } from './entities/audit-checkpoint.entity.js';
 import { BreakGlassReviewRow } from './entities/break-glass-review.entity.js';
 import { GrantRow } from './entities/grant.entity.js';
+import { GrantEndWarningRow } from './entities/grant-end-warning.entity.js';
 import { GrantRevocationRow } from './entities/grant-revocation.entity.js';
 import { LogKeyRow } from './entities/log-key.entity.js';
 import {
@@ -45,6 +46,7 @@ export const entities = [
   NotificationRow,
   SlackDirectMessageRow,
   PrincipalEmailRow,
+  GrantEndWarningRow,
 ];
 
 /** The data source for either database. `synchronize` is off everywhere: migrations own the schema. */

@@ -143,7 +143,7 @@ export class RequestRepository {
   private awaitingApprovalBy(query: SelectQueryBuilder<AccessRequestRow>, scope: ReadScope): void {
     query
       .andWhere("r.status = 'pending'")
-      .andWhere('r.role IN (:...approvable)', { approvable: ['', ...scope.approverRoles] })
+      .andWhere(approverOf(scope, 'approvable'))
       .andWhere('r.requester <> :me AND r.recipient <> :me', { me: scope.principalId })
       .andWhere(
         'NOT EXISTS (SELECT 1 FROM approvals a WHERE a.request_id = r.id AND a.approver = :me)',
@@ -161,9 +161,25 @@ export class RequestRepository {
         visible
           .where('r.requester = :viewer', { viewer: scope.principalId })
           .orWhere('r.recipient = :viewer', { viewer: scope.principalId })
-          // '' keeps the IN list non-empty; no role is named ''.
-          .orWhere('r.role IN (:...viewerRoles)', { viewerRoles: ['', ...scope.approverRoles] });
+          .orWhere(approverOf(scope, 'viewer'));
       }),
     );
   }
+}
+
+/**
+ * The requests a scope may decide: of the roles it approves, and the escalated ones of the roles
+ * that escalate to it. '' keeps each IN list non-empty; no role is named ''.
+ */
+function approverOf(scope: ReadScope, name: string): Brackets {
+  return new Brackets((approver) => {
+    approver.where(`r.role IN (:...${name}Roles)`, {
+      [`${name}Roles`]: ['', ...scope.approverRoles],
+    });
+    if ((scope.escalationRoles ?? []).length > 0) {
+      approver.orWhere(`(r.role IN (:...${name}Escalated) AND r.escalated_at IS NOT NULL)`, {
+        [`${name}Escalated`]: scope.escalationRoles,
+      });
+    }
+  });
 }

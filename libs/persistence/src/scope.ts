@@ -10,6 +10,8 @@ export interface ReadScope {
   readonly admin: boolean;
   /** Roles whose requests this principal may see as an eligible approver. */
   readonly approverRoles: readonly string[];
+  /** Roles whose escalated requests it may see, as one of their `escalateTo`. */
+  readonly escalationRoles?: readonly string[];
 }
 
 /**

@@ -14,6 +14,7 @@ import { TokenVerifier } from '#identity';
 import {
   AdminDashboardRepository,
   BreakGlassRepository,
+  FollowUpRepository,
   GrantRepository,
   PrincipalGroupsRepository,
   RequestRepository,
@@ -33,6 +34,7 @@ import { CreateRequest } from '../create-request.js';
 import { DecideRequest } from '../decide-request.js';
 import { ExportEvidence } from '../evidence.js';
 import { ExpireRequests } from '../expire-requests.js';
+import { FollowUps } from '../follow-ups.js';
 import { ExtendGrant } from '../extend-grant.js';
 import { GrantExtender } from '../grant-extender.js';
 import { GrantIssuer } from '../grant-issuer.js';
@@ -154,5 +156,7 @@ export function coreProviders(config: AppConfig, clock: Clock): Provider[] {
     RevocationList,
     IntrospectCredential,
     ExpireRequests,
+    FollowUpRepository,
+    FollowUps,
   ];
 }

@@ -60,6 +60,14 @@ export class AccessRequestRow {
   @Column({ name: 'extends_grant_id', type: 'varchar', length: 36, nullable: true })
   extendsGrantId!: string | null;
 
+  /** When the request was escalated: its role's `escalation.to` may decide it too (docs/notifications.md). */
+  @Column({ name: 'escalated_at', type: 'bigint', transformer: epochMs, nullable: true })
+  escalatedAt!: Date | null;
+
+  /** How many reminder rounds its approvers were sent. */
+  @Column({ type: 'integer', default: 0 })
+  reminders!: number;
+
   /** The requester's token groups at creation, for re-evaluation after a policy reload. */
   @Column({ name: 'requester_groups', type: 'text', nullable: true, transformer: jsonText })
   requesterGroups!: string[] | null;
