@@ -1,4 +1,7 @@
+import { randomUUID } from 'node:crypto';
 import type { DataSource } from 'typeorm';
+import { IsNull, Not } from 'typeorm';
+import { NotificationRow } from '#persistence';
 import type { FollowUpCounts } from '#access';
 import { FollowUps } from '#access';
 import { FixedClock } from '#domain';
@@ -187,6 +190,34 @@ describe.each(DATABASE_KINDS)('reminders, escalation and end warnings on %s', (k
       5000,
     );
     expect(mails.map((m) => m.mail.subject)).toEqual(['Ending soon: escalating']);
+  });
+
+  it('purges notifications sent more than 7 days ago, and keeps the rest', async () => {
+    const db = broker.app.get<DataSource>(DATA_SOURCE);
+    const outbox = db.getRepository(NotificationRow);
+    // Everything so far was sent; one more, still owed, must survive any purge.
+    await eventually(
+      async () =>
+        (await outbox.countBy({ sentAt: IsNull(), failedAt: IsNull() })) === 0 ? true : undefined,
+      5000,
+    );
+    const sent = await outbox.find({ where: { sentAt: Not(IsNull()) }, order: { sentAt: 'DESC' } });
+    const owed = await outbox.save({
+      ...sent[0],
+      id: randomUUID(),
+      idempotencyKey: 'f'.repeat(64),
+      sentAt: null,
+      nextAttemptAt: new Date(clock.now().getTime() + 365 * 24 * HOUR * 1000),
+    });
+    const newest = sent[0].sentAt!.getTime();
+    const last = sent.filter((row) => row.sentAt!.getTime() === newest).length;
+    expect(last).toBeLessThan(sent.length);
+    // Exactly 7 days after the newest send, only the older ones go; a millisecond later, all.
+    clock.set(new Date(newest + 7 * 24 * HOUR * 1000));
+    expect((await followUps.sweep()).purged).toBe(sent.length - last);
+    clock.set(new Date(newest + 7 * 24 * HOUR * 1000 + 1));
+    expect((await followUps.sweep()).purged).toBe(last);
+    expect((await outbox.find()).map((row) => row.id)).toEqual([owed.id]);
   });
 });
 
