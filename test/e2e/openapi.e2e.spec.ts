@@ -70,7 +70,7 @@ type Operations = Record<string, Record<string, unknown>>;
 describe('GET /openapi.json', () => {
   let database: FreshDatabase;
   let app: INestApplication;
-  let document: { openapi: string; paths: Operations };
+  let document: { openapi: string; paths: Operations; tags: { name: string }[] };
 
   beforeAll(async () => {
     database = await freshDatabase('sqlite');
@@ -151,6 +151,12 @@ describe('GET /openapi.json', () => {
     );
     const jwks = document.paths['/.well-known/jwks.json'].get as { security: unknown[] };
     expect(jwks.security).toEqual([]);
+    // Every operation is in a group the document declares and explains.
+    const declared = document.tags.map((tag) => tag.name);
+    const used = Object.values(document.paths).flatMap((item) =>
+      Object.values(item).flatMap((operation) => (operation as { tags: string[] }).tags),
+    );
+    expect([...new Set(used)].sort()).toEqual([...declared].sort());
   });
 });
 

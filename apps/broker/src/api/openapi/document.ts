@@ -25,6 +25,21 @@ export const UNDESCRIBED_ROUTES: readonly { prefix: string; why: string }[] = [
 /** The web pages' home, `/` exactly (a prefix would match everything). */
 export const UNDESCRIBED_EXACT: readonly string[] = ['/'];
 
+/** Groups of operations, each with the page of docs/ that explains it. */
+const TAGS = [
+  { name: 'requests', description: 'ask, approve, deny, cancel, mint (docs/api.md §4)' },
+  { name: 'grants', description: 'grants, revocation and extension (docs/api.md §4)' },
+  { name: 'break-glass', description: 'access at once, reviewed afterwards (docs/break-glass.md)' },
+  { name: 'credentials', description: 'introspection and the revocation list (docs/api.md §8)' },
+  { name: 'roles', description: 'what the caller may request (docs/api-extensions.md)' },
+  { name: 'evidence', description: 'sealed evidence bundles (docs/evidence.md)' },
+  { name: 'audit', description: 'the transparency log (docs/audit.md)' },
+  { name: 'keys', description: 'signing keys and published key sets (docs/api-extensions.md)' },
+  { name: 'policy', description: 'reloading the policy (docs/policy-changes.md)' },
+  { name: 'service-accounts', description: 'service accounts and API keys (docs/identity.md)' },
+  { name: 'operations', description: 'health, metrics and this document (docs/deploy.md)' },
+];
+
 /**
  * The OpenAPI 3.1 document of the HTTP API, generated from the zod schemas the routes validate
  * with (zod-openapi): request bodies, queries and path parameters as validated, the one error
@@ -42,6 +57,7 @@ export function openApiDocument(): OpenApiDocument {
       license: { name: 'Apache-2.0', identifier: 'Apache-2.0' },
     },
     security: [{ bearer: [] }],
+    tags: TAGS,
     components: {
       securitySchemes: {
         bearer: {

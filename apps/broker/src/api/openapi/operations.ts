@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { ZodOpenApiOperationObject, ZodOpenApiResponsesObject } from 'zod-openapi';
+import { SERVICE_ACCOUNT_NAME } from '#domain';
 import { errorBody } from '../../http/error-body.js';
 
 /**
@@ -127,5 +128,5 @@ function params(
 export const requestIdPath = z.object({ id: z.uuid().meta({ description: 'the request id' }) });
 export const grantIdPath = z.object({ id: z.uuid().meta({ description: 'the grant id' }) });
 export const accountNamePath = z.object({
-  name: z.string().meta({ description: 'the service account name' }),
+  name: z.string().regex(SERVICE_ACCOUNT_NAME).meta({ description: 'the service account name' }),
 });
