@@ -76,7 +76,12 @@ describe.each(DATABASE_KINDS)('Slack approvals on %s', (kind) => {
     return broker.http.post('/v1/slack/interactions').set(signed.headers).send(signed.body);
   }
 
-  const posted = (id: string) => eventually(() => slack.callsFor('chat.postMessage', id)[0], 5000);
+  /** The request's post to the channel (approvers' DMs go out beside it, in any order). */
+  const posted = (id: string) =>
+    eventually(
+      () => slack.callsFor('chat.postMessage', id).find((call) => call.args.channel === 'C0123456'),
+      5000,
+    );
 
   it('posts a new request to the channel with Approve and Deny buttons and a link', async () => {
     const request = await createRequest(broker, 'alice');
