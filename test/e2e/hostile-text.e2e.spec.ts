@@ -315,7 +315,7 @@ describe.each(DATABASE_KINDS)('text from a requester is never markup, on %s', (k
       `<http://127.0.0.1:3999/requests/${requestId}|Open the request>`;
 
     it('posts the justification as text: no mention, no link, no control character', async () => {
-      const call = await eventually(() => slack.callsFor('chat.postMessage', id)[0], 5000);
+      const call = await eventually(() => slack.channelCall('chat.postMessage', id), 5000);
       const texts = textsOf(call);
       const all = texts.map((t) => t.text).join('\n');
       expect(all).toContain(ownLink(id));

@@ -210,8 +210,7 @@ describe.each(DATABASE_KINDS)('Slack approvals on %s', (kind) => {
       approvals: [{ approver: 'corp:erin', comment: 'approved in Slack' }],
     });
     // The channel's message (approvers' DMs are posted and updated beside it, in any order).
-    const inChannel = (method: string) =>
-      slack.callsFor(method, request.id).find((call) => call.args.channel === 'C0123456');
+    const inChannel = (method: string) => slack.channelCall(method, request.id);
     const update = await eventually(() => inChannel('chat.update'), 5000);
     expect(update.args).toMatchObject({
       channel: 'C0123456',
@@ -249,7 +248,7 @@ describe.each(DATABASE_KINDS)('Slack approvals on %s', (kind) => {
     await click('U0CAROL', 'deny', request.id).expect(200);
     const view = await (await as(broker, 'alice')).get(`/v1/requests/${request.id}`).expect(200);
     expect(view.body.status).toBe('denied');
-    const update = await eventually(() => slack.callsFor('chat.update', request.id)[0], 5000);
+    const update = await eventually(() => slack.channelCall('chat.update', request.id), 5000);
     expect(JSON.stringify(update.args.blocks)).toContain('Denied by corp:carol');
   });
 
@@ -257,7 +256,7 @@ describe.each(DATABASE_KINDS)('Slack approvals on %s', (kind) => {
     const request = await createRequest(broker, 'alice');
     await posted(request.id);
     await (await as(broker, 'alice')).post(`/v1/requests/${request.id}/cancel`).expect(200);
-    const update = await eventually(() => slack.callsFor('chat.update', request.id)[0], 5000);
+    const update = await eventually(() => slack.channelCall('chat.update', request.id), 5000);
     expect(JSON.stringify(update.args.blocks)).toContain('Cancelled by corp:alice');
   });
 

@@ -69,7 +69,7 @@ describe('approving on the web, in Chromium', () => {
       duration: '30m',
       justification: 'INC-4242: payouts stuck, need to re-run the settlement job',
     });
-    const posted = await eventually(() => slack.callsFor('chat.postMessage', request.id)[0], 5000);
+    const posted = await eventually(() => slack.channelCall('chat.postMessage', request.id), 5000);
     const link = `${web.url}/requests/${request.id}`;
     expect(JSON.stringify(posted.args.blocks)).toContain(link);
 

@@ -105,6 +105,11 @@ export class FakeSlack {
     return this.callsOf(method).filter((call) => JSON.stringify(call.args).includes(requestId));
   }
 
+  /** The request's first call to `channel` (its approvers' DMs go out beside it, in any order). */
+  channelCall(method: string, requestId: string, channel = 'C0123456'): SlackCall | undefined {
+    return this.callsFor(method, requestId).find((call) => call.args.channel === channel);
+  }
+
   async close(): Promise<void> {
     this.server.closeAllConnections();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
