@@ -24,6 +24,7 @@ import { AddNotificationOutbox1795931500000 } from './1795931500000-AddNotificat
 import { AddGrantEndsIndex1795931700000 } from './1795931700000-AddGrantEndsIndex.js';
 import { AddRequestExtends1795932100000 } from './1795932100000-AddRequestExtends.js';
 import { AddRequestFollowUps1795932300000 } from './1795932300000-AddRequestFollowUps.js';
+import { AddPasskeys1795932500000 } from './1795932500000-AddPasskeys.js';
 
 export const migrations = [
   CreateCoreTables1795911535244,
@@ -50,4 +51,5 @@ export const migrations = [
   AddGrantEndsIndex1795931700000,
   AddRequestExtends1795932100000,
   AddRequestFollowUps1795932300000,
+  AddPasskeys1795932500000,
 ];

@@ -50,10 +50,12 @@ export async function startWebBroker(
     /** Edits the whole config, for keys `extraYaml` cannot reach (owners, policy.approverBots). */
     editYaml?: (yaml: string) => string;
     idTokensWithoutGroups?: readonly string[];
+    /** The public URL's host: `localhost` where an IP address will not do (a WebAuthn RP id). */
+    host?: string;
   } & Partial<Pick<Parameters<typeof startBroker>[0], 'clock'>> = {},
 ): Promise<WebSetup> {
   const port = await freePort();
-  const url = `http://127.0.0.1:${port}`;
+  const url = `http://${options.host ?? '127.0.0.1'}:${port}`;
   const provider = await TestOpenIdProvider.start(`${url}/auth/callback`, {
     idTokensWithoutGroups: options.idTokensWithoutGroups,
   });

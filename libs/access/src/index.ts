@@ -62,3 +62,4 @@ export * from './service-account-view.js';
 export * from './service-accounts.js';
 export * from './wiring/service-account.providers.js';
 export * from './wiring/break-glass-escalation.task.js';
+export * from './passkeys/index.js';

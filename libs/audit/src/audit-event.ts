@@ -33,7 +33,12 @@ export type AuditEventType =
   | 'service_account.created'
   | 'service_account.rotated'
   | 'service_account.disabled'
-  | 'service_account.refused';
+  | 'service_account.refused'
+  | 'passkey.registered'
+  | 'passkey.renamed'
+  | 'passkey.removed'
+  | 'passkey.revoked'
+  | 'passkey.refused';
 
 export interface AuditEventInput {
   type: AuditEventType;

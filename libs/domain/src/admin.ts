@@ -17,6 +17,7 @@ const ADMIN_ONLY = {
   'service_account.create': 'only admins manage service accounts',
   'service_account.rotate': 'only admins manage service accounts',
   'service_account.disable': 'only admins manage service accounts',
+  'passkey.revoke': 'only admins revoke another person’s passkey',
   // Answered 404 (a page a non-admin may not see does not exist); the message is only audited.
   'admin.pages': 'only admins see the security team’s pages',
 } as const satisfies Record<string, string>;

@@ -15,3 +15,4 @@ export * from './delegation.js';
 export * from './policy-change.js';
 export * from './log-origin.js';
 export * from './extension.js';
+export * from './passkey-rules.js';

@@ -18,6 +18,7 @@ import {
   PrincipalEmailRow,
   SlackDirectMessageRow,
 } from './entities/notification.entity.js';
+import { PasskeyRow, WebAuthnChallengeRow } from './entities/passkey.entity.js';
 import { RevokedCredentialRow } from './entities/revoked-credential.entity.js';
 import { PrincipalGroupsRow } from './entities/principal-groups.entity.js';
 import { SigningKeyRow } from './entities/signing-key.entity.js';
@@ -47,6 +48,8 @@ export const entities = [
   SlackDirectMessageRow,
   PrincipalEmailRow,
   GrantEndWarningRow,
+  PasskeyRow,
+  WebAuthnChallengeRow,
 ];
 
 /** The data source for either database. `synchronize` is off everywhere: migrations own the schema. */

@@ -2,6 +2,7 @@ import { Controller, Get, Header } from '@nestjs/common';
 import { Public } from '../http/public.decorator.js';
 import { COPY_SCRIPT } from './credential-page.js';
 import { STYLESHEET } from './layout.js';
+import { PASSKEY_SCRIPT } from './passkey-script.js';
 
 /** The pages' one stylesheet, served from this origin so the CSP can say `style-src 'self'`. */
 @Public()
@@ -20,5 +21,13 @@ export class AssetsController {
   @Header('Cache-Control', 'public, max-age=3600')
   copyScript(): string {
     return COPY_SCRIPT;
+  }
+
+  /** The passkey registration ceremony: allowed on the registration page alone. */
+  @Get('passkey.js')
+  @Header('Content-Type', 'text/javascript; charset=utf-8')
+  @Header('Cache-Control', 'public, max-age=3600')
+  passkeyScript(): string {
+    return PASSKEY_SCRIPT;
   }
 }

@@ -1,12 +1,21 @@
 import type { Provider, Type } from '@nestjs/common';
 import type { AppConfig } from '#config';
-import { ApproverLinks, PolicyState, RequesterQueries } from '#access';
-import { RequesterRepository } from '#persistence';
+import {
+  ApproverLinks,
+  PasskeyRegistration,
+  Passkeys,
+  PolicyState,
+  RequesterQueries,
+} from '#access';
+import { PasskeyRepository, RequesterRepository } from '#persistence';
 import { AdminPagesController } from './admin-pages.controller.js';
+import { AdminPasskeysController } from './admin-passkeys.controller.js';
 import { AssetsController } from './assets.controller.js';
 import { SignInFallbackController, SignOutPageController } from './auth-pages.controller.js';
 import { DemoSignInController } from './demo-sign-in.controller.js';
 import { OidcSignIn } from './oidc-sign-in.js';
+import { PasskeyRegistrationController } from './passkey-registration.controller.js';
+import { PasskeysController } from './passkeys.controller.js';
 import { RequestPagesController } from './request-pages.controller.js';
 import { RequesterPagesController } from './requester-pages.controller.js';
 import { SignInController } from './sign-in.controller.js';
@@ -22,7 +31,10 @@ export function webControllers(config: AppConfig): Type[] {
     AssetsController,
     RequestPagesController,
     RequesterPagesController,
+    PasskeysController,
+    PasskeyRegistrationController,
     AdminPagesController,
+    AdminPasskeysController,
     SignOutPageController,
     ...(config.web ? [SignInController] : [SignInFallbackController]),
     ...(config.demo ? [DemoSignInController] : []),
@@ -35,6 +47,9 @@ export function webProviders(config: AppConfig): Provider[] {
     WebSessions,
     RequesterRepository,
     RequesterQueries,
+    PasskeyRepository,
+    PasskeyRegistration,
+    Passkeys,
     {
       provide: ApproverLinks,
       useFactory: (policy: PolicyState) => new ApproverLinks(policy, config.publicUrl),

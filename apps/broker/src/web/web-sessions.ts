@@ -14,6 +14,8 @@ export const LOGIN_TTL_SECONDS = 600;
 export interface WebSession {
   id: string;
   principal: AuthenticatedPrincipal;
+  /** When its owner signed in: removing a passkey needs a recent sign-in. */
+  signedInAt: Date;
   expiresAt: Date;
 }
 
@@ -91,7 +93,7 @@ export class WebSessions {
         expiresAt,
       }),
     );
-    return { id, principal, expiresAt };
+    return { id, principal, signedInAt: now, expiresAt };
   }
 
   async find(id: string | undefined): Promise<WebSession | undefined> {
@@ -109,6 +111,7 @@ export class WebSessions {
         tokenGroups: row.tokenGroups,
         tokenGroupsKnown: row.tokenGroupsKnown,
       },
+      signedInAt: row.createdAt,
       expiresAt: row.expiresAt,
     };
   }

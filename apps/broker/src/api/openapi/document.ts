@@ -14,7 +14,7 @@ export const UNDESCRIBED_ROUTES: readonly { prefix: string; why: string }[] = [
   { prefix: '/admin', why: 'web pages for the security team' },
   { prefix: '/me', why: 'web pages for requesters' },
   { prefix: '/auth', why: 'web sign-in and sign-out' },
-  { prefix: '/assets', why: "the web pages' stylesheet and copy script" },
+  { prefix: '/assets', why: "the web pages' stylesheet, copy script and passkey script" },
   {
     prefix: '/v1/slack',
     why: "called by Slack alone: form-encoded, signed, Slack's contract (§7)",

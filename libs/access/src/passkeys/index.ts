@@ -1,0 +1,4 @@
+export * from './passkey-holder.js';
+export * from './passkey-registration.js';
+export * from './passkey-view.js';
+export * from './passkeys.js';
