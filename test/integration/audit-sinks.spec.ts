@@ -370,9 +370,12 @@ describe.each(DATABASE_KINDS)('audit sinks on %s', (kind) => {
       clock,
     );
     await complete(() => fileLines(path), upTo);
+    // The file holds every line a moment before the healthy sink's cursor commits: wait for both.
     const failing = await eventually(async () => {
       const statuses = await deliverer.status();
-      return statuses[0].lastError && statuses[1].lastError ? statuses : undefined;
+      return statuses[0].lastError && statuses[1].lastError && statuses[2].lag === 0
+        ? statuses
+        : undefined;
     }, 10_000);
     expect(failing[0]).toMatchObject({
       name: 'dead',
