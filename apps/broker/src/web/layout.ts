@@ -33,6 +33,7 @@ export function page(title: string, body: SafeHtml, viewer?: Viewer): string {
 function navigation(viewer: Viewer): SafeHtml {
   return html`<nav>
     <a href="/me">My access</a>
+    <a href="/me/passkeys">Passkeys</a>
     <a href="/requests">Requests</a>
     ${viewer.admin ? html`<a href="/admin">Admin</a> <a href="/admin/audit">Audit log</a>` : null}
     <span class="who">${viewer.id}</span>
