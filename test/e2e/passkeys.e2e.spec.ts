@@ -170,11 +170,25 @@ describe.each(DATABASE_KINDS)('passkeys on %s', (kind) => {
       .json('/me/passkeys/registration', { csrf, name: 'x', response: fabricated })
       .expect(400);
     expect(again.body.message).toContain('no registration under way');
+    // A challenge lives five minutes: at 5:00 it is gone (a millisecond before, it was checked).
+    await alice.json('/me/passkeys/registration/options', { csrf }).expect(200);
+    clock.advance(5 * 60);
+    const lapsed = await alice
+      .json('/me/passkeys/registration', { csrf, name: 'x', response: fabricated })
+      .expect(400);
+    expect(lapsed.body.message).toContain('or it lapsed');
+    expect(await challenges()).toBe(0);
+    await alice.json('/me/passkeys/registration/options', { csrf }).expect(200);
+    clock.advance(5 * 60 - 0.001);
+    const late = await alice
+      .json('/me/passkeys/registration', { csrf, name: 'x', response: fabricated })
+      .expect(400);
+    expect(late.body.message).not.toContain('no registration under way');
     const { refused } = await refusalsOf(web.broker, {
       type: 'passkey.refused',
       actor: 'corp:alice',
     });
-    expect(refused.slice(-2)).toEqual([
+    expect(refused.slice(-4, -2)).toEqual([
       {
         type: 'passkey.refused',
         action: 'register',
