@@ -82,6 +82,19 @@ describe('approversToNotify', () => {
       'corp:erin',
     ]);
   });
+
+  // A reminder goes to approvers still needed: DecideRequest refuses an alias of an earlier
+  // approver under strict separation (checkNewApprover), so it is not asked again.
+  it.each([
+    ['strict', ['corp:erin']],
+    ['identity', ['corp:erin', 'corp:frank.alt']],
+  ] as const)('%s: an alias of who approved already is that person', (separation, expected) => {
+    const request = { requester: 'corp:alice', recipient: 'corp:alice' };
+    const candidates = [lead('corp:frank.alt'), lead('corp:erin')];
+    expect(
+      approversToNotify(context(separation), role, request, candidates, ['corp:frank']),
+    ).toEqual(expected);
+  });
 });
 
 describe('outcomeAudience and slackUsersByPrincipal', () => {

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { OpenRequest, PolicyContext, RoleDefinition } from '#domain';
-import { checkApprover } from '#domain';
+import { checkApprover, samePerson } from '#domain';
 
 /** Someone who might approve: an id and the groups countersign knows for it now. */
 export interface ApproverCandidate {
@@ -10,7 +10,9 @@ export interface ApproverCandidate {
 
 /**
  * The approvers to tell about a request (docs/notifications.md): those who may decide it now
- * (`checkApprover`: eligible, separation of duties), who have not decided it already, and who are
+ * (`checkApprover`: eligible, separation of duties), who have not approved it already (as
+ * DecideRequest's `checkNewApprover` judges it: under strict separation an alias of an earlier
+ * approver is that approver), and who are
  * not linked to the requester or the recipient in any way (alias, ownership, shared owner, held
  * key, delegation), whatever the separation mode: a notification asking for a decision goes to
  * other people, never to the parties under another name.
@@ -24,7 +26,9 @@ export function approversToNotify(
 ): string[] {
   const chosen = new Set<string>();
   for (const candidate of candidates) {
-    if (chosen.has(candidate.id) || decided.includes(candidate.id)) continue;
+    if (chosen.has(candidate.id)) continue;
+    if (decided.some((earlier) => samePerson(context.policy, context.graph, earlier, candidate.id)))
+      continue;
     if (!checkApprover(context, role, request, candidate).allowed) continue;
     if (context.graph.linked(candidate.id, request.requester)) continue;
     if (context.graph.linked(candidate.id, request.recipient)) continue;
