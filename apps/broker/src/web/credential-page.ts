@@ -4,7 +4,7 @@ import { html } from './html.js';
 import type { Viewer } from './layout.js';
 import { page, when } from './layout.js';
 
-/** The one script the pages may load, and only this page (see credentialPagePolicy). */
+/** The copy buttons' script, allowed on this page alone (pageScriptPolicy). */
 export const COPY_SCRIPT_PATH = '/assets/copy.js';
 
 const POSTGRES_VARIABLES: [string, 'host' | 'port' | 'database' | 'username' | 'password'][] = [
@@ -124,13 +124,3 @@ document.querySelectorAll('button[data-copy]').forEach(function (button) {
   });
 });
 `;
-
-/**
- * The credential page's Content-Security-Policy: the pages' own (web-http.ts), plus leave to run
- * exactly one script, the copy script, named by its full URL so no other file of this origin
- * qualifies.
- */
-export function credentialPagePolicy(pagesPolicy: string, publicUrl: string): string {
-  const script = new URL(COPY_SCRIPT_PATH, publicUrl).href;
-  return `${pagesPolicy};script-src ${script}`;
-}

@@ -83,15 +83,6 @@ export function registerPasskeyPage(viewer: Viewer) {
   return page('Register a passkey', body, viewer);
 }
 
-/**
- * The registration page's Content-Security-Policy: the pages' own (web-http.ts), plus exactly one
- * script, named by its full URL, and requests to this origin (the ceremony's two JSON posts).
- */
-export function registerPasskeyPolicy(pagesPolicy: string, publicUrl: string): string {
-  const script = new URL(PASSKEY_SCRIPT_PATH, publicUrl).href;
-  return `${pagesPolicy};script-src ${script};connect-src 'self'`;
-}
-
 /** Every passkey in use, for admins, each with its revoke button. */
 export function adminPasskeysPage(viewer: Viewer, passkeys: PasskeyView[]) {
   const rows = passkeys.map(

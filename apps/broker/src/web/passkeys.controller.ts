@@ -21,10 +21,11 @@ import { RateLimitGuard } from '../http/rate-limit.guard.js';
 import { ZodPipe } from '../http/zod.pipe.js';
 import { csrfOnlyForm } from './forms.js';
 import { renamePasskeyForm } from './passkey-forms.js';
-import { passkeysPage, registerPasskeyPage, registerPasskeyPolicy } from './passkeys-page.js';
+import { PASSKEY_SCRIPT_PATH, passkeysPage, registerPasskeyPage } from './passkeys-page.js';
 import { CurrentSession, viewerOf } from './viewer.js';
 import { WebAuthGuard } from './web-auth.guard.js';
 import { WebErrorFilter } from './web-error.filter.js';
+import { pageScriptPolicy } from './web-http.js';
 import type { WebSession } from './web-sessions.js';
 
 const passkeyId = new IdPipe('passkey');
@@ -32,7 +33,7 @@ const HTML = 'text/html; charset=utf-8';
 
 /**
  * The signed-in person's passkeys (docs/identity.md, "Passkeys"): the list, the registration page
- * (the one page here that runs a script, see registerPasskeyPolicy), rename and remove. GET only
+ * (the one page here that runs a script, see pageScriptPolicy), rename and remove. GET only
  * reads; every change is a POST carrying the form token (WebAuthGuard).
  */
 @Public()
@@ -63,13 +64,14 @@ export class PasskeysController {
     @CurrentSession() session: WebSession,
     @Res({ passthrough: true }) res: Response,
   ): string {
-    const pagesPolicy = res.getHeader('Content-Security-Policy');
-    if (typeof pagesPolicy !== 'string')
-      throw new Error('the pages have no Content-Security-Policy');
-    res.setHeader(
-      'Content-Security-Policy',
-      registerPasskeyPolicy(pagesPolicy, this.config.publicUrl),
+    // The ceremony's two JSON posts go to this origin.
+    const policy = pageScriptPolicy(
+      res,
+      this.config.publicUrl,
+      PASSKEY_SCRIPT_PATH,
+      "connect-src 'self'",
     );
+    res.setHeader('Content-Security-Policy', policy);
     return registerPasskeyPage(viewerOf(session, this.policy));
   }
 

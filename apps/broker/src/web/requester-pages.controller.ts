@@ -30,7 +30,7 @@ import { IdPipe } from '../http/id.pipe.js';
 import { Public } from '../http/public.decorator.js';
 import { RateLimitGuard } from '../http/rate-limit.guard.js';
 import { ZodPipe } from '../http/zod.pipe.js';
-import { credentialPage, credentialPagePolicy } from './credential-page.js';
+import { COPY_SCRIPT_PATH, credentialPage } from './credential-page.js';
 import { csrfOnlyForm, revokeForm } from './forms.js';
 import { myPage } from './my-page.js';
 import { requestFormPage } from './request-form-page.js';
@@ -39,6 +39,7 @@ import { extendGrantForm, requestRoleForm, roleFormQuery } from './requester-for
 import { CurrentSession, viewerOf } from './viewer.js';
 import { WebAuthGuard } from './web-auth.guard.js';
 import { WebErrorFilter } from './web-error.filter.js';
+import { pageScriptPolicy } from './web-http.js';
 import type { WebSession } from './web-sessions.js';
 
 const requestId = new IdPipe('request');
@@ -113,15 +114,11 @@ export class RequesterPagesController {
     @Body(new ZodPipe(csrfOnlyForm)) _form: object,
     @Res({ passthrough: true }) res: Response,
   ): Promise<string> {
-    // Checked before minting: a credential is minted once, and must not be lost to a 500 after.
-    const pagesPolicy = res.getHeader('Content-Security-Policy');
-    if (typeof pagesPolicy !== 'string')
-      throw new Error('the pages have no Content-Security-Policy');
+    // Read before minting: a credential is minted once, and must not be lost to a 500 after. Set
+    // after it: a refusal's page runs no script.
+    const policy = pageScriptPolicy(res, this.config.publicUrl, COPY_SCRIPT_PATH);
     const minted = await this.mint.execute(session.principal, id);
-    res.setHeader(
-      'Content-Security-Policy',
-      credentialPagePolicy(pagesPolicy, this.config.publicUrl),
-    );
+    res.setHeader('Content-Security-Policy', policy);
     return credentialPage(viewerOf(session, this.policy), minted);
   }
 
