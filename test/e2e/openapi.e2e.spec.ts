@@ -158,6 +158,30 @@ describe('GET /openapi.json', () => {
     );
     expect([...new Set(used)].sort()).toEqual([...declared].sort());
   });
+
+  it('asks a credential of exactly the routes the broker authenticates', async () => {
+    const operations = Object.entries(document.paths).flatMap(([path, item]) =>
+      Object.entries(item).map(([method, operation]) => ({
+        method,
+        path,
+        open: ((operation as { security?: unknown[] }).security ?? ['bearer']).length === 0,
+      })),
+    );
+    expect(operations.filter((operation) => operation.open).length).toBeGreaterThan(0);
+    for (const { method, path, open } of operations) {
+      const url = path
+        .replace('{id}', '00000000-0000-4000-8000-000000000000')
+        .replace('{name}', 'x-bot');
+      const answer = await (method === 'post'
+        ? request(app.getHttpServer()).post(url)
+        : request(app.getHttpServer()).get(url));
+      // Without a credential: 401 where the document asks for one, anything else where it does not.
+      expect([`${method.toUpperCase()} ${path}`, answer.status === 401]).toEqual([
+        `${method.toUpperCase()} ${path}`,
+        !open,
+      ]);
+    }
+  });
 });
 
 const EMERGENCY_ROLE = `

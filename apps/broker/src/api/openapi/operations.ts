@@ -4,8 +4,8 @@ import { SERVICE_ACCOUNT_NAME } from '#domain';
 import { errorBody } from '../../http/error-body.js';
 
 /**
- * The pieces every operation of the document is built from, so that each path in paths.ts reads
- * as one line of what it takes and answers.
+ * The pieces every operation of the document is built from, so that each path in access-paths.ts
+ * and admin-paths.ts reads as one line of what it takes and answers.
  */
 
 /** What each error status means on this API (docs/api.md §4). */
