@@ -8,6 +8,7 @@ import { decodeJwt } from 'jose';
 import { ExitCode } from '../../apps/cli/src/exit-codes.js';
 import type { CliBroker } from '../support/cli.js';
 import { startCliBroker } from '../support/cli.js';
+import { createRequest } from '../support/flow.js';
 
 import.meta.jest.setTimeout(30_000);
 
@@ -107,8 +108,12 @@ describe.each(['sqlite', 'postgres'] as const)('countersign CLI on %s', (kind) =
         /emergency +corp:alice +\S+Z +10m +due in (59m|1h)/,
       );
       // Ordinary requests are not activations.
+      const ordinary = await createRequest(session.broker, 'alice');
       const all = await cli(['break-glass', 'ls', '--json'], { as: 'dave' });
-      expect(all.json().items.length).toBeGreaterThanOrEqual(owedIds.length);
+      const allItems = all.json().items as { id: string; breakGlass?: true }[];
+      expect(allItems.map((item) => item.id)).toEqual(expect.arrayContaining(owedIds));
+      expect(allItems.map((item) => item.id)).not.toContain(ordinary.id);
+      expect(allItems.every((item) => item.breakGlass)).toBe(true);
 
       const own = await cli(['review', id], { as: 'alice' });
       expect(own.code).toBe(ExitCode.refused);
@@ -154,7 +159,7 @@ describe.each(['sqlite', 'postgres'] as const)('countersign CLI on %s', (kind) =
       expect(created.stdout).toBe(`${key}\n`);
       expect(key).toMatch(/^cs_sa_/);
       expect(created.stderr).toMatch(
-        /^service account deploy-bot \(local:deploy-bot\) created, key expires \S+Z\nthe key is shown this once: keep it now\n$/,
+        /^service account deploy-bot \(local:deploy-bot\) created, key expires \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ\nthe key is shown this once: keep it now\n$/,
       );
       const signedIn = await cli(['roles', '--json'], { env: { COUNTERSIGN_TOKEN: key } });
       expect(signedIn.code).toBe(ExitCode.ok);

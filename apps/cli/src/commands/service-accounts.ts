@@ -1,5 +1,6 @@
 import type { Page, ServiceAccount, ServiceAccountWithKey } from '../api-types.js';
 import type { Context, Outcome } from '../context.js';
+import { formatInstant } from '../format.js';
 import { serviceAccountDetails, serviceAccountTable } from '../security-views.js';
 import { terminalText as t } from '../terminal-text.js';
 import { listOutcome } from './requests.js';
@@ -72,7 +73,9 @@ export async function disableAccount(ctx: Context, name: string): Promise<Outcom
 }
 
 function withKey(ctx: Context, account: ServiceAccountWithKey, what: string): Outcome {
-  const expires = account.keyExpiresAt ? `, key expires ${t(account.keyExpiresAt)}` : '';
+  const expires = account.keyExpiresAt
+    ? `, key expires ${t(formatInstant(account.keyExpiresAt))}`
+    : '';
   ctx.note(`service account ${t(account.name)} (${t(account.principal)}) ${what}${expires}`);
   ctx.note('the key is shown this once: keep it now');
   return { data: account, text: `${t(account.key)}\n` };
