@@ -109,6 +109,9 @@ export class GrantExtender {
     const kid = access.kid ?? grant.kid;
     const change = { from, to: extended.expiresAt, kid, now: this.clock.now() };
     if (!(await this.grants.extend(tx, grant.id, change))) {
+      // Its row held, the grant can only have passed its end meanwhile: as above, the extension
+      // can never be redeemed now, so it ends too.
+      await this.loader.expire(tx, row, 'system');
       const error = new DomainError(
         'invalid_state',
         'the grant ended while it was being extended',
