@@ -52,6 +52,7 @@ export function pager(links: PageLinks): SafeHtml {
   </nav>`;
 }
 
+/** The API's page size when a query names none (adminPageQuery): links leave it out. */
 export const DEFAULT_PAGE = 50;
 
 /** Grants with their time left, each with a Revoke form (CSRF-protected POST). */
