@@ -37,6 +37,14 @@ interface Change {
   occasion?: string;
 }
 
+/** A change owed notifications, with whom it asks for a decision and who hears its outcome. */
+interface Owed {
+  change: Change;
+  asking: boolean;
+  approvers: readonly string[];
+  audience: readonly string[];
+}
+
 const STATE_KEY = 'notification-outbox';
 
 /**
@@ -111,15 +119,35 @@ export class OutboxWriter implements RequestNotifier {
     return changes;
   }
 
+  /**
+   * The rows the transaction's changes owe. What is read for them is read once for all of them
+   * (the requests, who can be reached, the approver DMs to update): an expiry batch reports
+   * thousands of ended grants in one transaction, which holds their locks until it commits.
+   */
   private async write(tx: Tx, changes: readonly Change[]): Promise<void> {
     const requests = await this.requestsOf(tx, changes);
-    const rows: NotificationRow[] = [];
+    const owed: Owed[] = [];
     for (const change of changes) {
       const request = requests.get(change.requestId);
       // Break-glass has alerts of its own (BreakGlassNotifier).
       if (!request || request.breakGlass) continue;
-      rows.push(...(await this.rowsFor(tx, change, request)));
+      const asking = ASKING_KINDS.has(change.kind);
+      owed.push({
+        change,
+        asking,
+        approvers: asking ? await this.asked.of(tx, request, change.kind) : [],
+        audience: OUTCOME_KINDS.has(change.kind) ? outcomeAudience(request) : [],
+      });
     }
+    const people = new Set(owed.flatMap((one) => [...one.approvers, ...one.audience]));
+    const reach = await this.reachOf(tx, [...people]);
+    const updated = owed.filter((one) => !one.asking).map((one) => one.change.requestId);
+    const approverDms =
+      updated.length > 0 ? await this.outbox.approverDms(tx, updated) : new Map<string, string[]>();
+    const now = this.clock.now();
+    const rows = owed.flatMap((one) =>
+      this.rowsFor(one, reach, approverDms.get(one.change.requestId) ?? [], now),
+    );
     await this.outbox.insert(tx, rows);
   }
 
@@ -133,20 +161,12 @@ export class OutboxWriter implements RequestNotifier {
     return found;
   }
 
-  private async rowsFor(
-    tx: Tx,
-    change: Change,
-    request: AccessRequestRow,
-  ): Promise<NotificationRow[]> {
-    const asking = ASKING_KINDS.has(change.kind);
-    const approvers = asking ? await this.asked.of(tx, request, change.kind) : [];
-    const audience = OUTCOME_KINDS.has(change.kind) ? outcomeAudience(request) : [];
-    const reach = await this.reachOf(tx, [...approvers, ...audience]);
-    const approverDms = asking
-      ? []
-      : (await this.outbox.approverTargets(tx, request.id))
-          .filter((target) => target.channel === 'slack-dm')
-          .map((target) => target.recipient);
+  private rowsFor(
+    { change, approvers, audience }: Owed,
+    reach: ReadonlyMap<string, Reach>,
+    approverDms: readonly string[],
+    now: Date,
+  ): NotificationRow[] {
     const drafts = planNotifications({
       kind: change.kind,
       ...(this.channels.slack ? { channel: this.channels.slack.channel } : {}),
@@ -154,7 +174,6 @@ export class OutboxWriter implements RequestNotifier {
       approverDms,
       audience: new Map(audience.map((id) => [id, reach.get(id)!])),
     });
-    const now = this.clock.now();
     return drafts.map((draft) =>
       Object.assign(new NotificationRow(), {
         id: randomUUID(),
@@ -179,8 +198,9 @@ export class OutboxWriter implements RequestNotifier {
   private async reachOf(tx: Tx, principals: readonly string[]): Promise<Map<string, Reach>> {
     const claimed = new Set<string>();
     const unnamed = principals.filter((id) => this.policy.emailOf(id) === undefined);
-    if (this.channels.email && unnamed.length > 0) {
-      const rows = await tx.find(PrincipalEmailRow, { where: { principal: In(unnamed) } });
+    for (let i = 0; this.channels.email && i < unnamed.length; i += 500) {
+      const batch = unnamed.slice(i, i + 500);
+      const rows = await tx.find(PrincipalEmailRow, { where: { principal: In(batch) } });
       for (const row of rows) claimed.add(row.principal);
     }
     return new Map(

@@ -109,19 +109,29 @@ export class NotificationOutbox {
     );
   }
 
-  /** The approver notifications already owed for a request (whose DMs later changes update). */
-  async approverTargets(
+  /**
+   * The Slack users sent an approver DM about each of these requests (whose DMs later changes
+   * update), in one read per 500 requests: an expiry batch ends thousands of grants at once.
+   */
+  async approverDms(
     tx: EntityManager,
-    requestId: string,
-  ): Promise<Pick<NotificationRow, 'channel' | 'recipient'>[]> {
-    const rows = await tx
-      .createQueryBuilder(NotificationRow, 'o')
-      .select(['o.channel', 'o.recipient'])
-      .distinct(true)
-      .where('o.request_id = :requestId', { requestId })
-      .andWhere("o.audience = 'approver'")
-      .getMany();
-    return rows.map(({ channel, recipient }) => ({ channel, recipient }));
+    requestIds: readonly string[],
+  ): Promise<Map<string, string[]>> {
+    const ids = [...new Set(requestIds)];
+    const dms = new Map<string, string[]>();
+    for (let i = 0; i < ids.length; i += 500) {
+      const rows = await tx
+        .createQueryBuilder(NotificationRow, 'o')
+        .select(['o.requestId', 'o.recipient'])
+        .distinct(true)
+        .where('o.request_id IN (:...ids)', { ids: ids.slice(i, i + 500) })
+        .andWhere("o.audience = 'approver' AND o.channel = 'slack-dm'")
+        .orderBy('o.recipient', 'ASC')
+        .getMany();
+      for (const row of rows)
+        dms.set(row.requestId, [...(dms.get(row.requestId) ?? []), row.recipient]);
+    }
+    return dms;
   }
 
   /** What is owed, failing and given up, for the metrics. */
