@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { AuditLog } from '#audit';
 import type { Clock, RoleDefinition } from '#domain';
+import { findRole } from '#domain';
 import type { AccessRequestRow, GrantWarningTime, RequestFollowUpTimes, Tx } from '#persistence';
 import { FollowUpRepository, UnitOfWork } from '#persistence';
 import type { AccessObserver } from './observer.js';
@@ -51,13 +52,16 @@ export class FollowUps {
   }
 
   private async followRequests(counts: FollowUpCounts): Promise<void> {
-    const times = this.policy.policy.roles.flatMap(requestTimes);
+    // One policy for the whole sweep: a reload between batches must not leave rows due by the old
+    // policy's times unhandled by the new one's roles, which would make every batch full forever.
+    const policy = this.policy.policy;
+    const times = policy.roles.flatMap(requestTimes);
     for (;;) {
       const due = await this.uow.run(async (tx) => {
         const now = this.clock.now();
         const rows = await this.followUps.dueRequests(tx, times, now, BATCH);
         for (const row of rows) {
-          const role = this.policy.role(row.role);
+          const role = findRole(policy, row.role);
           if (role) await this.followUp(tx, row, role, now, counts);
         }
         return rows.length;
