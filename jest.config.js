@@ -46,9 +46,6 @@ export default {
   // processes, and a loaded two-core machine tripped jest's 5 s default on healthy ones. Global:
   // jest-circus reads only the global value, not a project's.
   testTimeout: 30_000,
-  // A suite whose teardown could not close everything (redis-outage, see its afterAll) must not
-  // keep CI waiting after the last test: the results are in by then.
-  forceExit: true,
   projects: [
     {
       ...common,

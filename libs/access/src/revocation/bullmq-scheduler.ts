@@ -3,6 +3,7 @@ import type { Queue } from 'bullmq';
 import type { RevocationScheduler } from './revocation-scheduler.js';
 import { bucketsWithin } from './revocation-scheduler.js';
 import { TIMED_OUT, waitAtMost } from '../wait-at-most.js';
+import { redisErrorLog } from '../wiring/redis-error-log.js';
 
 export const REVOCATION_QUEUE = 'revocations';
 export const EXPIRE_JOB = 'expire';
@@ -39,7 +40,9 @@ export class BullmqRevocationScheduler implements RevocationScheduler {
   constructor(
     private readonly queue: Queue,
     readonly horizonMs: number,
-  ) {}
+  ) {
+    queue.on('error', redisErrorLog(this.logger, 'revocation queue'));
+  }
 
   async schedule(instants: readonly Date[]): Promise<void> {
     const buckets = bucketsWithin(instants, Date.now(), this.horizonMs).filter(

@@ -4,9 +4,12 @@ import type { Job, WorkerOptions } from 'bullmq';
 import { ExpireGrants } from '../revocation/expire-grants.js';
 import { CAPPED_BACKOFF, REVOCATION_QUEUE } from '../revocation/bullmq-scheduler.js';
 import type { RevocationScheduler } from '../revocation/revocation-scheduler.js';
+import { closeWorker } from './close-worker.js';
+import { redisErrorLog } from './redis-error-log.js';
 import { REVOCATION_SCHEDULER } from './tokens.js';
 
 const MAX_RETRY_DELAY_MS = 60_000;
+const GRACEFUL_CLOSE_MS = 10_000;
 
 /** Production worker settings; tests shorten the lock so a killed worker's job is retried sooner. */
 export function revocationWorkerOptions(
@@ -38,6 +41,7 @@ export function createRevocationProcessor(options: Partial<WorkerOptions>) {
   @Processor(REVOCATION_QUEUE, options)
   class RevocationProcessor extends WorkerHost {
     private readonly logger = new Logger('RevocationWorker');
+    private readonly logRedisError = redisErrorLog(this.logger, 'revocation worker');
 
     constructor(
       private readonly expire: ExpireGrants,
@@ -55,10 +59,16 @@ export function createRevocationProcessor(options: Partial<WorkerOptions>) {
 
     /**
      * SIGTERM: stop taking jobs and let the one in hand finish, before the database closes (that
-     * happens in the later onApplicationShutdown phase).
+     * happens in the later onApplicationShutdown phase), within half of the default
+     * SHUTDOWN_TIMEOUT (20 s) so that a Redis outage cannot hold the process up until it is killed.
      */
     async beforeApplicationShutdown(): Promise<void> {
-      await this.worker.close();
+      await closeWorker(this.worker, GRACEFUL_CLOSE_MS, this.logger);
+    }
+
+    @OnWorkerEvent('error')
+    onError(error: Error): void {
+      this.logRedisError(error);
     }
 
     @OnWorkerEvent('failed')

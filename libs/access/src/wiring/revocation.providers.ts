@@ -13,6 +13,7 @@ import { ProviderReconciler } from '../providers/reconcile-providers.js';
 import { GrantEnder } from '../revocation/end-grants.js';
 import { ExpireGrants } from '../revocation/expire-grants.js';
 import { TimerRevocationScheduler } from '../revocation/timer-scheduler.js';
+import { useEndingRedisForBullmq } from './ending-redis.js';
 import { MetricsService } from './metrics.service.js';
 import { RedisHealth } from './redis-health.js';
 import { createRevocationProcessor, revocationWorkerOptions } from './revocation.processor.js';
@@ -35,6 +36,7 @@ export interface RevocationOptions {
 /** BullMQ's root connection and the revocations queue, when Redis is configured. */
 export function revocationImports(config: AppConfig): DynamicModule[] {
   if (!config.redisUrl) return [];
+  useEndingRedisForBullmq();
   return [
     // maxRetriesPerRequest: null is what BullMQ workers require (blocking commands must not fail).
     BullModule.forRoot({
