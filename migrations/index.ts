@@ -25,6 +25,7 @@ import { AddGrantEndsIndex1795931700000 } from './1795931700000-AddGrantEndsInde
 import { AddRequestExtends1795932100000 } from './1795932100000-AddRequestExtends.js';
 import { AddRequestFollowUps1795932300000 } from './1795932300000-AddRequestFollowUps.js';
 import { AddPasskeys1795932500000 } from './1795932500000-AddPasskeys.js';
+import { AddApprovalSignatures1795932700000 } from './1795932700000-AddApprovalSignatures.js';
 
 export const migrations = [
   CreateCoreTables1795911535244,
@@ -52,4 +53,5 @@ export const migrations = [
   AddRequestExtends1795932100000,
   AddRequestFollowUps1795932300000,
   AddPasskeys1795932500000,
+  AddApprovalSignatures1795932700000,
 ];

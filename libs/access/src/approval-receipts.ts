@@ -1,6 +1,6 @@
 import type { CredentialSigner } from '#credentials';
 import type { RoleDefinition, SeparationMode } from '#domain';
-import type { RequestFacts } from '#evidence';
+import type { ApprovalTerms, RequestFacts } from '#evidence';
 import { RECEIPT_TYP, policyHashOf, receiptPayload, requestDigest } from '#evidence';
 import type { AccessRequestRow } from '#persistence';
 
@@ -26,6 +26,23 @@ export function requestTerms(row: AccessRequestRow): Omit<RequestFacts, 'policyH
     durationSeconds: row.durationSeconds,
     approvalsRequired: row.approvalsRequired,
     // Signed only where present, so the digests of all other requests stay what they were.
+    ...(row.extendsGrantId ? { extends: row.extendsGrantId } : {}),
+  };
+}
+
+/** The terms an approver's passkey signs (libs/evidence, approval-statement.ts). */
+export function approvalTerms(row: AccessRequestRow): ApprovalTerms {
+  return {
+    id: row.id,
+    role: row.role,
+    resource: row.resource,
+    intent: row.intent,
+    requester: row.requester,
+    recipient: row.recipient,
+    act: row.act,
+    durationSeconds: row.durationSeconds,
+    justification: row.justification,
+    createdAt: row.createdAt.toISOString(),
     ...(row.extendsGrantId ? { extends: row.extendsGrantId } : {}),
   };
 }

@@ -10,14 +10,17 @@ import {
   countsAsApproved,
   deny,
   openRequestDeadline,
+  requiresSignedApproval,
 } from '#domain';
 import type { AuthenticatedPrincipal } from '#identity';
-import type { AccessRequestRow, Tx } from '#persistence';
+import type { AccessRequestRow, PasskeyApprovalSignature, Tx } from '#persistence';
 import { ApprovalRow, Refusal, RequestRepository, UnitOfWork } from '#persistence';
 import { AdminReachJudge } from './admin-reach.js';
 import { requestFacts, signApprovalReceipt } from './approval-receipts.js';
 import { auditDecision, refuse, refuseDecision } from './audit-helpers.js';
 import type { AccessObserver } from './observer.js';
+import type { SignedApproval } from './passkeys/approval-signatures.js';
+import { ApprovalSignatures } from './passkeys/approval-signatures.js';
 import { PolicyState } from './policy-state.js';
 import { RequestLoader, invalidStateFor } from './request-loader.js';
 import type { RequestView } from './views.js';
@@ -37,12 +40,19 @@ export class DecideRequest {
     @Inject(OBSERVER) private readonly observer: AccessObserver,
     private readonly minter: CredentialMinter,
     private readonly adminReach: AdminReachJudge,
+    private readonly signatures: ApprovalSignatures,
   ) {}
 
+  /**
+   * Records an approval. `signed` is the approver's passkey assertion from the web page: required
+   * for a role whose approvals are signed (without it, `signature_required`), and checked and
+   * kept as the approval's own evidence wherever it is given.
+   */
   async approve(
     approver: AuthenticatedPrincipal,
     id: string,
     comment?: string,
+    signed?: SignedApproval,
   ): Promise<RequestView> {
     // Loaded before the transaction, as for minting: receipts are signed inside it.
     const signer = await this.minter.signer();
@@ -55,6 +65,8 @@ export class DecideRequest {
       if (approvals.some((a) => a.approver === approver.id)) return toRequestView(row, approvals);
       const counted = await this.countedAs(tx, approver, row, approvals);
       if (counted instanceof Refusal) return counted;
+      const signature = await this.signatureOf(tx, approver, row, role, signed);
+      if (signature instanceof Refusal) return signature;
       const at = this.clock.now();
       const facts = requestFacts(row, this.policy.policy.separation, role);
       const approval: ApprovalRow = Object.assign(new ApprovalRow(), {
@@ -66,13 +78,24 @@ export class DecideRequest {
         adminReach: counted.adminReach,
         tokenGroups: [...approver.tokenGroups],
         receipt: await signApprovalReceipt(signer, this.minter.issuer, facts, approver.id, at),
+        signature,
       });
       await this.requests.insertApproval(tx, approval);
       await this.audit.append(tx, {
         type: 'approval.recorded',
         actor: approver.id,
         requestId: row.id,
-        data: { adminReach: approval.adminReach, ...(comment ? { comment } : {}) },
+        data: {
+          adminReach: approval.adminReach,
+          ...(comment ? { comment } : {}),
+          ...(signature
+            ? {
+                signature: 'passkey',
+                passkeyId: signature.passkeyId,
+                publicKeyId: signature.credentialId,
+              }
+            : {}),
+        },
       });
       const all = [...approvals, approval];
       const complete = countsAsApproved(this.policy.context, all, row.approvalsRequired);
@@ -145,6 +168,27 @@ export class DecideRequest {
     }
     await auditDecision(tx, this.audit, subject, decision);
     return { row, role };
+  }
+
+  /** The approval's passkey signature, verified; null where none is given and none required. */
+  private async signatureOf(
+    tx: Tx,
+    approver: AuthenticatedPrincipal,
+    row: AccessRequestRow,
+    role: RoleDefinition,
+    signed: SignedApproval | undefined,
+  ): Promise<PasskeyApprovalSignature | null | Refusal> {
+    const event = { actor: approver.id, requestId: row.id, data: { action: 'approve' } };
+    if (!signed) {
+      if (!requiresSignedApproval(role)) return null;
+      const error = this.signatures.signatureRequired(row.id);
+      return refuse(tx, this.audit, 'approval.refused', event, error);
+    }
+    const signature = await this.signatures.verify(tx, approver, row, signed);
+    if (signature instanceof DomainError) {
+      return refuse(tx, this.audit, 'approval.refused', event, signature);
+    }
+    return signature;
   }
 
   /**

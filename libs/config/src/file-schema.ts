@@ -1,7 +1,7 @@
 import { MAX_ORIGIN_LENGTH, isTrustDomain, isValidOrigin } from '#domain';
 import { z } from 'zod';
 import { LOG_LEVELS } from './env.js';
-import { roleSchema } from './role-schema.js';
+import { approvalsSchema, roleSchema } from './role-schema.js';
 import {
   LIMITS,
   boundedRecord,
@@ -214,6 +214,8 @@ export const configFileSchema = z.strictObject({
     roles: list(roleSchema, LIMITS.roles),
     // Non-human principals that may approve, where they share no owner with the parties.
     approverBots: list(principalId, 100).default([]),
+    // The signature every role's approvals need unless the role says (docs/identity.md).
+    approvals: approvalsSchema.default({ signature: 'none' }),
   }),
 });
 

@@ -1,3 +1,4 @@
+import type { ApprovalSignature, RoleDefinition } from '#domain';
 import { defaultOrigin, isValidOrigin } from '#domain';
 import { parse, YAMLError } from 'yaml';
 import type { AppConfig, IssuerConfig, SpiffeIssuerConfig, WebSignInConfig } from './types.js';
@@ -74,7 +75,7 @@ export function parseConfig(yamlText: string, env: Env, opts: { demo?: boolean }
     policy: {
       separation: file.separation,
       admins: file.policy.admins,
-      roles: file.policy.roles,
+      roles: withApprovalDefault(file.policy.roles, file.policy.approvals.signature),
       approverBots: file.policy.approverBots,
     },
     ...webSignIn(file),
@@ -127,4 +128,17 @@ function validate(doc: unknown): ConfigFile {
   const result = configFileSchema.safeParse(doc, { reportInput: true });
   if (!result.success) throw toConfigError(result.error);
   return result.data;
+}
+
+/**
+ * The policy's approval signature, written into each role that does not set its own, so that a
+ * role's policy hash changes with what its approvals need. `none` is left implicit: the hashes of
+ * roles configured before the setting existed stay what they were.
+ */
+function withApprovalDefault(
+  roles: readonly RoleDefinition[],
+  signature: ApprovalSignature,
+): RoleDefinition[] {
+  if (signature === 'none') return [...roles];
+  return roles.map((role) => (role.approvalSignature ? role : { ...role, approvalSignature: signature }));
 }

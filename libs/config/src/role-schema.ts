@@ -32,6 +32,11 @@ const breakGlassSchema = z
     escalateEvery: breakGlass.escalateEvery ?? breakGlass.reviewWithin,
   }));
 
+/** How an approval is given (docs/identity.md, "Signed approvals"): `passkey` asks for WebAuthn. */
+export const approvalsSchema = z.strictObject({
+  signature: z.enum(['none', 'passkey']).default('none'),
+});
+
 const roleFields = z.strictObject({
   name: z.string().regex(ROLE_NAME, `must match ${String(ROLE_NAME)}`),
   resource: token,
@@ -48,6 +53,8 @@ const roleFields = z.strictObject({
   requesters: selector,
   approvers,
   approvalsRequired: z.int().min(1).max(10).default(1),
+  // Unset: the policy's default (`policy.approvals`), applied by the file schema.
+  approvals: approvalsSchema.optional(),
   requireJustification: z.boolean().default(false),
   provider: providerSchema.default({ type: 'jwt' }),
   breakGlass: breakGlassSchema.optional(),
@@ -135,6 +142,8 @@ export const roleSchema = roleFields.transform((role, ctx): RoleDefinition => {
     requesters: role.requesters,
     approvers: role.approvers,
     approvalsRequired: role.approvalsRequired,
+    // Present only when set, so that the policy hash of every other role stays what it was.
+    ...(role.approvals ? { approvalSignature: role.approvals.signature } : {}),
     requireJustification: role.requireJustification,
     provider: role.provider,
     ...(role.breakGlass ? { breakGlass: role.breakGlass } : {}),

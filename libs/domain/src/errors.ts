@@ -10,6 +10,8 @@ export type ErrorCode =
   | 'already_issued'
   | 'payload_too_large'
   | 'rate_limited'
+  /** The role's approvals are signed with the approver's passkey, on the web page (issue 16). */
+  | 'signature_required'
   /** A target system (provider) could not complete the action; retrying may succeed. */
   | 'unavailable';
 

@@ -7,6 +7,9 @@ export const FRESH_SIGN_IN_MS = 5 * 60_000;
 /** A registration challenge is answered within this, or not at all. */
 export const REGISTRATION_CHALLENGE_MS = 5 * 60_000;
 
+/** An approval's signing challenge is answered within this, or the approver starts again. */
+export const SIGNING_CHALLENGE_MS = 5 * 60_000;
+
 export const PASSKEY_NAME_MAX = 64;
 
 /** True when the sign-in happened less than FRESH_SIGN_IN_MS before `now`. */

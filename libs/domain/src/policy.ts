@@ -63,6 +63,12 @@ export interface RoleDefinition {
   readonly requesters: Selector;
   readonly approvers: Selector;
   readonly approvalsRequired: number;
+  /**
+   * `passkey`: each approval is a WebAuthn assertion over the request's terms (docs/identity.md,
+   * "Signed approvals"). The policy's default (`policy.approvals`) is applied when the config is
+   * read; absent means `none` and keeps the role's policy hash what it was before the setting.
+   */
+  readonly approvalSignature?: ApprovalSignature;
   readonly requireJustification: boolean;
   readonly provider: ProviderDefinition;
   readonly breakGlass?: BreakGlassPolicy;
@@ -82,6 +88,8 @@ export interface RequestEscalation {
   readonly to: Selector;
 }
 
+export type ApprovalSignature = 'none' | 'passkey';
+
 export interface PolicyDefinition {
   readonly separation: SeparationMode;
   readonly admins: Selector;
@@ -91,6 +99,11 @@ export interface PolicyDefinition {
    * requester or the recipient (docs/identity.md). Absent or empty: no non-human ever approves.
    */
   readonly approverBots?: readonly string[];
+}
+
+/** Whether approving a request for this role takes the approver's passkey. */
+export function requiresSignedApproval(role: Pick<RoleDefinition, 'approvalSignature'>): boolean {
+  return role.approvalSignature === 'passkey';
 }
 
 export function findRole(policy: PolicyDefinition, name: string): RoleDefinition | undefined {

@@ -1,3 +1,4 @@
+export * from './approval-statement.js';
 export * from './bundle.js';
 export * from './canonical.js';
 export * from './receipt.js';

@@ -16,6 +16,12 @@ export const jsonText: ValueTransformer = {
   from: (value: string | null): unknown => (value === null ? null : JSON.parse(value)),
 };
 
+/** As jsonText, but null stays SQL NULL rather than the text `null`. */
+export const nullableJsonText: ValueTransformer = {
+  to: (value: unknown) => (value === null || value === undefined ? value : JSON.stringify(value)),
+  from: (value: string | null): unknown => (value === null ? null : JSON.parse(value)),
+};
+
 export const bigintNumber: ValueTransformer = {
   to: (value: number | undefined) => value,
   from: (value: string | number | null) => (value === null ? null : Number(value)),

@@ -53,6 +53,25 @@ export class PasskeyRepository {
     return forUpdate(query).getOne();
   }
 
+  /** The owner's passkey in use with this WebAuthn credential id, locked until commit. */
+  async findActiveCredential(
+    tx: EntityManager,
+    owner: string,
+    credentialId: string,
+  ): Promise<PasskeyRow | null> {
+    const query = tx
+      .createQueryBuilder(PasskeyRow, 'pk')
+      .where('pk.credential_id = :credentialId', { credentialId })
+      .andWhere('pk.principal = :owner', { owner })
+      .andWhere('pk.revoked_at IS NULL');
+    return forUpdate(query).getOne();
+  }
+
+  /** A verified assertion: the authenticator's counter as it reported it, and when. */
+  async recordUse(tx: EntityManager, id: string, signCount: number, at: Date): Promise<void> {
+    await tx.update(PasskeyRow, { id }, { signCount, lastUsedAt: at });
+  }
+
   async rename(tx: EntityManager, id: string, name: string): Promise<void> {
     await tx.update(PasskeyRow, { id }, { name });
   }

@@ -17,6 +17,7 @@ const STATUS: Readonly<Record<ErrorCode, number>> = {
   already_issued: 409,
   payload_too_large: 413,
   rate_limited: 429,
+  signature_required: 403,
   unavailable: 503,
 };
 

@@ -7,7 +7,7 @@ import {
   PolicyState,
   RequesterQueries,
 } from '#access';
-import { PasskeyRepository, RequesterRepository } from '#persistence';
+import { RequesterRepository } from '#persistence';
 import { AdminPagesController } from './admin-pages.controller.js';
 import { AdminPasskeysController } from './admin-passkeys.controller.js';
 import { AssetsController } from './assets.controller.js';
@@ -47,7 +47,6 @@ export function webProviders(config: AppConfig): Provider[] {
     WebSessions,
     RequesterRepository,
     RequesterQueries,
-    PasskeyRepository,
     PasskeyRegistration,
     Passkeys,
     {

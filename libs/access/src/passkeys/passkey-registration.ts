@@ -131,7 +131,15 @@ export class PasskeyRegistration {
         await this.audit.append(tx, {
           type: 'passkey.registered',
           actor: principal.id,
-          data: { passkeyId: row.id, publicKeyId: row.credentialId, name: row.name, aaguid },
+          // The public key itself: the registration record an evidence bundle carries, so a
+          // verifier checks approvals against the key as the log recorded it at registration.
+          data: {
+            passkeyId: row.id,
+            publicKeyId: row.credentialId,
+            publicKey: row.publicKey,
+            name: row.name,
+            aaguid,
+          },
         });
         return toPasskeyView(row);
       });

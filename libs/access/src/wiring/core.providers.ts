@@ -16,6 +16,7 @@ import {
   BreakGlassRepository,
   FollowUpRepository,
   GrantRepository,
+  PasskeyRepository,
   PrincipalGroupsRepository,
   RequestRepository,
   RunOnce,
@@ -43,6 +44,7 @@ import { Issuance } from '../issuance.js';
 import { MintCredential } from '../mint-credential.js';
 import type { RequestNotifier } from '../observer.js';
 import { AccessEvents } from '../observer.js';
+import { ApprovalSignatures } from '../passkeys/approval-signatures.js';
 import { ApplyPolicyChange } from '../policy-change.js';
 import { PolicyState } from '../policy-state.js';
 import { ShutdownState } from './shutdown.js';
@@ -139,6 +141,8 @@ export function coreProviders(config: AppConfig, clock: Clock): Provider[] {
     Issuance,
     ReviewOpener,
     CreateRequest,
+    PasskeyRepository,
+    ApprovalSignatures,
     DecideRequest,
     CancelRequest,
     MintCredential,
