@@ -140,5 +140,7 @@ function withApprovalDefault(
   signature: ApprovalSignature,
 ): RoleDefinition[] {
   if (signature === 'none') return [...roles];
-  return roles.map((role) => (role.approvalSignature ? role : { ...role, approvalSignature: signature }));
+  return roles.map((role) =>
+    role.approvalSignature ? role : { ...role, approvalSignature: signature },
+  );
 }

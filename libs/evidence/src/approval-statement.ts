@@ -45,7 +45,13 @@ export function approvalStatement(
   approver: string,
   nonce: string,
 ): ApprovalStatement {
-  return { format: APPROVAL_STATEMENT_FORMAT, decision: 'approve', approver, nonce, request: terms };
+  return {
+    format: APPROVAL_STATEMENT_FORMAT,
+    decision: 'approve',
+    approver,
+    nonce,
+    request: terms,
+  };
 }
 
 /** The WebAuthn challenge of a statement: base64url of SHA-256 of its RFC 8785 JSON. */
