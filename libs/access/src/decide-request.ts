@@ -63,9 +63,16 @@ export class DecideRequest {
       const approvals = await this.requests.approvals(tx, [row.id]);
       // A principal counts once: a repeated approval (a retry, a double click) changes nothing.
       if (approvals.some((a) => a.approver === approver.id)) return toRequestView(row, approvals);
+      // Before rules 5 and 6: a Slack click or an API call for such a role is told where it can
+      // approve, rather than why it could not count here.
+      if (!signed && requiresSignedApproval(role)) {
+        const event = { actor: approver.id, requestId: row.id, data: { action: 'approve' } };
+        const error = this.signatures.signatureRequired(row.id);
+        return refuse(tx, this.audit, 'approval.refused', event, error);
+      }
       const counted = await this.countedAs(tx, approver, row, approvals);
       if (counted instanceof Refusal) return counted;
-      const signature = await this.signatureOf(tx, approver, row, role, signed);
+      const signature = signed ? await this.verifiedSignature(tx, approver, row, signed) : null;
       if (signature instanceof Refusal) return signature;
       const at = this.clock.now();
       const facts = requestFacts(row, this.policy.policy.separation, role);
@@ -170,25 +177,17 @@ export class DecideRequest {
     return { row, role };
   }
 
-  /** The approval's passkey signature, verified; null where none is given and none required. */
-  private async signatureOf(
+  /** The approver's assertion checked (see ApprovalSignatures.verify); a failure is audited. */
+  private async verifiedSignature(
     tx: Tx,
     approver: AuthenticatedPrincipal,
     row: AccessRequestRow,
-    role: RoleDefinition,
-    signed: SignedApproval | undefined,
-  ): Promise<PasskeyApprovalSignature | null | Refusal> {
-    const event = { actor: approver.id, requestId: row.id, data: { action: 'approve' } };
-    if (!signed) {
-      if (!requiresSignedApproval(role)) return null;
-      const error = this.signatures.signatureRequired(row.id);
-      return refuse(tx, this.audit, 'approval.refused', event, error);
-    }
+    signed: SignedApproval,
+  ): Promise<PasskeyApprovalSignature | Refusal> {
     const signature = await this.signatures.verify(tx, approver, row, signed);
-    if (signature instanceof DomainError) {
-      return refuse(tx, this.audit, 'approval.refused', event, signature);
-    }
-    return signature;
+    if (!(signature instanceof DomainError)) return signature;
+    const event = { actor: approver.id, requestId: row.id, data: { action: 'approve' } };
+    return refuse(tx, this.audit, 'approval.refused', event, signature);
   }
 
   /**

@@ -51,6 +51,12 @@ function reply(text: string): SlackReply {
 
 function refusalText(error: DomainError, webPage: string): string {
   const reason = typeof error.details.reason === 'string' ? error.details.reason : error.code;
+  if (reason === 'signature_required') {
+    return (
+      `Refused (${reason}): this role's approvals are signed with your passkey, which Slack ` +
+      `cannot do. Approve on the web page instead: <${webPage}>`
+    );
+  }
   if (reason === 'admin_reach_unknown') {
     // A click carries no token: who has never shown countersign their groups must decide where
     // a token does (docs/api.md §2 rule 6: unknown admin reach never counts as none).
