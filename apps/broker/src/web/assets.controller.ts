@@ -1,5 +1,6 @@
 import { Controller, Get, Header } from '@nestjs/common';
 import { Public } from '../http/public.decorator.js';
+import { APPROVE_SCRIPT } from './approve-script.js';
 import { COPY_SCRIPT } from './credential-page.js';
 import { STYLESHEET } from './layout.js';
 import { PASSKEY_SCRIPT } from './passkey-script.js';
@@ -29,5 +30,13 @@ export class AssetsController {
   @Header('Cache-Control', 'public, max-age=3600')
   passkeyScript(): string {
     return PASSKEY_SCRIPT;
+  }
+
+  /** The signed-approval ceremony: allowed on a request page only where its approver signs. */
+  @Get('approve.js')
+  @Header('Content-Type', 'text/javascript; charset=utf-8')
+  @Header('Cache-Control', 'public, max-age=3600')
+  approveScript(): string {
+    return APPROVE_SCRIPT;
   }
 }

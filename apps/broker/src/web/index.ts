@@ -10,6 +10,7 @@ import {
 import { RequesterRepository } from '#persistence';
 import { AdminPagesController } from './admin-pages.controller.js';
 import { AdminPasskeysController } from './admin-passkeys.controller.js';
+import { ApprovalSigningController } from './approval-signing.controller.js';
 import { AssetsController } from './assets.controller.js';
 import { SignInFallbackController, SignOutPageController } from './auth-pages.controller.js';
 import { DemoSignInController } from './demo-sign-in.controller.js';
@@ -30,6 +31,7 @@ export function webControllers(config: AppConfig): Type[] {
   return [
     AssetsController,
     RequestPagesController,
+    ApprovalSigningController,
     RequesterPagesController,
     PasskeysController,
     PasskeyRegistrationController,

@@ -1,32 +1,15 @@
-import type { ArgumentsHost, ExceptionFilter } from '@nestjs/common';
-import { Body, Catch, Controller, HttpCode, Post, UseFilters, UseGuards } from '@nestjs/common';
-import type { Response } from 'express';
+import { Body, Controller, HttpCode, Post, UseFilters, UseGuards } from '@nestjs/common';
 import type { PasskeyView } from '#access';
 import { PasskeyRegistration } from '#access';
-import { ErrorFilter } from '../http/error.filter.js';
 import { Public } from '../http/public.decorator.js';
 import { RateLimitGuard } from '../http/rate-limit.guard.js';
 import { ZodPipe } from '../http/zod.pipe.js';
+import { JsonErrors } from './json-errors.filter.js';
 import type { RegisterPasskeyBody } from './passkey-forms.js';
 import { csrfOnlyJson, registerPasskeyBody } from './passkey-forms.js';
 import { CurrentSession } from './viewer.js';
-import { SignInRequired, WebAuthGuard } from './web-auth.guard.js';
+import { WebAuthGuard } from './web-auth.guard.js';
 import type { WebSession } from './web-sessions.js';
-
-/** The ceremony's script reads JSON: refusals answer as the API's do, a lapsed session as 401. */
-@Catch()
-class JsonErrors implements ExceptionFilter {
-  private readonly api = new ErrorFilter();
-
-  catch(exception: unknown, host: ArgumentsHost): void {
-    if (exception instanceof SignInRequired) {
-      const response = host.switchToHttp().getResponse<Response>();
-      response.status(401).json({ error: 'unauthenticated', message: 'sign in again' });
-      return;
-    }
-    this.api.catch(exception, host);
-  }
-}
 
 /**
  * The two JSON steps of registering a passkey, called by the registration page's script: options

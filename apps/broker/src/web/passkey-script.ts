@@ -1,3 +1,5 @@
+import { WEBAUTHN_SCRIPT_HELPERS } from './webauthn-script-helpers.js';
+
 /**
  * The registration ceremony's script, served from this origin (PASSKEY_SCRIPT_PATH) and allowed on
  * the registration page only. No cryptography: it converts the options' base64url fields to bytes
@@ -10,33 +12,7 @@ export const PASSKEY_SCRIPT = `'use strict';
   if (!form || !window.PublicKeyCredential) return;
   var status = document.getElementById('passkey-status');
   var csrf = form.querySelector('input[name=csrf]').value;
-  function toBytes(text) {
-    var base64 = text.replace(/-/g, '+').replace(/_/g, '/');
-    while (base64.length % 4) base64 += '=';
-    var binary = atob(base64);
-    var bytes = new Uint8Array(binary.length);
-    for (var i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
-    return bytes;
-  }
-  function toText(buffer) {
-    var bytes = new Uint8Array(buffer);
-    var binary = '';
-    for (var i = 0; i < bytes.length; i++) binary += String.fromCharCode(bytes[i]);
-    return btoa(binary).replace(/\\+/g, '-').replace(/\\//g, '_').replace(/=+$/, '');
-  }
-  function post(path, body) {
-    return fetch(path, {
-      method: 'POST',
-      credentials: 'same-origin',
-      headers: { 'Content-Type': 'application/json' },
-      body: JSON.stringify(body)
-    }).then(function (answer) {
-      return answer.json().then(function (json) {
-        if (!answer.ok) throw new Error(json.message || 'HTTP ' + answer.status);
-        return json;
-      });
-    });
-  }
+${WEBAUTHN_SCRIPT_HELPERS}
   form.hidden = false;
   form.addEventListener('submit', function (event) {
     event.preventDefault();

@@ -5,15 +5,34 @@ import { html } from './html.js';
 import type { Viewer } from './layout.js';
 import { csrfField, page, when } from './layout.js';
 
+/** The signed-approval ceremony's script (APPROVE_SCRIPT), allowed where an approver signs. */
+export const APPROVE_SCRIPT_PATH = '/assets/approve.js';
+
+/**
+ * How an approver approves: `plain`, the form; `passkey`, signed by a passkey of theirs through
+ * the page's script because they have one (an approval that can be signed is), and
+ * `passkey_required` because the role requires it; `register_first`, the role requires a
+ * signature and they have no passkey yet.
+ */
+export type ApprovalSigning = 'plain' | 'passkey' | 'passkey_required' | 'register_first';
+
 /** What the viewer may do with a request, decided by the domain rules (see request-pages). */
 export type Standing =
-  | { kind: 'approver' }
+  | { kind: 'approver'; signing: ApprovalSigning }
   | { kind: 'approved_already' }
   /** An approver who already counts through a linked identity (rule 5): may still deny. */
   | { kind: 'counted_already'; message: string }
   | { kind: 'refused'; reason: string; message: string }
   | { kind: 'reviewer' }
   | { kind: 'closed' };
+
+/** Whether the page runs APPROVE_SCRIPT: its policy must then allow it. */
+export function signsWithScript(standing: Standing): boolean {
+  return (
+    standing.kind === 'approver' &&
+    (standing.signing === 'passkey' || standing.signing === 'passkey_required')
+  );
+}
 
 export function status(value: string): SafeHtml {
   return html`<span class="status status-${value}">${value}</span>`;
@@ -122,12 +141,7 @@ function decision(view: RequestView, viewer: Viewer, standing: Standing): SafeHt
       </section>`;
     case 'approver':
       return html`<section class="actions">
-        <form method="post" action="/requests/${view.id}/approve">
-          ${csrfField(viewer.csrf)}
-          <label>Comment (optional) <input name="comment" maxlength="1000" /></label>
-          <button type="submit" class="approve">Approve</button>
-        </form>
-        ${denyForm(view, viewer)}
+        ${approveForm(view, viewer, standing.signing)} ${denyForm(view, viewer)}
       </section>`;
     case 'approved_already':
       return html`<p class="notice ok">You have approved this request.</p>`;
@@ -143,6 +157,46 @@ function decision(view: RequestView, viewer: Viewer, standing: Standing): SafeHt
       </p>`;
     case 'closed':
       return html`<p class="muted">This request is ${view.status}: there is nothing to decide.</p>`;
+  }
+}
+
+function approveForm(view: RequestView, viewer: Viewer, signing: ApprovalSigning): SafeHtml {
+  switch (signing) {
+    case 'plain':
+      return html`<form method="post" action="/requests/${view.id}/approve">
+        ${csrfField(viewer.csrf)}
+        <label>Comment (optional) <input name="comment" maxlength="1000" /></label>
+        <button type="submit" class="approve">Approve</button>
+      </form>`;
+    case 'passkey':
+    case 'passkey_required':
+      // Without the script this posts as a plain Approve: refused where the role needs a signature.
+      return html`<form
+          id="approve-signed"
+          method="post"
+          action="/requests/${view.id}/approve"
+          data-approval="/requests/${view.id}/approval"
+        >
+          ${csrfField(viewer.csrf)}
+          <label>Comment (optional) <input name="comment" maxlength="1000" /></label>
+          <button type="submit" class="approve">Approve with passkey</button>
+          <p id="approve-status" class="muted" role="status"></p>
+        </form>
+        <noscript
+          ><p class="notice">
+            ${
+              signing === 'passkey_required'
+                ? "This role's approvals are signed with your passkey, which needs JavaScript in this page."
+                : 'Without JavaScript, Approve records an approval your passkey has not signed.'
+            }
+          </p></noscript
+        >
+        <script src="${APPROVE_SCRIPT_PATH}" defer></script>`;
+    case 'register_first':
+      return html`<p class="notice" id="register-passkey-first">
+        This role's approvals are signed with your passkey:
+        <a href="/me/passkeys/new">register one first</a>. Signing needs JavaScript in this page.
+      </p>`;
   }
 }
 

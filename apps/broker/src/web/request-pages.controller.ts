@@ -19,22 +19,34 @@ import {
   AccessQueries,
   CancelRequest,
   DecideRequest,
+  Passkeys,
   PolicyState,
   ReviewBreakGlass,
   approverDecision,
 } from '#access';
 import type { Principal } from '#domain';
-import { checkBreakGlassReviewer, checkCanceller, checkNewApprover } from '#domain';
+import {
+  checkBreakGlassReviewer,
+  checkCanceller,
+  checkNewApprover,
+  requiresSignedApproval,
+} from '#domain';
 import { IdPipe } from '../http/id.pipe.js';
 import { Public } from '../http/public.decorator.js';
 import { RateLimitGuard } from '../http/rate-limit.guard.js';
 import { ZodPipe } from '../http/zod.pipe.js';
 import { approveForm, csrfOnlyForm, denyForm } from './forms.js';
-import type { Standing } from './request-page.js';
-import { requestListsPage, requestPage } from './request-page.js';
+import type { ApprovalSigning, Standing } from './request-page.js';
+import {
+  APPROVE_SCRIPT_PATH,
+  requestListsPage,
+  requestPage,
+  signsWithScript,
+} from './request-page.js';
 import { CurrentSession, viewerOf } from './viewer.js';
 import { WebAuthGuard } from './web-auth.guard.js';
 import { WebErrorFilter } from './web-error.filter.js';
+import { pageScriptPolicy } from './web-http.js';
 import type { WebSession } from './web-sessions.js';
 import { WebSessions } from './web-sessions.js';
 import { SESSION_COOKIE, clearCookie } from './cookies.js';
@@ -60,6 +72,7 @@ export class RequestPagesController {
     private readonly review: ReviewBreakGlass,
     private readonly policy: PolicyState,
     private readonly sessions: WebSessions,
+    private readonly passkeys: Passkeys,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -86,9 +99,20 @@ export class RequestPagesController {
   async show(
     @CurrentSession() session: WebSession,
     @Param('id', requestId) id: string,
+    @Res({ passthrough: true }) res: Response,
   ): Promise<string> {
+    // The ceremony's two JSON posts go to this origin; read before the page's work (see there).
+    const signingPolicy = pageScriptPolicy(
+      res,
+      this.config.publicUrl,
+      APPROVE_SCRIPT_PATH,
+      "connect-src 'self'",
+    );
     const view = await this.queries.request(session.principal, id);
-    const standing = this.standing(view, session.principal);
+    const standing = await this.standing(view, session.principal);
+    if (signsWithScript(standing)) {
+      res.setHeader('Content-Security-Policy', signingPolicy);
+    }
     const canCancel = view.status === 'pending' && checkCanceller(view, session.principal).allowed;
     return requestPage(view, viewerOf(session, this.policy), standing, canCancel);
   }
@@ -154,7 +178,7 @@ export class RequestPagesController {
   }
 
   /** The same rules DecideRequest and ReviewBreakGlass apply: the page offers what they accept. */
-  private standing(view: RequestView, principal: Principal): Standing {
+  private async standing(view: RequestView, principal: Principal): Promise<Standing> {
     if (view.breakGlass) return this.reviewStanding(view, principal);
     if (view.status !== 'pending') return { kind: 'closed' };
     if (view.approvals.some((a) => a.approver === principal.id))
@@ -166,8 +190,17 @@ export class RequestPagesController {
     const earlier = view.approvals.map((a) => a.approver);
     const distinct = checkNewApprover(policy, graph, earlier, principal.id);
     return distinct.allowed
-      ? { kind: 'approver' }
+      ? { kind: 'approver', signing: await this.signing(view, principal) }
       : { kind: 'counted_already', message: distinct.message };
+  }
+
+  /** Signed where the role requires it or the approver has a passkey to sign with. */
+  private async signing(view: RequestView, principal: Principal): Promise<ApprovalSigning> {
+    const role = this.policy.role(view.role);
+    const required = role !== undefined && requiresSignedApproval(role);
+    const hasPasskey = (await this.passkeys.mine(principal)).length > 0;
+    if (required) return hasPasskey ? 'passkey_required' : 'register_first';
+    return hasPasskey ? 'passkey' : 'plain';
   }
 
   private reviewStanding(view: RequestView, principal: Principal): Standing {
