@@ -55,6 +55,13 @@ describe.each(DATABASE_KINDS)('passkeys on %s', (kind) => {
     };
   }
 
+  /** A new sign-in of `user`, now: what registering a passkey needs. */
+  async function freshBrowserOf(user: string) {
+    const { cookie } = await signInOverHttp(web.url, user, '/me/passkeys');
+    cookies.set(user, cookie);
+    return browserWith(cookie);
+  }
+
   async function browserOf(user: string) {
     let cookie = cookies.get(user);
     if (!cookie) {
@@ -171,19 +178,24 @@ describe.each(DATABASE_KINDS)('passkeys on %s', (kind) => {
       .expect(400);
     expect(again.body.message).toContain('no registration under way');
     // A challenge lives five minutes: at 5:00 it is gone (a millisecond before, it was checked).
-    await alice.json('/me/passkeys/registration/options', { csrf }).expect(200);
+    // Each from a new sign-in: registering needs one of the last five minutes.
+    const lapsing = await freshBrowserOf('alice');
+    const lapsingCsrf = await lapsing.csrf();
+    await lapsing.json('/me/passkeys/registration/options', { csrf: lapsingCsrf }).expect(200);
     clock.advance(5 * 60);
-    const lapsed = await alice
-      .json('/me/passkeys/registration', { csrf, name: 'x', response: fabricated })
+    const lapsed = await lapsing
+      .json('/me/passkeys/registration', { csrf: lapsingCsrf, name: 'x', response: fabricated })
       .expect(400);
     expect(lapsed.body.message).toContain('or it lapsed');
     expect(await challenges()).toBe(0);
-    await alice.json('/me/passkeys/registration/options', { csrf }).expect(200);
+    const late = await freshBrowserOf('alice');
+    const lateCsrf = await late.csrf();
+    await late.json('/me/passkeys/registration/options', { csrf: lateCsrf }).expect(200);
     clock.advance(5 * 60 - 0.001);
-    const late = await alice
-      .json('/me/passkeys/registration', { csrf, name: 'x', response: fabricated })
+    const checked = await late
+      .json('/me/passkeys/registration', { csrf: lateCsrf, name: 'x', response: fabricated })
       .expect(400);
-    expect(late.body.message).not.toContain('no registration under way');
+    expect(checked.body.message).not.toContain('no registration under way');
     const { refused } = await refusalsOf(web.broker, {
       type: 'passkey.refused',
       actor: 'corp:alice',
@@ -202,6 +214,30 @@ describe.each(DATABASE_KINDS)('passkeys on %s', (kind) => {
         reason: 'registration_invalid',
       },
     ]);
+  });
+
+  it('registers only from a sign-in of the last five minutes', async () => {
+    const carol = await freshBrowserOf('carol');
+    const csrf = await carol.csrf();
+    clock.advance(5 * 60);
+    const refusal = await carol.json('/me/passkeys/registration/options', { csrf }).expect(403);
+    expect(refusal.body).toMatchObject({ error: 'forbidden', reason: 'sign_in_stale' });
+    expect(refusal.body.message).toContain(
+      'registering a passkey needs a sign-in of the last 5 minutes',
+    );
+    const { refused } = await refusalsOf(web.broker, {
+      type: 'passkey.refused',
+      actor: 'corp:carol',
+    });
+    expect(refused.at(-1)).toMatchObject({ action: 'register', reason: 'sign_in_stale' });
+    // Signed in again: the options are given.
+    const again = await freshBrowserOf('carol');
+    const againCsrf = await again.csrf();
+    await again.json('/me/passkeys/registration/options', { csrf: againCsrf }).expect(200);
+    const checked = await again
+      .json('/me/passkeys/registration', { csrf: againCsrf, name: 'x', response: fabricated })
+      .expect(400);
+    expect(checked.body.reason).toBe('registration_invalid');
   });
 
   it('refuses principals that are not people, in words', async () => {

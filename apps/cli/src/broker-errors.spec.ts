@@ -73,6 +73,18 @@ describe('broker errors become exit codes with a hint', () => {
     });
   });
 
+  it('sends an approver of a passkey-signed role to the web page', () => {
+    const error = brokerError(403, {
+      error: 'signature_required',
+      message:
+        "approving this request needs your passkey's signature: approve it on the web page, https://cs.example.com/requests/1",
+      reason: 'signature_required',
+    });
+    expect(error.exitCode).toBe(ExitCode.refused);
+    expect(error.message).toContain('https://cs.example.com/requests/1');
+    expect(error.details.hint).toContain('in a browser');
+  });
+
   it('points a 401 at the token that was used', () => {
     const body = { error: 'unauthenticated', message: 'unauthenticated' };
     expect(brokerError(401, body, 'store').details.hint).toContain('run `countersign login`');

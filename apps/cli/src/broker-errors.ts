@@ -38,6 +38,9 @@ function hintFor(
   if (status === 404) {
     return 'check the id (`countersign ls`, `countersign grants`); the broker answers 404 for anything you may not see';
   }
+  if (body.error === 'signature_required') {
+    return "this role's approvals are signed with your passkey: open the link above in a browser";
+  }
   if (body.error === 'already_issued') {
     return 'a credential is minted once; `countersign show <id>` shows its grant';
   }

@@ -16,6 +16,12 @@ export interface PasskeySession {
 
 export const sessionHash = (id: string): string => createHash('sha256').update(id).digest('hex');
 
+/** Refusal of a passkey change from a sign-in older than five minutes (FRESH_SIGN_IN_MS). */
+export const staleSignIn = (what: string) =>
+  new DomainError('forbidden', `${what} needs a sign-in of the last 5 minutes: sign in again`, {
+    reason: 'sign_in_stale',
+  });
+
 /** Audits a refused passkey action (`passkey.refused`) and returns it, to throw after commit. */
 export function refusePasskey(
   tx: Tx,

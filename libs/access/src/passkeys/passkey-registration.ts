@@ -9,10 +9,18 @@ import { generateRegistrationOptions, verifyRegistrationResponse } from '@simple
 import { AuditLog } from '#audit';
 import type { AppConfig } from '#config';
 import type { Clock } from '#domain';
-import { DomainError, REGISTRATION_CHALLENGE_MS, passkeyName, relyingParty } from '#domain';
+import {
+  DomainError,
+  REGISTRATION_CHALLENGE_MS,
+  isFreshSignIn,
+  passkeyName,
+  relyingParty,
+} from '#domain';
+import type { Tx } from '#persistence';
 import {
   PasskeyRepository,
   PasskeyRow,
+  Refusal,
   UnitOfWork,
   WebAuthnChallengeRow,
   isUniqueViolation,
@@ -20,7 +28,7 @@ import {
 import { PolicyState } from '../policy-state.js';
 import { APP_CONFIG, CLOCK } from '../wiring/tokens.js';
 import type { PasskeySession } from './passkey-holder.js';
-import { refuseNonPerson, refusePasskey, sessionHash } from './passkey-holder.js';
+import { refuseNonPerson, refusePasskey, sessionHash, staleSignIn } from './passkey-holder.js';
 import type { PasskeyView } from './passkey-view.js';
 import { toPasskeyView } from './passkey-view.js';
 
@@ -62,6 +70,8 @@ export class PasskeyRegistration {
     return this.uow.run(async (tx) => {
       const refusal = await refuseNonPerson(tx, this.audit, this.policy, principal, 'register');
       if (refusal) return refusal;
+      const stale = await this.refuseStale(tx, session);
+      if (stale) return stale;
       const existing = await this.passkeys.activeOf(tx, principal.id);
       const options = await generateRegistrationOptions({
         rpName: RP_NAME,
@@ -103,6 +113,9 @@ export class PasskeyRegistration {
           const error = invalidRegistration('no registration under way, or it lapsed: start again');
           return refusePasskey(tx, this.audit, principal, { action: 'register' }, error);
         }
+        // After the challenge is used up: a refused response never leaves it for another try.
+        const stale = await this.refuseStale(tx, session);
+        if (stale) return stale;
         const verified = await this.verify(response, challenge);
         if (!verified.verified) {
           const error = invalidRegistration(verified.why);
@@ -148,6 +161,17 @@ export class PasskeyRegistration {
       if (!isUniqueViolation(error)) throw error;
       throw registeredAlready();
     }
+  }
+
+  /**
+   * A new passkey signs approvals in its owner's name from then on, so it is added only from a
+   * sign-in of the last five minutes: a session cookie taken from an idle browser cannot enrol
+   * its thief's authenticator.
+   */
+  private async refuseStale(tx: Tx, session: PasskeySession): Promise<Refusal | undefined> {
+    if (isFreshSignIn(session.signedInAt, this.clock.now())) return undefined;
+    const error = staleSignIn('registering a passkey');
+    return refusePasskey(tx, this.audit, session.principal, { action: 'register' }, error);
   }
 
   private async verify(

@@ -1,25 +1,16 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { AuditLog } from '#audit';
 import type { Clock, Principal } from '#domain';
-import { DomainError, checkAdmin, isFreshSignIn, notFound, passkeyName } from '#domain';
+import { checkAdmin, isFreshSignIn, notFound, passkeyName } from '#domain';
 import type { Tx } from '#persistence';
 import { ANY_OWNER, PasskeyRepository, Refusal, UnitOfWork } from '#persistence';
 import { refuseDecision } from '../audit-helpers.js';
 import { PolicyState } from '../policy-state.js';
 import { CLOCK } from '../wiring/tokens.js';
 import type { PasskeySession } from './passkey-holder.js';
-import { refusePasskey } from './passkey-holder.js';
+import { refusePasskey, staleSignIn } from './passkey-holder.js';
 import type { PasskeyView } from './passkey-view.js';
 import { toPasskeyView } from './passkey-view.js';
-
-const staleSignIn = () =>
-  new DomainError(
-    'forbidden',
-    'removing a passkey needs a sign-in of the last 5 minutes: sign in again',
-    {
-      reason: 'sign_in_stale',
-    },
-  );
 
 /**
  * Audit events name a passkey by its row id and its WebAuthn credential id, the latter as
@@ -68,7 +59,7 @@ export class Passkeys {
       const now = this.clock.now();
       if (!isFreshSignIn(session.signedInAt, now)) {
         const data = { action: 'remove', passkeyId: row.id };
-        return refusePasskey(tx, this.audit, principal, data, staleSignIn());
+        return refusePasskey(tx, this.audit, principal, data, staleSignIn('removing a passkey'));
       }
       if (!(await this.passkeys.revoke(tx, row.id, now, principal.id))) {
         return new Refusal(notFound('passkey'));

@@ -12,7 +12,7 @@ import { errorBody } from '../../http/error-body.js';
 const ERROR_MEANINGS: Readonly<Record<number, string>> = {
   400: 'invalid_request: the failing fields, each named with what is wrong',
   401: 'unauthenticated: a missing, malformed or unverifiable credential',
-  403: 'forbidden, not_eligible or separation_of_duties, with a reason',
+  403: 'forbidden, not_eligible, separation_of_duties or signature_required, with a reason',
   404: 'not_found: also for anything the caller may not see, and for an id that is not a UUID',
   409: 'invalid_state or already_issued, with a reason',
   413: 'payload_too_large: bodies over 1 MB',
