@@ -5,6 +5,7 @@ import type { RequestStatus } from '#domain';
 import { assertTransition } from '#domain';
 import { AccessRequestRow } from './entities/access-request.entity.js';
 import { ApprovalRow } from './entities/approval.entity.js';
+import { GrantRow } from './entities/grant.entity.js';
 import type { Page, ReadScope } from './scope.js';
 import { forUpdate, newestFirstPage } from './scope.js';
 
@@ -100,6 +101,22 @@ export class RequestRepository {
       .where('r.status IN (:...open)', { open: ['pending', 'approved'] })
       .andWhere('r.deadlineAt <= :now', { now: now.getTime() })
       .orderBy('r.deadlineAt', 'ASC')
+      .limit(limit)
+      .getMany();
+  }
+
+  /**
+   * Open extensions of grants that have ended (expired or revoked): they can never be redeemed
+   * (the grant is not extended any more), so the request-expiry sweep closes them.
+   */
+  async orphanedExtensions(manager: EntityManager, limit: number): Promise<AccessRequestRow[]> {
+    return manager
+      .createQueryBuilder(AccessRequestRow, 'r')
+      .innerJoin(GrantRow, 'g', 'g.id = r.extends_grant_id')
+      .where('r.status IN (:...open)', { open: ['pending', 'approved'] })
+      .andWhere('r.extends_grant_id IS NOT NULL')
+      .andWhere("g.status <> 'active'")
+      .orderBy('r.id', 'ASC')
       .limit(limit)
       .getMany();
   }
