@@ -13,6 +13,34 @@ export interface EvidenceApproval {
   comment: string | null;
   /** The broker's signed receipt (compact JWS) for this approval. */
   receipt: string | null;
+  /** The approver's own passkey signature over the request's terms; absent: broker-attested only. */
+  signature?: EvidencePasskeySignature;
+}
+
+/**
+ * A WebAuthn assertion by the approver's passkey over the approval statement
+ * (approval-statement.ts), with what a verifier needs to check it without the broker: the
+ * credential's public key and the audit event that registered it. Binary fields are base64url.
+ */
+export interface EvidencePasskeySignature {
+  kind: 'passkey';
+  /** The nonce the broker issued for this approval, part of the signed statement. */
+  nonce: string;
+  rpId: string;
+  origin: string;
+  credentialId: string;
+  /** The credential's COSE public key, as its registration recorded it. */
+  publicKey: string;
+  authenticatorData: string;
+  clientDataJSON: string;
+  signature: string;
+  /** The `passkey.registered` event of this credential, with its chain position. */
+  registration: AuditEvent;
+  /**
+   * RFC 9162 inclusion of the registration (leaf seq - 1) under `log.checkpoint`, base64 hashes;
+   * present exactly when the bundle has a log proof.
+   */
+  registrationInclusion?: string[];
 }
 
 /** One extension of a grant, as its `grant.extended` event recorded it. */

@@ -37,6 +37,28 @@ const logProof = z.strictObject({
     .max(10_000),
 });
 
+// WebAuthn's binary fields, base64url: a credential id is at most 1023 bytes (WebAuthn §5.1), and
+// the rest allow an RSA-4096 key and signature and authenticator extensions with room to spare.
+const base64url = (maxChars: number) =>
+  z
+    .string()
+    .max(maxChars)
+    .regex(/^[A-Za-z0-9_-]+$/);
+
+const passkeySignature = z.strictObject({
+  kind: z.literal('passkey'),
+  nonce: z.string().max(128),
+  rpId: z.string().max(253),
+  origin: z.string().max(512),
+  credentialId: base64url(1366),
+  publicKey: base64url(4096),
+  authenticatorData: base64url(4096),
+  clientDataJSON: base64url(4096),
+  signature: base64url(1024),
+  registration: auditEvent,
+  registrationInclusion: z.array(base64Hash).max(MAX_PROOF_HASHES).optional(),
+});
+
 const separation = z.strictObject({
   mode: z.enum(['strict', 'identity']),
   links: z
@@ -88,6 +110,7 @@ const bundle = z.strictObject({
         at: isoTime,
         comment: z.string().nullable(),
         receipt: z.string().max(8192).nullable(),
+        signature: passkeySignature.optional(),
       }),
     )
     .max(10),

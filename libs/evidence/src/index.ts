@@ -1,3 +1,4 @@
+export * from './approval-signature.js';
 export * from './approval-statement.js';
 export * from './bundle.js';
 export * from './canonical.js';

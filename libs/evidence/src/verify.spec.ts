@@ -1,8 +1,22 @@
+import { verifyRegistrationResponse } from '@simplewebauthn/server';
 import type { CryptoKey, JSONWebKeySet } from 'jose';
 import { CompactSign, exportJWK, generateKeyPair } from 'jose';
+import type { AuditEvent } from '#audit-log';
+import {
+  GENESIS_HASH,
+  eventLeafHash,
+  generateSigner,
+  hashEvent,
+  inclusionProof,
+  rootHash,
+  signCheckpoint,
+} from '#audit-log';
 import type { LinkKind } from '#domain';
 import { LINK_WORDS } from '#domain';
-import type { EvidenceBundle, EvidenceSeparation } from './bundle.js';
+import { SoftAuthenticator } from '../../../test/support/soft-authenticator.js';
+import type { ApprovalTerms } from './approval-statement.js';
+import { approvalChallenge, approvalStatement } from './approval-statement.js';
+import type { EvidenceBundle, EvidencePasskeySignature, EvidenceSeparation } from './bundle.js';
 import { EVIDENCE_FORMAT, sealBundle } from './bundle.js';
 import { RECEIPT_TYP, receiptPayload } from './receipt.js';
 import { requestDigest } from './request-facts.js';
@@ -339,6 +353,454 @@ describe('verifyEvidence and extensions', () => {
     expect(await failures(unsigned)).toContainEqual([
       'approval[0] corp:bob',
       'receipt is for a different request or different terms',
+    ]);
+  });
+});
+
+describe('verifyEvidence and passkey-signed approvals', () => {
+  const RP_ID = 'countersign.test';
+  const ORIGIN = 'https://countersign.test';
+  const LOG_ORIGIN = 'countersign.test/audit';
+  const logSigner = generateSigner(LOG_ORIGIN);
+  const base64 = (hash: Uint8Array) => Buffer.from(hash).toString('base64');
+  type Request = EvidenceBundle['request'];
+
+  /** The COSE public key the broker keeps for `authenticator`, as its registration yields it. */
+  async function publicKeyOf(authenticator: SoftAuthenticator): Promise<string> {
+    const challenge = Buffer.from('registration challenge').toString('base64url');
+    const result = await verifyRegistrationResponse({
+      response: authenticator.register({ challenge, rp: { id: RP_ID } }, ORIGIN),
+      expectedChallenge: challenge,
+      expectedOrigin: ORIGIN,
+      expectedRPID: RP_ID,
+      requireUserVerification: true,
+    });
+    if (!result.verified) throw new Error('registration did not verify');
+    return Buffer.from(result.registrationInfo.credential.publicKey).toString('base64url');
+  }
+
+  function chained(events: Omit<AuditEvent, 'prevHash' | 'hash'>[]): AuditEvent[] {
+    const out: AuditEvent[] = [];
+    for (const event of events) {
+      const unhashed = { ...event, prevHash: out[out.length - 1]?.hash ?? GENESIS_HASH };
+      out.push({ ...unhashed, hash: hashEvent(unhashed) });
+    }
+    return out;
+  }
+
+  const rehashed = ({ hash: _replaced, ...unhashed }: AuditEvent): AuditEvent => ({
+    ...unhashed,
+    hash: hashEvent(unhashed),
+  });
+
+  interface SignedStory {
+    /** The bundle's request, changed after bob's passkey signed (receipts and seal re-signed). */
+    shown?: Partial<Request>;
+    /** The role, as the bundle's policy shows it, requires passkey-signed approvals. */
+    requires?: boolean;
+    approvedUnderThisPolicy?: boolean;
+    /** Whose key signed bob's approval and is claimed as registered: bob's own by default. */
+    signedBy?: SoftAuthenticator;
+    assert?: Parameters<SoftAuthenticator['assert']>[3];
+    /** The last edits before receipts and seal are made. */
+    edit?: (bundle: EvidenceBundle) => void;
+    /** Without a log proof, as a bundle from before the transparency log. */
+    noLog?: boolean;
+  }
+
+  /**
+   * Bob approves with his passkey (registered at seq 1, logged), carol without; the broker's keys
+   * then sign receipts and the seal over whatever the bundle shows.
+   */
+  async function signedStory(story: SignedStory = {}): Promise<string> {
+    const bob = SoftAuthenticator.create();
+    const signing = story.signedBy ?? bob;
+    const request: Request = {
+      id: 'req-1',
+      requester: 'corp:alice',
+      recipient: 'corp:alice',
+      act: null,
+      role: 'two-person',
+      resource: 'https://deploy.example.com',
+      intent: null,
+      durationSeconds: 600,
+      approvalsRequired: 2,
+      status: 'approved',
+      breakGlass: false,
+      justification: 'release 42',
+      createdAt: '2026-12-07T09:59:00.000Z',
+      decidedAt: '2026-12-07T10:01:00.000Z',
+    };
+    const registrationOf = async (authenticator: SoftAuthenticator) => ({
+      seq: 1,
+      id: 'event-1',
+      at: '2026-12-07T09:00:00.000Z',
+      type: 'passkey.registered',
+      actor: 'corp:bob',
+      data: {
+        passkeyId: 'passkey-1',
+        publicKeyId: authenticator.credentialId,
+        publicKey: await publicKeyOf(authenticator),
+        name: 'laptop',
+        aaguid: '00000000-0000-0000-0000-000000000000',
+      },
+    });
+    const at = (minute: number) => `2026-12-07T10:0${minute}:00.000Z`;
+    const log = chained([
+      await registrationOf(bob),
+      {
+        seq: 2,
+        id: 'event-2',
+        at: at(0),
+        type: 'request.created',
+        actor: 'corp:alice',
+        requestId: 'req-1',
+        data: {},
+      },
+      {
+        seq: 3,
+        id: 'event-3',
+        at: at(0),
+        type: 'approval.recorded',
+        actor: 'corp:bob',
+        requestId: 'req-1',
+        data: {
+          adminReach: false,
+          signature: 'passkey',
+          passkeyId: 'passkey-1',
+          publicKeyId: signing.credentialId,
+        },
+      },
+      {
+        seq: 4,
+        id: 'event-4',
+        at: at(1),
+        type: 'approval.recorded',
+        actor: 'corp:carol',
+        requestId: 'req-1',
+        data: { adminReach: false },
+      },
+    ]);
+    const leaves = log.map(eventLeafHash);
+    const registration =
+      signing === bob ? log[0] : rehashed({ ...log[0], ...(await registrationOf(signing)) });
+    const nonce = 'nonce-1';
+    // The terms as the broker has its approvers sign them (approvalTerms), spelt out here so that
+    // the verifier's reading of the bundle (termsFromBundle) is checked against them.
+    const terms: ApprovalTerms = {
+      id: request.id,
+      role: request.role,
+      resource: request.resource,
+      intent: request.intent,
+      requester: request.requester,
+      recipient: request.recipient,
+      act: request.act,
+      durationSeconds: request.durationSeconds,
+      justification: request.justification,
+      createdAt: request.createdAt,
+    };
+    const challenge = approvalChallenge(approvalStatement(terms, 'corp:bob', nonce));
+    const assertion = signing.assert(challenge, RP_ID, ORIGIN, story.assert);
+    const signature: EvidencePasskeySignature = {
+      kind: 'passkey',
+      nonce,
+      rpId: RP_ID,
+      origin: ORIGIN,
+      credentialId: signing.credentialId,
+      publicKey: registration.data.publicKey as string,
+      authenticatorData: assertion.response.authenticatorData,
+      clientDataJSON: assertion.response.clientDataJSON,
+      signature: assertion.response.signature,
+      registration,
+      ...(story.noLog ? {} : { registrationInclusion: inclusionProof(leaves, 0).map(base64) }),
+    };
+    const events = log.slice(1);
+    const bundle: EvidenceBundle = {
+      format: EVIDENCE_FORMAT,
+      issuer: ISSUER,
+      generatedAt: '2026-12-07T11:00:00.000Z',
+      request: { ...request, ...story.shown },
+      policy: story.requires
+        ? {
+            hash: POLICY_HASH,
+            approvedUnderThisPolicy: story.approvedUnderThisPolicy ?? true,
+            definition: {
+              separation: 'strict',
+              role: { name: 'two-person', approvalSignature: 'passkey' },
+            },
+          }
+        : null,
+      approvals: [
+        { approver: 'corp:bob', at: at(0), comment: null, receipt: null, signature },
+        { approver: 'corp:carol', at: at(1), comment: null, receipt: null },
+      ],
+      separation: strict(),
+      issuance: null,
+      revocation: null,
+      auditEvents: events,
+      chainHead: { seq: 4, hash: log[3].hash },
+      ...(story.noLog
+        ? {}
+        : {
+            log: {
+              key: logSigner.verifier.vkey,
+              checkpoint: signCheckpoint(
+                { origin: LOG_ORIGIN, size: 4, rootHash: rootHash(leaves) },
+                [logSigner],
+              ),
+              inclusion: events.map((event) => ({
+                seq: event.seq,
+                proof: inclusionProof(leaves, event.seq - 1).map(base64),
+              })),
+            },
+          }),
+    };
+    story.edit?.(bundle);
+    // The broker's keys sign whatever the bundle now shows: receipts, then the seal.
+    const facts = bundle.request;
+    const digest = requestDigest({
+      id: facts.id,
+      requester: facts.requester,
+      recipient: facts.recipient,
+      act: facts.act,
+      role: facts.role,
+      resource: facts.resource,
+      intent: facts.intent,
+      durationSeconds: facts.durationSeconds,
+      approvalsRequired: facts.approvalsRequired,
+      policyHash: POLICY_HASH,
+    });
+    for (const approval of bundle.approvals) {
+      const claims = {
+        iss: ISSUER,
+        requestId: facts.id,
+        requestDigest: digest,
+        policyHash: POLICY_HASH,
+        approver: approval.approver,
+        approvedAt: approval.at,
+      };
+      approval.receipt = await sign(RECEIPT_TYP, receiptPayload(claims));
+    }
+    return sealBundle(bundle, sign);
+  }
+
+  const failed = async (story: SignedStory) =>
+    (await verifyEvidence(await signedStory(story), jwks)).checks
+      .filter((c) => !c.ok)
+      .map((c) => [c.check, c.detail]);
+
+  const OTHER_TERMS =
+    'the passkey signed other terms than these (the challenge is not their statement)';
+
+  it("reports the approver's own signature as passkey-signed, the other as broker-attested", async () => {
+    const report = await verifyEvidence(await signedStory(), jwks, {
+      logKey: logSigner.verifier.vkey,
+    });
+    expect(report.checks.filter((c) => !c.ok)).toEqual([]);
+    expect(report.ok).toBe(true);
+    expect(report.checks).toContainEqual({
+      check: 'approval[0] corp:bob signature',
+      ok: true,
+      detail: expect.stringMatching(/^passkey-signed \(credential [A-Za-z0-9_-]{43}\)$/),
+    });
+    expect(report.checks).toContainEqual({
+      check: 'approval signatures',
+      ok: true,
+      detail: 'passkey-signed: corp:bob; broker-attested: corp:carol',
+    });
+    expect(report.approvals).toEqual([
+      { approver: 'corp:bob', attestation: 'passkey-signed' },
+      { approver: 'corp:carol', attestation: 'broker-attested' },
+    ]);
+  });
+
+  it('verifies a signature without a log proof, as a bundle from before the log', async () => {
+    expect(await failed({ noLog: true })).toEqual([]);
+  });
+
+  it.each<[string, Partial<Request>]>([
+    ['justification', { justification: 'release 43' }],
+    ['duration', { durationSeconds: 86_400 }],
+    ['recipient', { recipient: 'corp:mallory' }],
+  ])(
+    'fails a changed %s though the broker re-signed the receipts and the seal',
+    async (_term, shown) => {
+      const report = await verifyEvidence(await signedStory({ shown }), jwks);
+      expect(report.checks.filter((c) => !c.ok).map((c) => [c.check, c.detail])).toEqual([
+        ['approval[0] corp:bob signature', OTHER_TERMS],
+      ]);
+      expect(report.approvals?.[0]).toEqual({
+        approver: 'corp:bob',
+        attestation: 'signature-invalid',
+      });
+      // What the broker's keys alone vouch for: the same change, signature dropped, verifies.
+      const unsigned = await failed({
+        shown,
+        edit: (bundle) => delete bundle.approvals[0].signature,
+      });
+      expect(unsigned).toEqual([]);
+    },
+  );
+
+  it('fails an approval without a signature when the role requires one', async () => {
+    expect(await failed({ requires: true })).toEqual([
+      [
+        'approval signatures',
+        'the role requires passkey-signed approvals; passkey-signed: corp:bob; broker-attested: corp:carol',
+      ],
+    ]);
+    // The role requires them now, but the approvals were evaluated under another policy.
+    expect(await failed({ requires: true, approvedUnderThisPolicy: false })).toEqual([]);
+  });
+
+  it('refuses a key the log did not register for the approver, even when signed with it', async () => {
+    // A compromised broker with an authenticator of its own: a forged registration record.
+    const forged = await failed({ signedBy: SoftAuthenticator.create() });
+    expect(forged).toEqual([
+      [
+        'approval[0] corp:bob signature',
+        'the registration is not in the log under its signed checkpoint',
+      ],
+    ]);
+  });
+
+  const signatureOf = (bundle: EvidenceBundle) => bundle.approvals[0].signature!;
+
+  it.each<[string, SignedStory, string]>([
+    [
+      'a registration record changed',
+      { edit: (b) => (signatureOf(b).registration.data.name = 'other') },
+      'the registration record does not hash to its hash',
+    ],
+    [
+      'a registration of another owner',
+      {
+        edit: (b) => {
+          const s = signatureOf(b);
+          s.registration = rehashed({ ...s.registration, actor: 'corp:carol' });
+        },
+      },
+      "the passkey's registration names another owner",
+    ],
+    [
+      'another kind of event as the registration',
+      {
+        edit: (b) => {
+          const s = signatureOf(b);
+          s.registration = rehashed({ ...s.registration, type: 'passkey.removed' });
+        },
+      },
+      'the registration record is not one',
+    ],
+    [
+      'a public key other than the registered one',
+      { edit: (b) => (signatureOf(b).publicKey = signatureOf(b).publicKey.slice(0, -2)) },
+      'the registration record is of another credential or key',
+    ],
+    [
+      'a registration after the approval',
+      {
+        edit: (b) => {
+          const s = signatureOf(b);
+          s.registration = rehashed({ ...s.registration, seq: 5 });
+        },
+      },
+      'the passkey was registered after the approval',
+    ],
+    [
+      'an approval.recorded event naming another passkey',
+      {
+        edit: (b) => {
+          const i = b.auditEvents.findIndex((e) => e.type === 'approval.recorded');
+          b.auditEvents[i] = rehashed({ ...b.auditEvents[i], data: { publicKeyId: 'other' } });
+        },
+      },
+      'the approval.recorded event names another passkey',
+    ],
+    [
+      'no inclusion proof of the registration',
+      { edit: (b) => delete signatureOf(b).registrationInclusion },
+      'no inclusion proof of the registration',
+    ],
+    [
+      'an inclusion proof without a log proof',
+      {
+        edit: (b) => {
+          signatureOf(b).registrationInclusion = b.log!.inclusion[0].proof;
+          delete b.log;
+        },
+      },
+      'an inclusion proof without a log proof',
+    ],
+    ['another nonce', { edit: (b) => (signatureOf(b).nonce = 'nonce-2') }, OTHER_TERMS],
+    [
+      'an RP id that is not the origin’s host',
+      { edit: (b) => (signatureOf(b).rpId = 'evil.test') },
+      "the RP id is not the origin's host",
+    ],
+    [
+      'another origin',
+      {
+        edit: (b) => {
+          signatureOf(b).origin = 'https://evil.test';
+          signatureOf(b).rpId = 'evil.test';
+        },
+      },
+      'Unexpected authentication response origin "https://countersign.test", expected "https://evil.test"',
+    ],
+    [
+      'no user verification',
+      { assert: { userVerified: false } },
+      'User verification required, but user could not be verified',
+    ],
+    [
+      'a signature over other bytes',
+      {
+        edit: (b) => {
+          const s = signatureOf(b);
+          s.signature = SoftAuthenticator.create().assert(
+            'other',
+            RP_ID,
+            ORIGIN,
+          ).response.signature;
+        },
+      },
+      'the signature does not verify',
+    ],
+  ])('fails %s', async (_case, story, detail) => {
+    const found = await failed(story);
+    expect(found).toContainEqual(['approval[0] corp:bob signature', detail]);
+  });
+
+  it.each<[string, (s: EvidencePasskeySignature) => void, string]>([
+    ['an extra field', (s) => Object.assign(s, { note: 'x' }), 'bundle.approvals.0.signature'],
+    [
+      'another kind',
+      (s) => Object.assign(s, { kind: 'totp' }),
+      'bundle.approvals.0.signature.kind',
+    ],
+    [
+      'an oversized signature',
+      (s) => (s.signature = 'A'.repeat(1025)),
+      'bundle.approvals.0.signature.signature',
+    ],
+    [
+      'a signature that is not base64url',
+      (s) => (s.clientDataJSON = 'not+base64url/'),
+      'bundle.approvals.0.signature.clientDataJSON',
+    ],
+  ])('refuses the shape of %s', async (_case, change, path) => {
+    const report = await verifyEvidence(
+      await signedStory({ edit: (b) => change(signatureOf(b)) }),
+      jwks,
+    );
+    expect(report.checks).toEqual([
+      { check: 'canonical', ok: true },
+      {
+        check: 'shape',
+        ok: false,
+        detail: expect.stringMatching(new RegExp(`^${path.replace(/\./g, '\\.')}:`)),
+      },
     ]);
   });
 });

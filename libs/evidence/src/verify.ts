@@ -1,6 +1,8 @@
 import type { JSONWebKeySet } from 'jose';
 import { base64url, compactVerify, createLocalJWKSet } from 'jose';
 import { hashEvent } from '#audit-log';
+import type { ApprovalAttestation } from './approval-signature.js';
+import { signatureProblem } from './approval-signature.js';
 import type { EvidenceBundle, EvidenceDocument, SealClaims } from './bundle.js';
 import { EVIDENCE_FORMAT, EVIDENCE_TYP } from './bundle.js';
 import { canonicalJson, digestOf } from './canonical.js';
@@ -22,9 +24,17 @@ export interface EvidenceCheck {
   detail?: string;
 }
 
+/** Who vouches for one approval of the bundle (approval-signature.ts). */
+export interface ApprovalAttestationReport {
+  approver: string;
+  attestation: ApprovalAttestation;
+}
+
 export interface EvidenceReport {
   ok: boolean;
   checks: EvidenceCheck[];
+  /** Per approval, in the bundle's order; absent when the document is not a bundle. */
+  approvals?: ApprovalAttestationReport[];
 }
 
 const ALGORITHMS = ['EdDSA', 'ES256'];
@@ -35,7 +45,9 @@ const ALGORITHMS = ['EdDSA', 'ES256'];
  * requester or the recipient, approvals are counted per person (under strict separation, linked
  * identities count once: `bundle.separation`), the issuance names the receipts' approvers, every
  * audit event hashes to what it claims and is in the log under a checkpoint the log key signed
- * (`bundle.log`; the key from `options.logKey` when given). Any changed byte fails a check.
+ * (`bundle.log`; the key from `options.logKey` when given), and each approval's passkey signature,
+ * if it has one, is the approver's own over exactly the bundle's terms (approval-signature.ts).
+ * Any changed byte fails a check.
  */
 export interface VerifyOptions {
   /** The audit log's verifier key, obtained apart from the broker, to check `bundle.log` with. */
@@ -79,10 +91,65 @@ export async function verifyEvidence(
   );
   checkSeparation(bundle, checks);
   await checkApprovals(bundle, keys, checks);
+  const approvals = await checkApprovalSignatures(bundle, checks, options.logKey);
   checkIssuance(bundle, checks);
   checkAuditEvents(bundle, checks);
   checks.push({ check: 'log proof', ...checkLogProof(bundle, options.logKey) });
-  return report();
+  return { ...report(), approvals };
+}
+
+/**
+ * Each passkey signature checked (one check per signed approval), then a summary of who vouches
+ * for each approval, which fails when the role requires passkey-signed approvals and one is not.
+ * The requirement is read from the bundle's policy only when every approval was evaluated under
+ * it: a role that requires signatures now says nothing of approvals made before it did.
+ */
+async function checkApprovalSignatures(
+  bundle: EvidenceBundle,
+  checks: EvidenceCheck[],
+  logKey: string | undefined,
+): Promise<ApprovalAttestationReport[]> {
+  const attested: ApprovalAttestationReport[] = [];
+  for (const [i, approval] of bundle.approvals.entries()) {
+    const { signature } = approval;
+    if (!signature) {
+      attested.push({ approver: approval.approver, attestation: 'broker-attested' });
+      continue;
+    }
+    const problem = await signatureProblem(bundle, approval, signature, logKey);
+    checks.push({
+      check: `approval[${i}] ${approval.approver} signature`,
+      ok: problem === undefined,
+      detail: problem ?? `passkey-signed (credential ${signature.credentialId})`,
+    });
+    const attestation = problem === undefined ? 'passkey-signed' : 'signature-invalid';
+    attested.push({ approver: approval.approver, attestation });
+  }
+  if (attested.length === 0) return attested;
+  const named = (kind: ApprovalAttestation) =>
+    attested.filter((a) => a.attestation === kind).map((a) => a.approver);
+  const summary = (['passkey-signed', 'broker-attested', 'signature-invalid'] as const)
+    .filter((kind) => named(kind).length > 0)
+    .map((kind) => `${kind}: ${named(kind).join(', ')}`)
+    .join('; ');
+  const unsigned = attested.filter((a) => a.attestation !== 'passkey-signed');
+  const required = bundle.policy?.approvedUnderThisPolicy === true && requiresSignatures(bundle);
+  checks.push({
+    check: 'approval signatures',
+    ok: !required || unsigned.length === 0,
+    detail:
+      required && unsigned.length > 0
+        ? `the role requires passkey-signed approvals; ${summary}`
+        : summary,
+  });
+  return attested;
+}
+
+/** Whether the bundle's policy has the role's approvals signed by passkey. */
+function requiresSignatures(bundle: EvidenceBundle): boolean {
+  const definition = bundle.policy?.definition as
+    { role?: { approvalSignature?: unknown } } | null | undefined;
+  return definition?.role?.approvalSignature === 'passkey';
 }
 
 async function checkApprovals(
