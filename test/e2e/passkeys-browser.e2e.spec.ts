@@ -1,5 +1,6 @@
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { FixedClock } from '#domain';
+import { PasskeyRow, UnitOfWork } from '#persistence';
 import { auditTrail, refusalsOf } from '../support/audit.js';
 import type { WebSetup } from '../support/browser.js';
 import { launchChromium, startWebBroker } from '../support/browser.js';
@@ -99,8 +100,15 @@ describe.each(DATABASE_KINDS)('passkeys in Chromium on %s', (kind) => {
       'aaguid',
       'name',
       'passkeyId',
+      'publicKey',
       'publicKeyId',
     ]);
+    // The public key as stored: the registration record evidence bundles cite.
+    const stored = await web.broker.app
+      .get(UnitOfWork)
+      .dataSource.getRepository(PasskeyRow)
+      .findOneByOrFail({ id: registered.data.passkeyId as string });
+    expect(registered.data.publicKey).toBe(stored.publicKey);
 
     // The response replayed: its challenge was used up when it was verified.
     const cookie = await cookieOf();
