@@ -1,264 +1,245 @@
-import type { DataSource } from 'typeorm';
-import { ApprovalSignatures, DATA_SOURCE, DecideRequest } from '#access';
-import type { AuthenticatedPrincipal } from '#identity';
-import { ApprovalRow, PasskeyRow } from '#persistence';
+import { PasskeyRegistration } from '#access';
+import { relyingParty } from '#domain';
+import { ApprovalRow, UnitOfWork, WebAuthnChallengeRow } from '#persistence';
+import { WebSessions } from '../../apps/broker/src/web/web-sessions.js';
 import { refusalsOf } from '../support/audit.js';
-import type { TestBroker } from '../support/broker.js';
-import { startBroker, testConfigYaml } from '../support/broker.js';
+import type { WebSetup } from '../support/browser.js';
+import { startWebBroker } from '../support/browser.js';
 import { DATABASE_KINDS } from '../support/databases.js';
-import { FakeSlack, signedClick } from '../support/fake-slack.js';
-import { as, createRequest } from '../support/flow.js';
-import type { TestSession } from '../support/passkeys.js';
-import { registerPasskey, sessionOf, signApproval } from '../support/passkeys.js';
-import type { SoftAuthenticator } from '../support/soft-authenticator.js';
-import { TestIssuer } from '../support/test-issuer.js';
+import { createRequest } from '../support/flow.js';
+import { signInOverHttp } from '../support/oidc-provider.js';
+import { SIGNED_ROLE_YAML } from '../support/signed-role.js';
+import { SoftAuthenticator } from '../support/soft-authenticator.js';
 
-const SECRET = 'test-signing-secret';
-const TEAM = 'T0001';
+const csrfOf = (page: string): string => {
+  const match = /name="csrf" value="([^"]+)"/.exec(page);
+  if (!match) throw new Error('no form token on the page');
+  return match[1];
+};
 
-// `signed` requires the approver's passkey; `quick` (from the test config) does not.
-const extraYaml = (slackApi: string) => `
-    - name: signed
-      resource: https://vault.example.com
-      actions: [unseal]
-      maxDuration: 30m
-      requesters: { groups: [engineering] }
-      approvers: { groups: [sre-leads] }
-      approvals: { signature: passkey }
-slack:
-  signingSecret: \${SLACK_SIGNING_SECRET}
-  botToken: xoxb-test
-  channel: C0123456
-  apiUrl: ${slackApi}
-  users:
-    "${TEAM}/U0ERIN": "corp:erin"
-`;
-
-const sreLead = (name: string): AuthenticatedPrincipal => ({
-  id: `corp:${name}`,
-  groups: ['sre-leads'],
-  tokenGroups: ['sre-leads'],
-  tokenGroupsKnown: true,
-});
+/** An assertion of the right shape whose bytes prove nothing. */
+const fabricated = {
+  id: 'AAAA',
+  rawId: 'AAAA',
+  type: 'public-key',
+  clientExtensionResults: {},
+  response: { clientDataJSON: 'e30', authenticatorData: 'AA', signature: 'AA' },
+};
 
 /**
- * Passkey-signed approvals through the use case and the API (docs/identity.md, "Signed
- * approvals"): a role that requires them refuses an API or Slack approval with
- * `signature_required`, takes a valid assertion from the approver's own passkey, and refuses a
- * forged, replayed, borrowed or rewound one, each refusal audited. The web ceremony is
- * signed-approvals-browser.e2e; the evidence, evidence-signed.e2e.
+ * The signed-approval endpoints over HTTP (docs/api.md §6): the request page runs the approve
+ * script only where its approver signs; both JSON steps need the form token and a strict body; an
+ * approver without a passkey is refused options; an assertion answers the nonce it was given.
+ * The ceremony in a real browser is signed-approvals-browser.e2e.
  */
-describe.each(DATABASE_KINDS)('signed approvals on %s', (kind) => {
-  let issuer: TestIssuer;
-  let slack: FakeSlack;
-  let broker: TestBroker;
-  let bob: { session: TestSession; authenticator: SoftAuthenticator };
+describe.each(DATABASE_KINDS)('signed approvals over HTTP on %s', (kind) => {
+  let web: WebSetup;
+  const cookies = new Map<string, string>();
 
   beforeAll(async () => {
-    issuer = await TestIssuer.start();
-    slack = await FakeSlack.start();
-    broker = await startBroker({
-      kind,
-      issuer,
-      yaml: testConfigYaml(issuer, extraYaml(slack.apiUrl)),
-      env: { SLACK_SIGNING_SECRET: SECRET },
-    });
-    const session = sessionOf(sreLead('bob'));
-    const { authenticator } = await registerPasskey(broker.app, broker.config, session);
-    bob = { session, authenticator };
-    // erin clicks in Slack: her admin reach is known once she has shown a token.
-    await (await as(broker, 'erin')).get('/v1/roles').expect(200);
+    web = await startWebBroker(kind, { extraYaml: SIGNED_ROLE_YAML });
   });
 
   afterAll(async () => {
-    await broker?.close();
-    await slack?.close();
-    await issuer?.close();
+    await web.close();
   });
 
-  const decide = () => broker.app.get(DecideRequest);
-  const dataSource = () => broker.app.get<DataSource>(DATA_SOURCE);
+  const dataSource = () => web.broker.app.get(UnitOfWork).dataSource;
+  const challenges = () => dataSource().getRepository(WebAuthnChallengeRow).count();
+  const approvalsOf = (requestId: string) =>
+    dataSource().getRepository(ApprovalRow).findBy({ requestId });
   const signedRequest = () =>
-    createRequest(broker, 'alice', { role: 'signed', justification: 'rotate the unseal keys' });
+    createRequest(web.broker, 'alice', { role: 'signed-deploy', duration: '10m' });
 
-  async function refusedReasons(requestId: string): Promise<unknown[]> {
-    const { refused } = await refusalsOf(broker, { requestId });
-    return refused.filter((event) => event.type === 'approval.refused').map((e) => e.reason);
+  async function browserOf(user: string) {
+    let cookie = cookies.get(user);
+    if (!cookie) {
+      cookie = (await signInOverHttp(web.url, user, '/requests')).cookie;
+      cookies.set(user, cookie);
+    }
+    const session = cookie;
+    return {
+      cookie: session,
+      get: (path: string) => web.broker.http.get(path).set('cookie', session),
+      form: (path: string, form: Record<string, string>) =>
+        web.broker.http.post(path).set('cookie', session).type('form').send(form),
+      json: (path: string, body: object) =>
+        web.broker.http.post(path).set('cookie', session).send(body),
+      csrf: async () =>
+        csrfOf((await web.broker.http.get('/requests').set('cookie', session)).text),
+    };
   }
 
-  it('refuses an API approval with 403 signature_required and a link to the web page; a denial needs none', async () => {
-    const request = await signedRequest();
-    const approve = await (await as(broker, 'bob')).post(`/v1/requests/${request.id}/approve`);
-    expect(approve.status).toBe(403);
-    expect(approve.body.error).toBe('signature_required');
-    expect(approve.body.message).toContain(`http://127.0.0.1:3999/requests/${request.id}`);
-    expect(await refusedReasons(request.id)).toEqual(['signature_required']);
+  /** A passkey for the signed-in `user`, registered through the broker's own ceremony. */
+  async function registerPasskey(user: string): Promise<SoftAuthenticator> {
+    const { cookie } = await browserOf(user);
+    const session = await web.broker.app.get(WebSessions).find(cookie.split('=')[1]);
+    if (!session) throw new Error(`${user} has no session`);
+    const registration = web.broker.app.get(PasskeyRegistration);
+    const authenticator = SoftAuthenticator.create();
+    const options = await registration.options(session);
+    const origin = relyingParty(web.broker.config.publicUrl).origin;
+    await registration.register(session, authenticator.register(options, origin), 'test key');
+    return authenticator;
+  }
 
-    const deny = await (
-      await as(broker, 'bob')
-    )
-      .post(`/v1/requests/${request.id}/deny`, { reason: 'not now' })
-      .expect(200);
-    expect(deny.body.status).toBe('denied');
+  it('runs the approve script on the request page only where its approver signs', async () => {
+    const request = await signedRequest();
+    const page = `/requests/${request.id}`;
+    const plain = await createRequest(web.broker, 'alice');
+    // erin has no passkey: on a signed role, a link to register one, no script; elsewhere, plain.
+    const erin = await browserOf('erin');
+    const unsigned = await erin.get(page).expect(200);
+    expect(unsigned.headers['content-security-policy']).not.toContain('script-src');
+    expect(unsigned.text).toContain('<a href="/me/passkeys/new">register one first</a>');
+    expect(unsigned.text).not.toContain('class="approve"');
+    expect(unsigned.text).toContain(`action="${page}/deny"`);
+    const plainPage = await erin.get(`/requests/${plain.id}`).expect(200);
+    expect(plainPage.headers['content-security-policy']).not.toContain('script-src');
+    expect(plainPage.text).toMatch(/class="approve">Approve<\/button>/);
+
+    // With a passkey, both roles' pages sign, and may run exactly that script.
+    await registerPasskey('erin');
+    for (const id of [request.id, plain.id]) {
+      const signing = await erin.get(`/requests/${id}`).expect(200);
+      expect(signing.headers['content-security-policy']).toContain(
+        `script-src ${web.url}/assets/approve.js;connect-src 'self'`,
+      );
+      expect(signing.text).toContain('<script src="/assets/approve.js" defer></script>');
+      expect(signing.text).toContain('Approve with passkey');
+    }
+    // alice, who may not approve her own request, runs nothing.
+    const alice = await browserOf('alice');
+    const own = await alice.get(page).expect(200);
+    expect(own.headers['content-security-policy']).not.toContain('script-src');
+    const script = await web.broker.http.get('/assets/approve.js').expect(200);
+    expect(script.headers['content-type']).toContain('text/javascript');
+    expect(script.text).toContain('navigator.credentials.get');
+    // The JSON steps are POSTs only.
+    await erin.get(`${page}/approval`).expect(404);
+    await erin.get(`${page}/approval/options`).expect(404);
+    expect(await challenges()).toBe(0);
   });
 
-  it('refuses a Slack click on such a role, telling the clicker where to approve', async () => {
+  it('refuses both steps without the form token, and signed out, with JSON', async () => {
     const request = await signedRequest();
-    const click = signedClick(SECRET, {
-      team: TEAM,
-      user: 'U0ERIN',
-      action: 'approve',
-      requestId: request.id,
-    });
-    const answer = await broker.http
-      .post('/v1/slack/interactions')
-      .set(click.headers)
-      .send(click.body)
-      .expect(200);
-    expect(answer.body.text).toContain('Refused (signature_required)');
-    expect(answer.body.text).toContain(`http://127.0.0.1:3999/requests/${request.id}`);
-    expect(await refusedReasons(request.id)).toEqual(['signature_required']);
+    const path = `/requests/${request.id}/approval`;
+    const bob = await browserOf('bob');
+    const refused = [
+      await bob.json(`${path}/options`, {}),
+      await bob.json(`${path}/options`, { csrf: 'forged' }),
+      await bob.json(path, { response: fabricated }),
+      await bob.json(path, { csrf: 'forged', response: fabricated }),
+    ];
+    expect(refused.map((answer) => answer.status)).toEqual([403, 403, 403, 403]);
+    for (const answer of refused)
+      expect(answer.body).toMatchObject({ error: 'forbidden', reason: 'csrf_token_invalid' });
+    const csrf = await bob.csrf();
+    const signedOut = [
+      await web.broker.http.post(`${path}/options`).send({ csrf }),
+      await web.broker.http.post(path).send({ csrf, response: fabricated }),
+    ];
+    expect(signedOut.map((answer) => answer.status)).toEqual([401, 401]);
+    expect(signedOut[0].body).toMatchObject({ error: 'unauthenticated' });
+    expect(await challenges()).toBe(0);
+    expect(await approvalsOf(request.id)).toEqual([]);
   });
 
-  it("records an approval signed by the approver's passkey, keeps the assertion, and the grant is issued", async () => {
+  it('refuses unknown and oversized fields before anything is used', async () => {
     const request = await signedRequest();
-    const signed = await signApproval(
-      broker.app,
-      broker.config,
-      bob.session,
-      request.id,
-      bob.authenticator,
-    );
-    const view = await decide().approve(sreLead('bob'), request.id, undefined, signed);
-    expect(view.status).toBe('approved');
-
-    const approval = await dataSource().manager.findOneByOrFail(ApprovalRow, {
-      requestId: request.id,
-    });
-    expect(approval.signature).toEqual(
-      expect.objectContaining({
-        kind: 'passkey',
-        credentialId: bob.authenticator.credentialId,
-        authenticatorData: signed.response.response.authenticatorData,
-        signature: signed.response.response.signature,
-        origin: 'http://127.0.0.1:3999',
-        rpId: '127.0.0.1',
-      }),
-    );
-    const passkey = await dataSource().manager.findOneByOrFail(PasskeyRow, {
-      credentialId: bob.authenticator.credentialId,
-    });
-    expect(passkey.signCount).toBe(bob.authenticator.signCount);
-    expect(passkey.lastUsedAt).not.toBeNull();
-
-    const minted = await (await as(broker, 'alice')).post(`/v1/requests/${request.id}/credentials`);
-    expect(minted.status).toBe(201);
-  });
-
-  it('refuses a forged assertion, and the nonce it used up serves no second try', async () => {
-    const request = await signedRequest();
-    const options = await broker.app.get(ApprovalSignatures).options(bob.session, request.id);
-    const rp = { id: '127.0.0.1', origin: 'http://127.0.0.1:3999' };
-    const assertion = (clientData?: Record<string, unknown>) => ({
-      sessionId: bob.session.id,
-      response: bob.authenticator.assert(options.challenge, rp.id, rp.origin, { clientData }),
-    });
-    const forged = assertion({ origin: 'https://evil.example.com' });
-    const genuine = assertion();
-    await expect(decide().approve(sreLead('bob'), request.id, undefined, forged)).rejects.toThrow(
-      /origin/i,
-    );
-    await expect(decide().approve(sreLead('bob'), request.id, undefined, genuine)).rejects.toThrow(
-      'no signing under way for this request',
-    );
-    expect(await refusedReasons(request.id)).toEqual(['signature_invalid', 'signature_invalid']);
-    // Asked again, a fresh nonce: approved.
-    const again = await signApproval(
-      broker.app,
-      broker.config,
-      bob.session,
-      request.id,
-      bob.authenticator,
-    );
-    const view = await decide().approve(sreLead('bob'), request.id, undefined, again);
-    expect(view.status).toBe('approved');
-  });
-
-  it("refuses an assertion for other terms, another person's passkey and a counter that went back", async () => {
-    const first = await signedRequest();
-    const second = await signedRequest();
-    // Signed for the first request, posted for the second (whose own nonce it does not answer).
-    const forFirst = await signApproval(
-      broker.app,
-      broker.config,
-      bob.session,
-      first.id,
-      bob.authenticator,
-    );
-    await signApproval(broker.app, broker.config, bob.session, second.id, bob.authenticator);
-    await expect(decide().approve(sreLead('bob'), second.id, undefined, forFirst)).rejects.toThrow(
-      /challenge/i,
-    );
-
-    // erin, who has a passkey of her own, signs with bob's authenticator: not one of hers.
-    const erin = sessionOf(sreLead('erin'));
-    await registerPasskey(broker.app, broker.config, erin);
-    const borrowed = await signApproval(
-      broker.app,
-      broker.config,
-      erin,
-      second.id,
-      bob.authenticator,
-    );
-    await expect(decide().approve(sreLead('erin'), second.id, undefined, borrowed)).rejects.toThrow(
-      'the passkey is not one of yours in use',
-    );
-
-    // A cloned authenticator gives itself away: its counter is behind the one last seen.
-    const rewound = await signApproval(
-      broker.app,
-      broker.config,
-      bob.session,
-      second.id,
-      bob.authenticator,
+    const path = `/requests/${request.id}/approval`;
+    const bob = await browserOf('bob');
+    const csrf = await bob.csrf();
+    const bodies = [
+      { csrf, extra: 1 },
+      { csrf, response: fabricated, extra: 1 },
+      { csrf, response: { ...fabricated, extra: 1 } },
+      { csrf, response: { ...fabricated, response: { ...fabricated.response, extra: 'x' } } },
       {
-        signCount: 1,
+        csrf,
+        response: {
+          ...fabricated,
+          response: { ...fabricated.response, signature: 'A'.repeat(2049) },
+        },
       },
-    );
-    await expect(decide().approve(sreLead('bob'), second.id, undefined, rewound)).rejects.toThrow(
-      /counter/i,
-    );
-    expect(await refusedReasons(second.id)).toEqual([
-      'signature_invalid',
-      'signature_invalid',
-      'signature_invalid',
-    ]);
-    const { refused } = await refusalsOf(broker, { requestId: second.id });
-    expect(refused.every((event) => event.code === 'forbidden')).toBe(true);
+      { csrf, response: { ...fabricated, type: 'password' } },
+      { csrf, comment: 'x'.repeat(1001), response: fabricated },
+    ];
+    const answers = [
+      await bob.json(`${path}/options`, bodies[0]),
+      ...(await Promise.all(bodies.slice(1).map((body) => bob.json(path, body)))),
+    ];
+    expect(answers.map((answer) => answer.status)).toEqual(bodies.map(() => 400));
+    expect(answers[1].body).toMatchObject({ error: 'invalid_request' });
+    expect(await challenges()).toBe(0);
+    expect(await approvalsOf(request.id)).toEqual([]);
   });
 
-  it('takes a signature on a role that does not require one, and keeps it', async () => {
-    const request = await createRequest(broker, 'alice', { role: 'quick' });
-    const signed = await signApproval(
-      broker.app,
-      broker.config,
-      bob.session,
-      request.id,
-      bob.authenticator,
-    );
-    await decide().approve(sreLead('bob'), request.id, undefined, signed);
-    const approval = await dataSource().manager.findOneByOrFail(ApprovalRow, {
-      requestId: request.id,
-    });
-    expect(approval.signature?.kind).toBe('passkey');
-  });
-
-  it('asks an approver without a passkey to register one', async () => {
+  it('refuses options to an approver without a passkey, in words', async () => {
     const request = await signedRequest();
-    const frank = sessionOf(sreLead('frank'));
-    await expect(
-      signApproval(broker.app, broker.config, frank, request.id, bob.authenticator),
-    ).rejects.toThrow('http://127.0.0.1:3999/me/passkeys');
-    expect(await refusedReasons(request.id)).toEqual(['no_passkey']);
+    const carol = await browserOf('carol');
+    const answer = await carol
+      .json(`/requests/${request.id}/approval/options`, { csrf: await carol.csrf() })
+      .expect(403);
+    expect(answer.body).toMatchObject({ error: 'signature_required', reason: 'no_passkey' });
+    expect(answer.body.message).toContain('/me/passkeys');
+    // The plain form is refused too: this role's approvals are signed.
+    const page = await carol
+      .form(`/requests/${request.id}/approve`, { csrf: await carol.csrf() })
+      .expect(403);
+    expect(page.text).toContain('signature_required');
+    const { refused } = await refusalsOf(web.broker, { requestId: request.id });
+    expect(refused.map((event) => event.reason)).toEqual(['no_passkey', 'signature_required']);
+    expect(await approvalsOf(request.id)).toEqual([]);
+  });
+
+  it('records an approval signed over the nonce it was given, and only that', async () => {
+    const request = await signedRequest();
+    const path = `/requests/${request.id}/approval`;
+    const authenticator = await registerPasskey('bob');
+    const bob = await browserOf('bob');
+    const csrf = await bob.csrf();
+    // The broker's relying party: its public URL's host and origin.
+    const rpId = '127.0.0.1';
+    const origin = web.url;
+    const options = (await bob.json(`${path}/options`, { csrf }).expect(200)).body as {
+      challenge: string;
+      rpId: string;
+      userVerification: string;
+      allowCredentials: { id: string }[];
+    };
+    expect(options).toMatchObject({ rpId, userVerification: 'required' });
+    expect(options.allowCredentials.map((known) => known.id)).toEqual([authenticator.credentialId]);
+    expect(await challenges()).toBe(1);
+
+    // Signed over something else: refused, and the nonce is used up with it.
+    const forged = authenticator.assert('c29tZXRoaW5nIGVsc2U', rpId, origin);
+    const refused = await bob.json(path, { csrf, response: forged }).expect(403);
+    expect(refused.body).toMatchObject({ error: 'forbidden', reason: 'signature_invalid' });
+    expect(await challenges()).toBe(0);
+    const late = authenticator.assert(options.challenge, rpId, origin);
+    const lapsed = await bob.json(path, { csrf, response: late }).expect(403);
+    expect(lapsed.body.message).toContain('no signing under way');
+
+    const fresh = (await bob.json(`${path}/options`, { csrf }).expect(200)).body as {
+      challenge: string;
+    };
+    const signed = authenticator.assert(fresh.challenge, rpId, origin);
+    const approved = await bob
+      .json(path, { csrf, comment: 'checked the diff', response: signed })
+      .expect(200);
+    expect(approved.body).toEqual({ status: 'approved' });
+    const [approval] = await approvalsOf(request.id);
+    expect(approval).toMatchObject({
+      approver: 'corp:bob',
+      comment: 'checked the diff',
+      signature: {
+        kind: 'passkey',
+        credentialId: authenticator.credentialId,
+        rpId,
+        origin,
+        signature: signed.response.signature,
+      },
+    });
   });
 });
