@@ -252,6 +252,22 @@ describe.each(DATABASE_KINDS)('Slack approvals on %s', (kind) => {
     expect(JSON.stringify(update.args.blocks)).toContain('Denied by corp:carol');
   });
 
+  it('takes a click at its path spelled with a trailing slash, as the router does', async () => {
+    const request = await createRequest(broker, 'alice');
+    const signed = signedClick(SECRET, {
+      team: TEAM,
+      user: 'U0CAROL',
+      action: 'deny',
+      requestId: request.id,
+    });
+    const answer = await broker.http
+      .post('/v1/slack/interactions/')
+      .set(signed.headers)
+      .send(signed.body)
+      .expect(200);
+    expect(answer.body.text).toContain('is denied');
+  });
+
   it('updates the message when the requester cancels', async () => {
     const request = await createRequest(broker, 'alice');
     await posted(request.id);

@@ -16,13 +16,21 @@ export function jsonBodiesOnly(
   exceptPath: string,
 ): (req: Request, res: Response, next: NextFunction) => void {
   return (req, res, next) => {
-    const path = `${req.baseUrl}${req.path}`;
-    if (path === exceptPath || !hasBody(req) || req.is('application/json')) {
+    const path = routePath(`${req.baseUrl}${req.path}`);
+    if (path === routePath(exceptPath) || !hasBody(req) || req.is('application/json')) {
       next();
       return;
     }
     res.status(415).json(UNSUPPORTED_MEDIA_TYPE);
   };
+}
+
+/**
+ * A path as the router matches it (case-insensitive, a trailing slash optional), so the exception
+ * covers every spelling that reaches the excepted route.
+ */
+function routePath(path: string): string {
+  return path.replace(/\/+$/, '').toLowerCase();
 }
 
 /** A body is on its way when it is chunked or has a length; `Content-Length: 0` is none. */
