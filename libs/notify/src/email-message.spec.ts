@@ -37,6 +37,20 @@ describe('emailMessage', () => {
     }
   });
 
+  it('asks for an extension as an extension, naming its grant', () => {
+    const extension = {
+      ...request,
+      requester: 'corp:alice',
+      recipient: 'corp:alice',
+      extends: 'g-1',
+    };
+    const notice = askingNotice({ kind: 'created', actor: 'corp:alice', request: extension, link });
+    expect(notice.subject).toBe('Approval needed: extension of prod-db-admin for corp:alice');
+    expect(emailMessage(notice).text).toContain(
+      'corp:alice asks to extend grant g-1 (prod-db-admin on postgres://prod/payments) by 15m.',
+    );
+  });
+
   it('says who denied and why', () => {
     const notice = outcomeNotice({
       kind: 'denied',

@@ -49,11 +49,14 @@ const ASKING_WORDS: Record<string, { subject: string; line?: (request: RequestVi
 export function askingNotice(facts: NoticeFacts): Notice {
   const { request } = facts;
   const words = ASKING_WORDS[facts.kind] ?? ASKING_WORDS.created;
+  const asks = request.extends
+    ? `${request.requester} asks to extend grant ${request.extends} (${describe(request)}) by ` +
+      `${formatDuration(request.duration)}`
+    : `${request.requester} asks for ${describe(request)} for ${formatDuration(request.duration)}`;
   return {
-    subject: `${words.subject}: ${request.role} for ${request.requester}`,
+    subject: `${words.subject}: ${request.extends ? 'extension of ' : ''}${request.role} for ${request.requester}`,
     lines: [
-      `${request.requester} asks for ${describe(request)} for ${formatDuration(request.duration)}` +
-        (request.recipient === request.requester ? '.' : `, for ${request.recipient}.`),
+      asks + (request.recipient === request.requester ? '.' : `, for ${request.recipient}.`),
       ...(words.line ? [words.line(request)] : []),
       `${request.approvals.length} of ${request.approvalsRequired} approvals so far.`,
     ],

@@ -68,7 +68,12 @@ export function requestMessage(
     (approvers === '' ? '' : ` (${approvers})`);
   const role = slackText(view.role, { max: 256 });
   const blocks: KnownBlock[] = [
-    { type: 'section', text: mrkdwn(`*Access request: ${role}* is *${view.status}*`) },
+    {
+      type: 'section',
+      text: mrkdwn(
+        `*${view.extends ? 'Extension request' : 'Access request'}: ${role}* is *${view.status}*`,
+      ),
+    },
     {
       type: 'section',
       fields: [
@@ -79,7 +84,8 @@ export function requestMessage(
           : []),
         field('Requester', view.requester),
         field('Recipient', view.recipient),
-        field('Duration', formatDuration(view.duration)),
+        ...(view.extends ? [field('Extends grant', view.extends)] : []),
+        field(view.extends ? 'More time' : 'Duration', formatDuration(view.duration)),
         field('Approvals', approvals),
       ],
     },

@@ -149,6 +149,20 @@ describe('requestMessage', () => {
     );
   });
 
+  it('shows an extension as one, with the grant it extends and the time it adds', () => {
+    const message = requestMessage(
+      view({ extends: '0190c0de-0000-7000-8000-0000000000ff', duration: 1800 }),
+      { kind: 'created', actor: 'corp:alice' },
+      'http://broker.test',
+    );
+    const blocks = JSON.stringify(message.blocks);
+    expect(blocks).toContain('*Extension request: ');
+    expect(blocks).toContain('*Extends grant*');
+    expect(blocks).toContain('0190c0de-0000-7000-8000-0000000000ff');
+    expect(blocks).toContain('*More time*');
+    expect(blocks).toContain('30m');
+  });
+
   it('stays within Slack’s limits whatever the request holds', () => {
     const message = requestMessage(
       view({
