@@ -118,6 +118,7 @@ describe.each(DATABASE_KINDS)('approval receipts and evidence on %s', (kind) => 
       'approval[0] corp:bob',
       'approval[1] corp:carol',
       'approvals required',
+      'approval signatures',
       'issuance',
       'audit events',
       'log proof',

@@ -11,7 +11,13 @@ import {
 import { CredentialMinter, LogKeys } from '#credentials';
 import type { Clock, Principal } from '#domain';
 import { canSeeRequest, principalKind } from '#domain';
-import type { EvidenceBundle, EvidenceExtension, EvidenceLink, EvidenceLogProof } from '#evidence';
+import type {
+  EvidenceBundle,
+  EvidenceExtension,
+  EvidenceLink,
+  EvidenceLogProof,
+  EvidencePasskeySignature,
+} from '#evidence';
 import {
   EVIDENCE_FORMAT,
   partiesOf,
@@ -36,6 +42,9 @@ const MAX_EVENTS = 10_000;
  * beyond it, and the export signs again. Twice more at most: then something writes without end.
  */
 const CHECKPOINT_ATTEMPTS = 3;
+/** A person registers a few passkeys: their registrations are read a page at a time, to a bound. */
+const REGISTRATIONS_PAGE = 100;
+const MAX_REGISTRATIONS = 1000;
 
 const base64 = (hash: Uint8Array): string => Buffer.from(hash).toString('base64');
 
@@ -84,7 +93,8 @@ export class ExportEvidence {
         const log = await this.logProof(db, logKey, checkpoint, events);
         const chainHead = await this.positionAt(db, checkpoint.size);
         const issuance = await this.issuance(db, row, grant, events);
-        return this.bundle(row, approvals, issuance, grant, events, chainHead, log);
+        const signatures = await this.signatures(db, approvals, checkpoint.size);
+        return this.bundle(row, approvals, signatures, issuance, grant, events, chainHead, log);
       });
       if (bundle) return sealBundle(bundle, (typ, payload) => signer.signBytes(typ, payload));
     }
@@ -139,6 +149,66 @@ export class ExportEvidence {
   }
 
   /**
+   * Each passkey-signed approval's signature, with the credential's public key as the approver's
+   * `passkey.registered` event recorded it, that event, and its inclusion under the checkpoint
+   * (every registration an approval used came before the approval, so below the checkpoint).
+   */
+  private async signatures(
+    db: EntityManager,
+    approvals: readonly ApprovalRow[],
+    checkpointSize: number,
+  ): Promise<Map<string, EvidencePasskeySignature>> {
+    const tiles = storedTiles(db);
+    const signatures = new Map<string, EvidencePasskeySignature>();
+    for (const approval of approvals) {
+      const signed = approval.signature;
+      if (!signed) continue;
+      const registration = await this.registration(db, approval.approver, signed.credentialId);
+      if (!registration || registration.seq > checkpointSize) {
+        throw new Error(
+          `the audit log has no passkey.registered event of ${signed.credentialId} for ${approval.approver}`,
+        );
+      }
+      const proof = await storeInclusionProof(tiles, registration.seq - 1, checkpointSize);
+      signatures.set(approval.id, {
+        kind: 'passkey',
+        nonce: signed.nonce,
+        rpId: signed.rpId,
+        origin: signed.origin,
+        credentialId: signed.credentialId,
+        publicKey: String(registration.data.publicKey),
+        authenticatorData: signed.authenticatorData,
+        clientDataJSON: signed.clientDataJSON,
+        signature: signed.signature,
+        registration,
+        registrationInclusion: proof.map(base64),
+      });
+    }
+    return signatures;
+  }
+
+  /** The `passkey.registered` event of the owner's credential (indexed by actor, then type). */
+  private async registration(
+    db: EntityManager,
+    owner: string,
+    credentialId: string,
+  ): Promise<AuditEvent | undefined> {
+    let afterSeq: number | undefined;
+    for (let read = 0; read < MAX_REGISTRATIONS; read += REGISTRATIONS_PAGE) {
+      const page = await this.audit.list(db, {
+        type: 'passkey.registered',
+        actor: owner,
+        afterSeq,
+        limit: REGISTRATIONS_PAGE,
+      });
+      const found = page.find((event) => event.data.publicKeyId === credentialId);
+      if (found || page.length < REGISTRATIONS_PAGE) return found;
+      afterSeq = page[page.length - 1].seq;
+    }
+    return undefined;
+  }
+
+  /**
    * What the request issued. A grant's own request: the grant, with the extensions that moved its
    * end since. An extension: the end it gave, under its own approvals, as `grant.extended` says.
    */
@@ -182,6 +252,7 @@ export class ExportEvidence {
   private bundle(
     row: AccessRequestRow,
     approvals: readonly ApprovalRow[],
+    signatures: ReadonlyMap<string, EvidencePasskeySignature>,
     issuance: EvidenceBundle['issuance'],
     grant: GrantRow | null,
     auditEvents: AuditEvent[],
@@ -214,12 +285,17 @@ export class ExportEvidence {
               definition: policyFacts(separation, role),
             }
           : null,
-      approvals: approvals.map((a) => ({
-        approver: a.approver,
-        at: a.at.toISOString(),
-        comment: a.comment,
-        receipt: a.receipt,
-      })),
+      approvals: approvals.map((a) => {
+        const signature = signatures.get(a.id);
+        return {
+          approver: a.approver,
+          at: a.at.toISOString(),
+          comment: a.comment,
+          receipt: a.receipt,
+          // Only where signed, so that bundles without signatures stay what they were.
+          ...(signature ? { signature } : {}),
+        };
+      }),
       separation: this.separationFacts(row, approvals),
       issuance,
       revocation:

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import type { JSONWebKeySet } from 'jose';
+import type { EvidenceReport } from '#evidence';
 import { networkFailure } from '../broker-errors.js';
 import type { Context, InputStream, Outcome } from '../context.js';
 import { CliError, ExitCode, usageError } from '../exit-codes.js';
@@ -40,9 +41,10 @@ export async function evidence(
 
 /**
  * `evidence verify <file> [--jwks <file|url>] [--log-key <file|url>]`: the offline checks of
- * libs/evidence (the seal, each approval receipt, separation of duties, the issuance, each audit
- * event's hash and its inclusion in the audit log) against the broker's published keys. A bundle
- * that fails any check exits 15.
+ * libs/evidence (the seal, each approval receipt and passkey signature, separation of duties, the
+ * issuance, each audit event's hash and its inclusion in the audit log) against the broker's
+ * published keys, and who vouches for each approval: the approver's passkey or only the broker.
+ * A bundle that fails any check exits 15.
  */
 export async function verifyEvidenceFile(
   ctx: Context,
@@ -56,7 +58,7 @@ export async function verifyEvidenceFile(
   const text = utf8(bytes);
   // Loaded here only: the verifier brings jose and the audit hashing, which no other command needs.
   const { verifyEvidence } = await import('#evidence');
-  const report =
+  const report: EvidenceReport =
     text === undefined
       ? { ok: false, checks: [{ check: 'utf-8', ok: false, detail: 'not UTF-8 text' }] }
       : await verifyEvidence(text, jwks, { logKey });
@@ -64,6 +66,11 @@ export async function verifyEvidenceFile(
     (check) =>
       `${check.ok ? 'ok  ' : 'FAIL'} ${t(check.check)}${check.detail ? `: ${t(check.detail)}` : ''}`,
   );
+  const attested = report.approvals ?? [];
+  if (attested.length > 0) {
+    const each = attested.map((a) => `${t(a.approver)} ${a.attestation}`);
+    lines.push(`approvals: ${each.join(', ')}`);
+  }
   const verdict = report.ok ? 'evidence verified' : 'evidence does NOT verify';
   return {
     data: { ...report, jwks: source },
