@@ -30,7 +30,8 @@ export function passkeysPage(viewer: Viewer, passkeys: PasskeyView[], freshSignI
   );
   const body = html`<p class="muted">
       A passkey lets you approve with your own authenticator (a security key, or your device's
-      screen lock). Signed approvals come next; for now you can register, name and remove them.
+      screen lock): your approvals are then signed over exactly the terms you approve, and some
+      roles take no other.
     </p>
     ${
       freshSignIn
