@@ -1,6 +1,8 @@
+import { execFile } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import type { JSONWebKeySet } from 'jose';
 import { DecideRequest } from '#access';
 import { CredentialMinter } from '#credentials';
@@ -40,6 +42,8 @@ const BOB: AuthenticatedPrincipal = {
   tokenGroups: ['sre-leads'],
   tokenGroupsKnown: true,
 };
+
+const execute = promisify(execFile);
 
 const OTHER_TERMS =
   'the passkey signed other terms than these (the challenge is not their statement)';
@@ -157,6 +161,21 @@ describe.each(DATABASE_KINDS)('evidence of passkey-signed approvals on %s', (kin
       approvals: [{ approver: 'corp:bob', attestation: 'passkey-signed' }],
     });
   });
+
+  it('countersign-verify says the same', async () => {
+    const file = join(dir, 'evidence.json');
+    await writeFile(file, text);
+    await execute('npm', ['run', '-s', 'build']);
+    const { stdout } = await execute('node', [
+      'dist/apps/verify/src/main.js',
+      file,
+      '--jwks',
+      join(dir, 'jwks.json'),
+      '--log-key',
+      join(dir, 'log-key.txt'),
+    ]);
+    expect(stdout).toContain('\napprovals: corp:bob passkey-signed\nevidence verified\n');
+  }, 120_000);
 
   /**
    * The bundle changed, its receipts and seal signed again with the broker's own signing key: what

@@ -7,8 +7,9 @@ const USAGE = `usage: countersign-verify <evidence.json | -> --jwks <jwks.json |
        [--log-key <log-key.txt | https://…/.well-known/countersign-log-key>] [--json]
 
 Checks an evidence bundle from GET /v1/requests/:id/evidence offline: the broker's seal, every
-approval receipt, separation of duties, the issuance, each audit event's hash and its inclusion in
-the audit log under a checkpoint signed by the log key (--log-key, else the bundle's own).
+approval receipt and passkey signature, separation of duties, the issuance, each audit event's hash
+and its inclusion in the audit log under a checkpoint signed by the log key (--log-key, else the
+bundle's own), and says which approvals are passkey-signed and which only broker-attested.
 Exit 0 when every check passes, 1 when one fails, 2 on bad usage or unreadable input.`;
 
 const MAX_LOG_KEY_BYTES = 1024;
@@ -81,6 +82,11 @@ export async function main(argv: readonly string[]): Promise<number> {
       process.stdout.write(
         `${check.ok ? 'ok  ' : 'FAIL'} ${check.check}${check.detail ? `: ${check.detail}` : ''}\n`,
       );
+    }
+    const attested = report.approvals ?? [];
+    if (attested.length > 0) {
+      const each = attested.map((a) => `${a.approver} ${a.attestation}`);
+      process.stdout.write(`approvals: ${each.join(', ')}\n`);
     }
     process.stdout.write(report.ok ? 'evidence verified\n' : 'evidence does NOT verify\n');
   }
