@@ -164,9 +164,11 @@ export class ExportEvidence {
       const signed = approval.signature;
       if (!signed) continue;
       const registration = await this.registration(db, approval.approver, signed.credentialId);
-      if (!registration || registration.seq > checkpointSize) {
+      const publicKey = registration?.data.publicKey;
+      // Every approval's passkey was registered, with its key logged, before it signed.
+      if (!registration || typeof publicKey !== 'string' || registration.seq > checkpointSize) {
         throw new Error(
-          `the audit log has no passkey.registered event of ${signed.credentialId} for ${approval.approver}`,
+          `the audit log has no passkey.registered event with the key of ${signed.credentialId} for ${approval.approver}`,
         );
       }
       const proof = await storeInclusionProof(tiles, registration.seq - 1, checkpointSize);
@@ -176,7 +178,7 @@ export class ExportEvidence {
         rpId: signed.rpId,
         origin: signed.origin,
         credentialId: signed.credentialId,
-        publicKey: String(registration.data.publicKey),
+        publicKey,
         authenticatorData: signed.authenticatorData,
         clientDataJSON: signed.clientDataJSON,
         signature: signed.signature,
@@ -187,7 +189,7 @@ export class ExportEvidence {
     return signatures;
   }
 
-  /** The `passkey.registered` event of the owner's credential (indexed by actor, then type). */
+  /** The `passkey.registered` event of the owner's credential, among their registrations. */
   private async registration(
     db: EntityManager,
     owner: string,
