@@ -4,6 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { JSONWebKeySet } from 'jose';
+import { randomUUID } from 'node:crypto';
+import { generateRegistrationOptions, verifyRegistrationResponse } from '@simplewebauthn/server';
 import { DecideRequest } from '#access';
 import { CredentialMinter } from '#credentials';
 import type { EvidenceBundle, EvidenceDocument, EvidenceReport } from '#evidence';
@@ -16,13 +18,14 @@ import {
   verifyEvidence,
 } from '#evidence';
 import type { AuthenticatedPrincipal } from '#identity';
+import { PasskeyRow, UnitOfWork } from '#persistence';
 import { run } from '../../apps/cli/src/run.js';
 import type { TestBroker } from '../support/broker.js';
 import { startBroker, testConfigYaml } from '../support/broker.js';
 import { DATABASE_KINDS } from '../support/databases.js';
 import { as, createRequest } from '../support/flow.js';
 import { registerPasskey, sessionOf, signApproval } from '../support/passkeys.js';
-import type { SoftAuthenticator } from '../support/soft-authenticator.js';
+import { SoftAuthenticator } from '../support/soft-authenticator.js';
 import { TestIssuer } from '../support/test-issuer.js';
 
 /** A role whose one approval must be signed with the approver's passkey (appended to the roles). */
@@ -258,4 +261,59 @@ describe.each(DATABASE_KINDS)('evidence of passkey-signed approvals on %s', (kin
       );
     },
   );
+
+  it('shows as broker-attested an approval whose passkey has no logged key, rather than no bundle', async () => {
+    // A passkey as one registered before countersign logged keys: a row, and no event naming it.
+    const erin = sessionOf({ ...BOB, id: 'corp:erin' });
+    const unlogged = SoftAuthenticator.create();
+    const options = await generateRegistrationOptions({
+      rpName: 'test',
+      rpID: '127.0.0.1',
+      userName: 'corp:erin',
+      attestationType: 'none',
+      authenticatorSelection: { userVerification: 'required' },
+    });
+    const verified = await verifyRegistrationResponse({
+      response: unlogged.register(options, 'http://127.0.0.1:3999'),
+      expectedChallenge: options.challenge,
+      expectedOrigin: 'http://127.0.0.1:3999',
+      expectedRPID: '127.0.0.1',
+    });
+    if (!verified.verified) throw new Error('the software authenticator did not register');
+    const { credential } = verified.registrationInfo;
+    await broker.app
+      .get(UnitOfWork)
+      .dataSource.getRepository(PasskeyRow)
+      .insert({
+        id: randomUUID(),
+        principal: 'corp:erin',
+        credentialId: credential.id,
+        publicKey: Buffer.from(credential.publicKey).toString('base64url'),
+        signCount: 0,
+        transports: [],
+        aaguid: '00000000-0000-0000-0000-000000000000',
+        name: 'old key',
+        createdAt: new Date(),
+        lastUsedAt: null,
+        revokedAt: null,
+        revokedBy: null,
+      });
+    const request = await createRequest(broker, 'alice', {
+      role: 'signed-evidence',
+      justification: 'release 43',
+    });
+    const signed = await signApproval(broker.app, broker.config, erin, request.id, unlogged);
+    await broker.app
+      .get(DecideRequest)
+      .approve({ ...BOB, id: 'corp:erin' }, request.id, undefined, signed);
+    const alice = await as(broker, 'alice');
+    const evidence = (await alice.get(`/v1/requests/${request.id}/evidence`).expect(200)).text;
+    expect(documentOf(evidence).bundle.approvals[0].signature).toBeUndefined();
+    expect(failures(await verifyEvidence(evidence, jwks, { logKey }))).toEqual([
+      [
+        'approval signatures',
+        'the role requires passkey-signed approvals; broker-attested: corp:erin',
+      ],
+    ]);
+  });
 });

@@ -1,4 +1,4 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { AuditEvent } from '#audit';
 import {
   AuditLog,
@@ -54,6 +54,8 @@ const base64 = (hash: Uint8Array): string => Buffer.from(hash).toString('base64'
  */
 @Injectable()
 export class ExportEvidence {
+  private readonly logger = new Logger('Evidence');
+
   constructor(
     private readonly uow: UnitOfWork,
     private readonly requests: RequestRepository,
@@ -165,11 +167,15 @@ export class ExportEvidence {
       if (!signed) continue;
       const registration = await this.registration(db, approval.approver, signed.credentialId);
       const publicKey = registration?.data.publicKey;
-      // Every approval's passkey was registered, with its key logged, before it signed.
+      // Every approval's passkey was registered, with its key logged, before it signed; but one
+      // registered before countersign logged keys has no key to cite. Its approval is then
+      // shown as the broker attests it (and a role that requires signatures fails to verify),
+      // rather than no bundle at all.
       if (!registration || typeof publicKey !== 'string' || registration.seq > checkpointSize) {
-        throw new Error(
-          `the audit log has no passkey.registered event with the key of ${signed.credentialId} for ${approval.approver}`,
+        this.logger.warn(
+          `evidence of request ${approval.requestId}: no logged key for the passkey ${signed.credentialId} of ${approval.approver}; its approval is shown broker-attested`,
         );
+        continue;
       }
       const proof = await storeInclusionProof(tiles, registration.seq - 1, checkpointSize);
       signatures.set(approval.id, {
