@@ -26,6 +26,7 @@ import { AddRequestExtends1795932100000 } from './1795932100000-AddRequestExtend
 import { AddRequestFollowUps1795932300000 } from './1795932300000-AddRequestFollowUps.js';
 import { AddPasskeys1795932500000 } from './1795932500000-AddPasskeys.js';
 import { AddApprovalSignatures1795932700000 } from './1795932700000-AddApprovalSignatures.js';
+import { AddSshCertificates1795932900000 } from './1795932900000-AddSshCertificates.js';
 
 export const migrations = [
   CreateCoreTables1795911535244,
@@ -54,4 +55,5 @@ export const migrations = [
   AddRequestFollowUps1795932300000,
   AddPasskeys1795932500000,
   AddApprovalSignatures1795932700000,
+  AddSshCertificates1795932900000,
 ];

@@ -44,6 +44,7 @@ import { BreakGlassController } from './api/break-glass.controller.js';
 import { PolicyController } from './api/policy.controller.js';
 import { BrokerHealthController, OpsController } from './ops/ops.controller.js';
 import { SlackController } from './slack/slack.controller.js';
+import { SshController } from './api/ssh.controller.js';
 import { StartupService } from './startup.service.js';
 import { webControllers, webProviders } from './web/index.js';
 
@@ -85,6 +86,7 @@ export class AppModule {
         RolesController,
         KeysController,
         OpenApiController,
+        SshController,
         ...(config.demo ? [DemoController] : []),
         ...(config.slack ? [SlackController] : []),
         ...webControllers(config),

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { AuditLog } from '#audit';
 import type { CredentialSigner } from '#credentials';
+import { SshCertificateAuthority } from '#credentials';
 import type { Clock } from '#domain';
 import { DomainError } from '#domain';
 import type { AccessRequestRow, ApprovalRow, Tx, Refusal } from '#persistence';
@@ -9,7 +10,7 @@ import { GrantRepository, GrantRow, RequestRepository } from '#persistence';
 import { refuse } from './audit-helpers.js';
 import type { AccessObserver } from './observer.js';
 import { PolicyState } from './policy-state.js';
-import type { Credential, CredentialProvider } from './providers/credential-provider.js';
+import type { Credential, CredentialProvider, MintInput } from './providers/credential-provider.js';
 import { providerFailure } from './providers/credential-provider.js';
 import { ProviderRegistry } from './providers/provider-registry.js';
 import { CLOCK, OBSERVER } from './wiring/tokens.js';
@@ -39,6 +40,7 @@ export class GrantIssuer {
     private readonly audit: AuditLog,
     private readonly policy: PolicyState,
     private readonly providers: ProviderRegistry,
+    private readonly sshAuthority: SshCertificateAuthority,
     @Inject(CLOCK) private readonly clock: Clock,
     @Inject(OBSERVER) private readonly observer: AccessObserver,
   ) {}
@@ -53,6 +55,7 @@ export class GrantIssuer {
     row: AccessRequestRow,
     approvals: readonly ApprovalRow[],
     opened: Opened[],
+    mint: MintInput = {},
   ): Promise<MintedCredential | Refusal> {
     const role = this.policy.role(row.role)!;
     const issuedAt = this.clock.now();
@@ -86,7 +89,12 @@ export class GrantIssuer {
     opened.push({ provider, grant });
     let issued;
     try {
-      issued = await provider.grant(grant, { signer });
+      issued = await provider.grant(grant, {
+        signer,
+        tx,
+        mint,
+        sshAuthority: this.sshAuthority,
+      });
     } catch (error) {
       return this.providerRefusal(tx, row, provider, error);
     }

@@ -43,6 +43,8 @@ export * from './providers/postgres-provider.js';
 export * from './providers/provider-registry.js';
 export * from './providers/reconcile-providers.js';
 export * from './providers/scram-verifier.js';
+export * from './providers/ssh-provider.js';
+export * from './ssh-access.js';
 export * from './providers/webhook-provider.js';
 export * from './providers/webhook-signature.js';
 export * from './revocation/end-grants.js';

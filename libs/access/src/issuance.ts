@@ -6,6 +6,7 @@ import type { ExtendedCredential, Reopened } from './grant-extender.js';
 import { GrantExtender } from './grant-extender.js';
 import type { MintedCredential, Opened } from './grant-issuer.js';
 import { GrantIssuer } from './grant-issuer.js';
+import type { MintInput } from './providers/credential-provider.js';
 import type { RevocationScheduler } from './revocation/revocation-scheduler.js';
 import { REVOCATION_SCHEDULER } from './wiring/tokens.js';
 
@@ -13,6 +14,7 @@ import { REVOCATION_SCHEDULER } from './wiring/tokens.js';
 export type Issue = (
   row: AccessRequestRow,
   approvals: readonly ApprovalRow[],
+  mint?: MintInput,
 ) => Promise<MintedCredential | Refusal>;
 
 /** `GrantExtender.extend` in the transaction `Issuance.run` opened, for an extension request. */
@@ -48,7 +50,7 @@ export class Issuance {
       .run((tx) =>
         work(
           tx,
-          (row, approvals) => this.issuer.issue(tx, signer, row, approvals, opened),
+          (row, approvals, mint) => this.issuer.issue(tx, signer, row, approvals, opened, mint),
           (row, approvals) => this.extender.extend(tx, signer, row, approvals, reopened),
         ),
       )

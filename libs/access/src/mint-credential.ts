@@ -1,7 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { AuditLog } from '#audit';
 import type { Clock } from '#domain';
-import { DomainError, checkMint, checkRecipientSeparation } from '#domain';
+import type { RoleDefinition } from '#domain';
+import { DomainError, checkMint, checkRecipientSeparation, invalidRequest } from '#domain';
 import type { AuthenticatedPrincipal } from '#identity';
 import type { AccessRequestRow, ApprovalRow, Tx } from '#persistence';
 import { Refusal, RequestRepository } from '#persistence';
@@ -10,6 +11,7 @@ import type { ExtendedCredential } from './grant-extender.js';
 import type { MintedCredential } from './grant-issuer.js';
 import { Issuance } from './issuance.js';
 import { PolicyState } from './policy-state.js';
+import type { MintInput } from './providers/credential-provider.js';
 import { RequestLoader, invalidStateFor } from './request-loader.js';
 import { CLOCK } from './wiring/tokens.js';
 
@@ -34,6 +36,7 @@ export class MintCredential {
   execute(
     caller: AuthenticatedPrincipal,
     requestId: string,
+    mint: MintInput = {},
   ): Promise<MintedCredential | ExtendedCredential> {
     return this.issuance.run(async (tx, issue, extend) => {
       const row = await this.loader.forAction(tx, caller, requestId, 'credential.refused');
@@ -41,10 +44,14 @@ export class MintCredential {
       const approvals = await this.requests.approvals(tx, [row.id]);
       const refusal = await this.callerRefusal(tx, caller, row, approvals);
       if (refusal) return refusal;
+      const role = this.policy.role(row.role);
+      // A body that does not fit the role is the caller's mistake: a 400, nothing recorded.
+      const misfit = mintInputMisfit(role, row, mint);
+      if (misfit) throw misfit;
       const subject = { actor: caller.id, requestId: row.id, action: 'mint' };
       const decision = checkMint(
         this.policy.context,
-        this.policy.role(row.role),
+        role,
         this.candidate(row, approvals),
         this.clock.now(),
       );
@@ -54,7 +61,7 @@ export class MintCredential {
       }
       await auditDecision(tx, this.audit, subject, decision);
       // An extension moves the end of the grant it extends instead of issuing one.
-      return row.extendsGrantId === null ? issue(row, approvals) : extend(row, approvals);
+      return row.extendsGrantId === null ? issue(row, approvals, mint) : extend(row, approvals);
     });
   }
 
@@ -121,4 +128,23 @@ export class MintCredential {
       })),
     };
   }
+}
+
+/**
+ * An `ssh` role's new grant needs the recipient's public key (`sshPublicKey`); nothing else takes
+ * one, an extension neither (an ssh grant cannot be extended: the provider refuses it).
+ */
+function mintInputMisfit(
+  role: RoleDefinition | undefined,
+  row: AccessRequestRow,
+  mint: MintInput,
+): DomainError | undefined {
+  const takesKey = role?.provider.type === 'ssh' && row.extendsGrantId === null;
+  if (takesKey && mint.sshPublicKey === undefined)
+    return invalidRequest([
+      { field: 'sshPublicKey', message: 'is required: the OpenSSH public key to certify' },
+    ]);
+  if (!takesKey && mint.sshPublicKey !== undefined)
+    return invalidRequest([{ field: 'sshPublicKey', message: 'is not a known field' }]);
+  return undefined;
 }

@@ -1,6 +1,7 @@
 import type { ProviderDefinition } from '#domain';
 import { z } from 'zod';
 import { duration, httpUrl, text } from './schema-parts.js';
+import { sshProvider } from './ssh-provider-schema.js';
 
 /** A PostgreSQL identifier as written (quoted when used, so any case works); at most 63 bytes. */
 const identifier = z
@@ -71,9 +72,10 @@ const webhookProvider = z.strictObject({
   timeout: duration(1, 60).default(5),
 });
 
-/** A role's `provider` (docs/providers.md): `jwt` (the default), `postgres` or `webhook`. */
+/** A role's `provider` (docs/providers.md): `jwt` (the default), `postgres`, `webhook` or `ssh`. */
 export const providerSchema = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('jwt') }),
   postgresProvider,
   webhookProvider,
+  sshProvider,
 ]);

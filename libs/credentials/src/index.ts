@@ -3,3 +3,7 @@ export * from './credential-verifier.js';
 export * from './key-cipher.js';
 export * from './signing-keys.js';
 export * from './log-keys.js';
+export * from './ssh-certificate.js';
+export * from './ssh-certificate-authority.js';
+export * from './ssh-krl.js';
+export * from './ssh-public-key.js';

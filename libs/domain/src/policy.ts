@@ -28,6 +28,15 @@ export type ProviderDefinition =
       readonly secret: string;
       /** Seconds per attempt. */
       readonly timeout: number;
+    }
+  | {
+      readonly type: 'ssh';
+      /** The certificate's principals: the accounts sshd lets it log in as. */
+      readonly principals: readonly string[];
+      /** OpenSSH certificate extensions (`permit-pty`, ...), sorted, none by default. */
+      readonly extensions: readonly string[];
+      /** The `source-address` critical option: the addresses (CIDR) it may be used from. */
+      readonly sourceAddress?: readonly string[];
     };
 
 /**

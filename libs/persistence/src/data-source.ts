@@ -24,6 +24,8 @@ import { PrincipalGroupsRow } from './entities/principal-groups.entity.js';
 import { SigningKeyRow } from './entities/signing-key.entity.js';
 import { ServiceAccountRow } from './entities/service-account.entity.js';
 import { SlackMessageRow } from './entities/slack-message.entity.js';
+import { SshCaKeyRow } from './entities/ssh-ca-key.entity.js';
+import { SshCertificateRow } from './entities/ssh-certificate.entity.js';
 import { WebLoginRow, WebSessionRow } from './entities/web-session.entity.js';
 import { runMigrationsExclusively } from './migration-lock.js';
 
@@ -50,6 +52,8 @@ export const entities = [
   GrantEndWarningRow,
   PasskeyRow,
   WebAuthnChallengeRow,
+  SshCaKeyRow,
+  SshCertificateRow,
 ];
 
 /** The data source for either database. `synchronize` is off everywhere: migrations own the schema. */

@@ -19,6 +19,8 @@ export * from './entities/revoked-credential.entity.js';
 export * from './entities/service-account.entity.js';
 export * from './entities/signing-key.entity.js';
 export * from './entities/slack-message.entity.js';
+export * from './entities/ssh-ca-key.entity.js';
+export * from './entities/ssh-certificate.entity.js';
 export * from './entities/web-session.entity.js';
 export * from './break-glass.repository.js';
 export * from './follow-ups.repository.js';

@@ -10,16 +10,18 @@ import {
 } from '#access';
 import type { ExtendedCredential, MintedCredential, ListPage, RequestView } from '#access';
 import { invalidRequest, parseDuration } from '#domain';
+import { parseSshPublicKey } from '#credentials';
 import type { AuthenticatedPrincipal } from '#identity';
 import { IdPipe } from '../http/id.pipe.js';
 import { CurrentPrincipal } from '../http/principal.decorator.js';
 import { ZodPipe } from '../http/zod.pipe.js';
-import type { CreateRequestBody, RequestListQuery } from './schemas.js';
+import type { CreateRequestBody, MintBody, RequestListQuery } from './schemas.js';
 import {
   approveBody,
   createRequestBody,
   denyBody,
   emptyBody,
+  mintBody,
   requestListQuery,
 } from './schemas.js';
 
@@ -127,8 +129,13 @@ export class RequestsController {
   credentials(
     @CurrentPrincipal() principal: AuthenticatedPrincipal,
     @Param('id', requestId) id: string,
-    @Body(new ZodPipe(emptyBody)) _body: object,
+    @Body(new ZodPipe(mintBody)) body: MintBody,
   ): Promise<MintedCredential | ExtendedCredential> {
-    return this.mintCredential.execute(principal, id);
+    if (body.sshPublicKey !== undefined) {
+      const problem = parseSshPublicKey(body.sshPublicKey);
+      if (typeof problem === 'string')
+        throw invalidRequest([{ field: 'sshPublicKey', message: problem }]);
+    }
+    return this.mintCredential.execute(principal, id, body);
   }
 }

@@ -54,6 +54,18 @@ export const reviewBody = z.object({ comment: freeText(1000).optional() }).stric
 export const approveBody = z.object({ comment: freeText(1000).optional() }).strict();
 export const denyBody = z.object({ reason: freeText(1000) }).strict();
 export const emptyBody = z.object({}).strict();
+/** The mint body: empty, or for an `ssh` role the recipient's OpenSSH public key. */
+export const mintBody = z
+  .object({
+    sshPublicKey: z
+      .string()
+      .min(1)
+      .max(16_384)
+      .optional()
+      .meta({ description: 'an ssh role only: the OpenSSH public key to certify' }),
+  })
+  .strict();
+export type MintBody = z.infer<typeof mintBody>;
 export const revokeBody = z.object({ reason: freeText(1000) }).strict();
 /** More time on a grant (docs/api.md "Extending a grant"): how much, and why. */
 export const extendBody = z.object({ duration, justification: freeText(2000).optional() }).strict();

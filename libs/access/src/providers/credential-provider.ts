@@ -1,10 +1,25 @@
-import type { CredentialSigner } from '#credentials';
-import type { GrantRow } from '#persistence';
+import type { CredentialSigner, SshCertificateAuthority } from '#credentials';
+import type { GrantRow, Tx } from '#persistence';
 
-/** What a provider may use at grant time besides the grant itself. */
-export interface GrantContext {
+/** What a provider signs with, at grant and at extension time. */
+export interface SigningContext {
   /** Signs `jwt` credentials; loaded before the mint transaction opens. */
   signer: CredentialSigner;
+}
+
+/** What the recipient sent with the mint besides the request id (docs/api.md §4). */
+export interface MintInput {
+  /** The OpenSSH public key an `ssh` role's certificate is issued for (already parsed once). */
+  sshPublicKey?: string;
+}
+
+/** What a provider may use at grant time besides the grant itself. */
+export interface GrantContext extends SigningContext {
+  /** The mint transaction: what a provider records of the grant (an ssh serial) commits with it. */
+  tx: Tx;
+  mint: MintInput;
+  /** Signs `ssh` certificates. */
+  sshAuthority: SshCertificateAuthority;
 }
 
 /**
@@ -22,13 +37,14 @@ export type Credential =
       password: string;
       url: string;
     }
+  | { type: 'ssh-certificate'; certificate: string }
   | WebhookCredential;
 
 /** What a webhook receiver returned under `credential`: bounded string fields, never `type`. */
 export type WebhookCredential = { type: 'webhook' } & Record<string, string>;
 
 /** What a provider may use to move a grant's end (docs/api.md "Extending a grant"). */
-export interface ExtendContext extends GrantContext {
+export interface ExtendContext extends SigningContext {
   /** When the extension is redeemed: a new credential's `iat`. */
   now: Date;
   /** The end being replaced; the grant passed to `extend` carries the new one. */

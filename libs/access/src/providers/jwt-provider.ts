@@ -5,6 +5,7 @@ import type {
   ExtendedAccess,
   GrantContext,
   IssuedCredential,
+  SigningContext,
 } from './credential-provider.js';
 
 /**
@@ -30,7 +31,7 @@ export class JwtProvider implements CredentialProvider {
   private async sign(
     grant: GrantRow,
     issuedAt: Date,
-    context: GrantContext,
+    context: SigningContext,
   ): Promise<IssuedCredential> {
     const { token, kid } = await context.signer.mint({
       grantId: grant.id,

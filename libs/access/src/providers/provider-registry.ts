@@ -4,6 +4,7 @@ import type { PolicyState } from '../policy-state.js';
 import type { CredentialProvider } from './credential-provider.js';
 import { JwtProvider } from './jwt-provider.js';
 import { PostgresProvider } from './postgres-provider.js';
+import { SshProvider } from './ssh-provider.js';
 import { WebhookProvider } from './webhook-provider.js';
 
 /** Builds the provider a role's `provider` config describes. */
@@ -15,6 +16,8 @@ export function buildProvider(definition: ProviderDefinition): CredentialProvide
       return new PostgresProvider(definition);
     case 'webhook':
       return new WebhookProvider(definition);
+    case 'ssh':
+      return new SshProvider(definition);
   }
 }
 

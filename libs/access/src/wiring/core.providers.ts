@@ -8,6 +8,7 @@ import {
   KeyCipher,
   LogKeys,
   SigningKeys,
+  SshCertificateAuthority,
 } from '#credentials';
 import type { Clock } from '#domain';
 import { TokenVerifier } from '#identity';
@@ -52,6 +53,7 @@ import { AccessQueries } from '../queries.js';
 import { RequestLoader } from '../request-loader.js';
 import { RevocationList } from '../revocation/revocation-list.js';
 import { RevokeGrant } from '../revoke-grant.js';
+import { SshAccess } from '../ssh-access.js';
 import { auditSinkProviders } from './audit-sinks.providers.js';
 import { MetricsService } from './metrics.service.js';
 import { PolicyBroadcast } from './policy-broadcast.js';
@@ -101,6 +103,10 @@ export function coreProviders(config: AppConfig, clock: Clock): Provider[] {
       useFactory: (dataSource: DataSource) =>
         new LogKeys(dataSource, new KeyCipher(config.encryptionKey), config.audit.origin, clock),
       inject: [DATA_SOURCE],
+    },
+    {
+      provide: SshCertificateAuthority,
+      useFactory: () => new SshCertificateAuthority(new KeyCipher(config.encryptionKey), clock),
     },
     {
       provide: LogIntegrator,
@@ -162,5 +168,6 @@ export function coreProviders(config: AppConfig, clock: Clock): Provider[] {
     ExpireRequests,
     FollowUpRepository,
     FollowUps,
+    SshAccess,
   ];
 }

@@ -149,6 +149,22 @@ export const publicPaths: ZodOpenApiPathsObject = {
       type: TEXT,
     }),
   },
+  '/.well-known/countersign-ssh-ca.pub': {
+    get: publicRead('The SSH user CA public keys, OpenSSH lines (docs/providers.md)', ['keys'], {
+      ...ok('one key a line: sshd’s TrustedUserCAKeys'),
+      type: TEXT,
+    }),
+  },
+  '/v1/ssh/krl': {
+    get: publicRead(
+      'The OpenSSH key revocation list of early-revoked certificates',
+      ['credentials'],
+      {
+        ...ok('a KRL: sshd’s RevokedKeys'),
+        type: 'application/octet-stream',
+      },
+    ),
+  },
   '/health/live': {
     get: publicRead('The process answers', ['operations'], {
       ...ok('{status: "ok"}'),

@@ -121,7 +121,7 @@ export const roleView = z
     defaultDuration: z.number().int(),
     approvalsRequired: z.number().int(),
     requireJustification: z.boolean(),
-    provider: z.enum(['jwt', 'postgres', 'webhook']),
+    provider: z.enum(['jwt', 'postgres', 'webhook', 'ssh']),
     requestable: z.boolean(),
     breakGlass: z
       .object({ maxDuration: z.number().int(), reviewWithin: z.number().int() })

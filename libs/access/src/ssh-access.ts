@@ -1,0 +1,50 @@
+import { Inject, Injectable } from '@nestjs/common';
+import sshpk from 'sshpk';
+import type { RevokedSerials } from '#credentials';
+import { SshCertificateAuthority, buildKrl } from '#credentials';
+import type { Clock } from '#domain';
+import { GrantRow, SshCertificateRow, UnitOfWork } from '#persistence';
+import { CLOCK } from './wiring/tokens.js';
+
+/**
+ * What sshd needs from the broker (docs/providers.md "SSH certificates"): the CA public keys to
+ * trust and the key revocation list. Both are public; the KRL is built from the database on each
+ * request, so a revocation is in it from the next fetch.
+ */
+@Injectable()
+export class SshAccess {
+  constructor(
+    private readonly uow: UnitOfWork,
+    private readonly authority: SshCertificateAuthority,
+    @Inject(CLOCK) private readonly clock: Clock,
+  ) {}
+
+  /** The CA public keys, one OpenSSH line each (a TrustedUserCAKeys file); made on first use. */
+  async caPublicKeys(): Promise<string> {
+    const keys = await this.uow.run((tx) => this.authority.publicKeys(tx));
+    return keys.map((key) => `${key.publicKey}\n`).join('');
+  }
+
+  /**
+   * The serials of certificates whose grant was revoked early and which have not expired yet
+   * (an expired one is refused anyway), per CA key, as an OpenSSH KRL.
+   */
+  async krl(): Promise<Buffer> {
+    const now = this.clock.now();
+    const { keys, revoked } = await this.uow.run(async (tx) => ({
+      keys: await this.authority.publicKeys(tx),
+      revoked: await tx
+        .createQueryBuilder(SshCertificateRow, 'c')
+        .innerJoin(GrantRow, 'g', 'g.id = c.grant_id')
+        .where('g.status = :revoked', { revoked: 'revoked' })
+        .andWhere('c.valid_until > :now', { now: now.getTime() })
+        .select(['c.serial AS serial', 'c.ca_kid AS kid'])
+        .getRawMany<{ serial: string; kid: string }>(),
+    }));
+    const sections: RevokedSerials[] = keys.map(({ kid, publicKey }) => ({
+      caKey: sshpk.parseKey(publicKey, 'ssh').toBuffer('rfc4253'),
+      serials: revoked.filter((row) => row.kid === kid).map((row) => BigInt(row.serial)),
+    }));
+    return buildKrl(sections, BigInt(Math.floor(now.getTime() / 1000)), now);
+  }
+}

@@ -1,0 +1,207 @@
+import { jest } from '@jest/globals';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { TestBroker } from '../support/broker.js';
+import { startBroker, testConfigYaml } from '../support/broker.js';
+import { DATABASE_KINDS } from '../support/databases.js';
+import { as, createRequest } from '../support/flow.js';
+import { TestSshd, newKeyPair } from '../support/sshd.js';
+import { TestIssuer } from '../support/test-issuer.js';
+
+jest.setTimeout(60_000);
+
+const PRINCIPAL = 'ops-fleet';
+
+const sshRole = `
+    - name: ssh-ops
+      resource: ssh://fleet.example.com
+      actions: [login]
+      maxDuration: 1h
+      defaultDuration: 10m
+      requesters: { groups: [engineering] }
+      approvers: { groups: [sre-leads] }
+      provider:
+        type: ssh
+        principals: [${PRINCIPAL}, ops-spare]
+        extensions: [permit-pty, permit-agent-forwarding]
+        sourceAddress: [127.0.0.1/32, "::1"]
+`;
+
+interface Minted {
+  grantId: string;
+  expiresAt: string;
+  credential: { type: string; certificate: string };
+}
+
+describe.each(DATABASE_KINDS)('ssh certificates on %s', (kind) => {
+  let issuer: TestIssuer;
+  let broker: TestBroker;
+  let sshd: TestSshd;
+  let keys: string;
+
+  beforeAll(async () => {
+    issuer = await TestIssuer.start();
+    broker = await startBroker({ kind, issuer, yaml: testConfigYaml(issuer, sshRole) });
+    keys = mkdtempSync(join(tmpdir(), 'countersign-ssh-keys-'));
+    sshd = await TestSshd.start(await caPublicKeys(), await krl(), [PRINCIPAL]);
+  });
+
+  afterAll(async () => {
+    await sshd?.stop();
+    if (keys) rmSync(keys, { recursive: true, force: true });
+    await broker?.close();
+    await issuer?.close();
+  });
+
+  async function caPublicKeys(): Promise<string> {
+    const response = await broker.http.get('/.well-known/countersign-ssh-ca.pub').expect(200);
+    expect(response.headers['content-type']).toMatch(/^text\/plain/);
+    return response.text;
+  }
+
+  async function krl(): Promise<Buffer> {
+    const response = await broker.http.get('/v1/ssh/krl').responseType('blob').expect(200);
+    expect(response.headers['content-type']).toBe('application/octet-stream');
+    return response.body as Buffer;
+  }
+
+  /** An ssh-ops request by alice, approved by bob: its id. */
+  async function approved(duration = '10m'): Promise<string> {
+    const request = await createRequest(broker, 'alice', {
+      role: 'ssh-ops',
+      duration,
+      justification: 'INC-7',
+    });
+    await (await as(broker, 'bob')).post(`/v1/requests/${request.id}/approve`).expect(200);
+    return request.id;
+  }
+
+  /** Mints `requestId` for a fresh key: the key's path, its certificate written beside it. */
+  async function mint(requestId: string, name: string): Promise<{ key: string; minted: Minted }> {
+    const key = newKeyPair(keys, name);
+    const sshPublicKey = readFileSync(`${key}.pub`, 'utf8');
+    const alice = await as(broker, 'alice');
+    const response = await alice
+      .post(`/v1/requests/${requestId}/credentials`, { sshPublicKey })
+      .expect(201);
+    const minted = response.body as Minted;
+    writeFileSync(`${key}-cert.pub`, `${minted.credential.certificate}\n`);
+    return { key, minted };
+  }
+
+  it('publishes one Ed25519 CA key in OpenSSH format, the same on every call', async () => {
+    const first = await caPublicKeys();
+    expect(first).toMatch(/^ssh-ed25519 AAAA[A-Za-z0-9+/=]+ countersign-ssh-ca\n$/);
+    expect(await caPublicKeys()).toBe(first);
+  });
+
+  it('refuses a mint body that does not fit: 400 naming sshPublicKey, the request stays approved', async () => {
+    const requestId = await approved();
+    const alice = await as(broker, 'alice');
+    const path = `/v1/requests/${requestId}/credentials`;
+    const fields = (body: { fields?: { field: string }[] }) => body.fields?.map((f) => f.field);
+
+    const missing = await alice.post(path, {}).expect(400);
+    expect(fields(missing.body)).toEqual(['sshPublicKey']);
+    const malformed = await alice
+      .post(path, { sshPublicKey: 'ssh-ed25519 not-base64!' })
+      .expect(400);
+    expect(fields(malformed.body)).toEqual(['sshPublicKey']);
+    const rsa = readFileSync(`${newKeyPair(keys, 'small-rsa', 'rsa', 2048)}.pub`, 'utf8');
+    const weak = await alice.post(path, { sshPublicKey: rsa }).expect(400);
+    expect(fields(weak.body)).toEqual(['sshPublicKey']);
+    expect(JSON.stringify(weak.body)).toContain('3072');
+    const unknown = await alice.post(path, { sshPublicKey: 'x', publicKey: 'y' }).expect(400);
+    expect(fields(unknown.body)).toContain('publicKey');
+
+    // A role of another provider takes no key.
+    const jwtRequest = await createRequest(broker, 'alice', {
+      role: 'prod-db-admin',
+      justification: 'INC-7',
+    });
+    await (await as(broker, 'bob')).post(`/v1/requests/${jwtRequest.id}/approve`).expect(200);
+    const ed25519 = readFileSync(`${newKeyPair(keys, 'for-jwt')}.pub`, 'utf8');
+    const misplaced = await alice
+      .post(`/v1/requests/${jwtRequest.id}/credentials`, { sshPublicKey: ed25519 })
+      .expect(400);
+    expect(fields(misplaced.body)).toEqual(['sshPublicKey']);
+
+    const still = await alice.get(`/v1/requests/${requestId}`).expect(200);
+    expect(still.body.status).toBe('approved');
+    // A 3072-bit RSA key is accepted.
+    const rsa3072 = newKeyPair(keys, 'rsa-3072', 'rsa', 3072);
+    await alice.post(path, { sshPublicKey: readFileSync(`${rsa3072}.pub`, 'utf8') }).expect(201);
+  });
+
+  it('issues a certificate sshd accepts, with the grant’s fields; revoked early, it is refused at the next KRL refresh while another still works', async () => {
+    const first = await mint(await approved(), 'first');
+    const second = await mint(await approved(), 'second');
+    expect(first.minted.credential.type).toBe('ssh-certificate');
+    expect(first.minted.credential.certificate).toMatch(/^ssh-ed25519-cert-v01@openssh\.com /);
+
+    const listed = execFileSync('ssh-keygen', ['-L', '-f', `${first.key}-cert.pub`], {
+      env: { ...process.env, TZ: 'UTC' },
+    }).toString();
+    const end = Math.floor(Date.parse(first.minted.expiresAt) / 1000);
+    const iso = (seconds: number) => new Date(seconds * 1000).toISOString().slice(0, 19);
+    expect(listed).toContain('user certificate');
+    expect(listed).toContain(`Key ID: "${first.minted.grantId}"`);
+    expect(listed).toContain(`Valid: from ${iso(end - 600 - 60)} to ${iso(end)}`);
+    expect(listed).toMatch(/Principals: \n\s+ops-fleet\n\s+ops-spare\n/);
+    expect(listed).toMatch(/Critical Options: \n\s+source-address 127\.0\.0\.1\/32,::1\n/);
+    expect(listed).toMatch(/Extensions: \n\s+permit-agent-forwarding\n\s+permit-pty\n/);
+    const serial = (text: string) => /Serial: (\d+)/.exec(text)?.[1];
+    const secondListed = execFileSync('ssh-keygen', ['-L', '-f', `${second.key}-cert.pub`]);
+    expect(serial(listed)).toMatch(/^[1-9]\d*$/);
+    expect(serial(secondListed.toString())).not.toBe(serial(listed));
+
+    expect(await sshd.login(first.key)).toMatchObject({ code: 0, stdout: 'ok\n' });
+    expect(await sshd.login(second.key)).toMatchObject({ code: 0, stdout: 'ok\n' });
+
+    await (
+      await as(broker, 'alice')
+    )
+      .post(`/v1/grants/${first.minted.grantId}/revoke`, { reason: 'INC-7 done' })
+      .expect(200);
+    // Until sshd's copy of the KRL is refreshed, the certificate still works: that is the model.
+    expect(await sshd.login(first.key)).toMatchObject({ code: 0 });
+    const revocations = await krl();
+    sshd.writeKrl(revocations);
+    const checked = spawnQuiet('ssh-keygen', [
+      '-Q',
+      '-f',
+      join(sshd.dir, 'revoked.krl'),
+      `${first.key}-cert.pub`,
+    ]);
+    expect(checked).toContain('REVOKED');
+
+    const refused = await sshd.login(first.key);
+    expect(refused.code).not.toBe(0);
+    expect(refused.stdout).toBe('');
+    expect(sshd.output()).toMatch(/revoked/i);
+    expect(await sshd.login(second.key)).toMatchObject({ code: 0, stdout: 'ok\n' });
+  });
+
+  it('refuses the certificate once its grant has expired', async () => {
+    const { key, minted } = await mint(await approved('3s'), 'short');
+    expect(await sshd.login(key)).toMatchObject({ code: 0, stdout: 'ok\n' });
+    await sleep(Math.max(0, Date.parse(minted.expiresAt) - Date.now()) + 1500);
+    const refused = await sshd.login(key);
+    expect(refused.code).not.toBe(0);
+    expect(refused.stdout).toBe('');
+    expect(sshd.output()).toMatch(/expired/i);
+  });
+});
+
+/** Output of a command that exits non-zero by design (ssh-keygen -Q on a revoked key). */
+function spawnQuiet(command: string, args: string[]): string {
+  try {
+    return execFileSync(command, args, { stdio: ['ignore', 'pipe', 'pipe'] }).toString();
+  } catch (error) {
+    const { stdout, stderr } = error as { stdout: Buffer; stderr: Buffer };
+    return `${stdout.toString()}${stderr.toString()}`;
+  }
+}
