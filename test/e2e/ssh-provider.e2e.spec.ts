@@ -4,6 +4,8 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { rotateSshCaKey } from '../../apps/broker/src/keys-rotate.js';
+import { auditTrail } from '../support/audit.js';
 import type { TestBroker } from '../support/broker.js';
 import { startBroker, testConfigYaml } from '../support/broker.js';
 import { DATABASE_KINDS } from '../support/databases.js';
@@ -96,6 +98,11 @@ describe.each(DATABASE_KINDS)('ssh certificates on %s', (kind) => {
     const first = await caPublicKeys();
     expect(first).toMatch(/^ssh-ed25519 AAAA[A-Za-z0-9+/=]+ countersign-ssh-ca\n$/);
     expect(await caPublicKeys()).toBe(first);
+    const created = await auditTrail(broker, { type: 'key.created' });
+    expect(created.map((event) => event.data)).toContainEqual({
+      purpose: 'ssh',
+      keyId: fingerprintOf(keys, first.trim()),
+    });
   });
 
   it('refuses a mint body that does not fit: 400 naming sshPublicKey, the request stays approved', async () => {
@@ -194,6 +201,46 @@ describe.each(DATABASE_KINDS)('ssh certificates on %s', (kind) => {
     expect(refused.stdout).toBe('');
     expect(sshd.output()).toMatch(/expired/i);
   });
+
+  // Last: it changes the CA the tests above trust.
+  it('rotates the CA: both keys published, new certificates signed by the new one, old ones still valid and revocable', async () => {
+    const before = await mint(await approved(), 'before-rotation');
+    const [oldKey] = (await caPublicKeys()).split('\n');
+    const rotation = await rotateSshCaKey(broker.config);
+    const published = (await caPublicKeys()).split('\n').filter(Boolean);
+    expect(published).toHaveLength(2);
+    expect(published[0]).toBe(oldKey);
+    const fingerprint = (line: string) => fingerprintOf(keys, line);
+    expect(fingerprint(published[1])).toBe(rotation.keyId);
+    const events = await auditTrail(broker, { type: 'key.rotated' });
+    expect(events.map((event) => event.data)).toContainEqual({
+      purpose: 'ssh',
+      keyId: rotation.keyId,
+      previous: fingerprint(oldKey),
+    });
+    sshd.writeCaKeys(`${published.join('\n')}\n`);
+
+    // Replicas (this broker too) move to the new key within their 10 s key cache.
+    await sleep(10_500);
+    const after = await mint(await approved(), 'after-rotation');
+    const signer = (key: string) =>
+      /Signing CA: ED25519 (\S+)/.exec(
+        execFileSync('ssh-keygen', ['-L', '-f', `${key}-cert.pub`]).toString(),
+      )?.[1];
+    expect(signer(after.key)).toBe(rotation.keyId);
+    expect(signer(before.key)).toBe(fingerprint(oldKey));
+    expect(await sshd.login(after.key)).toMatchObject({ code: 0, stdout: 'ok\n' });
+    expect(await sshd.login(before.key)).toMatchObject({ code: 0, stdout: 'ok\n' });
+
+    await (
+      await as(broker, 'alice')
+    )
+      .post(`/v1/grants/${after.minted.grantId}/revoke`, { reason: 'INC-7 done' })
+      .expect(200);
+    sshd.writeKrl(await krl());
+    expect((await sshd.login(after.key)).code).not.toBe(0);
+    expect(await sshd.login(before.key)).toMatchObject({ code: 0, stdout: 'ok\n' });
+  });
 });
 
 /** Output of a command that exits non-zero by design (ssh-keygen -Q on a revoked key). */
@@ -204,4 +251,11 @@ function spawnQuiet(command: string, args: string[]): string {
     const { stdout, stderr } = error as { stdout: Buffer; stderr: Buffer };
     return `${stdout.toString()}${stderr.toString()}`;
   }
+}
+
+/** The SHA256 fingerprint ssh-keygen gives a public key line. */
+function fingerprintOf(dir: string, line: string): string {
+  const file = join(dir, 'fingerprinted.pub');
+  writeFileSync(file, `${line}\n`);
+  return execFileSync('ssh-keygen', ['-l', '-E', 'sha256', '-f', file]).toString().split(' ')[1];
 }

@@ -66,6 +66,11 @@ export class TestSshd {
     return sshd;
   }
 
+  /** Replaces the trusted CA keys; sshd reads them at every authentication. */
+  writeCaKeys(caPublicKeys: string): void {
+    writeFileSync(join(this.dir, 'ca.pub'), caPublicKeys);
+  }
+
   /** Replaces the KRL; sshd reads it at every authentication. */
   writeKrl(krl: Buffer): void {
     writeFileSync(join(this.dir, 'revoked.krl'), krl);

@@ -4,7 +4,7 @@ import { rotateSigningKey } from '#access';
 import { AuditLog } from '#audit';
 import { ConfigError, loadConfig } from '#config';
 import type { AppConfig } from '#config';
-import { KeyCipher, LogKeys, SigningKeys } from '#credentials';
+import { KeyCipher, LogKeys, SigningKeys, SshCertificateAuthority } from '#credentials';
 import { systemClock } from '#domain';
 import { UnitOfWork, openDatabase } from '#persistence';
 
@@ -62,7 +62,34 @@ export async function rotateLogKey(
   }
 }
 
+/**
+ * `npm run keys:rotate -- --ssh`: adds an SSH CA key that signs certificates from now on,
+ * recorded as `key.rotated` {purpose: ssh}. The previous key stays in
+ * /.well-known/countersign-ssh-ca.pub for the longest role maxDuration: hosts fetch the file anew
+ * to trust the new key (docs/providers.md "SSH certificates").
+ */
+export async function rotateSshCaKey(
+  config: AppConfig,
+): Promise<{ keyId: string; previous?: string }> {
+  const dataSource = await openDatabase(config.database);
+  try {
+    const authority = new SshCertificateAuthority(
+      new KeyCipher(config.encryptionKey),
+      new AuditLog(systemClock),
+      systemClock,
+    );
+    return await new UnitOfWork(dataSource).run((tx) => authority.rotate(tx));
+  } finally {
+    await dataSource.destroy();
+  }
+}
+
 async function main(): Promise<void> {
+  if (process.argv.includes('--ssh')) {
+    const rotation = await rotateSshCaKey(loadConfig());
+    console.log(`new ssh CA key ${rotation.keyId}`);
+    return;
+  }
   if (process.argv.includes('--log')) {
     const rotation = await rotateLogKey(loadConfig());
     console.log(`new log key ${rotation.keyId}`);

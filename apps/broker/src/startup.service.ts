@@ -2,7 +2,7 @@ import type { OnApplicationBootstrap } from '@nestjs/common';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { AuditLog } from '#audit';
 import type { AppConfig } from '#config';
-import { LogKeys, SigningKeys } from '#credentials';
+import { LogKeys, SigningKeys, SshCertificateAuthority } from '#credentials';
 import { UnitOfWork } from '#persistence';
 import { APP_CONFIG } from '#access';
 
@@ -18,6 +18,7 @@ export class StartupService implements OnApplicationBootstrap {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly keys: SigningKeys,
     private readonly logKeys: LogKeys,
+    private readonly sshAuthority: SshCertificateAuthority,
     private readonly uow: UnitOfWork,
     private readonly audit: AuditLog,
   ) {}
@@ -68,8 +69,21 @@ export class StartupService implements OnApplicationBootstrap {
           data: { purpose: 'log', keyId },
         });
       }
-      return { kids, logKids };
+      const sshKids = await this.sshAuthority.sealPlaintextKeys(tx);
+      for (const keyId of sshKids) {
+        await this.audit.append(tx, {
+          type: 'key.encrypted',
+          actor: 'system',
+          data: { purpose: 'ssh', keyId },
+        });
+      }
+      return { kids, logKids, sshKids };
     });
+    for (const keyId of sealed.sshKids) {
+      this.logger.warn(
+        `ssh CA key ${keyId} was stored unencrypted (created without COUNTERSIGN_ENCRYPTION_KEY): encrypted it in place; rotate it (npm run keys:rotate -- --ssh) if the database may have been copied`,
+      );
+    }
     for (const keyId of sealed.logKids) {
       this.logger.warn(
         `log key ${keyId} was stored unencrypted (created without COUNTERSIGN_ENCRYPTION_KEY): encrypted it in place`,

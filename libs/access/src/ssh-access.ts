@@ -1,9 +1,11 @@
 import { Inject, Injectable } from '@nestjs/common';
 import sshpk from 'sshpk';
-import type { RevokedSerials } from '#credentials';
+import type { RevokedSerials, SshCaPublicKey } from '#credentials';
 import { SshCertificateAuthority, buildKrl } from '#credentials';
 import type { Clock } from '#domain';
+import type { Tx } from '#persistence';
 import { GrantRow, SshCertificateRow, UnitOfWork } from '#persistence';
+import { PolicyState } from './policy-state.js';
 import { CLOCK } from './wiring/tokens.js';
 
 /**
@@ -16,12 +18,13 @@ export class SshAccess {
   constructor(
     private readonly uow: UnitOfWork,
     private readonly authority: SshCertificateAuthority,
+    private readonly policy: PolicyState,
     @Inject(CLOCK) private readonly clock: Clock,
   ) {}
 
   /** The CA public keys, one OpenSSH line each (a TrustedUserCAKeys file); made on first use. */
   async caPublicKeys(): Promise<string> {
-    const keys = await this.uow.run((tx) => this.authority.publicKeys(tx));
+    const keys = await this.uow.run((tx) => this.trusted(tx));
     return keys.map((key) => `${key.publicKey}\n`).join('');
   }
 
@@ -32,7 +35,7 @@ export class SshAccess {
   async krl(): Promise<Buffer> {
     const now = this.clock.now();
     const { keys, revoked } = await this.uow.run(async (tx) => ({
-      keys: await this.authority.publicKeys(tx),
+      keys: await this.trusted(tx),
       revoked: await tx
         .createQueryBuilder(SshCertificateRow, 'c')
         .innerJoin(GrantRow, 'g', 'g.id = c.grant_id')
@@ -46,5 +49,19 @@ export class SshAccess {
       serials: revoked.filter((row) => row.kid === kid).map((row) => BigInt(row.serial)),
     }));
     return buildKrl(sections, BigInt(Math.floor(now.getTime() / 1000)), now);
+  }
+
+  /**
+   * The key that signs, and each rotated-out key while a certificate it signed may still be
+   * valid: for the longest role maxDuration after its rotation (an ssh grant is never extended).
+   */
+  private async trusted(tx: Tx): Promise<SshCaPublicKey[]> {
+    const longestMs =
+      Math.max(0, ...this.policy.policy.roles.map((role) => role.maxDuration)) * 1000;
+    const now = this.clock.now().getTime();
+    const keys = await this.authority.publicKeys(tx);
+    return keys.filter(
+      (key) => key.retiredAt === null || key.retiredAt.getTime() + longestMs > now,
+    );
   }
 }

@@ -106,7 +106,9 @@ export function coreProviders(config: AppConfig, clock: Clock): Provider[] {
     },
     {
       provide: SshCertificateAuthority,
-      useFactory: () => new SshCertificateAuthority(new KeyCipher(config.encryptionKey), clock),
+      useFactory: (audit: AuditLog) =>
+        new SshCertificateAuthority(new KeyCipher(config.encryptionKey), audit, clock),
+      inject: [AuditLog],
     },
     {
       provide: LogIntegrator,
