@@ -30,6 +30,14 @@ const sshRole = `
         principals: [${PRINCIPAL}, ops-spare]
         extensions: [permit-pty, permit-agent-forwarding]
         sourceAddress: [127.0.0.1/32, "::1"]
+    - name: ssh-emergency
+      resource: ssh://fleet.example.com
+      actions: [login]
+      maxDuration: 30m
+      requesters: { groups: [engineering] }
+      approvers: { groups: [sre-leads] }
+      breakGlass: { maxDuration: 10m, reviewWithin: 1h }
+      provider: { type: ssh, principals: [${PRINCIPAL}] }
 `;
 
 interface Minted {
@@ -200,6 +208,28 @@ describe.each(DATABASE_KINDS)('ssh certificates on %s', (kind) => {
     expect(refused.code).not.toBe(0);
     expect(refused.stdout).toBe('');
     expect(sshd.output()).toMatch(/expired/i);
+  });
+
+  it('breaks the glass on an ssh role with a public key: a certificate at once; without one, a 400 and no request', async () => {
+    const alice = await as(broker, 'alice');
+    const body = { role: 'ssh-emergency', justification: 'INC-8: fleet down' };
+    const missing = await alice.post('/v1/break-glass', body).expect(400);
+    expect((missing.body as { fields: { field: string }[] }).fields).toEqual([
+      { field: 'sshPublicKey', message: expect.any(String) },
+    ]);
+    expect(await auditTrail(broker, { type: 'break_glass.activated' })).toEqual([]);
+
+    const key = newKeyPair(keys, 'emergency');
+    const sshPublicKey = readFileSync(`${key}.pub`, 'utf8');
+    const activated = await alice.post('/v1/break-glass', { ...body, sshPublicKey }).expect(201);
+    const { credential } = activated.body as Minted;
+    expect(credential.type).toBe('ssh-certificate');
+    writeFileSync(`${key}-cert.pub`, `${credential.certificate}\n`);
+    expect(await sshd.login(key)).toMatchObject({ code: 0, stdout: 'ok\n' });
+    const listed = execFileSync('ssh-keygen', ['-L', '-f', `${key}-cert.pub`]).toString();
+    expect(listed).toContain(`Key ID: "${(activated.body as Minted).grantId}"`);
+    // This role grants no extension: a command runs, no terminal.
+    expect(listed).toMatch(/Extensions: \(none\)/);
   });
 
   // Last: it changes the CA the tests above trust.

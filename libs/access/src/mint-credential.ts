@@ -1,8 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { AuditLog } from '#audit';
 import type { Clock } from '#domain';
-import type { RoleDefinition } from '#domain';
-import { DomainError, checkMint, checkRecipientSeparation, invalidRequest } from '#domain';
+import { DomainError, checkMint, checkRecipientSeparation } from '#domain';
 import type { AuthenticatedPrincipal } from '#identity';
 import type { AccessRequestRow, ApprovalRow, Tx } from '#persistence';
 import { Refusal, RequestRepository } from '#persistence';
@@ -10,6 +9,7 @@ import { auditDecision, refuse, refuseDecision } from './audit-helpers.js';
 import type { ExtendedCredential } from './grant-extender.js';
 import type { MintedCredential } from './grant-issuer.js';
 import { Issuance } from './issuance.js';
+import { mintInputMisfit } from './mint-input.js';
 import { PolicyState } from './policy-state.js';
 import type { MintInput } from './providers/credential-provider.js';
 import { RequestLoader, invalidStateFor } from './request-loader.js';
@@ -46,7 +46,7 @@ export class MintCredential {
       if (refusal) return refusal;
       const role = this.policy.role(row.role);
       // A body that does not fit the role is the caller's mistake: a 400, nothing recorded.
-      const misfit = mintInputMisfit(role, row, mint);
+      const misfit = mintInputMisfit(role, row.extendsGrantId !== null, mint);
       if (misfit) throw misfit;
       const subject = { actor: caller.id, requestId: row.id, action: 'mint' };
       const decision = checkMint(
@@ -128,23 +128,4 @@ export class MintCredential {
       })),
     };
   }
-}
-
-/**
- * An `ssh` role's new grant needs the recipient's public key (`sshPublicKey`); nothing else takes
- * one, an extension neither (an ssh grant cannot be extended: the provider refuses it).
- */
-function mintInputMisfit(
-  role: RoleDefinition | undefined,
-  row: AccessRequestRow,
-  mint: MintInput,
-): DomainError | undefined {
-  const takesKey = role?.provider.type === 'ssh' && row.extendsGrantId === null;
-  if (takesKey && mint.sshPublicKey === undefined)
-    return invalidRequest([
-      { field: 'sshPublicKey', message: 'is required: the OpenSSH public key to certify' },
-    ]);
-  if (!takesKey && mint.sshPublicKey !== undefined)
-    return invalidRequest([{ field: 'sshPublicKey', message: 'is not a known field' }]);
-  return undefined;
 }

@@ -6,6 +6,7 @@ import { IdPipe } from '../http/id.pipe.js';
 import { CurrentPrincipal } from '../http/principal.decorator.js';
 import { ZodPipe } from '../http/zod.pipe.js';
 import { durationSeconds } from './requests.controller.js';
+import { checkedSshPublicKey } from './ssh-public-key-field.js';
 import type { BreakGlassBody } from './schemas.js';
 import { breakGlassBody, reviewBody } from './schemas.js';
 
@@ -27,6 +28,7 @@ export class BreakGlassController {
       role: body.role,
       justification: body.justification,
       durationSeconds: durationSeconds(body.duration),
+      sshPublicKey: checkedSshPublicKey(body.sshPublicKey),
     });
   }
 

@@ -10,11 +10,11 @@ import {
 } from '#access';
 import type { ExtendedCredential, MintedCredential, ListPage, RequestView } from '#access';
 import { invalidRequest, parseDuration } from '#domain';
-import { parseSshPublicKey } from '#credentials';
 import type { AuthenticatedPrincipal } from '#identity';
 import { IdPipe } from '../http/id.pipe.js';
 import { CurrentPrincipal } from '../http/principal.decorator.js';
 import { ZodPipe } from '../http/zod.pipe.js';
+import { checkedSshPublicKey } from './ssh-public-key-field.js';
 import type { CreateRequestBody, MintBody, RequestListQuery } from './schemas.js';
 import {
   approveBody,
@@ -131,11 +131,7 @@ export class RequestsController {
     @Param('id', requestId) id: string,
     @Body(new ZodPipe(mintBody)) body: MintBody,
   ): Promise<MintedCredential | ExtendedCredential> {
-    if (body.sshPublicKey !== undefined) {
-      const problem = parseSshPublicKey(body.sshPublicKey);
-      if (typeof problem === 'string')
-        throw invalidRequest([{ field: 'sshPublicKey', message: problem }]);
-    }
-    return this.mintCredential.execute(principal, id, body);
+    const sshPublicKey = checkedSshPublicKey(body.sshPublicKey);
+    return this.mintCredential.execute(principal, id, { sshPublicKey });
   }
 }

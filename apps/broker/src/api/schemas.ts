@@ -16,6 +16,12 @@ const duration = z.union([
     .max(10 * 365 * 86400),
 ]);
 const freeText = (max: number) => z.string().min(1).max(max);
+/** An `ssh` role's mint or break-glass: the OpenSSH public key to certify, parsed by the route. */
+const sshPublicKey = z
+  .string()
+  .min(1)
+  .max(16_384)
+  .meta({ description: 'an ssh role only: the OpenSSH public key to certify' });
 const booleanFlag = z.enum(['true', 'false']).transform((value) => value === 'true');
 const limit = z.coerce.number().int().min(1).max(200).default(50);
 // A cursor that does not decode is refused: silently restarting at page 1 would loop a client.
@@ -47,6 +53,7 @@ export const breakGlassBody = z
     role: z.string().min(1).max(64),
     duration: duration.optional(),
     justification: freeText(2000),
+    sshPublicKey: sshPublicKey.optional(),
   })
   .strict();
 export const reviewBody = z.object({ comment: freeText(1000).optional() }).strict();
@@ -55,16 +62,7 @@ export const approveBody = z.object({ comment: freeText(1000).optional() }).stri
 export const denyBody = z.object({ reason: freeText(1000) }).strict();
 export const emptyBody = z.object({}).strict();
 /** The mint body: empty, or for an `ssh` role the recipient's OpenSSH public key. */
-export const mintBody = z
-  .object({
-    sshPublicKey: z
-      .string()
-      .min(1)
-      .max(16_384)
-      .optional()
-      .meta({ description: 'an ssh role only: the OpenSSH public key to certify' }),
-  })
-  .strict();
+export const mintBody = z.object({ sshPublicKey: sshPublicKey.optional() }).strict();
 export type MintBody = z.infer<typeof mintBody>;
 export const revokeBody = z.object({ reason: freeText(1000) }).strict();
 /** More time on a grant (docs/api.md "Extending a grant"): how much, and why. */

@@ -9,6 +9,7 @@ import { AccessRequestRow, Refusal, RequestRepository } from '#persistence';
 import { auditDecision, invalidInput, refuseRequest } from '../audit-helpers.js';
 import type { MintedCredential } from '../grant-issuer.js';
 import { Issuance } from '../issuance.js';
+import { mintInputMisfit } from '../mint-input.js';
 import type { AccessObserver } from '../observer.js';
 import { PolicyState } from '../policy-state.js';
 import { refuseRequestDecision, refuseUnknownRole } from '../role-refusal.js';
@@ -19,6 +20,8 @@ export interface BreakGlassInput {
   role: string;
   durationSeconds?: number;
   justification?: string;
+  /** An `ssh` role's: the OpenSSH public key to certify (docs/providers.md). */
+  sshPublicKey?: string;
 }
 
 export interface BreakGlassActivation extends MintedCredential {
@@ -48,7 +51,7 @@ export class ActivateBreakGlass {
     return this.issuance.run(async (tx, issue) => {
       const row = await this.clearedRequest(tx, caller, input);
       if (row instanceof Refusal) return row;
-      const issued = await issue(row, []);
+      const issued = await issue(row, [], { sshPublicKey: input.sshPublicKey });
       if (issued instanceof Refusal) return issued;
       const reviewDueAt = await this.reviews.open(tx, row);
       return {
@@ -82,6 +85,9 @@ export class ActivateBreakGlass {
     if (!resolved.ok) {
       return refuseRequest(tx, this.audit, actor, role.name, invalidInput(resolved.fields));
     }
+    // Nothing recorded yet: a body that does not fit the role is a plain 400.
+    const misfit = mintInputMisfit(role, false, input);
+    if (misfit) throw misfit;
     const now = this.clock.now();
     const row: AccessRequestRow = Object.assign(new AccessRequestRow(), {
       id: randomUUID(),
