@@ -210,6 +210,24 @@ describe.each(DATABASE_KINDS)('ssh certificates on %s', (kind) => {
     expect(sshd.output()).toMatch(/expired/i);
   });
 
+  it('refuses to extend an ssh grant when asked, before any approver is: 409 not_extendable, audited', async () => {
+    const { minted } = await mint(await approved(), 'not-extendable');
+    const alice = await as(broker, 'alice');
+    const refused = await alice
+      .post(`/v1/grants/${minted.grantId}/extend`, { duration: '10m', justification: 'INC-7' })
+      .expect(409);
+    expect(refused.body).toMatchObject({
+      error: 'invalid_state',
+      reason: 'not_extendable',
+      message: 'a ssh grant cannot be extended: ask for a new grant',
+    });
+    const events = await auditTrail(broker, { type: 'grant.refused' });
+    const ours = events.filter((event) => event.grantId === minted.grantId);
+    expect(ours.map((event) => event.data)).toContainEqual(
+      expect.objectContaining({ action: 'extend', reason: 'not_extendable' }),
+    );
+  });
+
   it('breaks the glass on an ssh role with a public key: a certificate at once; without one, a 400 and no request', async () => {
     const alice = await as(broker, 'alice');
     const body = { role: 'ssh-emergency', justification: 'INC-8: fleet down' };

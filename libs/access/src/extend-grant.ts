@@ -22,6 +22,7 @@ import type { Refusal } from '#persistence';
 import { auditDecision, grantNotFound, invalidInput, refuse } from './audit-helpers.js';
 import type { AccessObserver } from './observer.js';
 import { PolicyState } from './policy-state.js';
+import { ProviderRegistry } from './providers/provider-registry.js';
 import type { RequestView } from './views.js';
 import { toRequestView } from './views.js';
 import { CLOCK, OBSERVER } from './wiring/tokens.js';
@@ -47,6 +48,7 @@ export class ExtendGrant {
     private readonly requests: RequestRepository,
     private readonly audit: AuditLog,
     private readonly policy: PolicyState,
+    private readonly providers: ProviderRegistry,
     @Inject(CLOCK) private readonly clock: Clock,
     @Inject(OBSERVER) private readonly observer: AccessObserver,
   ) {}
@@ -72,6 +74,16 @@ export class ExtendGrant {
         () => checkExtendable(grant, this.clock.now()),
       ]);
       if (!role || !decision.allowed) return this.refuseDecision(tx, caller, grant, decision);
+      // Refused now rather than after approvers spent their time on it (an ssh certificate's
+      // validity cannot move: the recipient asks for a new grant).
+      if (!this.providers.forRole(role).extend) {
+        const error = new DomainError(
+          'invalid_state',
+          `a ${role.provider.type} grant cannot be extended: ask for a new grant`,
+          { reason: 'not_extendable' },
+        );
+        return this.refuse(tx, caller, grant, error);
+      }
       const open = await this.requests.openExtensionOf(tx, grant.id);
       if (open) return this.refuse(tx, caller, grant, extensionPending(open.id));
       const resolved = resolveRequestInput(role, input);
