@@ -4,7 +4,10 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { rotateSshCaKey } from '../../apps/broker/src/keys-rotate.js';
+import { run } from '../../apps/cli/src/run.js';
 import { auditTrail } from '../support/audit.js';
 import type { TestBroker } from '../support/broker.js';
 import { startBroker, testConfigYaml } from '../support/broker.js';
@@ -226,6 +229,34 @@ describe.each(DATABASE_KINDS)('ssh certificates on %s', (kind) => {
     expect(ours.map((event) => event.data)).toContainEqual(
       expect.objectContaining({ action: 'extend', reason: 'not_extendable' }),
     );
+  });
+
+  it('the CLI mints with --ssh-key: the certificate alone on stdout, which logs in saved beside the key', async () => {
+    await broker.app.listen(0, '127.0.0.1');
+    const { port } = (broker.app.getHttpServer() as Server).address() as AddressInfo;
+    const cli = async (args: string[]) => {
+      const stdout = { text: '', isTTY: false, write: (chunk: string) => !!(stdout.text += chunk) };
+      const stderr = { text: '', isTTY: false, write: (chunk: string) => !!(stderr.text += chunk) };
+      const env = {
+        XDG_CONFIG_HOME: keys,
+        COUNTERSIGN_URL: `http://127.0.0.1:${port}`,
+        COUNTERSIGN_TOKEN: await broker.token('alice'),
+      };
+      const code = await run(args, { stdout, stderr, env });
+      return { code, stdout: stdout.text, stderr: stderr.text };
+    };
+    const key = newKeyPair(keys, 'cli');
+    const requestId = await approved();
+
+    const privateKey = await cli(['creds', requestId, '--ssh-key', key]);
+    expect(privateKey).toMatchObject({ code: 2, stdout: '' });
+    expect(privateKey.stderr).toContain('is a private key');
+    const minted = await cli(['creds', requestId, '--ssh-key', `${key}.pub`]);
+    expect(minted.code).toBe(0);
+    expect(minted.stdout).toMatch(/^ssh-ed25519-cert-v01@openssh\.com \S+\n$/);
+    expect(minted.stderr).toContain(`ssh uses it saved as ${key}-cert.pub`);
+    writeFileSync(`${key}-cert.pub`, minted.stdout);
+    expect(await sshd.login(key)).toMatchObject({ code: 0, stdout: 'ok\n' });
   });
 
   it('breaks the glass on an ssh role with a public key: a certificate at once; without one, a 400 and no request', async () => {

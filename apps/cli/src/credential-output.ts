@@ -32,12 +32,16 @@ export function envExports(credential: Credential): string | undefined {
 }
 
 /**
- * The credential as a person reads it: a JWT alone on its line, other types as `field  value`,
- * each value escaped like any text from the broker (--json has the exact values).
+ * The credential as a person reads it: a JWT or an SSH certificate alone on its line (ready to
+ * save), other types as `field  value`, each value escaped like any text from the broker (--json
+ * has the exact values).
  */
 export function credentialText(credential: Credential): string {
   if (credential.type === 'jwt' && typeof credential.token === 'string') {
     return `${terminalText(credential.token)}\n`;
+  }
+  if (credential.type === 'ssh-certificate' && typeof credential.certificate === 'string') {
+    return `${terminalText(credential.certificate)}\n`;
   }
   const fields = Object.entries(credential).filter(([key]) => key !== 'type');
   const width = Math.max(...fields.map(([key]) => key.length));

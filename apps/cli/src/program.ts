@@ -174,6 +174,7 @@ export function buildProgram(io: CliIo, done: (outcome: Outcome) => void): Comma
     .description('mint the credential of an approved request (once) and print it')
     .argument('<id>', 'request id', parseId)
     .option('--env', 'print shell exports (PG* for postgres, COUNTERSIGN_CREDENTIAL for jwt)')
+    .option('--ssh-key <file>', 'an ssh role: the public key to certify (~/.ssh/id_ed25519.pub)')
     .action(act(creds));
 
   program

@@ -1,7 +1,9 @@
+import { readFile } from 'node:fs/promises';
 import type { AccessRequest, Minted, Page, RequestStatus } from '../api-types.js';
 import type { BrokerClient } from '../broker-client.js';
 import type { Context, Outcome } from '../context.js';
 import { credentialForm } from '../credential-output.js';
+import { usageError } from '../exit-codes.js';
 import { formatInstant, relative } from '../format.js';
 import { terminalText as t } from '../terminal-text.js';
 import { outcomeExitCode, waitForDecision } from '../wait.js';
@@ -146,14 +148,17 @@ export async function cancel(ctx: Context, id: string): Promise<Outcome> {
 
 /**
  * `creds <id>`: mints the credential (once). The credential alone goes to stdout, so
- * `$(countersign creds …)` captures just it; the grant and its expiry go to stderr.
+ * `$(countersign creds …)` captures just it; the grant and its expiry go to stderr. An ssh role
+ * takes `--ssh-key <file.pub>`, and the certificate printed is what ssh reads as `<key>-cert.pub`.
  */
 export async function creds(
   ctx: Context,
   id: string,
-  options: { env?: boolean },
+  options: { env?: boolean; sshKey?: string },
 ): Promise<Outcome> {
-  const minted = await (await ctx.client()).post<Minted>(`/v1/requests/${id}/credentials`);
+  const body =
+    options.sshKey === undefined ? {} : { sshPublicKey: await publicKeyAt(options.sshKey) };
+  const minted = await (await ctx.client()).post<Minted>(`/v1/requests/${id}/credentials`, body);
   const ends = `${t(formatInstant(minted.expiresAt))} (${relative(minted.expiresAt, ctx.now())})`;
   if (minted.extended) {
     ctx.note(
@@ -169,5 +174,29 @@ export async function creds(
   }
   const { text, note } = credentialForm(minted.credential, options.env === true);
   if (note) ctx.note(note);
+  if (minted.credential.type === 'ssh-certificate' && options.sshKey !== undefined) {
+    ctx.note(`ssh uses it saved as ${t(certificatePath(options.sshKey))}`);
+  }
   return { data: minted, text };
+}
+
+/** The OpenSSH public key to certify, read from its file (never the private key). */
+async function publicKeyAt(path: string): Promise<string> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch {
+    throw usageError(
+      `cannot read ${path}`,
+      'give the public key file, such as ~/.ssh/id_ed25519.pub',
+    );
+  }
+  if (text.includes('PRIVATE KEY'))
+    throw usageError(`${path} is a private key`, 'give its .pub file: the key never leaves you');
+  return text;
+}
+
+/** Where ssh looks for a key's certificate: `id_ed25519.pub` -> `id_ed25519-cert.pub`. */
+function certificatePath(publicKeyPath: string): string {
+  return `${publicKeyPath.replace(/\.pub$/, '')}-cert.pub`;
 }
