@@ -1,6 +1,7 @@
 import type { ProviderDefinition } from '#domain';
 import { z } from 'zod';
 import { duration, httpUrl, text } from './schema-parts.js';
+import { redisProvider } from './redis-provider-schema.js';
 import { sshProvider } from './ssh-provider-schema.js';
 
 /** A PostgreSQL identifier as written (quoted when used, so any case works); at most 63 bytes. */
@@ -72,10 +73,14 @@ const webhookProvider = z.strictObject({
   timeout: duration(1, 60).default(5),
 });
 
-/** A role's `provider` (docs/providers.md): `jwt` (the default), `postgres`, `webhook` or `ssh`. */
+/**
+ * A role's `provider` (docs/providers.md): `jwt` (the default), `postgres`, `webhook`, `ssh` or
+ * `redis`.
+ */
 export const providerSchema = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('jwt') }),
   postgresProvider,
   webhookProvider,
   sshProvider,
+  redisProvider,
 ]);

@@ -22,6 +22,15 @@ export type ProviderDefinition =
       readonly rolePrefix: string;
     }
   | {
+      readonly type: 'redis';
+      /** The broker's own connection (`redis://` or `rediss://`): its user manages ACL users. */
+      readonly url: string;
+      /** ACL rules each grant's user gets, validated at load (`~cache:* +@read`). */
+      readonly rules: string;
+      /** ACL users are named `<userPrefix><grant id without dashes>_<issued at, base 36>`. */
+      readonly userPrefix: string;
+    }
+  | {
       readonly type: 'webhook';
       readonly url: string;
       /** HMAC-SHA256 key of the request signatures. */

@@ -37,6 +37,8 @@ export type Credential =
       password: string;
       url: string;
     }
+  /** `url` names the server and user but carries no password (for `redis-cli -u` with REDISCLI_AUTH). */
+  | { type: 'redis'; url: string; user: string; password: string }
   | { type: 'ssh-certificate'; certificate: string }
   | WebhookCredential;
 

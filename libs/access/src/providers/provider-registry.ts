@@ -4,6 +4,7 @@ import type { PolicyState } from '../policy-state.js';
 import type { CredentialProvider } from './credential-provider.js';
 import { JwtProvider } from './jwt-provider.js';
 import { PostgresProvider } from './postgres-provider.js';
+import { RedisProvider } from './redis-provider.js';
 import { SshProvider } from './ssh-provider.js';
 import { WebhookProvider } from './webhook-provider.js';
 
@@ -18,6 +19,8 @@ export function buildProvider(definition: ProviderDefinition): CredentialProvide
       return new WebhookProvider(definition);
     case 'ssh':
       return new SshProvider(definition);
+    case 'redis':
+      return new RedisProvider(definition);
   }
 }
 
