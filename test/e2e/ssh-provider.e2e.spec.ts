@@ -105,6 +105,26 @@ describe.each(DATABASE_KINDS)('ssh certificates on %s', (kind) => {
     return { key, minted };
   }
 
+  let url: string | undefined;
+
+  /** The CLI run in-process as alice against the broker, listening from its first use. */
+  async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+    if (url === undefined) {
+      await broker.app.listen(0, '127.0.0.1');
+      const { port } = (broker.app.getHttpServer() as Server).address() as AddressInfo;
+      url = `http://127.0.0.1:${port}`;
+    }
+    const stdout = { text: '', isTTY: false, write: (chunk: string) => !!(stdout.text += chunk) };
+    const stderr = { text: '', isTTY: false, write: (chunk: string) => !!(stderr.text += chunk) };
+    const env = {
+      XDG_CONFIG_HOME: keys,
+      COUNTERSIGN_URL: url,
+      COUNTERSIGN_TOKEN: await broker.token('alice'),
+    };
+    const code = await run(args, { stdout, stderr, env });
+    return { code, stdout: stdout.text, stderr: stderr.text };
+  }
+
   it('publishes one Ed25519 CA key in OpenSSH format, the same on every call', async () => {
     const first = await caPublicKeys();
     expect(first).toMatch(/^ssh-ed25519 AAAA[A-Za-z0-9+/=]+ countersign-ssh-ca\n$/);
@@ -232,19 +252,6 @@ describe.each(DATABASE_KINDS)('ssh certificates on %s', (kind) => {
   });
 
   it('the CLI mints with --ssh-key: the certificate alone on stdout, which logs in saved beside the key', async () => {
-    await broker.app.listen(0, '127.0.0.1');
-    const { port } = (broker.app.getHttpServer() as Server).address() as AddressInfo;
-    const cli = async (args: string[]) => {
-      const stdout = { text: '', isTTY: false, write: (chunk: string) => !!(stdout.text += chunk) };
-      const stderr = { text: '', isTTY: false, write: (chunk: string) => !!(stderr.text += chunk) };
-      const env = {
-        XDG_CONFIG_HOME: keys,
-        COUNTERSIGN_URL: `http://127.0.0.1:${port}`,
-        COUNTERSIGN_TOKEN: await broker.token('alice'),
-      };
-      const code = await run(args, { stdout, stderr, env });
-      return { code, stdout: stdout.text, stderr: stderr.text };
-    };
     const key = newKeyPair(keys, 'cli');
     const requestId = await approved();
 
@@ -279,6 +286,21 @@ describe.each(DATABASE_KINDS)('ssh certificates on %s', (kind) => {
     expect(listed).toContain(`Key ID: "${(activated.body as Minted).grantId}"`);
     // This role grants no extension: a command runs, no terminal.
     expect(listed).toMatch(/Extensions: \(none\)/);
+    // The CLI the same way, printing the certificate alone.
+    const cliKey = newKeyPair(keys, 'emergency-cli');
+    const viaCli = await cli([
+      'break-glass',
+      'activate',
+      'ssh-emergency',
+      '--reason',
+      'INC-8: fleet down',
+      '--ssh-key',
+      `${cliKey}.pub`,
+    ]);
+    expect(viaCli.code).toBe(0);
+    expect(viaCli.stderr).toContain(`ssh uses it saved as ${cliKey}-cert.pub`);
+    writeFileSync(`${cliKey}-cert.pub`, viaCli.stdout);
+    expect(await sshd.login(cliKey)).toMatchObject({ code: 0, stdout: 'ok\n' });
   });
 
   // Last: it changes the CA the tests above trust.

@@ -30,6 +30,7 @@ export function addBreakGlassCommands(program: Command, act: Act, limit: () => O
       parseRequestDuration,
     )
     .option('--env', 'print shell exports, as `creds --env` does')
+    .option('--ssh-key <file>', 'an ssh role: the public key to certify, as `creds --ssh-key`')
     .action(act(activate));
   breakGlass
     .command('ls')

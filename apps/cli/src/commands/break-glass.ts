@@ -3,6 +3,7 @@ import type { Context, Outcome } from '../context.js';
 import { credentialForm } from '../credential-output.js';
 import { formatInstant, relative } from '../format.js';
 import { breakGlassTable } from '../security-views.js';
+import { certificatePath, publicKeyAt } from '../ssh-key-file.js';
 import { terminalText as t } from '../terminal-text.js';
 import { requestDetails } from '../views.js';
 import { listOutcome } from './requests.js';
@@ -11,6 +12,8 @@ export interface ActivateOptions {
   reason: string;
   for?: string;
   env?: boolean;
+  /** An ssh role's public key file (`creds --ssh-key`). */
+  sshKey?: string;
 }
 
 /**
@@ -29,6 +32,7 @@ export async function activate(
     role,
     justification: options.reason,
     ...(options.for !== undefined ? { duration: options.for } : {}),
+    ...(options.sshKey !== undefined ? { sshPublicKey: await publicKeyAt(options.sshKey) } : {}),
   });
   const now = ctx.now();
   ctx.note(
@@ -39,6 +43,9 @@ export async function activate(
   );
   const { text, note } = credentialForm(activation.credential, options.env === true);
   if (note) ctx.note(note);
+  if (activation.credential.type === 'ssh-certificate' && options.sshKey !== undefined) {
+    ctx.note(`ssh uses it saved as ${t(certificatePath(options.sshKey))}`);
+  }
   return { data: activation, text };
 }
 

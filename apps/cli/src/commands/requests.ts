@@ -1,10 +1,9 @@
-import { readFile } from 'node:fs/promises';
 import type { AccessRequest, Minted, Page, RequestStatus } from '../api-types.js';
 import type { BrokerClient } from '../broker-client.js';
 import type { Context, Outcome } from '../context.js';
 import { credentialForm } from '../credential-output.js';
-import { usageError } from '../exit-codes.js';
 import { formatInstant, relative } from '../format.js';
+import { certificatePath, publicKeyAt } from '../ssh-key-file.js';
 import { terminalText as t } from '../terminal-text.js';
 import { outcomeExitCode, waitForDecision } from '../wait.js';
 import { requestDetails, requestLine, requestTable } from '../views.js';
@@ -178,25 +177,4 @@ export async function creds(
     ctx.note(`ssh uses it saved as ${t(certificatePath(options.sshKey))}`);
   }
   return { data: minted, text };
-}
-
-/** The OpenSSH public key to certify, read from its file (never the private key). */
-async function publicKeyAt(path: string): Promise<string> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch {
-    throw usageError(
-      `cannot read ${path}`,
-      'give the public key file, such as ~/.ssh/id_ed25519.pub',
-    );
-  }
-  if (text.includes('PRIVATE KEY'))
-    throw usageError(`${path} is a private key`, 'give its .pub file: the key never leaves you');
-  return text;
-}
-
-/** Where ssh looks for a key's certificate: `id_ed25519.pub` -> `id_ed25519-cert.pub`. */
-function certificatePath(publicKeyPath: string): string {
-  return `${publicKeyPath.replace(/\.pub$/, '')}-cert.pub`;
 }
