@@ -1,6 +1,7 @@
 import type { ProviderDefinition } from '#domain';
 import { z } from 'zod';
 import { duration, httpUrl, text } from './schema-parts.js';
+import { mysqlProvider } from './mysql-provider-schema.js';
 import { redisProvider } from './redis-provider-schema.js';
 import { sshProvider } from './ssh-provider-schema.js';
 
@@ -74,8 +75,8 @@ const webhookProvider = z.strictObject({
 });
 
 /**
- * A role's `provider` (docs/providers.md): `jwt` (the default), `postgres`, `webhook`, `ssh` or
- * `redis`.
+ * A role's `provider` (docs/providers.md): `jwt` (the default), `postgres`, `webhook`, `ssh`,
+ * `redis` or `mysql`.
  */
 export const providerSchema = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('jwt') }),
@@ -83,4 +84,5 @@ export const providerSchema = z.discriminatedUnion('type', [
   webhookProvider,
   sshProvider,
   redisProvider,
+  mysqlProvider,
 ]);

@@ -31,6 +31,15 @@ export type ProviderDefinition =
       readonly userPrefix: string;
     }
   | {
+      readonly type: 'mysql';
+      /** The broker's own connection (`mysql://`): its user creates users and ends sessions. */
+      readonly url: string;
+      /** The role each grant's user is granted, as its default role. */
+      readonly grantRole: string;
+      /** Users are named `<userPrefix><grant id in base 36>`: at most 32 characters. */
+      readonly userPrefix: string;
+    }
+  | {
       readonly type: 'webhook';
       readonly url: string;
       /** HMAC-SHA256 key of the request signatures. */

@@ -39,6 +39,7 @@ export type Credential =
     }
   /** `url` names the server and user but carries no password (for `redis-cli -u` with REDISCLI_AUTH). */
   | { type: 'redis'; url: string; user: string; password: string }
+  | { type: 'mysql'; host: string; port: number; user: string; password: string; url: string }
   | { type: 'ssh-certificate'; certificate: string }
   | WebhookCredential;
 

@@ -3,6 +3,7 @@ import type { GrantRow } from '#persistence';
 import type { PolicyState } from '../policy-state.js';
 import type { CredentialProvider } from './credential-provider.js';
 import { JwtProvider } from './jwt-provider.js';
+import { MysqlProvider } from './mysql-provider.js';
 import { PostgresProvider } from './postgres-provider.js';
 import { RedisProvider } from './redis-provider.js';
 import { SshProvider } from './ssh-provider.js';
@@ -21,6 +22,8 @@ export function buildProvider(definition: ProviderDefinition): CredentialProvide
       return new SshProvider(definition);
     case 'redis':
       return new RedisProvider(definition);
+    case 'mysql':
+      return new MysqlProvider(definition);
   }
 }
 
