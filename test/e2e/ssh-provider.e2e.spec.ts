@@ -59,7 +59,10 @@ describe.each(DATABASE_KINDS)('ssh certificates on %s', (kind) => {
     issuer = await TestIssuer.start();
     broker = await startBroker({ kind, issuer, yaml: testConfigYaml(issuer, sshRole) });
     keys = mkdtempSync(join(tmpdir(), 'countersign-ssh-keys-'));
-    sshd = await TestSshd.start(await caPublicKeys(), await krl(), [PRINCIPAL]);
+    // Fetched before any CA key exists: an empty list that sshd must accept (it refuses every key
+    // when its RevokedKeys file is unreadable).
+    const empty = await krl();
+    sshd = await TestSshd.start(await caPublicKeys(), empty, [PRINCIPAL]);
   });
 
   afterAll(async () => {

@@ -1,9 +1,9 @@
 import { Inject, Injectable } from '@nestjs/common';
 import sshpk from 'sshpk';
+import type { EntityManager } from 'typeorm';
 import type { RevokedSerials, SshCaPublicKey } from '#credentials';
 import { SshCertificateAuthority, buildKrl } from '#credentials';
 import type { Clock } from '#domain';
-import type { Tx } from '#persistence';
 import { GrantRow, SshCertificateRow, UnitOfWork } from '#persistence';
 import { PolicyState } from './policy-state.js';
 import { CLOCK } from './wiring/tokens.js';
@@ -22,9 +22,19 @@ export class SshAccess {
     @Inject(CLOCK) private readonly clock: Clock,
   ) {}
 
-  /** The CA public keys, one OpenSSH line each (a TrustedUserCAKeys file); made on first use. */
+  /**
+   * The CA public keys, one OpenSSH line each (a TrustedUserCAKeys file); the first is made on
+   * the first call, so hosts can be set up before any certificate is issued. A read otherwise:
+   * the route is public.
+   */
   async caPublicKeys(): Promise<string> {
-    const keys = await this.uow.run((tx) => this.trusted(tx));
+    let keys = await this.uow.read((db) => this.trusted(db));
+    if (keys.length === 0) {
+      keys = await this.uow.run(async (tx) => {
+        await this.authority.ensureKey(tx);
+        return this.trusted(tx);
+      });
+    }
     return keys.map((key) => `${key.publicKey}\n`).join('');
   }
 
@@ -34,9 +44,10 @@ export class SshAccess {
    */
   async krl(): Promise<Buffer> {
     const now = this.clock.now();
-    const { keys, revoked } = await this.uow.run(async (tx) => ({
-      keys: await this.trusted(tx),
-      revoked: await tx
+    // No CA key yet: an empty list, valid as such.
+    const { keys, revoked } = await this.uow.read(async (db) => ({
+      keys: await this.trusted(db),
+      revoked: await db
         .createQueryBuilder(SshCertificateRow, 'c')
         .innerJoin(GrantRow, 'g', 'g.id = c.grant_id')
         .where('g.status = :revoked', { revoked: 'revoked' })
@@ -55,11 +66,11 @@ export class SshAccess {
    * The key that signs, and each rotated-out key while a certificate it signed may still be
    * valid: for the longest role maxDuration after its rotation (an ssh grant is never extended).
    */
-  private async trusted(tx: Tx): Promise<SshCaPublicKey[]> {
+  private async trusted(db: EntityManager): Promise<SshCaPublicKey[]> {
     const longestMs =
       Math.max(0, ...this.policy.policy.roles.map((role) => role.maxDuration)) * 1000;
     const now = this.clock.now().getTime();
-    const keys = await this.authority.publicKeys(tx);
+    const keys = await this.authority.publicKeys(db);
     return keys.filter(
       (key) => key.retiredAt === null || key.retiredAt.getTime() + longestMs > now,
     );

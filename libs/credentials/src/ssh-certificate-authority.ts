@@ -52,10 +52,14 @@ export class SshCertificateAuthority {
     return key;
   }
 
-  /** Every CA public key, oldest first; the first is made if there is none. */
-  async publicKeys(tx: EntityManager): Promise<SshCaPublicKey[]> {
+  /** Makes the first key if there is none (in `tx`, a UnitOfWork transaction). */
+  async ensureKey(tx: EntityManager): Promise<void> {
     if (!(await newestRow(tx))) await this.createFirstKey(tx);
-    const rows = await tx.find(SshCaKeyRow, { order: { generation: 'ASC' } });
+  }
+
+  /** Every CA public key, oldest first; none before the first use. */
+  async publicKeys(manager: EntityManager): Promise<SshCaPublicKey[]> {
+    const rows = await manager.find(SshCaKeyRow, { order: { generation: 'ASC' } });
     return rows.map((row, at) => ({
       kid: row.kid,
       publicKey: row.publicKey,
