@@ -15,6 +15,7 @@ import { startBroker, testConfigYaml } from '../support/broker.js';
 import type { DatabaseKind, FreshDatabase } from '../support/databases.js';
 import { DATABASE_KINDS, freshDatabase } from '../support/databases.js';
 import { as, createRequest, eventually } from '../support/flow.js';
+import { TcpRelay } from '../support/tcp-relay.js';
 import { TestIssuer } from '../support/test-issuer.js';
 
 jest.setTimeout(30_000);
@@ -119,6 +120,8 @@ describe.each<DatabaseKind>(DATABASE_KINDS)(
     let broker: TestBroker;
     /** Another broker on the same database and config (a restart). */
     let start: () => Promise<TestBroker>;
+    /** The broker's way to MariaDB for the role `db-relayed`: taken down to make it unreachable. */
+    const relay = new TcpRelay(3306);
 
     beforeAll(async () => {
       issuer = await TestIssuer.start();
@@ -132,11 +135,10 @@ describe.each<DatabaseKind>(DATABASE_KINDS)(
         `GRANT SELECT ON ${DATABASE}.readable TO ${ROLE}`,
       ];
       for (const sql of setup) await admin(sql);
-      const yaml = testConfigYaml(
-        issuer,
-        `
-    - name: db-read
-      resource: mysql://test/${DATABASE}
+      await relay.start();
+      const role = (name: string, url: string) => `
+    - name: ${name}
+      resource: mysql://test/${DATABASE}/${name}
       actions: [db:read]
       maxDuration: 1h
       defaultDuration: 10m
@@ -144,24 +146,25 @@ describe.each<DatabaseKind>(DATABASE_KINDS)(
       approvers: { groups: [sre-leads] }
       provider:
         type: mysql
-        url: \${DB_ADMIN_URL}
+        url: ${url}
         grantRole: ${ROLE}
         userPrefix: ${prefix}
-`,
+`;
+      const yaml = testConfigYaml(
+        issuer,
+        role('db-read', '${DB_ADMIN_URL}') + role('db-relayed', '${RELAYED_URL}'),
       );
-      start = () =>
-        startBroker({
-          kind,
-          issuer,
-          database,
-          yaml,
-          env: { DB_ADMIN_URL: `mysql://root@127.0.0.1:3306/${DATABASE}` },
-        });
+      const env = {
+        DB_ADMIN_URL: `mysql://root@127.0.0.1:3306/${DATABASE}`,
+        RELAYED_URL: `mysql://root@127.0.0.1:${relay.port}/${DATABASE}`,
+      };
+      start = () => startBroker({ kind, issuer, database, yaml, env });
       broker = await start();
     });
 
     afterAll(async () => {
       await broker.close();
+      await relay.stop();
       await database.drop();
       const ours = await admin<{ User: string; Host: string }[]>(
         'SELECT User, Host FROM mysql.user WHERE LEFT(User, ?) = ?',
@@ -178,8 +181,8 @@ describe.each<DatabaseKind>(DATABASE_KINDS)(
       await admin(`DROP DATABASE IF EXISTS ${DATABASE}`);
     });
 
-    async function mint(duration = '10m'): Promise<Minted> {
-      const request = await createRequest(broker, 'alice', { role: 'db-read', duration });
+    async function mint(duration = '10m', role = 'db-read'): Promise<Minted> {
+      const request = await createRequest(broker, 'alice', { role, duration });
       await (await as(broker, 'bob')).post(`/v1/requests/${request.id}/approve`).expect(200);
       const response = await (
         await as(broker, 'alice')
@@ -425,6 +428,41 @@ describe.each<DatabaseKind>(DATABASE_KINDS)(
       expect((failure as Error).message).toBe('mysql 127.0.0.1:3306: grant failed (error 1959)');
       await provider.revoke(grant);
       expect(await userExists(mysqlUser(prefix, grant.id))).toBe(false);
+    });
+
+    it('keeps a grant overdue while the server is unreachable at expiry, and ends it once it is back', async () => {
+      const minted = await mint('2s', 'db-relayed');
+      // Straight to the server, not through the relay: this session outlives the outage.
+      const session = await loginWith({ ...minted.credential, port: 3306 });
+      await relay.stop();
+      try {
+        const failed = await eventually(async () => {
+          const events = await auditTrail(broker, { type: 'grant.revocation_failed' });
+          const mine = events.filter((e) => e.grantId === minted.grantId);
+          return mine.length > 0 ? mine : undefined;
+        }, 8000);
+        expect(failed[0].data).toMatchObject({
+          failures: 1,
+          error: `mysql 127.0.0.1:${relay.port} unreachable (ECONNREFUSED)`,
+        });
+        expect(JSON.stringify(failed)).not.toContain(minted.credential.password);
+        const dave = await as(broker, 'dave');
+        const grant = (await dave.get(`/v1/grants/${minted.grantId}`).expect(200)).body;
+        expect(grant).toMatchObject({ status: 'active', overdue: true });
+        expect(await sessionEnded(session)).toBe(false);
+      } finally {
+        await relay.start();
+      }
+      const dave = await as(broker, 'dave');
+      const ended = await eventually(async () => {
+        const grant = (await dave.get(`/v1/grants/${minted.grantId}`).expect(200)).body as {
+          status: string;
+        };
+        return grant.status === 'active' ? undefined : grant;
+      }, 10_000);
+      expect(ended.status).toBe('expired');
+      expect(await sessionEnded(session)).toBe(true);
+      expect(await userExists(minted.credential.user)).toBe(false);
     });
   },
 );

@@ -13,6 +13,7 @@ import { startBroker, testConfigYaml } from '../support/broker.js';
 import type { DatabaseKind, FreshDatabase } from '../support/databases.js';
 import { DATABASE_KINDS, TEST_REDIS_URL, freshDatabase } from '../support/databases.js';
 import { as, createRequest, eventually } from '../support/flow.js';
+import { TcpRelay } from '../support/tcp-relay.js';
 import { TestIssuer } from '../support/test-issuer.js';
 
 jest.setTimeout(30_000);
@@ -80,6 +81,8 @@ describe.each<DatabaseKind>(DATABASE_KINDS)(
     /** Another broker on the same database and config (a restart). */
     let start: () => Promise<TestBroker>;
     let admin: Redis;
+    /** The broker's way to Redis for the role `cache-relayed`: taken down to make Redis unreachable. */
+    const relay = new TcpRelay(6379);
 
     beforeAll(async () => {
       issuer = await TestIssuer.start();
@@ -87,11 +90,10 @@ describe.each<DatabaseKind>(DATABASE_KINDS)(
       admin = new Redis(TEST_REDIS_URL);
       await admin.set(`${KEYS}:greeting`, 'hello');
       await admin.set(`other${suffix}:secret`, 'hidden');
-      const yaml = testConfigYaml(
-        issuer,
-        `
-    - name: cache-read
-      resource: redis://cache
+      await relay.start();
+      const role = (name: string, url: string) => `
+    - name: ${name}
+      resource: redis://cache/${name}
       actions: [cache:read]
       maxDuration: 1h
       defaultDuration: 10m
@@ -99,18 +101,25 @@ describe.each<DatabaseKind>(DATABASE_KINDS)(
       approvers: { groups: [sre-leads] }
       provider:
         type: redis
-        url: \${CACHE_ADMIN_URL}
+        url: ${url}
         rules: "~${KEYS}:* +@read +ping"
         userPrefix: ${prefix}
-`,
+`;
+      const yaml = testConfigYaml(
+        issuer,
+        role('cache-read', '${CACHE_ADMIN_URL}') + role('cache-relayed', '${RELAYED_URL}'),
       );
-      start = () =>
-        startBroker({ kind, issuer, database, yaml, env: { CACHE_ADMIN_URL: TEST_REDIS_URL } });
+      const env = {
+        CACHE_ADMIN_URL: TEST_REDIS_URL,
+        RELAYED_URL: `redis://127.0.0.1:${relay.port}`,
+      };
+      start = () => startBroker({ kind, issuer, database, yaml, env });
       broker = await start();
     });
 
     afterAll(async () => {
       await broker.close();
+      await relay.stop();
       await database.drop();
       const users = (await admin.call('ACL', 'USERS')) as string[];
       for (const user of users.filter((name) => name.startsWith(prefix)))
@@ -120,8 +129,8 @@ describe.each<DatabaseKind>(DATABASE_KINDS)(
       await issuer.close();
     });
 
-    async function mint(duration = '10m'): Promise<Minted> {
-      const request = await createRequest(broker, 'alice', { role: 'cache-read', duration });
+    async function mint(duration = '10m', role = 'cache-read'): Promise<Minted> {
+      const request = await createRequest(broker, 'alice', { role, duration });
       await (await as(broker, 'bob')).post(`/v1/requests/${request.id}/approve`).expect(200);
       const response = await (
         await as(broker, 'alice')
@@ -291,6 +300,39 @@ describe.each<DatabaseKind>(DATABASE_KINDS)(
         'redis 127.0.0.1:1 unreachable (ECONNREFUSED)',
       );
       await expect(provider.revoke(grant)).rejects.toThrow(/^redis 127\.0\.0\.1:1 unreachable/);
+    });
+
+    it('keeps a grant overdue while Redis is unreachable at expiry, and ends it once it is back', async () => {
+      const minted = await mint('2s', 'cache-relayed');
+      await relay.stop();
+      try {
+        const failed = await eventually(async () => {
+          const events = await auditTrail(broker, { type: 'grant.revocation_failed' });
+          const mine = events.filter((e) => e.grantId === minted.grantId);
+          return mine.length > 0 ? mine : undefined;
+        }, 8000);
+        expect(failed[0].data).toMatchObject({
+          failures: 1,
+          error: `redis 127.0.0.1:${relay.port} unreachable (ECONNREFUSED)`,
+        });
+        expect(JSON.stringify(failed)).not.toContain(minted.credential.password);
+        const dave = await as(broker, 'dave');
+        const grant = (await dave.get(`/v1/grants/${minted.grantId}`).expect(200)).body;
+        expect(grant).toMatchObject({ status: 'active', overdue: true });
+        expect(await userExists(minted.credential.user)).toBe(true);
+      } finally {
+        await relay.start();
+      }
+      const dave = await as(broker, 'dave');
+      const ended = await eventually(async () => {
+        const grant = (await dave.get(`/v1/grants/${minted.grantId}`).expect(200)).body as {
+          status: string;
+        };
+        return grant.status === 'active' ? undefined : grant;
+      }, 10_000);
+      expect(ended.status).toBe('expired');
+      expect(await userExists(minted.credential.user)).toBe(false);
+      expect(await authError(minted.credential)).toMatch(/^WRONGPASS/);
     });
   },
 );
