@@ -39,7 +39,8 @@ export class SshCertificateAuthority {
   async signingKey(tx: EntityManager): Promise<SshCaKey> {
     const nowMs = Date.now();
     if (this.current && nowMs - this.current.loadedAt < CACHE_MS) return this.current.key;
-    const row = (await newestRow(tx)) ?? (await this.createFirstKey(tx));
+    const existing = await newestRow(tx);
+    const row = existing ?? (await this.createFirstKey(tx));
     const pem = this.cipher.open(row.privateKey, row.encrypted, row.kid);
     const key: SshCaKey = {
       kid: row.kid,
@@ -48,7 +49,8 @@ export class SshCertificateAuthority {
     };
     if (key.publicKey.fingerprint('sha256').toString() !== row.kid)
       throw new Error(`ssh CA key ${row.kid} does not match its public key`);
-    this.current = { key, loadedAt: nowMs };
+    // A key made in this transaction is not cached: if the transaction rolls back, it never was.
+    if (existing) this.current = { key, loadedAt: nowMs };
     return key;
   }
 
