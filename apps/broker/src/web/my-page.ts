@@ -9,10 +9,13 @@ import { status } from './request-page.js';
 
 /** The requester's page, `/me` (docs/api.md §6): own grants, own requests, roles to request. */
 export function myPage(viewer: Viewer, overview: RequesterOverview, roles: RoleView[]): string {
+  // SSH certificates are minted for the recipient's public key, which a page does not hold, and
+  // cannot be extended: those roles are collected and renewed with the CLI.
+  const ssh = new Set(roles.filter((role) => role.provider === 'ssh').map((role) => role.name));
   const body = html`<h2>My active grants</h2>
-    ${grantTable(viewer, overview)}
+    ${grantTable(viewer, overview, ssh)}
     <h2>My requests</h2>
-    ${requestTable(viewer, overview)}
+    ${requestTable(viewer, overview, ssh)}
     <h2>Roles I may request</h2>
     ${roleTable(roles)}`;
   return page('My access', body, viewer);
@@ -25,7 +28,11 @@ function openExtension(grant: GrantView, requests: readonly OwnRequestView[]) {
   );
 }
 
-function grantTable(viewer: Viewer, { activeGrants, requests, now }: RequesterOverview): SafeHtml {
+function grantTable(
+  viewer: Viewer,
+  { activeGrants, requests, now }: RequesterOverview,
+  ssh: ReadonlySet<string>,
+): SafeHtml {
   if (activeGrants.length === 0) return html`<p class="muted">You hold no active grant.</p>`;
   return html`<table id="grants">
     <thead>
@@ -50,7 +57,9 @@ function grantTable(viewer: Viewer, { activeGrants, requests, now }: RequesterOv
             ${
               extension
                 ? html`<a href="/requests/${extension.id}">extension ${extension.status}</a>`
-                : extendForm(viewer, g)
+                : ssh.has(g.role)
+                  ? html`<span class="muted">a certificate: ask anew</span>`
+                  : extendForm(viewer, g)
             }
           </td>
           <td>
@@ -75,7 +84,11 @@ function extendForm(viewer: Viewer, grant: GrantView): SafeHtml {
   </form>`;
 }
 
-function requestTable(viewer: Viewer, { requests, now }: RequesterOverview): SafeHtml {
+function requestTable(
+  viewer: Viewer,
+  { requests, now }: RequesterOverview,
+  ssh: ReadonlySet<string>,
+): SafeHtml {
   if (requests.length === 0) return html`<p class="muted">You have made no requests.</p>`;
   return html`<table id="requests">
     <thead>
@@ -98,7 +111,7 @@ function requestTable(viewer: Viewer, { requests, now }: RequesterOverview): Saf
             <td>${r.extends ? '+' : ''}${formatDuration(r.duration)}</td>
             <td>${when(r.createdAt)}</td>
             <td>${status(r.status)}</td>
-            <td>${outcome(viewer, r, now)}</td>
+            <td>${outcome(viewer, r, now, ssh.has(r.role))}</td>
           </tr>`,
       )}
     </tbody>
@@ -106,11 +119,20 @@ function requestTable(viewer: Viewer, { requests, now }: RequesterOverview): Saf
 }
 
 /** What became of a request, in words, and the one thing to do next where there is one. */
-function outcome(viewer: Viewer, r: OwnRequestView, now: Date): SafeHtml | string {
+function outcome(
+  viewer: Viewer,
+  r: OwnRequestView,
+  now: Date,
+  sshCertificate: boolean,
+): SafeHtml | string {
   switch (r.status) {
     case 'pending':
       return `${r.approvals.length} of ${r.approvalsRequired} approvals so far`;
     case 'approved':
+      if (sshCertificate && mayCollect(viewer, r)) {
+        return html`collect it for your key:
+          <code>countersign creds ${r.id} --ssh-key ~/.ssh/id_ed25519.pub</code>`;
+      }
       return mayCollect(viewer, r)
         ? html`<form method="post" action="/me/requests/${r.id}/collect" class="inline">
             ${csrfField(viewer.csrf)}
