@@ -57,6 +57,13 @@ export type ProviderDefinition =
       readonly sourceAddress?: readonly string[];
     };
 
+/** Every provider type, for schemas that list them (the OpenAPI document). */
+export const PROVIDER_TYPES = ['jwt', 'postgres', 'webhook', 'ssh', 'mysql', 'redis'] as const;
+// A provider type added to the union and not to the list above fails to compile here.
+type UnlistedProviderType = Exclude<ProviderDefinition['type'], (typeof PROVIDER_TYPES)[number]>;
+export const ALL_PROVIDER_TYPES_LISTED: [UnlistedProviderType] extends [never] ? true : never =
+  true;
+
 /**
  * The one sanctioned way around a second approver: explicit, short, announced at once
  * and reviewed afterwards by someone else. Durations in seconds.

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { PROVIDER_TYPES } from '#domain';
 import type {
   ApprovalView,
   BreakGlassActivation,
@@ -121,7 +122,7 @@ export const roleView = z
     defaultDuration: z.number().int(),
     approvalsRequired: z.number().int(),
     requireJustification: z.boolean(),
-    provider: z.enum(['jwt', 'postgres', 'webhook', 'ssh']),
+    provider: z.enum(PROVIDER_TYPES),
     requestable: z.boolean(),
     breakGlass: z
       .object({ maxDuration: z.number().int(), reviewWithin: z.number().int() })
