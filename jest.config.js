@@ -46,6 +46,11 @@ export default {
   // processes, and a loaded two-core machine tripped jest's 5 s default on healthy ones. Global:
   // jest-circus reads only the global value, not a project's.
   testTimeout: 30_000,
+  // One test file at a time (tests share the machine's PostgreSQL, Redis and ports, and time
+  // themselves), in a worker process that is replaced once a file leaves it above this: under
+  // --experimental-vm-modules every file's module graph stays in memory, and a single process
+  // that ran the whole suite grew past 4.5 GB and spent its time collecting garbage.
+  workerIdleMemoryLimit: '1GB',
   projects: [
     {
       ...common,
