@@ -148,11 +148,14 @@ describe.each(DATABASE_KINDS)('passkeys on %s', (kind) => {
       challenge: string;
       rp: { id: string };
       attestation: string;
+      pubKeyCredParams: { alg: number }[];
       authenticatorSelection: Record<string, string>;
       excludeCredentials: { id: string }[];
     };
     expect(options.rp.id).toBe('127.0.0.1');
     expect(options.attestation).toBe('none');
+    // Algorithms every verifier's runtime checks: no ML-DSA, which only Node 24 verifies.
+    expect(options.pubKeyCredParams.map((param) => param.alg)).toEqual([-8, -7, -257]);
     expect(options.authenticatorSelection).toMatchObject({
       userVerification: 'required',
       residentKey: 'preferred',

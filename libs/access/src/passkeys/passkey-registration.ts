@@ -34,6 +34,13 @@ import { toPasskeyView } from './passkey-view.js';
 
 const RP_NAME = 'countersign';
 
+/**
+ * EdDSA, ES256 and RS256 (COSE -8, -7, -257) only. @simplewebauthn/server also offers ML-DSA where
+ * the runtime verifies it (Node 24, not 20), and an authenticator that picks it signs approvals
+ * that an auditor's verifier on another runtime cannot check: evidence must verify anywhere.
+ */
+const SUPPORTED_ALGORITHMS = [-8, -7, -257];
+
 const invalidRegistration = (why: string) =>
   new DomainError('invalid_request', `the passkey was not registered: ${why}`, {
     reason: 'registration_invalid',
@@ -81,6 +88,7 @@ export class PasskeyRegistration {
         userID: new Uint8Array(createHash('sha256').update(principal.id).digest()),
         timeout: REGISTRATION_CHALLENGE_MS,
         attestationType: 'none',
+        supportedAlgorithmIDs: SUPPORTED_ALGORITHMS,
         excludeCredentials: existing.map((row) => ({ id: row.credentialId })),
         authenticatorSelection: { residentKey: 'preferred', userVerification: 'required' },
       });
@@ -191,6 +199,7 @@ export class PasskeyRegistration {
         expectedOrigin: this.rp.origin,
         expectedRPID: this.rp.id,
         requireUserVerification: true,
+        supportedAlgorithmIDs: SUPPORTED_ALGORITHMS,
       });
       if (!result.verified) return { verified: false, why: 'the response did not verify' };
       return { verified: true, info: result.registrationInfo };
