@@ -62,9 +62,16 @@ export class TimerRevocationScheduler implements RevocationScheduler {
 
   private async fire(): Promise<void> {
     this.armedFor = undefined;
-    this.running = true;
     const now = Date.now();
-    for (const bucket of this.pending) if (bucket <= now) this.pending.delete(bucket);
+    const due = [...this.pending].filter((bucket) => bucket <= now);
+    // setTimeout may fire a millisecond early: with nothing due yet, wait out the rest rather
+    // than run now and again at the bucket.
+    if (due.length === 0) {
+      this.arm();
+      return;
+    }
+    this.running = true;
+    for (const bucket of due) this.pending.delete(bucket);
     try {
       const run = await this.expire.expireDue('timer');
       for (const bucket of distinctBuckets(run.retryAt)) this.pending.add(bucket);
