@@ -1,8 +1,6 @@
 import { jest } from '@jest/globals';
 import { execFile, spawnSync } from 'node:child_process';
 import { createHash, createHmac, pbkdf2Sync, randomBytes, randomUUID } from 'node:crypto';
-import type { AddressInfo, Server, Socket } from 'node:net';
-import { createConnection, createServer } from 'node:net';
 import { promisify } from 'node:util';
 import pg from 'pg';
 import type { PostgresProvider } from '#access';
@@ -15,6 +13,7 @@ import { startBroker, testConfigYaml } from '../support/broker.js';
 import type { FreshDatabase } from '../support/databases.js';
 import { freshDatabase } from '../support/databases.js';
 import { as, createRequest, eventually } from '../support/flow.js';
+import { TcpRelay } from '../support/tcp-relay.js';
 import { TestIssuer } from '../support/test-issuer.js';
 
 jest.setTimeout(30_000);
@@ -42,39 +41,6 @@ interface Minted {
   requestId: string;
   expiresAt: string;
   credential: PostgresCredential;
-}
-
-/** A TCP relay to the local PostgreSQL that the test can take down and bring back. */
-class Relay {
-  private server?: Server;
-  private readonly sockets = new Set<Socket>();
-  port = 0;
-
-  async start(): Promise<void> {
-    const server = createServer((inbound) => {
-      const outbound = createConnection(5432, '127.0.0.1');
-      for (const socket of [inbound, outbound]) {
-        this.sockets.add(socket);
-        socket.on('close', () => this.sockets.delete(socket));
-        socket.on('error', () => {
-          inbound.destroy();
-          outbound.destroy();
-        });
-      }
-      inbound.pipe(outbound).pipe(inbound);
-    });
-    await new Promise<void>((resolve) => server.listen(this.port, '127.0.0.1', resolve));
-    this.port = (server.address() as AddressInfo).port;
-    this.server = server;
-  }
-
-  async stop(): Promise<void> {
-    for (const socket of this.sockets) socket.destroy();
-    await new Promise<void>((resolve) =>
-      this.server ? this.server.close(() => resolve()) : resolve(),
-    );
-    this.server = undefined;
-  }
 }
 
 async function admin<T extends pg.QueryResultRow = pg.QueryResultRow>(
@@ -159,7 +125,8 @@ describe('the postgres provider, through the broker on PostgreSQL', () => {
   let broker: TestBroker;
   /** Another broker on the same database and config (a restart). */
   let start: () => Promise<TestBroker>;
-  const relay = new Relay();
+  // The local PostgreSQL through a relay the test can take down and bring back.
+  const relay = new TcpRelay(5432);
 
   const roleYaml = (name: string, connection: string) => `
     - name: ${name}
