@@ -3,7 +3,7 @@ import { FixedClock } from '#domain';
 import { PasskeyRow, UnitOfWork } from '#persistence';
 import { auditTrail, refusalsOf } from '../support/audit.js';
 import type { WebSetup } from '../support/browser.js';
-import { launchChromium, startWebBroker } from '../support/browser.js';
+import { addVirtualAuthenticator, launchChromium, startWebBroker } from '../support/browser.js';
 import { DATABASE_KINDS } from '../support/databases.js';
 
 import.meta.jest.setTimeout(90_000);
@@ -36,17 +36,7 @@ describe.each(DATABASE_KINDS)('passkeys in Chromium on %s', (kind) => {
   async function signedInWithAuthenticator(user: string, url: string): Promise<Page> {
     context = await browser.newContext({ viewport: { width: 1100, height: 900 } });
     const page = await context.newPage();
-    const cdp = await page.context().newCDPSession(page);
-    await cdp.send('WebAuthn.enable');
-    await cdp.send('WebAuthn.addVirtualAuthenticator', {
-      options: {
-        protocol: 'ctap2',
-        transport: 'internal',
-        hasResidentKey: true,
-        hasUserVerification: true,
-        isUserVerified: true,
-      },
-    });
+    await addVirtualAuthenticator(page);
     await page.goto(url);
     await page.fill('input[name="login"]', user);
     await page.fill('input[name="password"]', 'any password');

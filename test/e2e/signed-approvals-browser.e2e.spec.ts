@@ -2,7 +2,7 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { ApprovalRow, PasskeyRow, UnitOfWork } from '#persistence';
 import { auditTrail } from '../support/audit.js';
 import type { WebSetup } from '../support/browser.js';
-import { launchChromium, startWebBroker } from '../support/browser.js';
+import { addVirtualAuthenticator, launchChromium, startWebBroker } from '../support/browser.js';
 import { DATABASE_KINDS } from '../support/databases.js';
 import { as, createRequest } from '../support/flow.js';
 import { SIGNED_ROLE_YAML } from '../support/signed-role.js';
@@ -44,17 +44,7 @@ describe.each(DATABASE_KINDS)('signed approvals in Chromium on %s', (kind) => {
       if (/Content.Security.Policy/i.test(message.text())) violations.push(message.text());
     });
     if (authenticator) {
-      const cdp = await context.newCDPSession(page);
-      await cdp.send('WebAuthn.enable');
-      await cdp.send('WebAuthn.addVirtualAuthenticator', {
-        options: {
-          protocol: 'ctap2',
-          transport: 'internal',
-          hasResidentKey: true,
-          hasUserVerification: true,
-          isUserVerified: true,
-        },
-      });
+      await addVirtualAuthenticator(page);
     }
     await page.goto(url);
     await page.fill('input[name="login"]', user);
